@@ -1,0 +1,44 @@
+"""The ``planner`` command: a thin layer that parses options and prints results.
+
+Each command group lives in its own module; the work is done by the core package, which
+never imports click.
+"""
+
+from __future__ import annotations
+
+import click
+
+from planner import __version__
+from planner.cli._app import AppState, PlannerGroup
+from planner.cli.config_cmd import config_group
+from planner.cli.db_cmd import db_group
+from planner.cli.init_cmd import init_command
+from planner.cli.queue_cmd import queue_group
+from planner.config import CONFIG_ENV_VAR
+
+
+@click.group(cls=PlannerGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "-c",
+    "config_option",
+    envvar=CONFIG_ENV_VAR,
+    metavar="FILE",
+    help=f"Configuration file [default: ./planner.toml; env: {CONFIG_ENV_VAR}].",
+)
+@click.version_option(__version__, prog_name="planner")
+@click.pass_context
+def main(ctx: click.Context, config_option: str | None) -> None:
+    """Plan posts from a content queue onto weekly slots, keeping a give-to-pitch ratio.
+
+    Exit codes: 0 ok, 1 a domain failure, 2 bad usage or bad input.
+    """
+    ctx.obj = AppState(config_option)
+
+
+main.add_command(init_command)
+main.add_command(config_group)
+main.add_command(db_group)
+main.add_command(queue_group)
+
+__all__ = ["main"]

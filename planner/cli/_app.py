@@ -1,0 +1,93 @@
+"""What every command shares: the config option, error handling, and output helpers.
+
+Domain errors (``planner.errors``) become a message on stderr and the documented exit code;
+no command ever shows a traceback for a person's mistake.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from planner.config import Config, find_config, load_config
+from planner.db import Database, open_database
+from planner.errors import ExitCode, PlannerError
+
+
+class CommandFailed(click.ClickException):
+    """A planner error on its way out, carrying the planner's exit code."""
+
+    def __init__(self, error: PlannerError) -> None:
+        super().__init__(str(error))
+        self.exit_code = int(error.exit_code)
+
+    def show(self, file: Any = None) -> None:
+        lines = self.format_message().splitlines() or [""]
+        click.echo(f"Error: {lines[0]}", err=True)
+        for line in lines[1:]:
+            click.echo(f"  {line}", err=True)
+
+
+class PlannerGroup(click.Group):
+    """A command group that turns the planner's own errors into messages and exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PlannerError as error:
+            raise CommandFailed(error) from None
+
+
+@dataclass
+class AppState:
+    """Per-invocation state: where the config is, loaded on first use."""
+
+    config_option: str | None
+    _config: Config | None = field(default=None, init=False)
+
+    @property
+    def config_path(self) -> Path:
+        return find_config(self.config_option)
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+    @contextmanager
+    def database(self) -> Iterator[Database]:
+        db = open_database(self.config.database_url)
+        try:
+            yield db
+        finally:
+            db.dispose()
+
+
+pass_state = click.make_pass_decorator(AppState)
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
+
+
+def is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def fail(message: str, code: ExitCode = ExitCode.FAILURE) -> click.ClickException:
+    error = click.ClickException(message)
+    error.exit_code = int(code)
+    return error

@@ -1,0 +1,167 @@
+"""``planner queue``: the content queue (sync from files, add, list)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from planner.cli._app import AppState, echo_json, is_terminal, now_utc, pass_state
+from planner.models import Item, ItemStatus
+from planner.queue_files import (
+    item_from_mapping,
+    queue_file_paths,
+    read_queue_files,
+    source_name,
+)
+from planner.queue_store import add_item, list_items, sync_items
+
+_STATUSES = [status.value for status in ItemStatus]
+
+
+@click.group("queue")
+def queue_group() -> None:
+    """The content queue: curated shares, helpful posts and promos."""
+
+
+@queue_group.command("sync")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@pass_state
+def sync_command(state: AppState, paths: tuple[Path, ...]) -> None:
+    """Import queue files into the database (default: the configured queue folder).
+
+    PATHS may be .toml files or folders (searched recursively). A second sync updates
+    items instead of duplicating them; items removed from a synced file are archived.
+    Every file is checked first: one bad file is reported with its line, item and key,
+    and nothing is changed.
+    """
+    config = state.config
+    files = queue_file_paths(paths or [config.queue_path])
+    if not files:
+        click.echo(
+            f"no queue files (*.toml) in {', '.join(map(str, paths or [config.queue_path]))}"
+        )
+        return
+    items = read_queue_files(files, config)
+    sources = [source_name(path, config) for path in files]
+    with state.database() as db, db.transaction() as session:
+        if is_terminal():
+            with click.progressbar(length=len(items), label="storing items") as bar:
+                report = sync_items(session, items, sources, now_utc(), progress=bar.update)
+        else:
+            report = sync_items(session, items, sources, now_utc())
+    click.echo(f"{len(files)} file(s), {len(items)} item(s): {report}")
+
+
+@queue_group.command("list")
+@click.option("--kind", "kinds", multiple=True, help="Only this kind (repeatable).")
+@click.option(
+    "--status", "statuses", multiple=True, type=click.Choice(_STATUSES), help="Only this status."
+)
+@click.option("--account", help="Only items that go to this account.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@pass_state
+def list_command(
+    state: AppState,
+    kinds: tuple[str, ...],
+    statuses: tuple[str, ...],
+    account: str | None,
+    as_json: bool,
+) -> None:
+    """List queue items in planning order (priority, then age)."""
+    config = state.config
+    if account is not None and account not in config.settings.accounts:
+        raise click.BadParameter(f"no account {account!r} in {config.path}", param_hint="--account")
+    with state.database() as db, db.transaction() as session:
+        items = list_items(session, kinds=kinds, statuses=statuses, account=account)
+        rows = [
+            _item_dict(item, config.kinds[item.kind].class_ if item.kind in config.kinds else "?")
+            for item in items
+        ]
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        click.echo("no items")
+        return
+    header = f"{'ID':<28} {'KIND':<8} {'CLASS':<5} {'STATUS':<9} {'PRI':>3}  {'ACCOUNTS':<14} TEXT"
+    click.echo(header)
+    for row in rows:
+        accounts = ",".join(row["accounts"]) or "all"
+        summary = _shorten(row["text"] or row["title"] or "", 48)
+        click.echo(
+            f"{_shorten(row['id'], 28):<28} {row['kind']:<8} {row['class']:<5} "
+            f"{row['status']:<9} {row['priority']:>3}  {_shorten(accounts, 14):<14} {summary}"
+        )
+    click.echo(f"\n{len(rows)} item(s)")
+
+
+@queue_group.command("add")
+@click.option("--kind", required=True, help="The item's kind (share, help, promo, ...).")
+@click.option("--text", help="The post text (or give --title for the kind's template).")
+@click.option("--title", help="Title, for the kind's template.")
+@click.option("--url", help="Link to share.")
+@click.option("--credit", help="Who made the shared content (@handle or name).")
+@click.option(
+    "--account", "accounts", multiple=True, help="Target account (repeatable; default all)."
+)
+@click.option("--not-before", help="Not before this date/time (2026-12-01 or 2026-12-01T09:00).")
+@click.option("--not-after", help="Expires after this date/time.")
+@click.option("--priority", type=int, default=0, show_default=True, help="Higher goes first.")
+@click.option("--tag", "tags", multiple=True, help="A tag (repeatable).")
+@click.option("--evergreen", is_flag=True, help="May be re-used after a cooldown.")
+@click.option("--cooldown-days", type=int, help="Days before an evergreen item is re-used.")
+@click.option("--id", "item_id", help="A stable id (default: derived from the content).")
+@click.option("--json", "as_json", is_flag=True, help="Print the stored item as JSON.")
+@pass_state
+def add_command(state: AppState, as_json: bool, **options: Any) -> None:
+    """Add one item to the queue from the command line."""
+    data: dict[str, Any] = {
+        ("id" if key == "item_id" else key): value
+        for key, value in options.items()
+        if value not in (None, (), False)
+    }
+    for key in ("accounts", "tags"):
+        if key in data:
+            data[key] = tuple(data[key])
+    if data.get("priority") == 0:
+        del data["priority"]
+    item = item_from_mapping(data, state.config, "command line")
+    with state.database() as db, db.transaction() as session:
+        created = add_item(session, item, now_utc())
+    if as_json:
+        echo_json({"id": item.id, "created": created, **_public(item.row())})
+    else:
+        click.echo(f"{'added' if created else 'updated'} {item.id}")
+
+
+def _public(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k not in {"content_hash"}}
+
+
+def _item_dict(item: Item, kind_class: str) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "kind": item.kind,
+        "class": kind_class,
+        "status": item.status,
+        "status_reason": item.status_reason,
+        "priority": item.priority,
+        "accounts": item.accounts,
+        "text": item.text,
+        "title": item.title,
+        "url": item.url,
+        "credit": item.credit,
+        "tags": item.tags,
+        "not_before": item.not_before.isoformat() if item.not_before else None,
+        "not_after": item.not_after.isoformat() if item.not_after else None,
+        "evergreen": item.evergreen,
+        "cooldown_days": item.cooldown_days,
+        "source": item.source,
+    }
+
+
+def _shorten(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"

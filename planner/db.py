@@ -1,0 +1,148 @@
+"""Open the database, keep its schema current, and hand out sessions.
+
+The same code runs on SQLite (the embedded default) and PostgreSQL (``postgresql+psycopg``).
+The schema is only ever created by the Alembic migrations in ``planner/migrations``: a new,
+empty database is brought to the head revision when first opened; an existing database at an
+older revision is refused until ``planner db upgrade`` is run, so data is never migrated
+behind a person's back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from planner.errors import DomainError, InputError, SchemaOutOfDate
+from planner.redact import redact_database_url as redact_url
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets foreign keys, a busy timeout and WAL journaling."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise InputError(f"database.url: not a database URL: {redact_url(url)}") from None
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() != "psycopg":
+        # Plain postgresql:// would pick psycopg2, which the planner does not depend on.
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
+        raise InputError(
+            f"database.url: {redact_url(url)}: the planner supports sqlite:/// and "
+            "postgresql+psycopg:// URLs"
+        )
+    try:
+        engine = create_engine(parsed)
+    except ModuleNotFoundError as exc:
+        raise InputError(
+            f"database.url needs the {exc.name} driver: install planner[postgres]"
+        ) from None
+    if engine.dialect.name == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        event.listen(engine, "connect", _sqlite_on_connect)
+    return engine
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA busy_timeout = 10000")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.close()
+
+
+def alembic_config(engine: Engine) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def head_revision() -> str:
+    head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+    assert head is not None, "the package ships at least one migration"
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Apply every pending migration; return the revisions before and after."""
+    before = current_revision(engine)
+    command.upgrade(alembic_config(engine), "head")
+    return before, head_revision()
+
+
+@contextmanager
+def _reachable(url: str) -> Iterator[None]:
+    """Turn "cannot connect" into a DomainError naming the (redacted) database."""
+    try:
+        yield
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise DomainError(f"cannot open database {redact_url(url)}: {reason}") from None
+
+
+def upgrade_database(url: str) -> tuple[str | None, str]:
+    """Create or migrate the database at ``url``; return the revisions before and after."""
+    engine = make_engine(url)
+    try:
+        with _reachable(url):
+            return upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+@dataclass
+class Database:
+    """An engine and a session factory for one planner database."""
+
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session whose work is committed at the end of the block, or rolled back on error."""
+        with self.sessions.begin() as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_database(url: str, *, create: bool = True) -> Database:
+    """Open the database at ``url``, checking (or, when new and ``create``, creating) its schema.
+
+    Raises :class:`SchemaOutOfDate` when the schema is not at this planner's head revision,
+    and :class:`DomainError` when the server cannot be reached.
+    """
+    engine = make_engine(url)
+    try:
+        with _reachable(url):
+            current = current_revision(engine)
+            head = head_revision()
+            if current is None and create and not inspect(engine).get_table_names():
+                upgrade(engine)
+            elif current != head:
+                raise SchemaOutOfDate(current, head)
+    except BaseException:
+        engine.dispose()
+        raise
+    return Database(engine, sessionmaker(engine, expire_on_commit=False))

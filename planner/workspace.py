@@ -1,0 +1,59 @@
+"""``planner init``: lay out a working folder to start from.
+
+The defaults it copies are the repository's own ``config.example.toml``, ``queue/`` and
+``templates/``. A wheel carries them inside the package (``planner/_defaults``, see
+pyproject.toml); a source checkout or editable install reads them from the repository root.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from planner.config import CONFIG_FILENAME
+from planner.errors import DomainError
+
+_PACKAGE_DIR = Path(__file__).parent
+
+
+def defaults_dir() -> Path:
+    """The folder holding config.example.toml, queue/ and templates/."""
+    for candidate in (_PACKAGE_DIR / "_defaults", _PACKAGE_DIR.parent):
+        if (candidate / "config.example.toml").is_file() and (candidate / "templates").is_dir():
+            return candidate
+    raise DomainError(f"the planner's default files are missing from {_PACKAGE_DIR}")
+
+
+def default_templates_dir() -> Path:
+    """Where the built-in post templates are; a user's templates folder overrides them."""
+    return defaults_dir() / "templates"
+
+
+@dataclass
+class InitReport:
+    created: list[Path] = field(default_factory=list)
+    kept: list[Path] = field(default_factory=list)
+
+
+def init_workspace(target: Path, *, force: bool = False) -> InitReport:
+    """Write planner.toml, queue/ and templates/ into ``target``.
+
+    Existing files are kept (listed in the report) unless ``force``; nothing is deleted.
+    """
+    source = defaults_dir()
+    report = InitReport()
+    target.mkdir(parents=True, exist_ok=True)
+    pairs = [(source / "config.example.toml", target / CONFIG_FILENAME)]
+    for folder in ("queue", "templates"):
+        for path in sorted((source / folder).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                pairs.append((path, target / folder / path.relative_to(source / folder)))
+    for origin, destination in pairs:
+        if destination.exists() and not force:
+            report.kept.append(destination)
+            continue
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(origin, destination)
+        report.created.append(destination)
+    return report

@@ -1,0 +1,87 @@
+"""Shared fixtures: a database URL for each backend, and a workspace to run commands in.
+
+Database tests run once on SQLite and once on PostgreSQL. The PostgreSQL cases use the
+server at $PLANNER_TEST_POSTGRES_URL (default: postgres@127.0.0.1:5432/test), each test in
+a schema of its own, and skip with the reason when no server answers.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+REPO = Path(__file__).resolve().parent.parent
+POSTGRES_URL = os.environ.get(
+    "PLANNER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+_postgres_problem: str | None = None
+_postgres_checked = False
+
+
+def _postgres_unavailable() -> str | None:
+    global _postgres_checked, _postgres_problem
+    if not _postgres_checked:
+        _postgres_checked = True
+        engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("select 1"))
+        except OperationalError as exc:
+            _postgres_problem = f"no PostgreSQL at {POSTGRES_URL}: {str(exc.orig).strip()}"
+        finally:
+            engine.dispose()
+    return _postgres_problem
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh, empty schema (dropped afterwards)."""
+    problem = _postgres_unavailable()
+    if problem:
+        if os.environ.get("PLANNER_REQUIRE_POSTGRES"):
+            pytest.fail(problem)  # CI found a server listening: a skip here would hide a break
+        pytest.skip(problem)
+    schema = f"planner_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same test on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'planner.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str) -> Path:
+    """A copy of the example workspace (config, queue, templates) using ``db_url``, as cwd."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    config = (REPO / "config.example.toml").read_text()
+    config = config.replace('url = "sqlite:///planner.db"', f'url = "{db_url}"')
+    (root / "planner.toml").write_text(config)
+    shutil.copytree(REPO / "queue", root / "queue")
+    shutil.copytree(REPO / "templates", root / "templates")
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("PLANNER_CONFIG", raising=False)
+    return root

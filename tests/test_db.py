@@ -1,0 +1,105 @@
+"""The schema: created by migrations, agreeing with the models, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import select, text
+
+from planner.db import current_revision, head_revision, open_database, upgrade_database
+from planner.errors import DomainError, InputError, SchemaOutOfDate
+from planner.models import Base, Item
+
+
+def test_new_database_is_created_through_the_migrations(db_url: str) -> None:
+    db = open_database(db_url)
+    try:
+        assert current_revision(db.engine) == head_revision()
+    finally:
+        db.dispose()
+
+
+def test_models_and_migrations_agree(db_url: str) -> None:
+    upgrade_database(db_url)
+    db = open_database(db_url)
+    try:
+        with db.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, Base.metadata) == []
+    finally:
+        db.dispose()
+
+
+def test_upgrade_twice_is_a_no_op(db_url: str) -> None:
+    assert upgrade_database(db_url) == (None, head_revision())
+    assert upgrade_database(db_url) == (head_revision(), head_revision())
+
+
+def test_an_out_of_date_schema_is_refused_until_upgraded(db_url: str) -> None:
+    upgrade_database(db_url)
+    db = open_database(db_url)
+    with db.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = 'older'"))
+    db.dispose()
+    with pytest.raises(SchemaOutOfDate, match="planner db upgrade"):
+        open_database(db_url)
+
+
+def test_times_come_back_as_aware_utc(db_url: str) -> None:
+    db = open_database(db_url)
+    berlin_noon = datetime(2026, 12, 1, 12, 0, tzinfo=timezone(timedelta(hours=1)))
+    try:
+        with db.transaction() as session:
+            session.add(
+                Item(
+                    id="a",
+                    kind="help",
+                    text="t",
+                    source="cli",
+                    content_hash="h",
+                    not_before=berlin_noon,
+                    created_at=berlin_noon,
+                    updated_at=berlin_noon,
+                )
+            )
+        with db.transaction() as session:
+            stored = session.scalars(select(Item.not_before)).one()
+        assert stored == datetime(2026, 12, 1, 11, 0, tzinfo=UTC)
+        assert stored.tzinfo == UTC
+    finally:
+        db.dispose()
+
+
+def test_naive_times_are_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    db = open_database(f"sqlite:///{tmp_path / 'p.db'}")
+    try:
+        with pytest.raises(Exception, match="naive datetime"), db.transaction() as session:
+            session.add(
+                Item(
+                    id="a",
+                    kind="help",
+                    source="cli",
+                    content_hash="h",
+                    not_before=datetime(2026, 1, 1),
+                )
+            )
+    finally:
+        db.dispose()
+
+
+def test_unreachable_server_is_a_clear_error_without_the_password() -> None:
+    url = "postgresql+psycopg://planner:hunter2@127.0.0.1:1/planner?connect_timeout=2"
+    with pytest.raises(DomainError) as caught:
+        open_database(url)
+    assert "cannot open database postgresql+psycopg://planner:***@127.0.0.1:1/planner" in str(
+        caught.value
+    )
+    assert "hunter2" not in str(caught.value)
+
+
+def test_unsupported_url_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="supports sqlite"):
+        open_database("mysql://root@127.0.0.1/test")

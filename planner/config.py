@@ -13,14 +13,21 @@ import difflib
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from planner import balancer, slots
 from planner.errors import ConfigError, Problem
@@ -47,6 +54,29 @@ def _check_timezone(value: str | None) -> str | None:
     return value
 
 
+def _credential_key(key: str) -> str:
+    if not key.endswith("_env"):
+        raise ValueError(
+            f'credential key "{key}" must end in "_env" and name an environment variable '
+            f'(e.g. {key}_env = "MY_SECRET"): secrets never go in this file'
+        )
+    return key
+
+
+def _env_var_name(value: str) -> str:
+    if not _ENV_VAR_NAME.match(value):
+        # Never echo the value: a secret pasted here must not end up in a log.
+        raise ValueError(
+            "must be the name of an environment variable (letters, digits and _), "
+            "not the secret itself"
+        )
+    return value
+
+
+CredentialKey = Annotated[str, AfterValidator(_credential_key)]
+EnvVarName = Annotated[str, AfterValidator(_env_var_name)]
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
 
@@ -57,13 +87,15 @@ class KindConfig(_Model):
     class_: Literal["give", "pitch"] = Field(alias="class")
     weight: int = Field(default=1, ge=0, description="share of open slots in the target mix")
     template: str | None = None
-    requires: tuple[str, ...] = ()
+    requires: list[str] = Field(default_factory=list)
 
 
 DEFAULT_KINDS: Mapping[str, KindConfig] = {
-    "share": KindConfig(class_="give", weight=4, requires=("url", "credit")),
-    "help": KindConfig(class_="give", weight=3),
-    "promo": KindConfig(class_="pitch", weight=1),
+    "share": KindConfig.model_validate(
+        {"class": "give", "weight": 4, "requires": ["url", "credit"]}
+    ),
+    "help": KindConfig.model_validate({"class": "give", "weight": 3}),
+    "promo": KindConfig.model_validate({"class": "pitch", "weight": 1}),
 }
 
 
@@ -126,8 +158,8 @@ class AccountConfig(_Model):
 
     network: str
     timezone: str | None = None
-    slots: tuple[str, ...] = ()
-    credentials: dict[str, str] = Field(default_factory=dict)
+    slots: list[str] = Field(default_factory=list)
+    credentials: dict[CredentialKey, EnvVarName] = Field(default_factory=dict)
     options: dict[str, str | int | float | bool] = Field(default_factory=dict)
     balance: BalanceConfig | None = None
 
@@ -145,25 +177,8 @@ class AccountConfig(_Model):
 
     @field_validator("slots")
     @classmethod
-    def _valid_slots(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+    def _valid_slots(cls, value: list[str]) -> list[str]:
         slots.parse_slots(value)  # raises SlotSpecError (a ValueError) naming the bad spec
-        return value
-
-    @field_validator("credentials")
-    @classmethod
-    def _env_references(cls, value: dict[str, str]) -> dict[str, str]:
-        for key, env_name in value.items():
-            if not key.endswith("_env"):
-                raise ValueError(
-                    f'credential key "{key}" must end in "_env" and name an environment '
-                    f'variable (e.g. {key}_env = "MY_SECRET"): secrets never go in this file'
-                )
-            if not _ENV_VAR_NAME.match(env_name):
-                # Never echo the value: a pasted secret here must not end up in a log.
-                raise ValueError(
-                    f'"{key}" must be the name of an environment variable (letters, digits and '
-                    "_), not the secret itself"
-                )
         return value
 
 
@@ -171,7 +186,7 @@ class PlannerSettings(_Model):
     """The whole ``planner.toml``, as validated."""
 
     timezone: str = "UTC"
-    own_domains: tuple[str, ...] = ()
+    own_domains: list[str] = Field(default_factory=list)
     queue_dir: str = "queue"
     templates_dir: str = "templates"
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
@@ -187,7 +202,7 @@ class PlannerSettings(_Model):
 
     @field_validator("own_domains")
     @classmethod
-    def _domains(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+    def _domains(cls, value: list[str]) -> list[str]:
         for domain in value:
             if not _DOMAIN.match(domain):
                 raise ValueError(f'"{domain}" is not a domain name (expected e.g. "example.com")')
@@ -293,6 +308,7 @@ def parse_config(text: str, path: Path) -> Config:
 def _cross_check(settings: PlannerSettings, text: str, path: Path) -> list[Problem]:
     """Rules that span keys: slot labels must name a known kind or class, balance fields agree."""
     problems: list[Problem] = []
+    loc: tuple[str | int, ...]
     known = {**DEFAULT_KINDS, **settings.kinds}
     for name in settings.kinds:
         if not _NAME.match(name):
@@ -306,18 +322,18 @@ def _cross_check(settings: PlannerSettings, text: str, path: Path) -> list[Probl
             msg = f'"{account_name}" is not a valid account name (lower-case letters, digits, - _)'
             problems.append(_problem(path, text, loc, msg))
         for index, spec in enumerate(account.slots):
-            for slot in slots.parse_slot(spec):
-                if slot.label is not None and slot.label not in labels:
-                    loc = ("accounts", account_name, "slots", index)
-                    expected = ", ".join(sorted(labels))
-                    msg = f'"{spec}": unknown kind or class "{slot.label}" (expected {expected})'
-                    problems.append(_problem(path, text, loc, msg))
+            label = slots.parse_slot(spec)[0].label  # every day of one spec has the same label
+            if label is not None and label not in labels:
+                loc = ("accounts", account_name, "slots", index)
+                expected = ", ".join(sorted(labels))
+                msg = f'"{spec}": unknown kind or class "{label}" (expected {expected})'
+                problems.append(_problem(path, text, loc, msg))
         if account.balance is not None:
             balances.append((("accounts", account_name, "balance"), account.balance))
-    for loc, balance in balances:
+    for balance_loc, balance in balances:
         if balance.preset is not None and balance.give_to_pitch is not None:
             msg = "give preset or give_to_pitch, not both: a preset sets the ratio"
-            problems.append(_problem(path, text, (*loc, "give_to_pitch"), msg))
+            problems.append(_problem(path, text, (*balance_loc, "give_to_pitch"), msg))
     return problems
 
 
@@ -339,18 +355,24 @@ def format_loc(loc: tuple[str | int, ...]) -> str:
 _SECRET_LOCS = ("credentials", "database")
 
 
-def describe_errors(exc: ValidationError) -> list[tuple[tuple[str | int, ...], str]]:
-    """Pydantic's errors as (key path, message a person can act on) pairs."""
+def describe_errors(
+    exc: ValidationError, known_keys: Iterable[str] = ()
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """Pydantic's errors as (key path, message a person can act on) pairs.
+
+    ``known_keys`` are the valid key names, offered as "did you mean" for unknown ones.
+    """
     described = []
     for error in exc.errors(include_url=False):
         loc = tuple(p for p in error["loc"] if not _is_pydantic_tag(p))
-        described.append((loc, _describe(error, loc)))
+        described.append((loc, _describe(error, loc, known_keys)))
     return described
 
 
 def validation_problems(exc: ValidationError, text: str, path: Path) -> list[Problem]:
     """Pydantic's errors as problems naming the file, line and key."""
-    return [_problem(path, text, loc, message) for loc, message in describe_errors(exc)]
+    pairs = describe_errors(exc, CONFIG_KEYS)
+    return [_problem(path, text, loc, message) for loc, message in pairs]
 
 
 def _is_pydantic_tag(part: str | int) -> bool:
@@ -358,11 +380,12 @@ def _is_pydantic_tag(part: str | int) -> bool:
     return isinstance(part, str) and (part in {"str", "int", "float", "bool"} or "[" in part)
 
 
-def _describe(error: Any, loc: tuple[str | int, ...]) -> str:
+def _describe(error: Any, loc: tuple[str | int, ...], known_keys: Iterable[str]) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         key = str(loc[-1]) if loc else "?"
-        return f'unknown key "{key}"' + _suggestion(key)
+        close = difflib.get_close_matches(key, sorted(set(known_keys)), n=1)
+        return f'unknown key "{key}"' + (f' (did you mean "{close[0]}"?)' if close else "")
     if kind == "missing":
         return "required key is missing"
     if kind == "value_error":
@@ -376,10 +399,11 @@ def _describe(error: Any, loc: tuple[str | int, ...]) -> str:
     return f"{message}, got {value!r} ({type(value).__name__})"
 
 
-_ALL_KEYS = set(PlannerSettings.model_fields) | set(AccountConfig.model_fields)
-_ALL_KEYS |= set(BalanceConfig.model_fields) | {"class", "weight", "template", "requires", "url"}
-
-
-def _suggestion(key: str) -> str:
-    close = difflib.get_close_matches(key, sorted(_ALL_KEYS), n=1)
-    return f' (did you mean "{close[0]}"?)' if close else ""
+CONFIG_KEYS = {
+    *PlannerSettings.model_fields,
+    *AccountConfig.model_fields,
+    *BalanceConfig.model_fields,
+    *DatabaseConfig.model_fields,
+    "class",
+    *(name for name in KindConfig.model_fields if name != "class_"),
+}

@@ -63,7 +63,7 @@ class ItemSpec(BaseModel):
     title: str | None = Field(default=None, min_length=1)
     url: str | None = None
     credit: str | None = Field(default=None, min_length=1)
-    accounts: tuple[str, ...] = ()
+    accounts: list[str] = Field(default_factory=list)
     variants: dict[str, VariantSpec] = Field(default_factory=dict)
     fields: dict[str, str | int | float | bool] = Field(default_factory=dict)
     not_before: _DateLike | None = None
@@ -71,7 +71,7 @@ class ItemSpec(BaseModel):
     evergreen: bool = False
     cooldown_days: int | None = Field(default=None, ge=1)
     priority: int = 0
-    tags: tuple[str, ...] = ()
+    tags: list[str] = Field(default_factory=list)
 
     @field_validator("id")
     @classmethod
@@ -102,6 +102,9 @@ class ItemSpec(BaseModel):
                     f'"{value}" is not a date (expected 2026-12-01 or 2026-12-01T09:00)'
                 ) from None
         return value
+
+
+ITEM_KEYS = set(ItemSpec.model_fields)
 
 
 @dataclass(frozen=True)
@@ -181,21 +184,25 @@ def resolve_item(
         return None, problems
     item_id = spec.id or derive_id(spec.kind, spec.url, spec.title, spec.text)
     cooldown = spec.cooldown_days or (DEFAULT_COOLDOWN_DAYS if spec.evergreen else None)
+    accounts = sorted(spec.accounts)
+    variants = {name: {"text": variant.text} for name, variant in sorted(spec.variants.items())}
+    fields = dict(sorted(spec.fields.items()))
+    tags = sorted(spec.tags)
     content = {
         "kind": spec.kind,
         "text": spec.text,
         "title": spec.title,
         "url": spec.url,
         "credit": spec.credit,
-        "accounts": sorted(spec.accounts),
-        "variants": {name: {"text": v.text} for name, v in sorted(spec.variants.items())},
-        "fields": dict(sorted(spec.fields.items())),
+        "accounts": accounts,
+        "variants": variants,
+        "fields": fields,
         "not_before": not_before.isoformat() if not_before else None,
         "not_after": not_after.isoformat() if not_after else None,
         "evergreen": spec.evergreen,
         "cooldown_days": cooldown,
         "priority": spec.priority,
-        "tags": sorted(spec.tags),
+        "tags": tags,
     }
     digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
     item = QueueItem(
@@ -205,15 +212,15 @@ def resolve_item(
         title=spec.title,
         url=spec.url,
         credit=spec.credit,
-        accounts=content["accounts"],
-        variants=content["variants"],
-        fields=content["fields"],
+        accounts=accounts,
+        variants=variants,
+        fields=fields,
         not_before=not_before,
         not_after=not_after,
         evergreen=spec.evergreen,
         cooldown_days=cooldown,
         priority=spec.priority,
-        tags=content["tags"],
+        tags=tags,
         source=source,
         content_hash=digest,
     )
@@ -286,9 +293,8 @@ def _read_one(path: Path, config: Config) -> tuple[list[tuple[QueueItem, str]], 
     problems: list[Problem] = []
     for key in data:
         if key not in {"item", "defaults"}:
-            loc = (key,)
             msg = f'unknown key "{key}" (a queue file holds [[item]] tables and [defaults])'
-            problems.append(Problem(path, msg, find_line(text, loc), key))
+            problems.append(Problem(path, msg, find_line(text, (key,)), key))
     defaults = data.get("defaults", {})
     raw_items = data.get("item", [])
     if not isinstance(defaults, Mapping) or "id" in defaults:
@@ -307,7 +313,7 @@ def _read_one(path: Path, config: Config) -> tuple[list[tuple[QueueItem, str]], 
         try:
             spec = ItemSpec.model_validate({**defaults, **raw})
         except ValidationError as exc:
-            for loc, message in describe_errors(exc):
+            for loc, message in describe_errors(exc, ITEM_KEYS):
                 line = find_line(text, ("item", index, *loc))
                 problems.append(Problem(path, message, line, f"{where}.{format_loc(loc)}"))
             continue
@@ -332,7 +338,7 @@ def item_from_mapping(data: Mapping[str, Any], config: Config, origin: str) -> Q
         raise QueueFileError(
             [
                 Problem(origin, message, None, format_loc(loc))
-                for loc, message in describe_errors(exc)
+                for loc, message in describe_errors(exc, ITEM_KEYS)
             ]
         ) from None
     item, problems = resolve_item(spec, config, origin)

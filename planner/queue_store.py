@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from planner.models import Item, ItemStatus
@@ -66,9 +66,9 @@ def sync_items(
     sources = sorted(set(sources))
     existing: dict[str, tuple[str, str]] = {}  # id -> (content_hash, status)
     ids = [item.id for item in items]
-    for chunk in _chunks(ids):
+    for id_chunk in _chunks(ids):
         rows = session.execute(
-            select(Item.id, Item.content_hash, Item.status).where(Item.id.in_(chunk))
+            select(Item.id, Item.content_hash, Item.status).where(Item.id.in_(id_chunk))
         )
         existing.update({row.id: (row.content_hash, row.status) for row in rows})
 
@@ -93,7 +93,7 @@ def sync_items(
             else:
                 unchanged += 1
         if inserts:
-            session.execute(Item.__table__.insert(), inserts)
+            session.execute(insert(Item), inserts)
         if updates:
             session.execute(update(Item), updates)
         added += len(inserts)
@@ -111,9 +111,9 @@ def _archive_removed(
     if not sources:
         return 0
     gone: list[str] = []
-    for chunk in _chunks(sources):
+    for source_chunk in _chunks(sources):
         query = select(Item.id).where(
-            Item.source.in_(chunk),
+            Item.source.in_(source_chunk),
             Item.status.not_in([ItemStatus.ARCHIVED, ItemStatus.PUBLISHED]),
         )
         gone.extend(item_id for item_id in session.scalars(query) if item_id not in keep)

@@ -23,17 +23,27 @@ from planner.errors import ExitCode, PlannerError
 
 
 class CommandFailed(click.ClickException):
-    """A planner error on its way out, carrying the planner's exit code."""
+    """A domain failure on its way out (exit 1); every line of the message is shown."""
 
-    def __init__(self, error: PlannerError) -> None:
-        super().__init__(str(error))
-        self.exit_code = int(error.exit_code)
+    exit_code = int(ExitCode.FAILURE)
 
     def show(self, file: Any = None) -> None:
         lines = self.format_message().splitlines() or [""]
         click.echo(f"Error: {lines[0]}", err=True)
         for line in lines[1:]:
             click.echo(f"  {line}", err=True)
+
+
+class BadInput(CommandFailed):
+    """Bad input (a config or queue file, a value): exit 2."""
+
+    exit_code = int(ExitCode.USAGE)
+
+
+def as_click_error(error: PlannerError) -> CommandFailed:
+    if error.exit_code == ExitCode.USAGE:
+        return BadInput(str(error))
+    return CommandFailed(str(error))
 
 
 class PlannerGroup(click.Group):
@@ -43,7 +53,7 @@ class PlannerGroup(click.Group):
         try:
             return super().invoke(ctx)
         except PlannerError as error:
-            raise CommandFailed(error) from None
+            raise as_click_error(error) from None
 
 
 @dataclass
@@ -85,9 +95,3 @@ def echo_json(data: Any) -> None:
 
 def is_terminal() -> bool:
     return sys.stdout.isatty()
-
-
-def fail(message: str, code: ExitCode = ExitCode.FAILURE) -> click.ClickException:
-    error = click.ClickException(message)
-    error.exit_code = int(code)
-    return error

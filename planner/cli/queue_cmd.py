@@ -89,7 +89,7 @@ def list_command(
     click.echo(header)
     for row in rows:
         accounts = ",".join(row["accounts"]) or "all"
-        summary = _shorten(row["text"] or row["title"] or "", 48)
+        summary = _shorten(row["title"] or row["text"] or "", 48)
         click.echo(
             f"{_shorten(row['id'], 28):<28} {row['kind']:<8} {row['class']:<5} "
             f"{row['status']:<9} {row['priority']:>3}  {_shorten(accounts, 14):<14} {summary}"
@@ -115,18 +115,40 @@ def list_command(
 @click.option("--id", "item_id", help="A stable id (default: derived from the content).")
 @click.option("--json", "as_json", is_flag=True, help="Print the stored item as JSON.")
 @pass_state
-def add_command(state: AppState, as_json: bool, **options: Any) -> None:
-    """Add one item to the queue from the command line."""
-    data: dict[str, Any] = {
-        ("id" if key == "item_id" else key): value
-        for key, value in options.items()
-        if value not in (None, (), False)
+def add_command(
+    state: AppState,
+    kind: str,
+    text: str | None,
+    title: str | None,
+    url: str | None,
+    credit: str | None,
+    accounts: tuple[str, ...],
+    not_before: str | None,
+    not_after: str | None,
+    priority: int,
+    tags: tuple[str, ...],
+    evergreen: bool,
+    cooldown_days: int | None,
+    item_id: str | None,
+    as_json: bool,
+) -> None:
+    """Add one item to the queue from the command line (or update it, by id)."""
+    given: dict[str, Any] = {
+        "id": item_id,
+        "kind": kind,
+        "text": text,
+        "title": title,
+        "url": url,
+        "credit": credit,
+        "accounts": list(accounts) or None,
+        "not_before": not_before,
+        "not_after": not_after,
+        "priority": priority,
+        "tags": list(tags) or None,
+        "evergreen": evergreen,
+        "cooldown_days": cooldown_days,
     }
-    for key in ("accounts", "tags"):
-        if key in data:
-            data[key] = tuple(data[key])
-    if data.get("priority") == 0:
-        del data["priority"]
+    data = {key: value for key, value in given.items() if value is not None}
     item = item_from_mapping(data, state.config, "command line")
     with state.database() as db, db.transaction() as session:
         created = add_item(session, item, now_utc())

@@ -44,8 +44,14 @@ def make_engine(url: str) -> Engine:
             f"database.url: {redact_url(url)}: the planner supports sqlite:/// and "
             "postgresql+psycopg:// URLs"
         )
+    connect_args: dict[str, Any] = {}
+    if parsed.get_backend_name() == "postgresql":
+        # psycopg prepares a statement after 5 runs; PostgreSQL then reuses a generic plan in
+        # which a 500-id IN list is scanned linearly for every row (measured: 130-340 ms per
+        # batch lookup on 10,000 items instead of 2 ms). Custom plans keep it an index lookup.
+        connect_args["prepare_threshold"] = None
     try:
-        engine = create_engine(parsed)
+        engine = create_engine(parsed, connect_args=connect_args)
     except ModuleNotFoundError as exc:
         raise InputError(
             f"database.url needs the {exc.name} driver: install planner[postgres]"

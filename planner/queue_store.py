@@ -18,15 +18,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from planner.models import Item, ItemStatus
 from planner.queue_files import QueueItem
 
 BATCH_SIZE = 500
+_ITEMS = cast(Table, Item.__table__)
 _T = TypeVar("_T")
 
 ProgressCallback = Callable[[int], None]
@@ -93,7 +94,9 @@ def sync_items(
             else:
                 unchanged += 1
         if inserts:
-            session.execute(insert(Item), inserts)
+            # Core executemany: the ORM's bulk insert would split rows whose None-valued
+            # columns differ into separate statements, one per row in a mixed queue.
+            session.execute(insert(_ITEMS), inserts)
         if updates:
             session.execute(update(Item), updates)
         added += len(inserts)

@@ -151,9 +151,14 @@ def test_ten_thousand_items_take_batched_round_trips(
     db: Database, config: Config, tmp_path: Path
 ) -> None:
     path = tmp_path / "big.toml"
-    path.write_text(
-        "".join(f'[[item]]\nid = "i{n}"\nkind = "help"\ntext = "tip {n}"\n' for n in range(10_000))
-    )
+    # Alternate item shapes (different fields left empty), as a real queue does.
+    shapes = [
+        '[[item]]\nid = "i{n}"\nkind = "help"\ntext = "tip {n}"\n',
+        '[[item]]\nid = "i{n}"\nkind = "share"\ntitle = "t"\nurl = "https://x.example/{n}"\n'
+        'credit = "Ann"\ntags = ["a"]\n',
+        '[[item]]\nid = "i{n}"\nkind = "promo"\ntext = "buy"\nnot_after = 2027-01-01\n',
+    ]
+    path.write_text("".join(shapes[n % 3].format(n=n) for n in range(10_000)))
     items = read_queue_files([path], config)
     statements = 0
 

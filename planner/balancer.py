@@ -1,0 +1,520 @@
+"""The give-to-pitch rule: may this post be a pitch, at this instant, given what came before?
+
+A pitch (a promo, or anything linking to the brand's own domains) may take a slot only if
+every configured window *ending at that slot* keeps the pitch share at or under the limit:
+
+- the count window: the last ``window_posts`` posts, the candidate included;
+- the days window: posts at times in ``(at - window_days, at]``, the candidate included;
+
+and the last pitch is at least ``min_pitch_gap_hours`` before it. Gives are always allowed.
+So on a fresh account the first pitch is refused (1/1 = 100 %): give first.
+
+:class:`WindowTracker` keeps one scope's sliding windows (an account, or the whole brand) with
+running counters, so planning a week costs O(1) per slot rather than a recount.
+:func:`max_window_share` is the plain reference it is tested against.
+
+Pure: standard library only, no clock, no I/O. Every datetime must be timezone-aware; the
+tracker works in UTC. Invalid settings and out-of-order posts raise ``ValueError``.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from fractions import Fraction
+from types import MappingProxyType
+from urllib.parse import urlsplit
+
+
+@dataclass(frozen=True)
+class BalanceSettings:
+    """The rule for one scope. Validated on creation: ``ValueError`` says which field is wrong.
+
+    ``max_pitch_share`` is in [0, 1]; at least one of ``window_posts`` (a whole number >= 1)
+    and ``window_days`` (> 0) is set; ``min_pitch_gap_hours`` is >= 0 (0 or None: no gap rule).
+    """
+
+    max_pitch_share: Fraction
+    window_posts: int | None
+    window_days: float | None
+    min_pitch_gap_hours: float | None
+    preset: str | None = None
+
+    def __post_init__(self) -> None:
+        # Checked through `object` because config files and callers can pass anything.
+        share: object = self.max_pitch_share
+        if isinstance(share, bool) or not isinstance(share, Fraction | int):
+            raise ValueError(f"max_pitch_share must be a Fraction like 1/5, got {share!r}")
+        if not 0 <= share <= 1:
+            raise ValueError(f"max_pitch_share must be between 0 and 1, got {share}")
+        object.__setattr__(self, "max_pitch_share", Fraction(share))
+        posts: object = self.window_posts
+        if posts is not None and (isinstance(posts, bool) or not isinstance(posts, int)):
+            raise ValueError(f"window_posts must be a whole number of posts, got {posts!r}")
+        if isinstance(posts, int) and posts < 1:
+            raise ValueError(f"window_posts must be at least 1, got {posts}")
+        _check_number("window_days", self.window_days, "days", allow_zero=False)
+        _check_number("min_pitch_gap_hours", self.min_pitch_gap_hours, "hours", allow_zero=True)
+        if self.window_posts is None and self.window_days is None:
+            raise ValueError("at least one window is needed: set window_posts, window_days or both")
+
+
+def _check_number(name: str, value: object, unit: str, *, allow_zero: bool) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} must be a number of {unit}, got {value!r}")
+    least = "0 or more" if allow_zero else "more than 0"
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        raise ValueError(f"{name} must be a finite number of {unit}, {least}, got {value!r}")
+
+
+_NUMBER = r"\s*([0-9]+(?:\.[0-9]+)?)\s*"
+_RATIO = re.compile(_NUMBER + "([:/])" + _NUMBER)
+_RATIO_FORM = 'GIVE:PITCH like "4:1" (4 gives per pitch) or percentages like "80/20"'
+
+
+def parse_ratio(text: str) -> Fraction:
+    """Read a give-to-pitch ratio and return the largest allowed pitch share.
+
+    ``"4:1"`` (gives:pitches, counts) -> 1/5; ``"80/20"`` (give % / pitch %, must add up to
+    100) -> 1/5. ``"1:0"`` means never pitch (share 0). A ratio with no give side (``"0:1"``)
+    or anything else raises ``ValueError`` naming the value and the expected form.
+    """
+    match = _RATIO.fullmatch(text)
+    if match is None:
+        raise ValueError(f'ratio "{text}" is not understood (expected {_RATIO_FORM})')
+    give, separator, pitch = Fraction(match[1]), match[2], Fraction(match[3])
+    if separator == "/" and give + pitch != 100:
+        # "1/5" could mean "one pitch in five" or "one give per five pitches": refuse to guess.
+        raise ValueError(
+            f'ratio "{text}": the "/" form takes percentages that add up to 100, like "80/20" '
+            '(for counts use GIVE:PITCH, e.g. "4:1")'
+        )
+    if give == 0:
+        raise ValueError(
+            f'ratio "{text}" has no give side: every post could be a pitch (expected {_RATIO_FORM})'
+        )
+    return pitch / (give + pitch)
+
+
+@dataclass(frozen=True)
+class PresetInfo:
+    """A named preset: the settings it compiles to, what it means and where it comes from."""
+
+    max_pitch_share: Fraction
+    window_posts: int | None
+    description: str
+    origin: str
+    window_days: float | None = None
+    min_pitch_gap_hours: float | None = None
+
+
+PRESETS: Mapping[str, PresetInfo] = MappingProxyType(
+    {
+        "80/20": PresetInfo(
+            Fraction(1, 5),
+            10,
+            "80 % of posts inform, help or entertain, at most 20 % promote: pitch <= 1/5 "
+            "over the last 10 posts.",
+            "Borrowed from the Pareto principle (the 80/20 rule).",
+        ),
+        "rule-of-thirds": PresetInfo(
+            Fraction(1, 3),
+            9,
+            "A third others' content, a third your own helpful posts, a third promotion: "
+            "pitch <= 1/3 over the last 9 posts.",
+            "The social media rule of thirds of social media marketing guides.",
+        ),
+        "4-1-1": PresetInfo(
+            Fraction(1, 6),
+            6,
+            "Per 6 posts: 4 shares of others' content, 1 soft post of your own, 1 promotion: "
+            "pitch <= 1/6 over the last 6 posts.",
+            "Popularised for Twitter by Joe Pulizzi and Andrew Davis.",
+        ),
+        "5-3-2": PresetInfo(
+            Fraction(1, 10),
+            10,
+            "Per 10 posts: 5 curated, 3 your own, 2 personal, no hard sells. It has no promo "
+            "slot, so the planner reads it as pitch <= 1/10 over the last 10 posts.",
+            "A social media posting guideline spread by marketing blogs.",
+        ),
+        "70/20/10": PresetInfo(
+            Fraction(1, 10),
+            10,
+            "70 % value, 20 % shared from others, 10 % promotional: pitch <= 1/10 over the "
+            "last 10 posts.",
+            "A common social media content split.",
+        ),
+    }
+)
+
+
+def preset_settings(
+    name: str, *, min_pitch_gap_hours: float | None = None, window_days: float | None = None
+) -> BalanceSettings:
+    """The settings preset ``name`` compiles to, with an optional gap rule and days window.
+
+    Raises ``ValueError`` listing the valid names for an unknown preset.
+    """
+    info = PRESETS.get(name)
+    if info is None:
+        names = ", ".join(sorted(PRESETS))
+        raise ValueError(f'unknown preset "{name}" (expected one of: {names})')
+    return BalanceSettings(
+        max_pitch_share=info.max_pitch_share,
+        window_posts=info.window_posts,
+        window_days=window_days if window_days is not None else info.window_days,
+        min_pitch_gap_hours=(
+            min_pitch_gap_hours if min_pitch_gap_hours is not None else info.min_pitch_gap_hours
+        ),
+        preset=name,
+    )
+
+
+_URL = re.compile(
+    r"""
+    https?://[^\s<>"'`]+
+    # A bare domain, not the tail of an e-mail address, a path or a longer name.
+    | (?<![\w@./:-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}\b
+      (?::\d{1,5})?(?:/[^\s<>"'`]*)?
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+_TRAILING = ".,;:!?'\""
+_CLOSERS = {")": "(", "]": "[", "}": "{"}
+
+
+def extract_urls(text: str) -> list[str]:
+    """The links in ``text``, in order: http(s) URLs and bare domains like ``example.com/path``.
+
+    Sentence punctuation after a link is not part of it, nor is a closing bracket that has no
+    opening partner inside the link. E-mail addresses are not links.
+    """
+    return [_trim(match.group()) for match in _URL.finditer(text)]
+
+
+def _trim(url: str) -> str:
+    while url:
+        last = url[-1]
+        if last in _TRAILING or (last in _CLOSERS and url.count(_CLOSERS[last]) < url.count(last)):
+            url = url[:-1]
+        else:
+            break
+    return url
+
+
+def _host(url_or_domain: str) -> str | None:
+    """The comparable host of a URL or a bare domain: lower-case, ASCII, no port, no "www."."""
+    # Browsers read "\" as "/" in http(s) URLs; so must we, or "\@" could hide the real host.
+    text = url_or_domain.strip().replace("\\", "/")
+    if "://" not in text:
+        text = "http://" + text
+    try:
+        host = urlsplit(text).hostname
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return None
+    if not host:
+        return None
+    host = host.rstrip(".")
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
+    if host.startswith("www.") and "." in host[4:]:
+        host = host[4:]
+    return host or None
+
+
+def is_own_domain_link(text_or_urls: str | Iterable[str], own_domains: Iterable[str]) -> bool:
+    """True if any link points at one of ``own_domains`` or a subdomain of one.
+
+    Accepts post text (links found by :func:`extract_urls`) or the URLs themselves. Matching
+    ignores case, ports, user info and a leading ``www.``, and respects label boundaries:
+    ``blog.example.com`` matches ``example.com``, ``evil-example.com`` does not.
+    """
+    domains = {host for domain in own_domains if (host := _host(domain))}
+    if not domains:
+        return False
+    urls = extract_urls(text_or_urls) if isinstance(text_or_urls, str) else text_or_urls
+    for url in urls:
+        host = _host(url)
+        if host and any(host == d or host.endswith("." + d) for d in domains):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The balancer's answer for one candidate post.
+
+    ``reason`` is a sentence for a person. ``share`` is, for a pitch, the highest pitch share
+    across the configured windows with the candidate counted; None for a give.
+    """
+
+    allowed: bool
+    reason: str
+    share: Fraction | None
+
+
+@dataclass(frozen=True)
+class _Window:
+    pitches: int
+    total: int
+    name: str  # "10 posts", "7 days"
+
+    @property
+    def share(self) -> Fraction:
+        return Fraction(self.pitches, self.total) if self.total else Fraction(0)
+
+
+class WindowTracker:
+    """The sliding windows of one scope (an account, or the whole brand).
+
+    Feed it posts in non-decreasing time order with :meth:`record`; ask :meth:`decide` about a
+    candidate at any time at or after the last recorded post. Going back in time raises
+    ``ValueError``; so does a naive datetime. ``record`` is O(1) amortized; ``decide`` is O(1)
+    while the days window's oldest post is still inside it, else O(log w) (a binary search).
+    """
+
+    # Dropping dead posts from the front only when there are many keeps that O(1) amortized.
+    _COMPACT_AT = 64
+
+    def __init__(self, settings: BalanceSettings, history: Iterable[tuple[datetime, bool]] = ()):
+        self.settings = settings
+        self._span = timedelta(days=settings.window_days) if settings.window_days else None
+        gap = settings.min_pitch_gap_hours
+        self._gap = timedelta(hours=gap) if gap else None
+        self._times: list[datetime] = []
+        # _pitch_totals[i]: pitches among all posts ever recorded up to and including index i,
+        # so any range's pitch count is a difference of two entries.
+        self._pitch_totals: list[int] = []
+        self._dropped_pitches = 0  # pitches among the posts compacted away
+        self._live = 0  # first index still inside the days window as of the last record
+        self._last: datetime | None = None
+        self._last_pitch: datetime | None = None
+        for at, is_pitch in history:
+            self.record(at, is_pitch)
+
+    @property
+    def last_post_at(self) -> datetime | None:
+        """The time (UTC) of the last recorded post, if any."""
+        return self._last
+
+    @property
+    def last_pitch_at(self) -> datetime | None:
+        """The time (UTC) of the last recorded pitch, if any."""
+        return self._last_pitch
+
+    def record(self, at: datetime, is_pitch: bool) -> None:
+        """Add a post that happened (or is planned) at ``at``; the rule is not checked here."""
+        at = self._check_time(at)
+        self._times.append(at)
+        self._pitch_totals.append(self._pitches_before(len(self._times) - 1) + int(is_pitch))
+        self._last = at
+        if is_pitch:
+            self._last_pitch = at
+        if self._span is not None:
+            cut = at - self._span
+            while self._times[self._live] <= cut:
+                self._live += 1
+        self._compact()
+
+    def decide(self, at: datetime, is_pitch: bool) -> Decision:
+        """May a post of this class go out at ``at``? Does not record it.
+
+        A give is always allowed. A pitch is allowed when every configured window ending at
+        ``at`` (candidate included) keeps the pitch share <= ``max_pitch_share`` and the last
+        recorded pitch is at least ``min_pitch_gap_hours`` before ``at``.
+        """
+        at = self._check_time(at)
+        if not is_pitch:
+            return Decision(True, "give post", None)
+        limit = self.settings.max_pitch_share
+        windows = self._windows(at, candidate=True)
+        # The fullest window speaks for all (the count window on a tie): one clear number.
+        worst = max(windows, key=lambda window: window.share)
+        problems = []
+        if worst.share > limit:
+            problems.append(
+                f"pitch share would be {_share_text(worst, limit, '>')} over the last {worst.name}"
+            )
+        if self._gap is not None and self._last_pitch is not None:
+            elapsed = at - self._last_pitch
+            if elapsed < self._gap:
+                problems.append(
+                    f"only {_hours(elapsed)} h since the last pitch at "
+                    f"{self._last_pitch:%Y-%m-%d %H:%M} UTC "
+                    f"(minimum gap {self.settings.min_pitch_gap_hours:g} h)"
+                )
+        if problems:
+            return Decision(False, "; ".join(problems), worst.share)
+        reason = f"pitch share {_share_text(worst, limit, '<=')} over the last {worst.name}"
+        return Decision(True, reason, worst.share)
+
+    def share_if_added(self, at: datetime, is_pitch: bool) -> Fraction:
+        """The highest pitch share across the windows ending at ``at`` with this post counted."""
+        at = self._check_time(at)
+        return max(w.share for w in self._windows(at, candidate=True, is_pitch=is_pitch))
+
+    def pitch_share_now(self, at: datetime) -> Fraction:
+        """The highest pitch share across the windows ending at ``at``, recorded posts only.
+
+        0 when the windows hold no posts.
+        """
+        at = self._check_time(at)
+        return max(w.share for w in self._windows(at, candidate=False))
+
+    def copy(self) -> WindowTracker:
+        """An independent tracker with the same state (costs O(posts in the windows))."""
+        twin = copy.copy(self)
+        twin._times, twin._pitch_totals = self._times.copy(), self._pitch_totals.copy()
+        return twin
+
+    def _check_time(self, at: datetime) -> datetime:
+        at = _utc(at)
+        if self._last is not None and at < self._last:
+            raise ValueError(
+                f"{at:%Y-%m-%d %H:%M:%S} UTC is before the last recorded post at "
+                f"{self._last:%Y-%m-%d %H:%M:%S} UTC (posts must come in time order)"
+            )
+        return at
+
+    def _pitches_before(self, index: int) -> int:
+        return self._pitch_totals[index - 1] if index > 0 else self._dropped_pitches
+
+    def _windows(self, at: datetime, *, candidate: bool, is_pitch: bool = True) -> list[_Window]:
+        extra_total = int(candidate)
+        extra_pitch = int(candidate and is_pitch)
+        count = len(self._times)
+        windows: list[_Window] = []
+        size = self.settings.window_posts
+        if size is not None:
+            first = max(count - (size - extra_total), 0)
+            pitches = self._pitches_before(count) - self._pitches_before(first)
+            total = count - first
+            windows.append(
+                _Window(pitches + extra_pitch, total + extra_total, _plural(size, "post"))
+            )
+        if self._span is not None and self.settings.window_days is not None:
+            cut = at - self._span
+            first = self._live
+            # Posts before _live are out of every window from the last record on; only a jump
+            # forward in time can push more out, and then a binary search finds the new start.
+            if first < count and self._times[first] <= cut:
+                first = bisect_right(self._times, cut, lo=first)
+            pitches = self._pitches_before(count) - self._pitches_before(first)
+            total = count - first
+            name = _plural(self.settings.window_days, "day")
+            windows.append(_Window(pitches + extra_pitch, total + extra_total, name))
+        return windows
+
+    def _compact(self) -> None:
+        keep_from = len(self._times)
+        if self.settings.window_posts is not None:
+            keep_from -= self.settings.window_posts
+        if self._span is not None:
+            keep_from = min(keep_from, self._live)
+        if keep_from < self._COMPACT_AT or 2 * keep_from < len(self._times):
+            return
+        self._dropped_pitches = self._pitch_totals[keep_from - 1]
+        del self._times[:keep_from]
+        del self._pitch_totals[:keep_from]
+        self._live = max(self._live - keep_from, 0)  # stays 0 without a days window
+
+
+def _utc(at: datetime) -> datetime:
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"{at.isoformat()} has no timezone (expected an aware datetime)")
+    # Aware datetimes sharing one ZoneInfo compare by wall time and ignore fold; UTC keeps
+    # the order right across an autumn overlap.
+    return at.astimezone(UTC)
+
+
+def _plural(amount: float, unit: str) -> str:
+    return f"{amount:g} {unit}" if amount == 1 else f"{amount:g} {unit}s"
+
+
+def _hours(elapsed: timedelta) -> str:
+    # Rounded down, so a refusal never reads "24.0 h ... (minimum gap 24 h)".
+    tenths = elapsed // timedelta(minutes=6)
+    return f"{tenths // 10}.{tenths % 10}"
+
+
+def _share_text(window: _Window, limit: Fraction, relation: str) -> str:
+    share_text, limit_text = _percents(window.share, limit)
+    return f"{window.pitches}/{window.total} = {share_text} {relation} {limit_text}"
+
+
+def _percents(share: Fraction, limit: Fraction) -> tuple[str, str]:
+    """Both values as percentages, with just enough decimals that unequal values differ."""
+    for decimals in range(4):
+        share_text, limit_text = _percent(share, decimals), _percent(limit, decimals)
+        if share_text != limit_text or share == limit:
+            break
+    return share_text, limit_text
+
+
+def _percent(value: Fraction, decimals: int) -> str:
+    scaled = math.floor(value * 100 * 10**decimals + Fraction(1, 2))  # half up, not to even
+    if decimals == 0:
+        return f"{scaled} %"
+    digits = str(scaled).rjust(decimals + 1, "0")
+    return f"{digits[:-decimals]}.{digits[-decimals:]} %"
+
+
+def max_window_share(
+    posts: Sequence[tuple[datetime, bool]], settings: BalanceSettings
+) -> tuple[Fraction, datetime | None]:
+    """The highest pitch share of any window ending at a pitch post, and that pitch's time.
+
+    Windows are measured at each pitch because that is when the rule speaks: the last
+    ``window_posts`` posts up to and including the pitch, and the posts in
+    ``(pitch time - window_days, pitch time]`` up to and including it. Returns (0, None)
+    when there is no pitch. ``posts`` must be in time order (``ValueError`` otherwise).
+
+    This is the plain O(n * w) recount that :class:`WindowTracker` is tested against; use it
+    for reports and tests, not for planning.
+    """
+    times = [_utc(at) for at, _ in posts]
+    if any(later < earlier for earlier, later in zip(times, times[1:], strict=False)):
+        raise ValueError("posts must be in time order")
+    flags = [is_pitch for _, is_pitch in posts]
+    span = timedelta(days=settings.window_days) if settings.window_days else None
+    best, best_at = Fraction(0), None
+    for index, at in enumerate(times):
+        if not flags[index]:
+            continue
+        shares: list[Fraction] = []
+        if settings.window_posts is not None:
+            window = flags[max(0, index - settings.window_posts + 1) : index + 1]
+            shares.append(Fraction(sum(window), len(window)))
+        if span is not None:
+            start = index
+            while start > 0 and times[start - 1] > at - span:
+                start -= 1
+            window = flags[start : index + 1]
+            shares.append(Fraction(sum(window), len(window)))
+        if max(shares) > best:
+            best, best_at = max(shares), at
+    return best, best_at
+
+
+def first_fit(tracker: WindowTracker, candidates: Iterable[datetime]) -> datetime | None:
+    """The first of ``candidates`` (in time order) at which a pitch would be allowed, if every
+    candidate before it were filled with a give; None if there is none. ``tracker`` is not
+    changed: the trial runs on a copy.
+    """
+    trial = tracker.copy()
+    for at in candidates:
+        if trial.decide(at, True).allowed:
+            return at
+        trial.record(at, False)
+    return None

@@ -182,6 +182,12 @@ class AccountConfig(_Model):
         return value
 
 
+class PlanConfig(_Model):
+    """How ``planner plan`` fills slots beyond the ratio rule."""
+
+    duplicate_url_days: int = Field(default=30, ge=0)
+
+
 class PlannerSettings(_Model):
     """The whole ``planner.toml``, as validated."""
 
@@ -192,6 +198,7 @@ class PlannerSettings(_Model):
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     kinds: dict[str, KindConfig] = Field(default_factory=dict)
     balance: BalanceConfig = Field(default_factory=BalanceConfig)
+    plan: PlanConfig = Field(default_factory=PlanConfig)
     accounts: dict[str, AccountConfig] = Field(default_factory=dict)
 
     @field_validator("timezone")
@@ -404,6 +411,7 @@ CONFIG_KEYS = {
     *AccountConfig.model_fields,
     *BalanceConfig.model_fields,
     *DatabaseConfig.model_fields,
+    *PlanConfig.model_fields,
     "class",
     *(name for name in KindConfig.model_fields if name != "class_"),
 }

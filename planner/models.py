@@ -116,6 +116,11 @@ class Item(Base):
     priority: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(16), default=ItemStatus.QUEUED)
     status_reason: Mapped[str | None] = mapped_column(Text)
+    # Set by `planner hold`: the planner leaves the item alone until `planner release`.
+    manual_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set by `planner release --force`: placed at its next slot whatever the ratio says,
+    # recorded on the post as an override (and still counted in the window).
+    force: Mapped[bool] = mapped_column(Boolean, default=False)
     # Where the item came from ("queue/shares.toml" or "cli") and a hash of its content,
     # so a sync can tell unchanged, edited and removed items apart.
     source: Mapped[str] = mapped_column(String(1024))
@@ -189,3 +194,18 @@ class PublishAttempt(Base):
     post: Mapped[Post] = relationship(back_populates="attempts_log")
 
     __table_args__ = (Index(None, "post_id", "started_at"),)
+
+
+class EmptySlot(Base):
+    """A slot the last ``planner plan`` had to leave empty, and why (for the preview)."""
+
+    __tablename__ = "empty_slots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account: Mapped[str] = mapped_column(String(128))
+    slot_at: Mapped[datetime]
+    slot_label: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index(None, "account", "slot_at"),)

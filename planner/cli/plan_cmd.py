@@ -1,0 +1,161 @@
+"""``planner plan``, ``planner hold`` and ``planner release``: fill the calendar, by hand too."""
+
+from __future__ import annotations
+
+import click
+
+from planner.cli._app import AppState, echo_json, now_utc, pass_state
+from planner.holds import hold_item, release_item
+from planner.plan_store import PlanOutcome, plan_weeks
+from planner.slots import WeekSpecError, parse_iso_week, weeks_from
+
+
+def resolve_weeks(state: AppState, week: str, count: int) -> list[tuple[int, int]]:
+    from zoneinfo import ZoneInfo
+
+    today = now_utc().astimezone(ZoneInfo(state.config.settings.timezone)).date()
+    try:
+        year, number = parse_iso_week(week, today)
+    except WeekSpecError as error:
+        raise click.BadParameter(str(error), param_hint="--week") from None
+    return weeks_from(year, number, count)
+
+
+def check_accounts(state: AppState, accounts: tuple[str, ...]) -> list[str] | None:
+    known = state.config.settings.accounts
+    for name in accounts:
+        if name not in known:
+            expected = ", ".join(sorted(known)) or "none configured"
+            raise click.BadParameter(
+                f"no account {name!r} in {state.config.path} (accounts: {expected})",
+                param_hint="--account",
+            )
+    return list(accounts) or None
+
+
+week_option = click.option(
+    "--week",
+    default="next",
+    show_default=True,
+    help="ISO week to start from: next, this, or like 2026-W49.",
+)
+account_option = click.option(
+    "--account", "accounts", multiple=True, help="Only this account (repeatable; default all)."
+)
+
+
+@click.command("plan")
+@week_option
+@click.option(
+    "--weeks",
+    "count",
+    type=click.IntRange(1, 104),
+    default=1,
+    show_default=True,
+    help="How many weeks to plan.",
+)
+@account_option
+@click.option("--dry-run", is_flag=True, help="Show what would be planned; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@pass_state
+def plan_command(
+    state: AppState, week: str, count: int, accounts: tuple[str, ...], dry_run: bool, as_json: bool
+) -> None:
+    """Fill the weekly slots from the queue under the give-to-pitch rule.
+
+    Open slots follow the target mix of kinds; a promo the rule refuses is held (never
+    dropped) and retried at every later slot. Planning a week again keeps published and
+    claimed posts and replaces only the unpublished plan.
+    """
+    weeks = resolve_weeks(state, week, count)
+    names = check_accounts(state, accounts)
+    with state.database() as db, db.transaction() as session:
+        outcome = plan_weeks(
+            session, state.config, weeks, now_utc(), accounts=names, dry_run=dry_run
+        )
+        if dry_run:
+            session.rollback()
+    label = ", ".join(f"{y}-W{w:02d}" for y, w in weeks)
+    if as_json:
+        echo_json(_outcome_json(outcome, label))
+    else:
+        _print_outcome(outcome, label)
+
+
+def _outcome_json(outcome: PlanOutcome, label: str) -> dict[str, object]:
+    return {
+        "weeks": label,
+        "dry_run": outcome.dry_run,
+        "replaced": outcome.replaced,
+        "kept": outcome.kept,
+        "slots": [
+            {
+                "account": p.slot.account,
+                "at": p.slot.at.isoformat(),
+                "item": p.item.id if p.item else None,
+                "kind": p.item.kind if p.item else None,
+                "pitch": p.item.is_pitch if p.item else None,
+                "forced": p.forced,
+                "reason": p.reason,
+            }
+            for p in outcome.placements
+        ],
+        "held": outcome.held,
+        "expired": sorted(outcome.expired),
+        "render_problems": outcome.render_problems,
+    }
+
+
+def _print_outcome(outcome: PlanOutcome, label: str) -> None:
+    verb = "would plan" if outcome.dry_run else "planned"
+    filled = [p for p in outcome.placements if p.item is not None]
+    pitches = sum(1 for p in filled if p.item is not None and p.item.is_pitch)
+    click.echo(
+        f"{label}: {verb} {len(filled)} of {len(outcome.placements)} slots "
+        f"({len(filled) - pitches} give, {pitches} pitch) on {len(outcome.accounts)} account(s); "
+        f"replaced {outcome.replaced} unpublished post(s), kept {outcome.kept}"
+    )
+    for item_id, reason in sorted(outcome.held.items()):
+        click.echo(f"  held    {item_id}: {reason}")
+    for item_id in sorted(outcome.expired):
+        click.echo(f"  expired {item_id}")
+    for placement in outcome.empty:
+        local = placement.slot.at.strftime("%Y-%m-%d %H:%M UTC")
+        click.echo(f"  warning: {placement.slot.account} {local} left {placement.reason}")
+    for problem in outcome.render_problems:
+        click.echo(f"  skipped (render): {problem}", err=True)
+    if not outcome.dry_run:
+        click.echo("See it with: planner preview")
+
+
+@click.command("hold")
+@click.argument("item_id", metavar="ITEM")
+@pass_state
+def hold_command(state: AppState, item_id: str) -> None:
+    """Hold ITEM by hand: it leaves the plan at the next `planner plan` and stays queued.
+
+    A held item is not planned until `planner release ITEM`.
+    """
+    with state.database() as db, db.transaction() as session:
+        hold_item(session, item_id, now_utc())
+    click.echo(f"held {item_id}; run `planner plan` to take it out of the calendar")
+
+
+@click.command("release")
+@click.argument("item_id", metavar="ITEM")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Place it at its next slot even if the ratio rule says no (an override).",
+)
+@pass_state
+def release_command(state: AppState, item_id: str, force: bool) -> None:
+    """Release a held ITEM so the planner may place it again.
+
+    With --force the next `planner plan` puts it on the first slot it can use whatever the
+    ratio says; the post is marked as an override and still counts in the window.
+    """
+    with state.database() as db, db.transaction() as session:
+        release_item(session, item_id, now_utc(), force=force)
+    how = "forced: it goes on its next slot" if force else "released"
+    click.echo(f"{item_id} {how}; run `planner plan` to place it")

@@ -1,0 +1,191 @@
+"""`planner plan` against a real database: idempotent re-planning, kept posts, holds, render
+problems and the command line, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select, update
+
+from planner.cli import main
+from planner.config import Config, load_config
+from planner.db import Database, open_database
+from planner.holds import hold_item, release_item
+from planner.models import EmptySlot, Item, ItemStatus, Post, PostStatus
+from planner.plan_store import plan_weeks
+from planner.queue_files import queue_file_paths, read_queue_files, source_name
+from planner.queue_store import sync_items
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # a Thursday; week 49 starts Mon 30 Nov
+WEEK = [(2026, 49)]
+
+
+@pytest.fixture
+def config(workspace: Path) -> Config:
+    return load_config(workspace / "planner.toml")
+
+
+@pytest.fixture
+def db(config: Config):  # type: ignore[no-untyped-def]
+    database = open_database(config.database_url)
+    files = queue_file_paths([config.queue_path])
+    with database.transaction() as session:
+        items = read_queue_files(files, config)
+        sync_items(session, items, [source_name(f, config) for f in files], NOW)
+    yield database
+    database.dispose()
+
+
+def posts(db: Database) -> list[tuple[str, str, datetime, str | None, str, bool]]:
+    with db.transaction() as session:
+        rows = session.execute(
+            select(
+                Post.account, Post.item_id, Post.slot_at, Post.text, Post.status, Post.forced
+            ).order_by(Post.slot_at)
+        )
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def statuses(db: Database) -> dict[str, str]:
+    with db.transaction() as session:
+        return dict(session.execute(select(Item.id, Item.status)).all())  # type: ignore[arg-type]
+
+
+def run_plan(db: Database, config: Config, **options):  # type: ignore[no-untyped-def]
+    with db.transaction() as session:
+        return plan_weeks(session, config, WEEK, NOW, **options)
+
+
+def test_plan_fills_the_week_and_holds_excess_promos(db: Database, config: Config) -> None:
+    outcome = run_plan(db, config)
+    planned = posts(db)
+    assert len(planned) == 13 == len(outcome.placements)  # the example's 13 weekly slots
+    assert all(text for *_, text, _, _ in [(p[0], p[1], p[2], p[3], p[4], p[5]) for p in planned])
+    states = statuses(db)
+    assert set(outcome.held) and all(states[i] == ItemStatus.HELD for i in outcome.held)
+    assert sum(states[p[1]] == ItemStatus.PLANNED for p in planned) == 13
+    shares = [p for p in planned if p[1].startswith("share-")]
+    assert all(" by " in (p[3] or "") for p in shares)  # rendered with the share template
+
+
+def test_replanning_gives_the_same_plan(db: Database, config: Config) -> None:
+    run_plan(db, config)
+    first, first_states = posts(db), statuses(db)
+    outcome = run_plan(db, config)
+    assert outcome.replaced == 13
+    assert posts(db) == first
+    assert statuses(db) == first_states
+
+
+def test_replanning_keeps_published_posts_and_does_not_reuse_their_items(
+    db: Database, config: Config
+) -> None:
+    run_plan(db, config)
+    with db.transaction() as session:
+        first = session.scalars(select(Post).order_by(Post.slot_at)).first()
+        assert first is not None
+        first.status = PostStatus.PUBLISHED
+        published_item, published_at = first.item_id, first.slot_at
+    outcome = run_plan(db, config)
+    assert outcome.replaced == 12 and outcome.kept == 1
+    after = posts(db)
+    assert [p[1] for p in after].count(published_item) == 1
+    assert (after[0][1], after[0][2], after[0][4]) == (published_item, published_at, "published")
+
+
+def test_dry_run_writes_nothing(db: Database, config: Config) -> None:
+    before = statuses(db)
+    outcome = run_plan(db, config, dry_run=True)
+    assert len(outcome.placements) == 13
+    assert posts(db) == [] and statuses(db) == before
+
+
+def test_a_manually_held_item_leaves_the_plan_and_comes_back_on_release(
+    db: Database, config: Config
+) -> None:
+    run_plan(db, config)
+    chosen = posts(db)[0][1]
+    with db.transaction() as session:
+        hold_item(session, chosen, NOW)
+    run_plan(db, config)
+    assert chosen not in [p[1] for p in posts(db)]
+    assert statuses(db)[chosen] == ItemStatus.HELD
+    with db.transaction() as session:
+        release_item(session, chosen, NOW)
+    run_plan(db, config)
+    assert chosen in [p[1] for p in posts(db)]
+
+
+def test_forced_release_places_a_held_promo_and_marks_the_override(
+    db: Database, config: Config
+) -> None:
+    outcome = run_plan(db, config)
+    held = sorted(outcome.held)[0]
+    with db.transaction() as session:
+        release_item(session, held, NOW, force=True)
+    run_plan(db, config)
+    forced = [p for p in posts(db) if p[1] == held]
+    assert len(forced) == 1 and forced[0][5] is True
+    with db.transaction() as session:
+        reason = session.scalar(select(Post.reason).where(Post.item_id == held))
+    assert reason == "forced release (override of the ratio rule)"
+
+
+def test_an_item_that_cannot_render_is_reported_and_the_week_is_still_full(
+    db: Database, config: Config, workspace: Path
+) -> None:
+    (workspace / "templates" / "help.txt.j2").write_text("{{ text }} {{ missing_variable }}")
+    outcome = run_plan(db, config)
+    assert outcome.render_problems
+    assert "missing_variable" in outcome.render_problems[0]
+    assert len(posts(db)) == 13  # the help slots went to other gives
+    assert not any(p[1].startswith("tip-") for p in posts(db))
+
+
+def test_empty_slots_are_recorded_with_their_reason(db: Database, config: Config) -> None:
+    with db.transaction() as session:
+        session.execute(update(Item).where(Item.kind != "promo").values(status=ItemStatus.ARCHIVED))
+    run_plan(db, config)
+    with db.transaction() as session:
+        notes = session.scalars(select(EmptySlot.reason)).all()
+    assert len(notes) == 13 - len(posts(db)) > 0
+    assert all(note.startswith("empty: ") for note in notes)
+
+
+def test_expired_items_are_marked(db: Database, config: Config) -> None:
+    with db.transaction() as session:
+        session.execute(update(Item).where(Item.id == "webinar-dec").values(not_after=NOW))
+    run_plan(db, config)
+    assert statuses(db)["webinar-dec"] == ItemStatus.EXPIRED
+
+
+# --- the command line ---------------------------------------------------------------------
+
+
+def invoke(*args: str):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(main, list(args))
+
+
+def test_cli_plan_hold_release(workspace: Path) -> None:
+    assert invoke("queue", "sync").exit_code == 0
+    result = invoke("plan", "--week", "2027-W02", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["weeks"] == "2027-W02" and len(report["slots"]) == 13
+    assert report["held"]
+    held = sorted(report["held"])[0]
+    assert invoke("hold", held).exit_code == 0
+    assert invoke("release", held, "--force").exit_code == 0
+    text = invoke("plan", "--week", "2027-W02").output
+    assert "planned 13 of 13 slots" in text
+
+
+def test_cli_plan_input_errors_exit_2(workspace: Path) -> None:
+    assert invoke("plan", "--week", "2026-W99").exit_code == 2
+    assert invoke("plan", "--account", "nobody").exit_code == 2
+    missing = invoke("hold", "no-such-item")
+    assert missing.exit_code == 1 and "no queue item with id 'no-such-item'" in missing.output

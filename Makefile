@@ -24,7 +24,9 @@ demo: $(VENV)/.installed
 	rm -rf $(DEMO)
 	$(BIN)/planner init $(DEMO)
 	cd $(DEMO) && ../$(BIN)/planner queue sync
-	cd $(DEMO) && ../$(BIN)/planner queue list
+	cd $(DEMO) && ../$(BIN)/planner queue list --status queued
+	cd $(DEMO) && ../$(BIN)/planner plan
+	cd $(DEMO) && ../$(BIN)/planner preview
 
 test: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

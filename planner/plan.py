@@ -38,26 +38,57 @@ from planner.mix import Mix
 GIVE, PITCH = "give", "pitch"
 
 
-@dataclass(frozen=True, slots=True)
 class Candidate:
-    """An item as the planner sees it."""
+    """An item as the planner sees it.
 
-    id: str
-    kind: str
-    is_pitch: bool  # by kind class, or by a link to an own domain
-    url: str | None
-    accounts: frozenset[str] | None  # None: every account
-    not_before: datetime | None
-    not_after: datetime | None
-    priority: int
-    created_at: datetime
-    evergreen: bool = False
-    cooldown: timedelta | None = None
-    forced: bool = False
+    ``rank`` is the item's place in planning order (priority, then age), smaller first; the
+    id breaks ties, so the order never depends on how items were loaded. A plain slotted
+    class, not a dataclass: a year's plan for a large brand holds hundreds of thousands.
+    """
 
-    @property
-    def sort_key(self) -> tuple[int, datetime, str]:
-        return (-self.priority, self.created_at, self.id)
+    __slots__ = (
+        "id",
+        "kind",
+        "is_pitch",
+        "url",
+        "accounts",
+        "not_before",
+        "not_after",
+        "evergreen",
+        "cooldown",
+        "forced",
+        "sort_key",
+    )
+
+    def __init__(
+        self,
+        id: str,
+        kind: str,
+        is_pitch: bool,
+        *,
+        rank: int,
+        url: str | None = None,
+        accounts: tuple[str, ...] | None = None,
+        not_before: datetime | None = None,
+        not_after: datetime | None = None,
+        evergreen: bool = False,
+        cooldown: timedelta | None = None,
+        forced: bool = False,
+    ) -> None:
+        self.id = id
+        self.kind = kind
+        self.is_pitch = is_pitch  # by kind class, or by a link to an own domain
+        self.url = url
+        self.accounts = accounts  # None: every account
+        self.not_before = not_before
+        self.not_after = not_after
+        self.evergreen = evergreen
+        self.cooldown = cooldown
+        self.forced = forced
+        self.sort_key = (rank, id)
+
+    def __repr__(self) -> str:
+        return f"Candidate({self.id!r}, {self.kind!r}, pitch={self.is_pitch})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +109,9 @@ class FixedPost:
     url: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Placement:
-    """What the planner decided for one slot."""
+    """What the planner decided for one slot (``text`` is filled in when it is rendered)."""
 
     slot: Slot
     item: Candidate | None
@@ -133,7 +164,7 @@ class _Pool:
     def __init__(self, shared: Sequence[Candidate], own: Sequence[Candidate]) -> None:
         self._lists = (shared, own)
         self._next = [0, 0]
-        self._ready: list[tuple[tuple[int, datetime, str], Candidate]] = []
+        self._ready: list[tuple[tuple[int, str], Candidate]] = []
         self._parked: list[tuple[datetime, str, Candidate]] = []
         self.expired: list[Candidate] = []
 
@@ -326,13 +357,15 @@ def _build_accounts(
     forced: dict[str, list[Candidate]] = {name: [] for name in names}
     for candidate in ranked:
         if candidate.forced:
-            targets = names if candidate.accounts is None else candidate.accounts & names
+            targets = (
+                names if candidate.accounts is None else names.intersection(candidate.accounts)
+            )
             for name in sorted(targets):
                 forced[name].append(candidate)
         elif candidate.accounts is None:
             shared[candidate.kind].append(candidate)
         else:
-            for name in candidate.accounts & names:
+            for name in names.intersection(candidate.accounts):
                 own[name][candidate.kind].append(candidate)
     accounts = {}
     for name in names:
@@ -373,7 +406,7 @@ def _fill(
     note = ""  # why the slot did not go to its first choice
     if label is not None and label in rules.kinds:
         order = [label] if label in available else []
-        why = f"typed slot: {label}"
+        why = "typed slot"
         open_slot = False
     elif label in (GIVE, PITCH):
         allowed = [kind for kind in available if rules.kinds[kind][0] == label]
@@ -404,6 +437,7 @@ def _fill(
             continue
         tried.add(kind)
         while (candidate := first(kind)) is not None:
+            decision = None
             if candidate.is_pitch:
                 decision = tracker.decide(slot.at, True)
                 if not decision.allowed:
@@ -426,8 +460,8 @@ def _fill(
             if open_slot:
                 account.mix.served(kind, available)
             reason = f"{note}; the slot went to {kind}" if note else f"{why}: {kind}"
-            if candidate.is_pitch:
-                reason += f" ({tracker.decide(slot.at, True).reason})"
+            if decision is not None:
+                reason += f" ({decision.reason})"
             return Placement(slot, candidate, reason, text)
     if note:
         return Placement(slot, None, f"empty: {note}, and no give item is left to take the slot")

@@ -14,12 +14,26 @@ pass), so a broken template never leaves a hole in the week.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
+from typing import cast as type_cast
 
-from sqlalchemy import Table, and_, delete, insert, or_, select, update
+from sqlalchemy import (
+    Table,
+    Text,
+    and_,
+    cast,
+    delete,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from planner.balancer import is_own_domain_link
@@ -36,10 +50,11 @@ from planner.plan import (
     plan,
 )
 from planner.render import Renderer, RenderError, RenderInput
-from planner.slots import expand_week, iso_week_bounds
+from planner.slots import SlotInstant, WeeklySlot, expand_week, iso_week_bounds
 
 BATCH = 500
-_POSTS = cast(Table, Post.__table__)
+_POSTS = type_cast(Table, Post.__table__)
+_ITEMS = type_cast(Table, Item.__table__)
 # Posts that went out, are going out, or will: they count in the windows and use their item.
 LIVE_STATUSES = (
     PostStatus.PLANNED,
@@ -55,7 +70,6 @@ class PlanOutcome:
     """What a plan run decided and wrote (or would write, on a dry run)."""
 
     placements: list[Placement]
-    texts: dict[tuple[str, datetime], str]  # (account, slot time) -> rendered text
     held: dict[str, str]
     expired: set[str]
     render_problems: list[str]
@@ -93,16 +107,23 @@ def week_slots(
     """Every slot of ``weeks`` after ``now``, and each account's planned range [start, end)."""
     slots: list[Slot] = []
     ranges: dict[str, tuple[datetime, datetime]] = {}
+    # Accounts often share a timezone and a schedule: expand each distinct week once.
+    expanded: dict[tuple[str, tuple[WeeklySlot, ...], int, int], list[SlotInstant]] = {}
     for account in accounts:
         tz = config.account_timezone(account)
-        weekly = config.account_slots(account)
+        weekly = tuple(config.account_slots(account))
         start = iso_week_bounds(*weeks[0], tz)[0]
         end = iso_week_bounds(*weeks[-1], tz)[1]
         ranges[account] = (max(start, now), end)
         for year, week in weeks:
-            for instant in expand_week(weekly, year, week, tz):
-                if instant.at > now:
-                    slots.append(Slot(account, instant.at, instant.slot.label))
+            key = (tz.key, weekly, year, week)
+            if key not in expanded:
+                expanded[key] = expand_week(weekly, year, week, tz)
+            slots += [
+                Slot(account, instant.at, instant.slot.label)
+                for instant in expanded[key]
+                if instant.at > now
+            ]
     return slots, ranges
 
 
@@ -138,9 +159,7 @@ def plan_weeks(
     render_problems: list[str] = []
     while True:
         result = plan(slots, fixed, {}, candidates, rules, _skip_known(failures))
-        texts, new_failures, problems = _render_placements(
-            session, result.placements, renderer, network
-        )
+        new_failures, problems = _render_placements(session, result.placements, renderer, network)
         render_problems.extend(problems)
         if not new_failures:
             break
@@ -148,7 +167,6 @@ def plan_weeks(
 
     outcome = PlanOutcome(
         placements=result.placements,
-        texts=texts,
         held=result.held,
         expired=result.expired,
         render_problems=render_problems,
@@ -212,63 +230,96 @@ def _existing_posts(
 
 
 def _candidates(session: Session, config: Config, first_slot: datetime) -> list[Candidate]:
-    own_domains = list(config.settings.own_domains)
-    kinds = config.kinds
-    query = select(
-        Item.id,
-        Item.kind,
-        Item.url,
-        Item.text,
-        Item.title,
-        Item.variants,
-        Item.accounts,
-        Item.not_before,
-        Item.not_after,
-        Item.priority,
-        Item.created_at,
-        Item.evergreen,
-        Item.cooldown_days,
-        Item.force,
-        Item.status,
-    ).where(
-        Item.manual_hold.is_(False),
-        or_(
-            Item.status.in_(
-                [ItemStatus.QUEUED, ItemStatus.HELD, ItemStatus.PLANNED, ItemStatus.EXPIRED]
-            ),
-            and_(Item.status == ItemStatus.PUBLISHED, Item.evergreen.is_(True)),
-        ),
+    """Every item the planner may place, in planning order (the database sorts them).
+
+    Loads only what choosing needs: text and template fields are fetched later, for the
+    items actually chosen. The database flags the items that mention an own domain at all;
+    only those get the real link check.
+    """
+    own_domains = [domain.lower() for domain in config.settings.own_domains]
+    classes = {name: kind.class_ for name, kind in config.kinds.items()}
+    content = func.lower(
+        func.coalesce(Item.url, "")
+        + " "
+        + func.coalesce(Item.text, "")
+        + " "
+        + func.coalesce(Item.title, "")
+        + " "
+        + cast(Item.variants, Text)
     )
-    candidates = []
-    for row in session.execute(query):
-        if row.kind not in kinds:
+    mentions_own = (
+        or_(*(content.contains(domain) for domain in own_domains)) if own_domains else false()
+    )
+    query = (
+        select(
+            Item.id,
+            Item.kind,
+            Item.url,
+            cast(Item.accounts, Text),
+            Item.not_before,
+            Item.not_after,
+            Item.evergreen,
+            Item.cooldown_days,
+            Item.force,
+            Item.status,
+            mentions_own,
+        )
+        .where(
+            Item.manual_hold.is_(False),
+            Item.kind.in_(list(classes)),
+            or_(
+                Item.status.in_(
+                    [ItemStatus.QUEUED, ItemStatus.HELD, ItemStatus.PLANNED, ItemStatus.EXPIRED]
+                ),
+                and_(Item.status == ItemStatus.PUBLISHED, Item.evergreen.is_(True)),
+            ),
+        )
+        .order_by(Item.priority.desc(), Item.created_at, Item.id)
+    )
+    # Most items share a handful of account lists: parse each distinct one once.
+    targets_seen: dict[str, tuple[str, ...] | None] = {"[]": None}
+    candidates: list[Candidate] = []
+    mentioning: list[int] = []
+    for rank, row in enumerate(session.connection().execute(query)):
+        (item_id, kind, url, targets, not_before, not_after, evergreen, cooldown_days, force,
+         status, mentions) = row  # fmt: skip
+        if status == ItemStatus.EXPIRED and (not_after is None or not_after <= first_slot):
             continue
-        if row.status == ItemStatus.EXPIRED and (
-            row.not_after is None or row.not_after <= first_slot
-        ):
-            continue
-        is_pitch = kinds[row.kind].class_ == "pitch"
-        if not is_pitch and own_domains:
-            texts = [row.url or "", row.text or "", row.title or ""]
-            texts += [v.get("text", "") for v in (row.variants or {}).values()]
-            is_pitch = is_own_domain_link(" ".join(texts), own_domains)
+        if targets not in targets_seen:
+            targets_seen[targets] = tuple(json.loads(targets)) or None
+        is_pitch = classes[kind] == "pitch"
+        if mentions and not is_pitch:
+            mentioning.append(len(candidates))
         candidates.append(
             Candidate(
-                id=row.id,
-                kind=row.kind,
-                is_pitch=is_pitch,
-                url=row.url,
-                accounts=frozenset(row.accounts) if row.accounts else None,
-                not_before=row.not_before,
-                not_after=row.not_after,
-                priority=row.priority,
-                created_at=row.created_at,
-                evergreen=row.evergreen,
-                cooldown=timedelta(days=row.cooldown_days) if row.cooldown_days else None,
-                forced=row.force,
+                item_id,
+                kind,
+                is_pitch,
+                rank=rank,
+                url=url,
+                accounts=targets_seen[targets],
+                not_before=not_before,
+                not_after=not_after,
+                evergreen=evergreen,
+                cooldown=timedelta(days=cooldown_days) if cooldown_days else None,
+                forced=force,
             )
         )
+    _mark_own_domain_links(session, [candidates[i] for i in mentioning], own_domains)
     return candidates
+
+
+def _mark_own_domain_links(
+    session: Session, candidates: Sequence[Candidate], own_domains: Sequence[str]
+) -> None:
+    """Give-kind items that link to an own domain count as pitches: check their links."""
+    by_id = {candidate.id: candidate for candidate in candidates}
+    columns = (Item.id, Item.url, Item.text, Item.title, Item.variants)
+    for chunk in _chunks(list(by_id)):
+        for row in session.connection().execute(select(*columns).where(Item.id.in_(chunk))):
+            texts = [row.url or "", row.text or "", row.title or ""]
+            texts += [str(variant.get("text", "")) for variant in (row.variants or {}).values()]
+            by_id[row.id].is_pitch = is_own_domain_link(" ".join(texts), own_domains)
 
 
 def _render_placements(
@@ -276,34 +327,58 @@ def _render_placements(
     placements: Sequence[Placement],
     renderer: Renderer,
     network: dict[str, str],
-) -> tuple[dict[tuple[str, datetime], str], set[tuple[str, str]], list[str]]:
-    chosen = [p for p in placements if p.item is not None]
-    ids = sorted({p.item.id for p in chosen if p.item is not None})
-    inputs: dict[str, RenderInput] = {}
-    for chunk in _chunks(ids):
-        for item in session.scalars(select(Item).where(Item.id.in_(chunk))):
-            inputs[item.id] = RenderInput.from_item(item)
-        session.expunge_all()  # keep memory flat on a year of posts
-    texts: dict[tuple[str, datetime], str] = {}
+) -> tuple[set[tuple[str, str]], list[str]]:
+    """Render each chosen item's text onto its placement, a batch of items at a time.
+
+    Returns the (item, account) pairs that failed and the problems to report.
+    """
+    by_item: dict[str, list[Placement]] = {}
+    for placement in placements:
+        if placement.item is not None:
+            by_item.setdefault(placement.item.id, []).append(placement)
+    columns = (Item.id, Item.kind, Item.text, Item.title, Item.url, Item.credit, Item.fields,
+               Item.variants, Item.tags)  # fmt: skip
     failures: set[tuple[str, str]] = set()
     problems: list[str] = []
-    for placement in chosen:
-        assert placement.item is not None
-        account = placement.slot.account
-        try:
-            text = renderer.render(inputs[placement.item.id], network[account], account)
-        except RenderError as error:
-            failures.add((placement.item.id, account))
-            problems.append(f"{account}: {error}")
-            continue
-        texts[(account, placement.slot.at)] = text
-    return texts, failures, problems
+    for chunk in _chunks(sorted(by_item)):
+        for row in session.connection().execute(select(*columns).where(Item.id.in_(chunk))):
+            content = RenderInput.from_item(row)
+            for placement in by_item[row.id]:
+                account = placement.slot.account
+                try:
+                    placement.text = renderer.render(content, network[account], account)
+                except RenderError as error:
+                    failures.add((row.id, account))
+                    problems.append(f"{account}: {error}")
+    return failures, problems
 
 
 def idempotency_key(account: str, at: datetime, item_id: str) -> str:
     """Stable per (account, instant, item): re-planning the same choice gives the same key."""
-    digest = hashlib.sha256(f"{account}|{at.isoformat()}|{item_id}".encode()).hexdigest()
-    return f"p-{digest[:32]}"
+    seed = f"{account}|{at.timestamp():.0f}|{item_id}".encode()
+    return "p-" + hashlib.blake2b(seed, digest_size=16).hexdigest()
+
+
+def _post_row(placement: Placement, outcome: PlanOutcome, now: datetime) -> dict[str, Any] | None:
+    item, slot = placement.item, placement.slot
+    if item is None:
+        return None
+    return {
+        "item_id": item.id,
+        "account": slot.account,
+        "slot_at": slot.at,
+        "slot_label": slot.label,
+        "kind": item.kind,
+        "is_pitch": item.is_pitch,
+        "forced": placement.forced,
+        "text": placement.text,
+        "status": PostStatus.PLANNED,
+        "reason": placement.reason,
+        "idempotency_key": idempotency_key(slot.account, slot.at, item.id),
+        "attempts": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def _write(
@@ -320,34 +395,17 @@ def _write(
         replaced_items.update(session.scalars(select(Post.item_id).where(Post.id.in_(chunk))))
         session.execute(delete(Post).where(Post.id.in_(chunk)))
 
-    rows = []
-    placed: set[str] = set()
-    for placement in outcome.placements:
-        item = placement.item
-        if item is None:
-            continue
-        placed.add(item.id)
-        slot = placement.slot
-        rows.append(
-            {
-                "item_id": item.id,
-                "account": slot.account,
-                "slot_at": slot.at,
-                "slot_label": slot.label,
-                "kind": item.kind,
-                "is_pitch": item.is_pitch,
-                "forced": placement.forced,
-                "text": outcome.texts[(slot.account, slot.at)],
-                "status": PostStatus.PLANNED,
-                "reason": placement.reason,
-                "idempotency_key": idempotency_key(slot.account, slot.at, item.id),
-                "attempts": 0,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-    for chunk in _chunks(rows, 2000):
-        session.execute(insert(_POSTS), chunk)
+    placed = {p.item.id for p in outcome.placements if p.item is not None}
+    rows = (_post_row(placement, outcome, now) for placement in outcome.placements)
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        if row is not None:
+            batch.append(row)
+        if len(batch) == 2000:
+            session.execute(insert(_POSTS), batch)
+            batch = []
+    if batch:
+        session.execute(insert(_POSTS), batch)
 
     for account, (start, end) in ranges.items():
         session.execute(
@@ -368,9 +426,14 @@ def _write(
     if empty:
         session.execute(insert(EmptySlot), empty)
 
+    # One UPDATE per batch of ids (an executemany of single-row updates costs several times more).
+    for chunk in _chunks(sorted(placed)):
+        session.execute(
+            update(_ITEMS)
+            .where(_ITEMS.c.id.in_(chunk))
+            .values(status=ItemStatus.PLANNED, status_reason=None, updated_at=now)
+        )
     updates: list[dict[str, Any]] = []
-    for item_id in sorted(placed):
-        updates.append({"id": item_id, "status": ItemStatus.PLANNED, "status_reason": None})
     for item_id, reason in sorted(result.held.items()):
         if item_id not in placed and item_id not in kept_item_ids:
             updates.append({"id": item_id, "status": ItemStatus.HELD, "status_reason": reason})

@@ -23,21 +23,11 @@ def rules(balance: BalanceSettings = RULE, kinds=KINDS, dup_days: int = 30) -> P
     )
 
 
-def item(item_id: str, kind: str, *, pitch: bool | None = None, age: int = 0, **extra) -> Candidate:  # type: ignore[no-untyped-def]
+def item(
+    item_id: str, kind: str, *, pitch: bool | None = None, age: int = 0, priority: int = 0, **extra
+) -> Candidate:  # type: ignore[no-untyped-def]
     is_pitch = KINDS[kind][0] == "pitch" if pitch is None else pitch
-    created = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=age)
-    return Candidate(
-        id=item_id,
-        kind=kind,
-        is_pitch=is_pitch,
-        url=extra.pop("url", None),
-        accounts=None,
-        not_before=extra.pop("not_before", None),
-        not_after=extra.pop("not_after", None),
-        priority=extra.pop("priority", 0),
-        created_at=created,
-        **extra,
-    )
+    return Candidate(item_id, kind, is_pitch, rank=age - 1000 * priority, **extra)
 
 
 def hourly(count: int, label: str | None = None, start: datetime = MONDAY) -> list[Slot]:

@@ -14,6 +14,7 @@ from planner.cli.config_cmd import config_group
 from planner.cli.db_cmd import db_group
 from planner.cli.init_cmd import init_command
 from planner.cli.plan_cmd import hold_command, plan_command, release_command
+from planner.cli.preview_cmd import preview_command
 from planner.cli.queue_cmd import queue_group
 from planner.config import CONFIG_ENV_VAR
 
@@ -42,6 +43,7 @@ main.add_command(config_group)
 main.add_command(db_group)
 main.add_command(queue_group)
 main.add_command(plan_command)
+main.add_command(preview_command)
 main.add_command(hold_command)
 main.add_command(release_command)
 

@@ -1,0 +1,271 @@
+"""Benchmark: plan 52 weeks for 50 accounts with 5 slots a day from a 200,000-item queue.
+
+Run by hand: `.venv/bin/python bench/plan.py [--accounts 50] [--weeks 52] [--items 200000]`.
+
+Prints the planning time (everything `planner plan` does: loading candidates and history,
+choosing, rendering, writing posts and item statuses, committing) beside the floor: the
+time SQLite takes to bulk-insert the same number of post rows (one executemany of the same
+columns through the same SQLAlchemy engine, and through the bare sqlite3 module), the ratio,
+and the peak memory of the planning process (max RSS; the queue is written by a child).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import multiprocessing
+import os
+import resource
+import sqlite3
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, cast
+
+from sqlalchemy import Table, insert
+
+from planner.config import load_config
+from planner.db import open_database
+from planner.models import Item, Post
+from planner.plan_store import plan_weeks
+from planner.slots import weeks_from
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+KINDS = ("share", "help", "promo")
+
+
+def write_config(folder: Path, accounts: int) -> Path:
+    lines = [
+        'timezone = "Europe/Berlin"',
+        'own_domains = ["brightline.example"]',
+        "[balance]",
+        'give_to_pitch = "4:1"',
+        "window_posts = 10",
+        "window_days = 7",
+        "min_pitch_gap_hours = 24",
+    ]
+    zones = ["Europe/Berlin", "America/New_York", "Australia/Sydney", "Asia/Tokyo", "UTC"]
+    for n in range(accounts):
+        lines += [
+            f"[accounts.a{n:02d}]",
+            'network = "outbox"',
+            f'timezone = "{zones[n % len(zones)]}"',
+            'slots = ["daily 08:00", "daily 11:00", "daily 13:00 give", "daily 16:00", '
+            '"daily 19:00"]',
+        ]
+    path = folder / "planner.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def fill_queue(url: str, items: int, accounts: int) -> None:
+    db = open_database(url)
+    table = cast(Table, Item.__table__)
+    rows: list[dict[str, Any]] = []
+    created = datetime(2026, 1, 1, tzinfo=UTC)
+    for n in range(items):
+        kind = KINDS[0 if n % 20 < 9 else 1 if n % 20 < 17 else 2]  # 45 % share, 40 % help
+        own = (n // 20) % 5 != 0  # one item in five goes to every account
+        rows.append(
+            {
+                "id": f"{kind}-{n}",
+                "kind": kind,
+                "text": f"Post number {n} with something useful to say"
+                if kind != "share"
+                else None,
+                "title": f"An article worth reading, number {n}" if kind == "share" else None,
+                "url": (
+                    f"https://blog{n % 997}.example.org/p/{n}"
+                    if kind == "share"
+                    else f"https://brightline.example/o/{n}"
+                    if kind == "promo"
+                    else None
+                ),
+                "credit": f"Author {n % 1009}" if kind == "share" else None,
+                "fields": {},
+                "variants": {},
+                "accounts": [f"a{(n // 20) % accounts:02d}"] if own else [],
+                "tags": [],
+                "not_before": None,
+                "not_after": created + timedelta(days=900) if kind == "promo" else None,
+                "evergreen": False,
+                "cooldown_days": None,
+                "priority": n % 3,
+                "status": "queued",
+                "status_reason": None,
+                "manual_hold": False,
+                "force": False,
+                "source": "bench.toml",
+                "content_hash": "x",
+                "created_at": created + timedelta(seconds=n),
+                "updated_at": created,
+                "last_published_at": None,
+            }
+        )
+    with db.transaction() as session:
+        for start in range(0, len(rows), 5000):
+            session.execute(insert(table), rows[start : start + 5000])
+    db.dispose()
+
+
+def floor_rows(count: int) -> list[dict[str, Any]]:
+    at = NOW
+    return [
+        {
+            "item_id": f"help-{n}",
+            "account": f"a{n % 50:02d}",
+            "slot_at": at + timedelta(minutes=n),
+            "slot_label": None,
+            "kind": "help",
+            "is_pitch": False,
+            "forced": False,
+            "text": f"Post number {n} with something useful to say",
+            "status": "planned",
+            "reason": "mix: help",
+            "idempotency_key": f"p-{n:032d}",
+            "attempts": 0,
+            "created_at": at,
+            "updated_at": at,
+        }
+        for n in range(count)
+    ]
+
+
+def floor_sqlalchemy(folder: Path, count: int) -> float:
+    db = open_database(f"sqlite:///{folder / 'floor.db'}")
+    items = [
+        {
+            "id": f"help-{n}",
+            "kind": "help",
+            "text": "t",
+            "fields": {},
+            "variants": {},
+            "accounts": [],
+            "tags": [],
+            "evergreen": False,
+            "priority": 0,
+            "status": "planned",
+            "manual_hold": False,
+            "force": False,
+            "source": "x",
+            "content_hash": "x",
+            "created_at": NOW,
+            "updated_at": NOW,
+        }
+        for n in range(count)
+    ]
+    with db.engine.begin() as connection:  # the posts' items, not timed
+        connection.execute(insert(cast(Table, Item.__table__)), items)
+    rows = floor_rows(count)
+    started = time.perf_counter()
+    with db.engine.begin() as connection:
+        connection.execute(insert(cast(Table, Post.__table__)), rows)
+    elapsed = time.perf_counter() - started
+    db.dispose()
+    return elapsed
+
+
+def floor_sqlite3(folder: Path, count: int) -> float:
+    connection = sqlite3.connect(folder / "floor-raw.db")
+    connection.execute(
+        "create table posts (id integer primary key, item_id text, account text, slot_at text,"
+        " slot_label text, kind text, is_pitch int, forced int, text text, status text,"
+        " reason text, idempotency_key text unique, attempts int, created_at text,"
+        " updated_at text)"
+    )
+    connection.execute("create index p1 on posts (status, slot_at)")
+    connection.execute("create index p2 on posts (account, slot_at)")
+    connection.execute("create index p3 on posts (item_id)")
+    rows = [
+        (
+            r["item_id"],
+            r["account"],
+            r["slot_at"].isoformat(),
+            None,
+            r["kind"],
+            0,
+            0,
+            r["text"],
+            r["status"],
+            r["reason"],
+            r["idempotency_key"],
+            0,
+            r["created_at"].isoformat(),
+            r["updated_at"].isoformat(),
+        )
+        for r in floor_rows(count)
+    ]
+    started = time.perf_counter()
+    with connection:
+        connection.executemany(
+            "insert into posts (item_id, account, slot_at, slot_label, kind, is_pitch, forced,"
+            " text, status, reason, idempotency_key, attempts, created_at, updated_at)"
+            " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+    elapsed = time.perf_counter() - started
+    connection.close()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--accounts", type=int, default=50)
+    parser.add_argument("--weeks", type=int, default=52)
+    parser.add_argument("--items", type=int, default=200_000)
+    parser.add_argument("--profile", action="store_true", help="print a cProfile summary")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        config = load_config(write_config(folder, args.accounts))
+        started = time.perf_counter()
+        # In a child process, so the peak memory measured below is the planner's alone.
+        child = multiprocessing.Process(
+            target=fill_queue, args=(config.database_url, args.items, args.accounts)
+        )
+        child.start()
+        child.join()
+        print(f"queue of {args.items} items written in {time.perf_counter() - started:.1f} s")
+        weeks = weeks_from(2026, 49, args.weeks)
+        db = open_database(config.database_url)
+        gc.collect()
+        profiler = None
+        if args.profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+        started = time.perf_counter()
+        with db.transaction() as session:
+            outcome = plan_weeks(session, config, weeks, NOW)
+        plan_s = time.perf_counter() - started
+        if profiler is not None:
+            import pstats
+
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(30)
+        db.dispose()
+        posts = sum(1 for p in outcome.placements if p.item is not None)
+        pitches = sum(1 for p in outcome.placements if p.item is not None and p.item.is_pitch)
+        print(
+            f"planned {posts} posts ({pitches} pitches, {len(outcome.held)} held, "
+            f"{len(outcome.empty)} empty) in {len(outcome.placements)} slots, "
+            f"{args.accounts} accounts x {args.weeks} weeks: {plan_s:.2f} s"
+        )
+        floor = floor_sqlalchemy(folder, posts)
+        raw = floor_sqlite3(folder, posts)
+        print(
+            f"floor: bulk insert of {posts} post rows: {floor:.2f} s via SQLAlchemy Core, "
+            f"{raw:.2f} s via bare sqlite3"
+        )
+        print(
+            f"ratio: plan / floor = {plan_s / floor:.1f} (target <= 3), "
+            f"plan / bare sqlite3 = {plan_s / raw:.1f}"
+        )
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"peak memory (max RSS of the planning process): {rss:.0f} MB (target < 300)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""``planner preview``: show a planned week per account, and check it in CI."""
+
+from __future__ import annotations
+
+import click
+
+from planner.cli._app import AppState, echo_json, now_utc, pass_state
+from planner.cli.plan_cmd import account_option, check_accounts, resolve_weeks
+from planner.preview import build_preview, check
+from planner.preview_format import as_json, format_markdown, format_table
+
+FORMATS = ("table", "json", "markdown")
+
+
+@click.command("preview")
+@click.option(
+    "--week",
+    default="next",
+    show_default=True,
+    help="ISO week to show: next, this, or like 2026-W49.",
+)
+@account_option
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="table for a terminal, json (stable keys) or markdown.",
+)
+@click.option(
+    "--check",
+    "check_rule",
+    is_flag=True,
+    help="Exit 1 if a week breaks the ratio rule or leaves a slot empty (for CI).",
+)
+@pass_state
+def preview_command(
+    state: AppState, week: str, accounts: tuple[str, ...], output_format: str, check_rule: bool
+) -> None:
+    """Show a week's plan per account: each slot's time, kind, class, text, why it was chosen
+    and the running pitch share, then a summary (give:pitch vs target, the fullest window,
+    held promos and where they would fit, empty slots, how long each kind's queue lasts).
+
+    With --check the output is printed as usual and the command exits 1 when any account's
+    week breaks the give-to-pitch rule (forced posts excepted) or has an empty slot; the last
+    line (on stderr) says what failed.
+    """
+    ((year, number),) = resolve_weeks(state, week, 1)
+    names = check_accounts(state, accounts)
+    now = now_utc()
+    with state.database() as db, db.transaction() as session:
+        preview = build_preview(session, state.config, year, number, now, accounts=names)
+    if output_format == "json":
+        echo_json(as_json(preview))
+    elif output_format == "markdown":
+        click.echo(format_markdown(preview), nl=False)
+    else:
+        click.echo(format_table(preview))
+    if check_rule:
+        check(preview)  # PreviewCheckFailed: the group prints it last, on stderr, exit 1
+        count = len(preview.accounts)
+        click.echo(
+            f"check passed for {preview.label}: {count} account(s) within the rule, no empty slot",
+            err=True,
+        )

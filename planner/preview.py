@@ -1,0 +1,728 @@
+"""``planner preview``: one ISO week per account, read back from the database as plain data.
+
+For every account, every slot of the week (from its config, so slots never planned show too)
+with the post on it or why it is empty, the running pitch share, and a summary:
+
+- **Running pitch share**: the scope's live posts (``plan_store.LIVE_STATUSES``: the account's,
+  or every account's when ``balance.scope = "brand"``) are fed in time order, history before
+  the week first; after each slot the fullest configured window ending there is reported as
+  ``p/n`` (p pitches among the n posts of that window, the count window on a tie). Its value
+  is ``WindowTracker.pitch_share_now`` at that instant.
+- **Highest window**: the same fullest window, measured at each live pitch of the account in
+  this week, history included: ``balancer.max_window_share`` restricted to windows ending at
+  this week's pitches. The week is **within the rule** when no window ending at one of its
+  pitches is above ``max_pitch_share`` and no pitch comes closer than ``min_pitch_gap_hours``
+  after the previous one, except where a forced post is the cause: a window that would be
+  within the limit with its forced pitches counted as gives, or a gap next to a forced pitch,
+  is allowed and noted.
+- **Held items** (status held, for this account or every account) with the first slot each
+  would fit, tried alone: like ``balancer.first_fit`` over the account's slots after the last
+  recorded post (and after ``now``) in this week and the next :data:`LOOKAHEAD_WEEKS` weeks,
+  every slot before it counted as a give. Slots the item cannot take (typed for another kind
+  or class, before its ``not_before``) count as gives too; the search stops at its
+  ``not_after``. Items held by hand (``planner hold``) are not tried.
+- **Runway** per kind: ``available`` = items still usable by the account (status queued or
+  held, not held by hand, ``not_after`` after ``now``, no target accounts or this one);
+  ``planned_this_week`` = the account's live posts of that kind this week. The queue lasts
+  ``lasts_days = available * 7 // planned_this_week`` days at this week's pace (None when the
+  kind is unused). When ``available < planned_this_week`` it does not last a week like this
+  one: ``runs_dry_on`` is the local weekday of this week's post number ``available + 1`` of
+  the kind, the first that would find no item.
+
+Queries: per account, one indexed range query for the week's posts (every status) and one for
+its ``empty_slots``; per account in the balance scope (once for a brand-wide scope), one range
+query for its live posts from the start of the windows' look-back to the week's end, and a
+``LIMIT window_posts`` query that finds where that look-back starts; one query for the queue
+(held and queued items). The composition is pure: ``now`` is passed in, nothing reads the
+clock.
+
+Errors::
+
+    DomainError
+    └── PreviewCheckFailed    ``--check``: a week breaks the rule or leaves a slot empty
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from planner.balancer import BalanceSettings, WindowTracker
+from planner.config import Config
+from planner.errors import DomainError
+from planner.models import EmptySlot, Item, ItemStatus, Post
+from planner.plan_store import LIVE_STATUSES
+from planner.slots import SlotInstant, expand_week, iso_week_bounds, weeks_from
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+LOOKAHEAD_WEEKS = 4
+EMPTY = "empty"
+NOT_PLANNED = "empty: not planned yet — run `planner plan`"
+PASSED = "empty: nothing was planned and the slot has passed"
+OWN_DOMAIN_PITCH = "pitch (own domain)"
+
+
+class PreviewCheckFailed(DomainError):
+    """``planner preview --check``: a week breaks the ratio rule or leaves slots empty."""
+
+    def __init__(self, week: str, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__(f"check failed for {week}: " + "; ".join(self.problems))
+
+
+@dataclass(frozen=True)
+class Share:
+    """``pitches`` pitch posts among the ``total`` posts of a window (or of the week)."""
+
+    pitches: int
+    total: int
+    window: str = ""  # "10 posts", "7 days"; empty for the whole week
+
+    @property
+    def value(self) -> Fraction:
+        return Fraction(self.pitches, self.total) if self.total else Fraction(0)
+
+    def __str__(self) -> str:
+        return f"{self.pitches}/{self.total}"
+
+
+@dataclass(frozen=True)
+class SlotRow:
+    """One slot of the week, or one post at an instant no slot names (any more)."""
+
+    at: datetime  # UTC
+    local: datetime  # the same instant in the account's zone
+    label: str | None  # the slot's kind or class, for typed slots
+    status: str  # a post status, or "empty"
+    item: str | None
+    kind: str | None
+    class_: str | None  # "give", "pitch", "pitch (own domain)"; None when empty
+    forced: bool
+    text: str | None
+    why: str
+    pitch_share: Share  # the fullest window after this slot
+
+
+@dataclass(frozen=True)
+class Day:
+    date: date
+    rows: list[SlotRow]
+
+    @property
+    def weekday(self) -> str:
+        return WEEKDAYS[self.date.weekday()]
+
+
+@dataclass(frozen=True)
+class HeldItem:
+    item: str
+    kind: str
+    reason: str
+    next_fit: datetime | None  # None: no slot in the look-ahead, or held by hand
+    manual: bool  # held by hand: waits for `planner release`
+
+
+@dataclass(frozen=True)
+class Runway:
+    kind: str
+    available: int
+    planned_this_week: int
+    lasts_days: int | None  # None: the kind is not used this week
+    runs_dry_on: str | None  # "Thu": the queue does not last a week like this one
+
+
+@dataclass(frozen=True)
+class AccountPreview:
+    account: str
+    network: str
+    timezone: str
+    scope: str  # "account" or "brand"
+    settings: BalanceSettings
+    start: datetime  # the week, [start, end) in UTC
+    end: datetime
+    days: list[Day]
+    give: int
+    pitch: int
+    max_window: Share
+    max_window_at: datetime | None
+    held: list[HeldItem]
+    empty: list[SlotRow]
+    runway: list[Runway]
+    rule_problems: list[str]
+    notes: list[str]  # allowed only because of a forced post
+
+    @property
+    def target(self) -> tuple[int, int]:
+        """The rule as gives:pitches, e.g. (4, 1) for a pitch share of at most 1/5."""
+        share = self.settings.max_pitch_share
+        return share.denominator - share.numerator, share.numerator
+
+    @property
+    def week_share(self) -> Share:
+        return Share(self.pitch, self.give + self.pitch)
+
+    @property
+    def within_rule(self) -> bool:
+        return not self.rule_problems
+
+    @property
+    def problems(self) -> list[str]:
+        found = list(self.rule_problems)
+        if self.empty:
+            when = ", ".join(when_text(row.local) for row in self.empty)
+            found.append(f"{_plural(len(self.empty), 'empty slot')}: {when}")
+        return found
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class Preview:
+    year: int
+    week: int
+    generated_at: datetime
+    accounts: list[AccountPreview]
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}-W{self.week:02d}"
+
+    @property
+    def problems(self) -> list[str]:
+        return [f"{a.account}: {problem}" for a in self.accounts for problem in a.problems]
+
+    @property
+    def ok(self) -> bool:
+        return all(account.ok for account in self.accounts)
+
+
+def check(preview: Preview) -> None:
+    """Raise :class:`PreviewCheckFailed` naming every problem unless the preview is ok."""
+    if not preview.ok:
+        raise PreviewCheckFailed(preview.label, preview.problems)
+
+
+def percent(value: Fraction, decimals: int = 0) -> str:
+    """``Fraction(1, 6)`` -> ``"17 %"`` (rounded half up); ``decimals=1`` -> ``"16.7 %"``."""
+    scaled = math.floor(value * 100 * 10**decimals + Fraction(1, 2))
+    if decimals == 0:
+        return f"{scaled} %"
+    digits = str(scaled).rjust(decimals + 1, "0")
+    return f"{digits[:-decimals]}.{digits[-decimals:]} %"
+
+
+def _percents(share: Fraction, limit: Fraction) -> tuple[str, str]:
+    """Both as percentages, with enough decimals that unequal values read differently."""
+    for decimals in range(4):
+        shown = percent(share, decimals), percent(limit, decimals)
+        if shown[0] != shown[1] or share == limit:
+            break
+    return shown
+
+
+def share_text(share: Share) -> str:
+    """``"2/10 = 20 %"``."""
+    return f"{share} = {percent(share.value)}"
+
+
+def when_text(local: datetime) -> str:
+    """``"Thu 10 Dec 16:00"``: a local instant for people (English day names, any locale)."""
+    return f"{WEEKDAYS[local.weekday()]} {local.day} {local:%b %H:%M}"
+
+
+# --- reading the database -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _PostRow:
+    id: int
+    item_id: str
+    at: datetime
+    label: str | None
+    kind: str
+    is_pitch: bool
+    forced: bool
+    text: str | None
+    status: str
+    reason: str | None
+
+    @property
+    def live(self) -> bool:
+        return self.status in LIVE_STATUSES
+
+
+@dataclass(frozen=True)
+class _Live:
+    """A live post of the balance scope: what the windows count."""
+
+    at: datetime
+    account: str
+    id: int
+    is_pitch: bool
+    forced: bool
+
+    @property
+    def key(self) -> tuple[datetime, str, int]:
+        return (self.at, self.account, self.id)
+
+
+@dataclass(frozen=True)
+class _QueueRow:
+    id: str
+    kind: str
+    accounts: list[str]
+    status: str
+    status_reason: str | None
+    manual_hold: bool
+    not_before: datetime | None
+    not_after: datetime | None
+
+    def goes_to(self, account: str) -> bool:
+        return not self.accounts or account in self.accounts
+
+
+def build_preview(
+    session: Session,
+    config: Config,
+    year: int,
+    week: int,
+    now: datetime,
+    *,
+    accounts: Sequence[str] | None = None,
+) -> Preview:
+    """The preview of ISO week (year, week) for ``accounts`` (default: all), as of ``now``.
+
+    Reads only; see the module docstring for what each figure means.
+    """
+    names = list(accounts or config.settings.accounts)
+    queue = _queue_rows(session)
+    bounds = {name: iso_week_bounds(year, week, config.account_timezone(name)) for name in names}
+    brand = config.settings.balance.scope == "brand"
+    if brand and names:
+        # One time line for the whole brand, from the earliest week start to the latest end.
+        brand_settings = config.balance_for_brand()
+        brand_posts = _scope_posts(
+            session,
+            list(config.settings.accounts),
+            min(start for start, _ in bounds.values()),
+            max(end for _, end in bounds.values()),
+            brand_settings,
+        )
+    previews = []
+    for account in names:
+        start, end = bounds[account]
+        if brand:
+            settings, scope_posts = brand_settings, brand_posts
+        else:
+            settings = config.balance_for(account)
+            scope_posts = _scope_posts(session, [account], start, end, settings)
+        previews.append(
+            _compose_account(
+                config,
+                account,
+                year,
+                week,
+                now,
+                settings=settings,
+                posts=_week_posts(session, account, start, end),
+                empty_reasons=_empty_reasons(session, account, start, end),
+                scope_posts=scope_posts,
+                queue=queue,
+            )
+        )
+    return Preview(year, week, now, previews)
+
+
+def _week_posts(session: Session, account: str, start: datetime, end: datetime) -> list[_PostRow]:
+    query = (
+        select(
+            Post.id,
+            Post.item_id,
+            Post.slot_at.label("at"),
+            Post.slot_label.label("label"),
+            Post.kind,
+            Post.is_pitch,
+            Post.forced,
+            Post.text,
+            Post.status,
+            Post.reason,
+        )
+        .where(Post.account == account, Post.slot_at >= start, Post.slot_at < end)
+        .order_by(Post.slot_at, Post.id)
+    )
+    return [_PostRow(**row._asdict()) for row in session.execute(query)]
+
+
+def _empty_reasons(
+    session: Session, account: str, start: datetime, end: datetime
+) -> dict[datetime, str]:
+    query = (
+        select(EmptySlot.slot_at, EmptySlot.reason)
+        .where(EmptySlot.account == account, EmptySlot.slot_at >= start, EmptySlot.slot_at < end)
+        .order_by(EmptySlot.id)
+    )
+    return {row.slot_at: row.reason for row in session.execute(query)}
+
+
+def _look_back(
+    session: Session, accounts: Sequence[str], start: datetime, settings: BalanceSettings
+) -> datetime:
+    """The earliest instant whose posts can still matter to a window or the gap in the week."""
+    reach = max(
+        timedelta(days=settings.window_days or 0),
+        timedelta(hours=settings.min_pitch_gap_hours or 0),
+    )
+    since = start - reach
+    size = settings.window_posts
+    if size is not None:
+        times: list[datetime] = []
+        for account in accounts:
+            times += session.scalars(
+                select(Post.slot_at)
+                .where(
+                    Post.account == account,
+                    Post.status.in_(LIVE_STATUSES),
+                    Post.slot_at < start,
+                )
+                .order_by(Post.slot_at.desc())
+                .limit(size)
+            )
+        times.sort(reverse=True)
+        if times:
+            since = min(since, times[min(size, len(times)) - 1])
+    return since
+
+
+def _scope_posts(
+    session: Session,
+    accounts: Sequence[str],
+    start: datetime,
+    end: datetime,
+    settings: BalanceSettings,
+) -> list[_Live]:
+    """The live posts of ``accounts`` the windows need, up to ``end``, in time-line order."""
+    since = _look_back(session, accounts, start, settings)
+    found = []
+    for account in accounts:
+        query = select(Post.slot_at, Post.id, Post.is_pitch, Post.forced).where(
+            Post.account == account,
+            Post.status.in_(LIVE_STATUSES),
+            Post.slot_at >= since,
+            Post.slot_at < end,
+        )
+        found += [
+            _Live(at, account, id_, pitch, forced)
+            for at, id_, pitch, forced in session.execute(query)
+        ]
+    return sorted(found, key=lambda post: post.key)
+
+
+def _queue_rows(session: Session) -> list[_QueueRow]:
+    query = (
+        select(
+            Item.id,
+            Item.kind,
+            Item.accounts,
+            Item.status,
+            Item.status_reason,
+            Item.manual_hold,
+            Item.not_before,
+            Item.not_after,
+        )
+        .where(Item.status.in_([ItemStatus.QUEUED, ItemStatus.HELD]))
+        .order_by(Item.priority.desc(), Item.created_at, Item.id)
+    )
+    return [_QueueRow(**row._asdict()) for row in session.execute(query)]
+
+
+# --- composing one account's week (pure) ----------------------------------------------------
+
+
+class _Windows:
+    """One scope's live posts fed in time order, with the windows ending at any instant.
+
+    A :class:`WindowTracker` is fed alongside (for the held items' trial placements); this
+    keeps the counts per window, which the tracker reduces to one fraction.
+    """
+
+    def __init__(self, settings: BalanceSettings, posts: Sequence[_Live]) -> None:
+        self.settings = settings
+        self.tracker = WindowTracker(settings)
+        self._span = timedelta(days=settings.window_days) if settings.window_days else None
+        self._posts = posts
+        self._next = 0
+        self._times: list[datetime] = []
+        self._pitches = [0]  # prefix sums: pitches among the first i recorded posts
+        self._forced = [0]  # ... and forced pitches
+        self.last_pitch: _Live | None = None
+
+    def feed_before(self, key: tuple[datetime, str, int]) -> None:
+        while self._next < len(self._posts) and self._posts[self._next].key < key:
+            self._record(self._posts[self._next])
+            self._next += 1
+
+    def feed_through(self, key: tuple[datetime, str, int]) -> None:
+        self.feed_before(key)
+        if self._next < len(self._posts) and self._posts[self._next].key == key:
+            self._record(self._posts[self._next])
+            self._next += 1
+
+    def _record(self, post: _Live) -> None:
+        self.tracker.record(post.at, post.is_pitch)
+        self._times.append(post.at)
+        self._pitches.append(self._pitches[-1] + int(post.is_pitch))
+        self._forced.append(self._forced[-1] + int(post.is_pitch and post.forced))
+        if post.is_pitch:
+            self.last_pitch = post
+
+    def windows(self, at: datetime) -> list[tuple[Share, int]]:
+        """Each configured window ending at ``at`` (recorded posts), with its forced pitches."""
+        count = len(self._times)
+        firsts: list[tuple[int, str]] = []
+        if self.settings.window_posts is not None:
+            size = self.settings.window_posts
+            firsts.append((max(0, count - size), _plural(size, "post")))
+        if self._span is not None and self.settings.window_days is not None:
+            first = bisect_right(self._times, at - self._span)
+            firsts.append((first, _plural(self.settings.window_days, "day")))
+        return [
+            (
+                Share(self._pitches[count] - self._pitches[first], count - first, name),
+                self._forced[count] - self._forced[first],
+            )
+            for first, name in firsts
+        ]
+
+    def share_now(self, at: datetime) -> Share:
+        """The fullest window ending at ``at``; the count window on a tie."""
+        return max((share for share, _ in self.windows(at)), key=lambda share: share.value)
+
+
+def _compose_account(
+    config: Config,
+    account: str,
+    year: int,
+    week: int,
+    now: datetime,
+    *,
+    settings: BalanceSettings,
+    posts: Sequence[_PostRow],
+    empty_reasons: dict[datetime, str],
+    scope_posts: Sequence[_Live],
+    queue: Sequence[_QueueRow],
+) -> AccountPreview:
+    """One account's week from what :func:`build_preview` read. Pure: no I/O, no clock."""
+    tz = config.account_timezone(account)
+    start, end = iso_week_bounds(year, week, tz)
+    weekly = config.account_slots(account)
+    instants = expand_week(weekly, year, week, tz)
+    limit = settings.max_pitch_share
+    windows = _Windows(settings, scope_posts)
+
+    posts_at: dict[datetime, list[_PostRow]] = {}
+    for post in posts:
+        posts_at.setdefault(post.at, []).append(post)
+    labels = {instant.at: instant.slot.label for instant in instants}
+    rows: list[SlotRow] = []
+    problems: list[str] = []
+    notes: list[str] = []
+    best, best_at = Share(0, 0), None
+
+    for at in sorted(labels.keys() | posts_at.keys()):
+        local = at.astimezone(tz)
+        if at not in posts_at:
+            windows.feed_before((at, account, -1))
+            why = empty_reasons.get(at) or (NOT_PLANNED if at > now else PASSED)
+            share = windows.share_now(at)
+            rows.append(
+                SlotRow(at, local, labels[at], EMPTY, None, None, None, False, None, why, share)
+            )
+            continue
+        for post in posts_at[at]:
+            key = (at, account, post.id)
+            if post.live and post.is_pitch:
+                windows.feed_before(key)
+                _check_gap(windows.last_pitch, post, settings, problems, notes, local)
+            if post.live:
+                windows.feed_through(key)
+            else:
+                windows.feed_before(key)
+            share = windows.share_now(at)
+            if post.live and post.is_pitch:
+                _check_windows(windows.windows(at), limit, post, local, problems, notes)
+                if share.value > best.value:
+                    best, best_at = share, at
+            rows.append(
+                SlotRow(
+                    at,
+                    local,
+                    post.label,
+                    post.status,
+                    post.item_id,
+                    post.kind,
+                    _class_of(config, post),
+                    post.forced,
+                    post.text,
+                    post.reason or "",
+                    share,
+                )
+            )
+
+    windows.feed_before((end, "", -1))
+    live = [post for post in posts if post.live]
+    pitches = sum(1 for post in live if post.is_pitch)
+    # Held items may take the slots left this week after the last post, and the next weeks'.
+    after = max(now, windows.tracker.last_post_at or now)
+    ahead = [instant for instant in instants if instant.at > after]
+    for later_year, later_week in weeks_from(year, week, LOOKAHEAD_WEEKS + 1)[1:]:
+        ahead += [i for i in expand_week(weekly, later_year, later_week, tz) if i.at > after]
+    held = [
+        _held(config, row, windows.tracker, ahead)
+        for row in queue
+        if row.status == ItemStatus.HELD and row.goes_to(account)
+    ]
+    return AccountPreview(
+        account=account,
+        network=config.settings.accounts[account].network,
+        timezone=tz.key,
+        scope=config.settings.balance.scope,
+        settings=settings,
+        start=start,
+        end=end,
+        days=_by_day(rows),
+        give=len(live) - pitches,
+        pitch=pitches,
+        max_window=best,
+        max_window_at=best_at,
+        held=held,
+        empty=[row for row in rows if row.status == EMPTY],
+        runway=_runway(config, account, now, live, queue, tz),
+        rule_problems=problems,
+        notes=notes,
+    )
+
+
+def _class_of(config: Config, post: _PostRow) -> str:
+    if not post.is_pitch:
+        return "give"
+    known = post.kind in config.kinds
+    return OWN_DOMAIN_PITCH if known and config.kind_class(post.kind) == "give" else "pitch"
+
+
+def _check_gap(
+    previous: _Live | None,
+    post: _PostRow,
+    settings: BalanceSettings,
+    problems: list[str],
+    notes: list[str],
+    local: datetime,
+) -> None:
+    gap = settings.min_pitch_gap_hours
+    if not gap or previous is None or post.at - previous.at >= timedelta(hours=gap):
+        return
+    hours = (post.at - previous.at) / timedelta(hours=1)
+    text = f"pitches {hours:.1f} h apart at {when_text(local)} (minimum gap {gap:g} h)"
+    if post.forced or previous.forced:
+        notes.append(f"{text}: allowed, a forced post (override) is one of them")
+    else:
+        problems.append(f"{text}, {post.item_id}")
+
+
+def _check_windows(
+    windows: Sequence[tuple[Share, int]],
+    limit: Fraction,
+    post: _PostRow,
+    local: datetime,
+    problems: list[str],
+    notes: list[str],
+) -> None:
+    """One problem (or note) per pitch: its fullest window over the limit, if any.
+
+    A window is excused when it would be within the limit with its forced pitches as gives.
+    """
+    over = [(window, forced) for window, forced in windows if window.value > limit]
+    if not over:
+        return
+    unexcused = [w for w, forced in over if Fraction(w.pitches - forced, w.total) > limit]
+    window = max(unexcused or [w for w, _ in over], key=lambda w: w.value)
+    shown, limit_shown = _percents(window.value, limit)
+    text = (
+        f"pitch share {window} = {shown} > {limit_shown} over the last {window.window} "
+        f"at {when_text(local)}"
+    )
+    if unexcused:
+        problems.append(f"{text}, {post.item_id}")
+    else:
+        notes.append(f"{text}: allowed, only because of forced posts (override)")
+
+
+def _held(
+    config: Config, row: _QueueRow, tracker: WindowTracker, ahead: Iterable[SlotInstant]
+) -> HeldItem:
+    reason = row.status_reason or ""
+    if row.manual_hold:
+        return HeldItem(row.id, row.kind, reason, None, True)
+    takes = {None, row.kind}
+    if row.kind in config.kinds:
+        takes.add(config.kind_class(row.kind))
+    trial = tracker.copy()
+    for instant in ahead:
+        at = instant.at
+        if row.not_after is not None and at >= row.not_after:
+            break
+        usable = instant.slot.label in takes and (row.not_before is None or row.not_before <= at)
+        if usable and trial.decide(at, True).allowed:
+            return HeldItem(row.id, row.kind, reason, at, False)
+        trial.record(at, False)
+    return HeldItem(row.id, row.kind, reason, None, False)
+
+
+def _runway(
+    config: Config,
+    account: str,
+    now: datetime,
+    live: Sequence[_PostRow],
+    queue: Sequence[_QueueRow],
+    tz: ZoneInfo,
+) -> list[Runway]:
+    available = Counter(
+        row.kind
+        for row in queue
+        if not row.manual_hold
+        and (row.not_after is None or row.not_after > now)
+        and row.goes_to(account)
+    )
+    result = []
+    for kind in config.kinds:
+        used = [post for post in live if post.kind == kind]
+        left = available[kind]
+        lasts = left * 7 // len(used) if used else None
+        dry = None
+        if left < len(used):
+            dry = WEEKDAYS[used[left].at.astimezone(tz).weekday()]
+        result.append(Runway(kind, left, len(used), lasts, dry))
+    return result
+
+
+def _by_day(rows: Sequence[SlotRow]) -> list[Day]:
+    days: list[Day] = []
+    for row in rows:
+        if not days or days[-1].date != row.local.date():
+            days.append(Day(row.local.date(), []))
+        days[-1].rows.append(row)
+    return days
+
+
+def _plural(amount: float, unit: str) -> str:
+    return f"{amount:g} {unit}" if amount == 1 else f"{amount:g} {unit}s"

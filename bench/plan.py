@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, insert, select, text
 
 from planner.config import load_config
 from planner.db import open_database
@@ -35,10 +35,13 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 KINDS = ("share", "help", "promo")
 
 
-def write_config(folder: Path, accounts: int) -> Path:
+def write_config(folder: Path, accounts: int, pushy: bool = False) -> Path:
     lines = [
         'timezone = "Europe/Berlin"',
         'own_domains = ["brightline.example"]',
+        # --pushy: promos compete for 3 of every 10 open slots, far more than the rule
+        # allows, so the balancer refuses and holds at almost every slot.
+        *(["[kinds.promo]", 'class = "pitch"', "weight = 3"] if pushy else []),
         "[balance]",
         'give_to_pitch = "4:1"',
         "window_posts = 10",
@@ -109,64 +112,39 @@ def fill_queue(url: str, items: int, accounts: int) -> None:
     db.dispose()
 
 
-def floor_rows(count: int) -> list[dict[str, Any]]:
-    at = NOW
-    return [
-        {
-            "item_id": f"help-{n}",
-            "account": f"a{n % 50:02d}",
-            "slot_at": at + timedelta(minutes=n),
-            "slot_label": None,
-            "kind": "help",
-            "is_pitch": False,
-            "forced": False,
-            "text": f"Post number {n} with something useful to say",
-            "status": "planned",
-            "reason": "mix: help",
-            "idempotency_key": f"p-{n:032d}",
-            "attempts": 0,
-            "created_at": at,
-            "updated_at": at,
-        }
-        for n in range(count)
-    ]
+POST_COLUMNS = (
+    "item_id", "account", "slot_at", "slot_label", "kind", "is_pitch", "forced", "text",
+    "status", "reason", "idempotency_key", "attempts", "created_at", "updated_at",
+)  # fmt: skip
 
 
-def floor_sqlalchemy(folder: Path, count: int) -> float:
+def planned_rows(url: str) -> list[dict[str, Any]]:
+    """The post rows the planner wrote, to write them again as the floor."""
+    db = open_database(url)
+    table = cast(Table, Post.__table__)
+    with db.engine.connect() as connection:
+        columns = [table.c[name] for name in POST_COLUMNS]
+        rows = [dict(row._mapping) for row in connection.execute(select(*columns))]
+    db.dispose()
+    return rows
+
+
+def floor_sqlalchemy(folder: Path, rows: list[dict[str, Any]]) -> float:
+    """Bulk-insert the same rows into an empty posts table through the same engine setup."""
     db = open_database(f"sqlite:///{folder / 'floor.db'}")
-    items = [
-        {
-            "id": f"help-{n}",
-            "kind": "help",
-            "text": "t",
-            "fields": {},
-            "variants": {},
-            "accounts": [],
-            "tags": [],
-            "evergreen": False,
-            "priority": 0,
-            "status": "planned",
-            "manual_hold": False,
-            "force": False,
-            "source": "x",
-            "content_hash": "x",
-            "created_at": NOW,
-            "updated_at": NOW,
-        }
-        for n in range(count)
-    ]
-    with db.engine.begin() as connection:  # the posts' items, not timed
-        connection.execute(insert(cast(Table, Item.__table__)), items)
-    rows = floor_rows(count)
+    with db.engine.begin() as connection:
+        connection.execute(text("PRAGMA foreign_keys = OFF"))  # the items are not copied
     started = time.perf_counter()
     with db.engine.begin() as connection:
+        connection.execute(text("PRAGMA foreign_keys = OFF"))
         connection.execute(insert(cast(Table, Post.__table__)), rows)
     elapsed = time.perf_counter() - started
     db.dispose()
     return elapsed
 
 
-def floor_sqlite3(folder: Path, count: int) -> float:
+def floor_sqlite3(folder: Path, rows: list[dict[str, Any]]) -> float:
+    """The same rows through the bare sqlite3 module, with the same indexes."""
     connection = sqlite3.connect(folder / "floor-raw.db")
     connection.execute(
         "create table posts (id integer primary key, item_id text, account text, slot_at text,"
@@ -177,32 +155,15 @@ def floor_sqlite3(folder: Path, count: int) -> float:
     connection.execute("create index p1 on posts (status, slot_at)")
     connection.execute("create index p2 on posts (account, slot_at)")
     connection.execute("create index p3 on posts (item_id)")
-    rows = [
-        (
-            r["item_id"],
-            r["account"],
-            r["slot_at"].isoformat(),
-            None,
-            r["kind"],
-            0,
-            0,
-            r["text"],
-            r["status"],
-            r["reason"],
-            r["idempotency_key"],
-            0,
-            r["created_at"].isoformat(),
-            r["updated_at"].isoformat(),
-        )
-        for r in floor_rows(count)
+    values = [
+        tuple(str(v) if isinstance(v, datetime) else v for v in (r[c] for c in POST_COLUMNS))
+        for r in rows
     ]
     started = time.perf_counter()
     with connection:
         connection.executemany(
-            "insert into posts (item_id, account, slot_at, slot_label, kind, is_pitch, forced,"
-            " text, status, reason, idempotency_key, attempts, created_at, updated_at)"
-            " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
+            f"insert into posts ({', '.join(POST_COLUMNS)}) values ({', '.join('?' * 14)})",
+            values,
         )
     elapsed = time.perf_counter() - started
     connection.close()
@@ -215,10 +176,13 @@ def main() -> None:
     parser.add_argument("--weeks", type=int, default=52)
     parser.add_argument("--items", type=int, default=200_000)
     parser.add_argument("--profile", action="store_true", help="print a cProfile summary")
+    parser.add_argument(
+        "--pushy", action="store_true", help="promos weigh 3 of 10 in the mix (default 1 of 8)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        config = load_config(write_config(folder, args.accounts))
+        config = load_config(write_config(folder, args.accounts, args.pushy))
         started = time.perf_counter()
         # In a child process, so the peak memory measured below is the planner's alone.
         child = multiprocessing.Process(
@@ -246,6 +210,7 @@ def main() -> None:
             profiler.disable()
             pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(30)
         db.dispose()
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # peak so far: planning
         posts = sum(1 for p in outcome.placements if p.item is not None)
         pitches = sum(1 for p in outcome.placements if p.item is not None and p.item.is_pitch)
         print(
@@ -253,18 +218,19 @@ def main() -> None:
             f"{len(outcome.empty)} empty) in {len(outcome.placements)} slots, "
             f"{args.accounts} accounts x {args.weeks} weeks: {plan_s:.2f} s"
         )
-        floor = floor_sqlalchemy(folder, posts)
-        raw = floor_sqlite3(folder, posts)
+        print(f"peak memory (max RSS of the planning process): {rss:.0f} MB (target < 300)")
+        del outcome
+        rows = planned_rows(config.database_url)
+        floor = floor_sqlalchemy(folder, rows)
+        raw = floor_sqlite3(folder, rows)
         print(
-            f"floor: bulk insert of {posts} post rows: {floor:.2f} s via SQLAlchemy Core, "
-            f"{raw:.2f} s via bare sqlite3"
+            f"floor: bulk insert of the same {len(rows)} post rows: {floor:.2f} s via "
+            f"SQLAlchemy Core, {raw:.2f} s via bare sqlite3"
         )
         print(
             f"ratio: plan / floor = {plan_s / floor:.1f} (target <= 3), "
             f"plan / bare sqlite3 = {plan_s / raw:.1f}"
         )
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"peak memory (max RSS of the planning process): {rss:.0f} MB (target < 300)")
 
 
 if __name__ == "__main__":

@@ -340,9 +340,13 @@ class WindowTracker:
         limit = self.settings.max_pitch_share
         windows = self._windows(at, candidate=True)
         # The fullest window speaks for all (the count window on a tie): one clear number.
-        worst = max(windows, key=lambda window: window.share)
+        # Compared by cross-multiplying counts: this runs for every slot a pitch is offered.
+        worst = windows[0]
+        for window in windows[1:]:
+            if window.pitches * worst.total > worst.pitches * window.total:
+                worst = window
         problems = []
-        if worst.share > limit:
+        if worst.pitches * limit.denominator > limit.numerator * worst.total:
             problems.append(
                 f"pitch share would be {_share_text(worst, limit, '>')} over the last {worst.name}"
             )
@@ -449,21 +453,33 @@ def _hours(elapsed: timedelta) -> str:
 
 
 def _share_text(window: _Window, limit: Fraction, relation: str) -> str:
-    share_text, limit_text = _percents(window.share, limit)
+    share_text, limit_text = _percents_of(window.pitches, window.total, limit)
     return f"{window.pitches}/{window.total} = {share_text} {relation} {limit_text}"
 
 
 def _percents(share: Fraction, limit: Fraction) -> tuple[str, str]:
     """Both values as percentages, with just enough decimals that unequal values differ."""
+    return _percents_of(share.numerator, share.denominator, limit)
+
+
+def _percents_of(pitches: int, total: int, limit: Fraction) -> tuple[str, str]:
+    equal = pitches * limit.denominator == limit.numerator * total
     for decimals in range(4):
-        share_text, limit_text = _percent(share, decimals), _percent(limit, decimals)
-        if share_text != limit_text or share == limit:
+        share_text = _percent_of(pitches, total, decimals)
+        limit_text = _percent_of(limit.numerator, limit.denominator, decimals)
+        if share_text != limit_text or equal:
             break
     return share_text, limit_text
 
 
 def _percent(value: Fraction, decimals: int) -> str:
-    scaled = math.floor(value * 100 * 10**decimals + Fraction(1, 2))  # half up, not to even
+    return _percent_of(value.numerator, value.denominator, decimals)
+
+
+def _percent_of(numerator: int, denominator: int, decimals: int) -> str:
+    # Half up, not to even, in integers: Fraction arithmetic here cost more than deciding.
+    scale = 100 * 10**decimals
+    scaled = (2 * numerator * scale + denominator) // (2 * denominator)
     if decimals == 0:
         return f"{scaled} %"
     digits = str(scaled).rjust(decimals + 1, "0")

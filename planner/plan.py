@@ -161,8 +161,16 @@ class _Pool:
     keeps its own position in it), so a 50-account brand does not copy its queue 50 times.
     """
 
-    def __init__(self, shared: Sequence[Candidate], own: Sequence[Candidate]) -> None:
+    def __init__(
+        self,
+        shared: Sequence[Candidate],
+        own: Sequence[Candidate],
+        notable: tuple[Sequence[int], Sequence[int]] = ((), ()),
+    ) -> None:
         self._lists = (shared, own)
+        # Positions in each list of the pitches and the items that can expire: the only
+        # leftovers the end of a plan has to look at (shared lists are long).
+        self._notable = notable
         self._next = [0, 0]
         self._ready: list[tuple[tuple[int, str], Candidate]] = []
         self._parked: list[tuple[datetime, str, Candidate]] = []
@@ -218,9 +226,17 @@ class _Pool:
     def take(self, candidate: Candidate) -> None:
         self._pop(candidate)
 
-    def leftovers(self) -> list[Candidate]:
-        rest = [c for which in (0, 1) for c in self._lists[which][self._next[which] :]]
-        return rest + [c for _, c in self._ready] + [c for _, _, c in self._parked]
+    def notable_leftovers(self) -> list[Candidate]:
+        """The pitches and expiring items not taken from this pool."""
+        rest = [
+            self._lists[which][index]
+            for which in (0, 1)
+            for index in self._notable[which][
+                bisect_left(self._notable[which], self._next[which]) :
+            ]
+        ]
+        rest += [c for _, c in self._ready] + [c for _, _, c in self._parked]
+        return [c for c in rest if c.is_pitch or c.not_after is not None]
 
 
 class _Account:
@@ -329,7 +345,7 @@ def _settle_leftovers(
     for account in accounts.values():
         for pool in account.pools.values():
             result.expired.update(c.id for c in pool.expired if c.id not in account.used)
-            for candidate in pool.leftovers():
+            for candidate in pool.notable_leftovers():
                 if candidate.id in placed or candidate.id in account.used:
                     continue
                 if (
@@ -367,9 +383,21 @@ def _build_accounts(
         else:
             for name in names.intersection(candidate.accounts):
                 own[name][candidate.kind].append(candidate)
+
+    def notable(ranked: list[Candidate]) -> list[int]:
+        return [i for i, c in enumerate(ranked) if c.is_pitch or c.not_after is not None]
+
+    shared_notable = {kind: notable(items) for kind, items in shared.items()}
     accounts = {}
     for name in names:
-        pools = {kind: _Pool(shared[kind], own[name][kind]) for kind in rules.kinds}
+        pools = {
+            kind: _Pool(
+                shared[kind],
+                own[name][kind],
+                (shared_notable[kind], notable(own[name][kind])),
+            )
+            for kind in rules.kinds
+        }
         accounts[name] = _Account(name, pools, rules)
         accounts[name].forced = forced[name]
     return accounts
@@ -398,28 +426,30 @@ def _fill(
     def first(kind: str) -> Candidate | None:
         return account.pools[kind].first(slot.at, usable)
 
-    available = [kind for kind in rules.kinds if first(kind) is not None]
-    give_kinds = [kind for kind in available if rules.kinds[kind][0] == GIVE]
+    def most_under_served(klass: str) -> list[str]:
+        kinds = [k for k, (c, _) in rules.kinds.items() if c == klass and first(k) is not None]
+        return sorted(kinds, key=lambda k: -account.mix.credit(k))
 
     # 2. Which kinds this slot may take, best first.
     label = slot.label
     note = ""  # why the slot did not go to its first choice
+    available: list[str] = []
     if label is not None and label in rules.kinds:
-        order = [label] if label in available else []
+        order = [label]
         why = "typed slot"
         open_slot = False
     elif label in (GIVE, PITCH):
-        allowed = [kind for kind in available if rules.kinds[kind][0] == label]
-        order = sorted(allowed, key=lambda k: -account.mix.credit(k))
+        order = most_under_served(label)
         why = f"{label} slot"
         open_slot = False
     else:
+        available = [kind for kind in rules.kinds if first(kind) is not None]
         order = account.mix.tick(available)
         why = "mix"
         open_slot = True
 
     def give_fallback() -> list[str]:
-        return sorted(give_kinds, key=lambda k: -account.mix.credit(k))
+        return most_under_served(GIVE)
 
     tried: set[str] = set()
     queue = list(order)

@@ -36,8 +36,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from planner.balancer import is_own_domain_link
 from planner.config import Config
+from planner.links import is_own_domain_link
 from planner.models import EmptySlot, Item, ItemStatus, Post, PostStatus
 from planner.plan import (
     Candidate,

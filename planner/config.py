@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from planner import balancer, slots
+from planner.adapters.registry import available_networks
 from planner.errors import ConfigError, Problem
 from planner.toml_locate import find_line
 
@@ -188,6 +189,17 @@ class PlanConfig(_Model):
     duplicate_url_days: int = Field(default=30, ge=0)
 
 
+class RunConfig(_Model):
+    """How ``planner run`` publishes: lateness, retries and the clock."""
+
+    grace_minutes: float = Field(default=60, ge=0)
+    min_spacing_seconds: float = Field(default=120, ge=0)
+    max_attempts: int = Field(default=5, ge=1)
+    retry_base_seconds: float = Field(default=60, gt=0)
+    retry_cap_seconds: float = Field(default=3600, gt=0)
+    sweep_seconds: float = Field(default=30, gt=0)
+
+
 class PlannerSettings(_Model):
     """The whole ``planner.toml``, as validated."""
 
@@ -199,6 +211,7 @@ class PlannerSettings(_Model):
     kinds: dict[str, KindConfig] = Field(default_factory=dict)
     balance: BalanceConfig = Field(default_factory=BalanceConfig)
     plan: PlanConfig = Field(default_factory=PlanConfig)
+    run: RunConfig = Field(default_factory=RunConfig)
     accounts: dict[str, AccountConfig] = Field(default_factory=dict)
 
     @field_validator("timezone")
@@ -337,6 +350,15 @@ def _cross_check(settings: PlannerSettings, text: str, path: Path) -> list[Probl
                 problems.append(_problem(path, text, loc, msg))
         if account.balance is not None:
             balances.append((("accounts", account_name, "balance"), account.balance))
+        networks = available_networks()
+        if account.network not in networks:
+            loc = ("accounts", account_name, "network")
+            installed = ", ".join(sorted(networks)) or "none"
+            msg = (
+                f'unknown network "{account.network}" (installed: {installed}; a network is '
+                "added by installing its adapter package)"
+            )
+            problems.append(_problem(path, text, loc, msg))
     for balance_loc, balance in balances:
         if balance.preset is not None and balance.give_to_pitch is not None:
             msg = "give preset or give_to_pitch, not both: a preset sets the ratio"
@@ -412,6 +434,7 @@ CONFIG_KEYS = {
     *BalanceConfig.model_fields,
     *DatabaseConfig.model_fields,
     *PlanConfig.model_fields,
+    *RunConfig.model_fields,
     "class",
     *(name for name in KindConfig.model_fields if name != "class_"),
 }

@@ -7,8 +7,15 @@ Hierarchy::
     │   ├── ConfigError              planner.toml is wrong (file, line, key)
     │   ├── QueueFileError           a queue file is wrong (file, item, key)
     │   └── SchemaOutOfDate          the database needs `planner db upgrade`
-    └── DomainError (RuntimeError)   the planner did its job and the answer is "no": exit 1
-        └── ItemNotFound (LookupError)
+    ├── DomainError (RuntimeError)   the planner did its job and the answer is "no": exit 1
+    │   ├── ItemNotFound (LookupError)
+    │   ├── PostNotFound (LookupError)
+    │   └── RunnerBusy                another `planner run` already works on this database
+    └── PublishError                 raised by network adapters; the pipeline decides what next
+        ├── RateLimited              retry at ``reset_at``
+        ├── AuthFailed               pause the account until a person fixes its credentials
+        ├── Rejected                 permanent: the network refused this post
+        └── Transient                retry with backoff (5xx, timeout, connection reset)
 
 The core raises these; only ``planner.cli`` turns them into messages and exit codes.
 """
@@ -17,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import IntEnum
 from pathlib import Path
 
@@ -99,3 +107,54 @@ class ItemNotFound(DomainError, LookupError):
     def __init__(self, item_id: str) -> None:
         self.item_id = item_id
         super().__init__(f"no queue item with id {item_id!r}")
+
+
+class PostNotFound(DomainError, LookupError):
+    """No post has the given id."""
+
+    def __init__(self, post_id: int) -> None:
+        self.post_id = post_id
+        super().__init__(f"no post with id {post_id}")
+
+
+class RunnerBusy(DomainError):
+    """Another runner holds this (SQLite) database."""
+
+
+class PublishError(PlannerError):
+    """A network adapter could not publish a post. Adapters raise only these subclasses."""
+
+
+class RateLimited(PublishError):
+    """The network asks us to wait; try again at ``reset_at`` (aware UTC)."""
+
+    def __init__(self, reset_at: datetime, detail: str = "") -> None:
+        self.reset_at = reset_at
+        super().__init__(f"rate limited until {reset_at:%Y-%m-%d %H:%M:%S} UTC" + _tail(detail))
+
+
+class AuthFailed(PublishError):
+    """The credentials were refused: the account is paused until a person fixes them."""
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__("authentication failed" + _tail(detail))
+
+
+class Rejected(PublishError):
+    """The network refused this post for good (too long, duplicate, forbidden content)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"rejected: {reason}")
+
+
+class Transient(PublishError):
+    """A temporary failure (server error, timeout): retried with backoff."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"temporary failure: {reason}")
+
+
+def _tail(detail: str) -> str:
+    return f": {detail}" if detail else ""

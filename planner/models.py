@@ -209,3 +209,29 @@ class EmptySlot(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (Index(None, "account", "slot_at"),)
+
+
+class AccountState(Base):
+    """Per-account publishing state: paused after an auth failure, and the claim lock.
+
+    Claiming a post first locks the account's row (``FOR UPDATE SKIP LOCKED`` on
+    PostgreSQL), so one account's posts are claimed one at a time, in order, by one runner.
+    """
+
+    __tablename__ = "account_states"
+
+    account: Mapped[str] = mapped_column(String(128), primary_key=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    paused_reason: Mapped[str | None] = mapped_column(Text)
+    paused_at: Mapped[datetime | None]
+    last_published_at: Mapped[datetime | None]
+
+
+class Runner(Base):
+    """A live ``planner run`` process; its heartbeat tells others whether its claims are live."""
+
+    __tablename__ = "runners"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    started_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime]

@@ -120,7 +120,7 @@ def test_queue_add_stores_one_item_and_reports_bad_input(workspace: Path) -> Non
 def test_config_check_redacts_every_secret(workspace: Path) -> None:
     config = (workspace / "planner.toml").read_text()
     config += (
-        '\n[accounts.hook]\nnetwork = "webhook"\nslots = ["mon 09:00"]\n'
+        '\n[accounts.hook]\nnetwork = "console"\nslots = ["mon 09:00"]\n'
         '[accounts.hook.credentials]\nsigning_secret_env = "HOOK_SECRET"\n'
         '[accounts.hook.options]\nurl = "https://hooks.example.com/catch/123/abcsecretpath"\n'
         'api_key = "inline-key-value"\n'

@@ -176,3 +176,9 @@ def test_relative_sqlite_url_is_beside_the_config(tmp_path: Path) -> None:
     text = MINIMAL + '\n[database]\nurl = "sqlite:///data/p.db"\n'
     config = parse_config(text, tmp_path / "planner.toml")
     assert config.database_url == f"sqlite:///{tmp_path / 'data' / 'p.db'}"
+
+
+def test_an_unknown_network_is_named_with_the_installed_ones() -> None:
+    (problem,) = problems_for(MINIMAL.replace('"outbox"', '"twiter"'))
+    assert problem.startswith('planner.toml:4: accounts.main.network: unknown network "twiter"')
+    assert "console" in problem and "outbox" in problem

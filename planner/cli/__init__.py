@@ -16,6 +16,7 @@ from planner.cli.init_cmd import init_command
 from planner.cli.plan_cmd import hold_command, plan_command, release_command
 from planner.cli.preview_cmd import preview_command
 from planner.cli.queue_cmd import queue_group
+from planner.cli.run_cmd import resolve_command, resume_command, run_command, status_command
 from planner.config import CONFIG_ENV_VAR
 
 
@@ -46,5 +47,9 @@ main.add_command(plan_command)
 main.add_command(preview_command)
 main.add_command(hold_command)
 main.add_command(release_command)
+main.add_command(run_command)
+main.add_command(status_command)
+main.add_command(resolve_command)
+main.add_command(resume_command)
 
 __all__ = ["main"]

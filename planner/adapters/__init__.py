@@ -1,0 +1,1 @@
+"""Network adapters: the interface, the registry and the built-in networks."""

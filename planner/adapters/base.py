@@ -1,0 +1,81 @@
+"""The one interface every network adapter implements.
+
+An adapter turns a rendered post into a network call. It is constructed once per account
+(``factory(account_name, account_config, environ)``) and then asked to:
+
+- ``validate(text)``: the problems this text would have on the network (too long, missing
+  credentials), as sentences; an empty list means fine. Called at plan time and before
+  publishing; never touches the network.
+- ``publish(post)``: publish and return :class:`Published`, or raise one of the planner's
+  :class:`~planner.errors.PublishError` subclasses (``RateLimited``, ``AuthFailed``,
+  ``Rejected``, ``Transient``); any other exception is treated as ``Transient``.
+
+``supports_idempotency`` says whether publishing the same ``idempotency_key`` twice is
+guaranteed to create one post at most (Mastodon's Idempotency-Key header, a webhook's
+header the receiver honours, the outbox's own ledger). The pipeline re-sends a post found
+claimed after a crash only through such an adapter; elsewhere the post becomes ``unknown``.
+
+Adapters are found through the ``planner.adapters`` entry-point group (see
+:mod:`planner.adapters.registry`): a third party adds a network by publishing a package
+with such an entry point, and the built-ins are registered the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+ENTRY_POINT_GROUP = "planner.adapters"
+
+
+@dataclass(frozen=True)
+class OutgoingPost:
+    """What an adapter gets to publish."""
+
+    post_id: int
+    account: str
+    text: str
+    idempotency_key: str
+    url: str | None = None  # the item's link, for networks that attach it separately
+    kind: str = ""
+    item_id: str = ""
+
+
+@dataclass(frozen=True)
+class Published:
+    """Where the post ended up on the network."""
+
+    remote_id: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class AccountSettings:
+    """An account's configuration as an adapter sees it."""
+
+    name: str
+    network: str
+    base_dir: Path = Path(".")  # the config file's folder: relative paths in options start here
+    options: Mapping[str, Any] = field(default_factory=dict)
+    credentials: Mapping[str, str] = field(default_factory=dict)  # key -> env var NAME
+
+    def secret(self, key: str, environ: Mapping[str, str]) -> str | None:
+        """The value of credential ``key`` from the environment (never stored anywhere)."""
+        name = self.credentials.get(key)
+        return environ.get(name) if name else None
+
+
+@runtime_checkable
+class Adapter(Protocol):
+    """A network adapter for one account."""
+
+    supports_idempotency: bool
+
+    def validate(self, text: str) -> list[str]: ...
+
+    def publish(self, post: OutgoingPost) -> Published: ...
+
+
+AdapterFactory = Callable[[AccountSettings, Mapping[str, str]], Adapter]

@@ -1,0 +1,69 @@
+"""The console: a network that writes each post to a text stream, for watching a run.
+
+Each post is a short block::
+
+    [main · console] The post's text,
+    its further lines as written
+      https://example.com/the-item-link
+
+It keeps no record, so it cannot recognise a post it printed before a crash:
+``supports_idempotency`` is False and such a post becomes ``unknown``, as on a real network
+without idempotency keys.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+import threading
+from collections.abc import Mapping
+from typing import TextIO
+
+from planner.adapters.base import AccountSettings, OutgoingPost, Published
+from planner.errors import InputError, Rejected
+
+
+class ConsoleAdapter:
+    """Writes posts to ``stream`` (standard output by default).
+
+    ``remote_id`` is ``"console:<n>"``, ``n`` counting from 1 the posts this adapter printed;
+    there is no ``url``.
+    """
+
+    supports_idempotency = False
+
+    def __init__(
+        self,
+        settings: AccountSettings,
+        environ: Mapping[str, str],
+        stream: TextIO | None = None,
+    ) -> None:
+        if settings.options:
+            raise InputError(
+                f'account "{settings.name}": unknown option(s) for network '
+                f'"{settings.network}": {", ".join(sorted(settings.options))} '
+                "(it takes none)"
+            )
+        self.network = settings.network
+        self._stream = stream
+        self._lock = threading.Lock()  # one block at a time, and one number per block
+        self._count = itertools.count(1)
+
+    def validate(self, text: str) -> list[str]:
+        """No length rule; only an empty text is a problem."""
+        return [] if text.strip() else ["empty post"]
+
+    def publish(self, post: OutgoingPost) -> Published:
+        """Write the post's block and flush the stream."""
+        problems = self.validate(post.text)
+        if problems:
+            raise Rejected("; ".join(problems))
+        block = f"[{post.account} · {self.network}] {post.text.rstrip()}\n"
+        if post.url:
+            block += f"  {post.url}\n"
+        # Looked up now, not at creation, so that a redirected sys.stdout is honoured.
+        stream = self._stream if self._stream is not None else sys.stdout
+        with self._lock:
+            stream.write(block)
+            stream.flush()
+            return Published(remote_id=f"console:{next(self._count)}")

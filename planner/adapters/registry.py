@@ -1,0 +1,107 @@
+"""Finding network adapters through the ``planner.adapters`` entry-point group.
+
+A network is whatever an installed distribution declares in that group: the built-ins
+(``outbox``, ``console``) are declared in the planner's own ``pyproject.toml`` exactly as a
+third-party package would declare ``acme = "acme_network:AcmeAdapter"``. Nothing here imports
+an adapter module until that network is asked for, so a broken plugin only breaks the
+accounts that use it.
+
+Every failure is an :class:`~planner.errors.InputError` (exit 2): the fix is to correct the
+configured network name or to install (or repair) the adapter package.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from importlib.metadata import EntryPoint, entry_points
+from typing import cast
+
+from planner.adapters.base import ENTRY_POINT_GROUP, AccountSettings, Adapter, AdapterFactory
+from planner.errors import InputError
+
+_networks: dict[str, EntryPoint] | None = None
+
+
+def available_networks() -> dict[str, EntryPoint]:
+    """The installed networks, by name, sorted; read from the installed metadata once.
+
+    When two distributions declare the same name, the one earlier on ``sys.path`` wins, as
+    it would for an import. The result is a fresh dict the caller may change.
+    """
+    global _networks
+    if _networks is None:
+        found: dict[str, EntryPoint] = {}
+        for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+            found.setdefault(entry_point.name, entry_point)
+        _networks = dict(sorted(found.items()))
+    return dict(_networks)
+
+
+def refresh() -> None:
+    """Forget what was found, so the next call sees packages installed (or removed) since."""
+    global _networks
+    _networks = None
+    importlib.invalidate_caches()  # the metadata finder caches directory listings too
+
+
+def load_factory(network: str) -> AdapterFactory:
+    """The callable that builds adapters for ``network`` (usually the adapter class).
+
+    Raises :class:`InputError` when no installed package declares ``network``, or when its
+    entry point cannot be imported or does not name a callable.
+    """
+    networks = available_networks()
+    entry_point = networks.get(network)
+    if entry_point is None:
+        installed = ", ".join(networks) or "none"
+        raise InputError(
+            f'unknown network "{network}" (installed: {installed}; '
+            "a network is added by installing its adapter package)"
+        )
+    where = f'the adapter for network "{network}" ({entry_point.value}{_package(entry_point)})'
+    try:
+        factory = entry_point.load()
+    except Exception as exc:  # a plugin's import can fail in any way; report, don't crash
+        raise InputError(f"{where} cannot be loaded: {type(exc).__name__}: {exc}") from exc
+    if not callable(factory):
+        raise InputError(
+            f"{where} names {factory!r}, which is not callable "
+            "(expected an adapter class or factory)"
+        )
+    result: AdapterFactory = factory
+    return result
+
+
+def make_adapter(settings: AccountSettings, environ: Mapping[str, str]) -> Adapter:
+    """The adapter for one account: its network's factory called with the settings.
+
+    Errors the factory raises on purpose (an :class:`InputError` for a bad option) pass
+    through; an object that lacks the :class:`~planner.adapters.base.Adapter` members is an
+    :class:`InputError` naming the account, the network and what is missing.
+    """
+    factory = load_factory(settings.network)
+    adapter: object = factory(settings, environ)
+    missing = _missing_members(adapter)
+    if missing:
+        raise InputError(
+            f'account "{settings.name}": the adapter for network "{settings.network}" '
+            f"built a {type(adapter).__name__}, which is not an adapter "
+            f"(missing: {', '.join(missing)})"
+        )
+    return cast(Adapter, adapter)  # its members were just checked
+
+
+def _missing_members(adapter: object) -> list[str]:
+    missing = []
+    if not isinstance(getattr(adapter, "supports_idempotency", None), bool):
+        missing.append("supports_idempotency (a bool)")
+    for method in ("validate", "publish"):
+        if not callable(getattr(adapter, method, None)):
+            missing.append(f"{method}()")
+    return missing
+
+
+def _package(entry_point: EntryPoint) -> str:
+    dist = entry_point.dist
+    return f", from package {dist.name} {dist.version}" if dist is not None else ""

@@ -1,0 +1,585 @@
+"""Publish due posts, each exactly once where the network allows it.
+
+The database is the source of truth; a post goes through:
+
+1. **claim**, in its own committed transaction: the account's row in ``account_states`` is
+   locked first (PostgreSQL: ``FOR UPDATE SKIP LOCKED``; SQLite: ``BEGIN IMMEDIATE``), so
+   one account's posts are claimed one at a time and in slot order, by one runner, however
+   many runners share the database. Only the account's earliest unfinished post may be
+   claimed, once it is due: its slot time (or retry time) has come, and the account's last
+   post went out at least ``min_spacing_seconds`` ago (late posts never come as a burst).
+2. **re-check**: a pitch is checked again against what was actually *published*; if the
+   rule now says no, the post is held and its slot goes to the next give item that fits.
+3. **publish** through the account's adapter, outside any transaction.
+4. **record** the outcome and the attempt: published; ``retry`` at the rate-limit reset or
+   after exponential backoff (then ``failed`` after ``max_attempts``); ``failed`` when
+   rejected; on an auth failure the account is paused and the post goes back to ``planned``.
+
+A post found ``claimed`` by a runner that is gone (crash, kill -9) is re-sent with the same
+idempotency key when its adapter guarantees idempotency, and marked ``unknown`` otherwise:
+a person decides (``planner resolve``), it is never silently sent twice.
+
+Every function takes ``now``; nothing here reads the clock.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, exists, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from planner.adapters.base import AccountSettings, Adapter, OutgoingPost, Published
+from planner.adapters.registry import make_adapter
+from planner.balancer import WindowTracker
+from planner.config import Config
+from planner.db import Database
+from planner.errors import AuthFailed, PublishError, RateLimited, Rejected, Transient
+from planner.models import (
+    AccountState,
+    Item,
+    ItemStatus,
+    Post,
+    PostStatus,
+    PublishAttempt,
+)
+from planner.plan_store import LIVE_STATUSES, idempotency_key, scope_key
+from planner.render import Renderer, RenderError, RenderInput
+
+log = logging.getLogger(__name__)
+
+UNFINISHED = (PostStatus.PLANNED, PostStatus.RETRY)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A post this runner has claimed and must now publish."""
+
+    post_id: int
+    account: str
+    slot_at: datetime
+    text: str
+    idempotency_key: str
+    is_pitch: bool
+    forced: bool
+    attempts: int
+    item_id: str
+    kind: str
+    url: str | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one claimed post."""
+
+    post_id: int
+    account: str
+    status: str  # the post's new status
+    detail: str = ""
+    published: Published | None = None
+
+
+class Publisher:
+    """Claims, re-checks, publishes and records posts for one runner."""
+
+    def __init__(
+        self,
+        db: Database,
+        config: Config,
+        worker: str,
+        environ: Mapping[str, str],
+        adapters: Mapping[str, Adapter] | None = None,
+    ) -> None:
+        self.db = db
+        self.config = config
+        self.worker = worker
+        self.environ = environ
+        self._adapters: dict[str, Adapter] = dict(adapters or {})
+        self.run = config.settings.run
+        self._renderer: Renderer | None = None
+
+    # --- adapters -------------------------------------------------------------------------
+
+    def adapter(self, account: str) -> Adapter:
+        if account not in self._adapters:
+            settings = self.config.settings.accounts[account]
+            self._adapters[account] = make_adapter(
+                AccountSettings(
+                    name=account,
+                    network=settings.network,
+                    base_dir=self.config.base_dir,
+                    options=settings.options,
+                    credentials=settings.credentials,
+                ),
+                self.environ,
+            )
+        return self._adapters[account]
+
+    # --- bookkeeping ----------------------------------------------------------------------
+
+    def ensure_account_rows(self) -> None:
+        """Every configured account has a row in account_states (the claim lock)."""
+        # Several runners may start at once: insert-or-ignore, never check-then-insert.
+        dialect = self.db.engine.dialect.name
+        insert_new = sqlite_insert if dialect == "sqlite" else postgresql_insert
+        rows = [{"account": name, "paused": False} for name in self.config.settings.accounts]
+        if rows:
+            with self.db.transaction() as session:
+                session.execute(insert_new(AccountState).on_conflict_do_nothing(), rows)
+
+    def mark_missed(self, now: datetime) -> list[int]:
+        """Planned posts whose slot passed more than ``grace_minutes`` ago become ``missed``,
+        and their items go back to the queue (posts of paused accounts are left alone)."""
+        cutoff = now - timedelta(minutes=self.run.grace_minutes)
+        with self.db.transaction() as session:
+            # A paused account's posts stay planned: the pause, not the clock, holds them.
+            paused = select(AccountState.account).where(AccountState.paused.is_(True))
+            rows = session.execute(
+                select(Post.id, Post.item_id, Post.slot_at).where(
+                    Post.status == PostStatus.PLANNED,
+                    Post.slot_at < cutoff,
+                    Post.account.not_in(paused),
+                )
+            ).all()
+            for post_id, item_id, slot_at in rows:
+                session.execute(
+                    update(Post)
+                    .where(Post.id == post_id)
+                    .values(
+                        status=PostStatus.MISSED,
+                        reason=(
+                            f"missed: nothing was publishing at {slot_at:%Y-%m-%d %H:%M} UTC "
+                            f"and the grace of {self.run.grace_minutes:g} min ran out"
+                        ),
+                        updated_at=now,
+                    )
+                )
+                others = session.scalar(
+                    select(func.count())
+                    .select_from(Post)
+                    .where(
+                        Post.item_id == item_id,
+                        Post.id != post_id,
+                        Post.status.in_(LIVE_STATUSES),
+                    )
+                )
+                if not others:
+                    session.execute(
+                        update(Item)
+                        .where(Item.id == item_id, Item.status == ItemStatus.PLANNED)
+                        .values(status=ItemStatus.QUEUED, status_reason="its slot was missed")
+                    )
+        for post_id, _, slot_at in rows:
+            log.warning("post %s missed its slot at %s", post_id, slot_at.isoformat())
+        return [row[0] for row in rows]
+
+    def recover(self, now: datetime, live_workers: set[str]) -> list[Outcome]:
+        """Posts claimed by a runner that is gone: re-send (idempotent) or ``unknown``."""
+        outcomes = []
+        with self.db.transaction() as session:
+            orphans = session.execute(
+                select(Post.id, Post.account, Post.claimed_by).where(
+                    Post.status == PostStatus.CLAIMED
+                )
+            ).all()
+            for post_id, account, claimed_by in orphans:
+                if claimed_by in live_workers:
+                    continue
+                if self.adapter(account).supports_idempotency:
+                    values = {
+                        "status": PostStatus.RETRY,
+                        "next_attempt_at": now,
+                        "reason": f"re-sent after runner {claimed_by} stopped mid-publish "
+                        "(same idempotency key)",
+                    }
+                else:
+                    values = {
+                        "status": PostStatus.UNKNOWN,
+                        "reason": f"runner {claimed_by} stopped between calling the network "
+                        "and recording the answer; check the account and run "
+                        "`planner resolve POST --published URL` or `--not-published`",
+                    }
+                session.execute(
+                    update(Post).where(Post.id == post_id).values(**values, updated_at=now)
+                )
+                outcomes.append(Outcome(post_id, account, str(values["status"])))
+        return outcomes
+
+    # --- claiming -------------------------------------------------------------------------
+
+    def next_due(self, now: datetime) -> datetime | None:
+        """When the next post of any unpaused account becomes due (None: nothing planned)."""
+        with self.db.engine.connect() as connection:
+            times = [self._due_at(connection, account) for account in self.config.settings.accounts]
+        due = [t for t in times if t is not None]
+        return min(due) if due else None
+
+    def _due_at(self, connection: Connection, account: str) -> datetime | None:
+        state = connection.execute(
+            select(AccountState.paused, AccountState.last_published_at).where(
+                AccountState.account == account
+            )
+        ).first()
+        if state is None or state.paused:
+            return None
+        in_flight = connection.scalar(
+            select(exists().where(Post.account == account, Post.status == PostStatus.CLAIMED))
+        )
+        if in_flight:
+            return None
+        head = connection.execute(
+            select(Post.status, Post.slot_at, Post.next_attempt_at)
+            .where(Post.account == account, Post.status.in_(UNFINISHED))
+            .order_by(Post.slot_at, Post.id)
+            .limit(1)
+        ).first()
+        if head is None:
+            return None
+        due: datetime = head.slot_at
+        if head.status == PostStatus.RETRY and head.next_attempt_at is not None:
+            due = head.next_attempt_at
+        if state.last_published_at is not None:
+            due = max(
+                due, state.last_published_at + timedelta(seconds=self.run.min_spacing_seconds)
+            )
+        return due
+
+    def claim(self, account: str, now: datetime) -> Claimed | None:
+        """Claim the account's next due post in its own committed transaction, or None."""
+        engine = self.db.engine
+        with engine.connect() as connection:
+            if engine.dialect.name == "sqlite":
+                connection = connection.execution_options(sqlite_begin="IMMEDIATE")
+            with connection.begin():
+                lock = select(AccountState.paused).where(AccountState.account == account)
+                if engine.dialect.name == "postgresql":
+                    lock = lock.with_for_update(skip_locked=True)
+                paused = connection.scalar(lock)
+                if paused is None or paused:
+                    return None  # another runner holds the account, or it is paused
+                due = self._due_at(connection, account)
+                if due is None or due > now:
+                    return None
+                row = connection.execute(
+                    select(
+                        Post.id,
+                        Post.slot_at,
+                        Post.text,
+                        Post.idempotency_key,
+                        Post.is_pitch,
+                        Post.forced,
+                        Post.attempts,
+                        Post.item_id,
+                        Post.kind,
+                        Item.url,
+                    )
+                    .join(Item, Item.id == Post.item_id)
+                    .where(Post.account == account, Post.status.in_(UNFINISHED))
+                    .order_by(Post.slot_at, Post.id)
+                    .limit(1)
+                ).first()
+                if row is None:
+                    return None
+                claimed = connection.execute(
+                    update(Post)
+                    .where(Post.id == row.id, Post.status.in_(UNFINISHED))
+                    .values(
+                        status=PostStatus.CLAIMED,
+                        claimed_by=self.worker,
+                        claimed_at=now,
+                        attempts=Post.attempts + 1,
+                        updated_at=now,
+                    )
+                    .returning(Post.id)
+                ).first()
+                if claimed is None:
+                    return None
+        return Claimed(
+            post_id=row.id,
+            account=account,
+            slot_at=row.slot_at,
+            text=row.text or "",
+            idempotency_key=row.idempotency_key,
+            is_pitch=row.is_pitch,
+            forced=row.forced,
+            attempts=row.attempts + 1,
+            item_id=row.item_id,
+            kind=row.kind,
+            url=row.url,
+        )
+
+    # --- publishing -----------------------------------------------------------------------
+
+    def publish(self, claim: Claimed, now: datetime) -> Outcome:
+        """Re-check, publish and record one claimed post."""
+        if claim.is_pitch and not claim.forced:
+            decision = self.published_tracker(claim.account, now).decide(now, True)
+            if not decision.allowed:
+                return self._hold_and_substitute(claim, decision.reason, now)
+        adapter = self.adapter(claim.account)
+        problems = adapter.validate(claim.text)
+        started = now
+        try:
+            if problems:
+                raise Rejected("; ".join(problems))
+            published = adapter.publish(
+                OutgoingPost(
+                    post_id=claim.post_id,
+                    account=claim.account,
+                    text=claim.text,
+                    idempotency_key=claim.idempotency_key,
+                    url=claim.url,
+                    kind=claim.kind,
+                    item_id=claim.item_id,
+                )
+            )
+        except PublishError as error:
+            return self._record_failure(claim, error, started, now)
+        except Exception as error:  # an adapter bug or an unmapped library error
+            log.exception("adapter for %s raised an unexpected error", claim.account)
+            return self._record_failure(
+                claim, Transient(f"{type(error).__name__}: {error}"), started, now
+            )
+        return self._record_success(claim, published, started, now)
+
+    def published_tracker(self, account: str, now: datetime) -> WindowTracker:
+        """The balancer's windows over what was actually published before ``now``."""
+        scope = scope_key(self.config, account)
+        if scope == "*brand*":
+            accounts = list(self.config.settings.accounts)
+            settings = self.config.balance_for_brand()
+        else:
+            accounts = [account]
+            settings = self.config.balance_for(account)
+        conditions = [Post.account.in_(accounts), Post.status == PostStatus.PUBLISHED]
+        history: dict[int, tuple[datetime, bool]] = {}
+        with self.db.engine.connect() as connection:
+            if settings.window_posts:
+                rows = connection.execute(
+                    select(Post.id, Post.published_at, Post.is_pitch)
+                    .where(*conditions, Post.published_at <= now)
+                    .order_by(Post.published_at.desc())
+                    .limit(settings.window_posts)
+                )
+                history.update({r.id: (r.published_at, r.is_pitch) for r in rows})
+            if settings.window_days:
+                since = now - timedelta(days=settings.window_days)
+                rows = connection.execute(
+                    select(Post.id, Post.published_at, Post.is_pitch).where(
+                        *conditions, Post.published_at > since, Post.published_at <= now
+                    )
+                )
+                history.update({r.id: (r.published_at, r.is_pitch) for r in rows})
+        return WindowTracker(settings, sorted(history.values(), key=lambda entry: entry[0]))
+
+    def _hold_and_substitute(self, claim: Claimed, reason: str, now: datetime) -> Outcome:
+        with self.db.transaction() as session:
+            session.execute(
+                update(Post)
+                .where(Post.id == claim.post_id)
+                .values(
+                    status=PostStatus.HELD,
+                    reason=f"held at publish time: {reason}",
+                    claimed_by=None,
+                    updated_at=now,
+                )
+            )
+            session.execute(
+                update(Item)
+                .where(Item.id == claim.item_id)
+                .values(status=ItemStatus.HELD, status_reason=reason, updated_at=now)
+            )
+        log.info("post %s (%s) held at publish time: %s", claim.post_id, claim.item_id, reason)
+        substitute = self._substitute_give(claim, reason, now)
+        if substitute is not None:
+            self.publish(substitute, now)
+        return Outcome(claim.post_id, claim.account, PostStatus.HELD, reason)
+
+    def _substitute_give(self, held: Claimed, reason: str, now: datetime) -> Claimed | None:
+        """The next give item that fits this account now, claimed on the held post's slot."""
+        config = self.config
+        account = held.account
+        gives = [name for name, kind in config.kinds.items() if kind.class_ == "give"]
+        gap = timedelta(days=config.settings.plan.duplicate_url_days)
+        with self.db.transaction() as session:
+            used = select(Post.item_id).where(
+                Post.account == account, Post.status.in_(LIVE_STATUSES)
+            )
+            recent_urls = (
+                select(Item.url)
+                .join(Post, Post.item_id == Item.id)
+                .where(
+                    Post.account == account,
+                    Post.status.in_(LIVE_STATUSES),
+                    Post.slot_at > now - gap,
+                    Item.url.is_not(None),
+                )
+            )
+            query = (
+                select(Item)
+                .where(
+                    Item.kind.in_(gives),
+                    Item.status == ItemStatus.QUEUED,
+                    Item.manual_hold.is_(False),
+                    or_(Item.not_before.is_(None), Item.not_before <= now),
+                    or_(Item.not_after.is_(None), Item.not_after > now),
+                    Item.id.not_in(used),
+                    or_(Item.url.is_(None), Item.url.not_in(recent_urls)),
+                )
+                .order_by(Item.priority.desc(), Item.created_at, Item.id)
+                .limit(50)
+            )
+            network = config.settings.accounts[account].network
+            for item in session.scalars(query):
+                if item.accounts and account not in item.accounts:
+                    continue
+                try:
+                    text = self.renderer.render(RenderInput.from_item(item), network, account)
+                except RenderError as error:
+                    log.warning("substitute %s skipped: %s", item.id, error)
+                    continue
+                key = idempotency_key(account, held.slot_at, item.id)
+                post_id = session.execute(
+                    insert(Post)
+                    .values(
+                        item_id=item.id,
+                        account=account,
+                        slot_at=held.slot_at,
+                        kind=item.kind,
+                        is_pitch=False,
+                        forced=False,
+                        text=text,
+                        status=PostStatus.CLAIMED,
+                        reason=f"{held.item_id} held at publish time ({reason}); "
+                        f"the slot went to {item.kind}",
+                        idempotency_key=key,
+                        attempts=1,
+                        claimed_by=self.worker,
+                        claimed_at=now,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                    .returning(Post.id)
+                ).scalar_one()
+                item.status = ItemStatus.PLANNED
+                return Claimed(post_id, account, held.slot_at, text, key, False, False, 1,
+                               item.id, item.kind, item.url)  # fmt: skip
+        log.warning("no give item left to take the held post's slot on %s", account)
+        return None
+
+    @property
+    def renderer(self) -> Renderer:
+        if self._renderer is None:
+            self._renderer = Renderer.from_config(self.config)
+        return self._renderer
+
+    def _record_success(
+        self, claim: Claimed, published: Published, started: datetime, now: datetime
+    ) -> Outcome:
+        with self.db.transaction() as session:
+            session.execute(
+                update(Post)
+                .where(Post.id == claim.post_id)
+                .values(
+                    status=PostStatus.PUBLISHED,
+                    published_at=now,
+                    remote_id=published.remote_id,
+                    remote_url=published.url,
+                    next_attempt_at=None,
+                    updated_at=now,
+                )
+            )
+            session.execute(
+                update(Item)
+                .where(Item.id == claim.item_id)
+                .values(
+                    status=ItemStatus.PUBLISHED,
+                    status_reason=None,
+                    last_published_at=now,
+                    updated_at=now,
+                )
+            )
+            session.execute(
+                update(AccountState)
+                .where(AccountState.account == claim.account)
+                .values(last_published_at=now)
+            )
+            self._attempt(session.connection(), claim, started, now, "published",
+                          remote_id=published.remote_id)  # fmt: skip
+        log.info("published post %s on %s: %s", claim.post_id, claim.account, published.remote_id)
+        return Outcome(claim.post_id, claim.account, PostStatus.PUBLISHED, published=published)
+
+    def _record_failure(
+        self, claim: Claimed, error: PublishError, started: datetime, now: datetime
+    ) -> Outcome:
+        values: dict[str, object] = {"claimed_by": None, "updated_at": now, "reason": str(error)}
+        pause: str | None = None
+        if isinstance(error, RateLimited):
+            outcome = "rate_limited"
+            values.update(status=PostStatus.RETRY, next_attempt_at=max(error.reset_at, now))
+        elif isinstance(error, AuthFailed):
+            outcome, pause = "auth_failed", str(error)
+            values.update(status=PostStatus.PLANNED, attempts=claim.attempts - 1)
+        elif isinstance(error, Rejected):
+            outcome = "rejected"
+            values.update(status=PostStatus.FAILED)
+        else:
+            outcome = "transient"
+            if claim.attempts >= self.run.max_attempts:
+                gave_up = f"{error} (gave up after {claim.attempts} attempts)"
+                values.update(status=PostStatus.FAILED, reason=gave_up)
+            else:
+                delay = min(
+                    self.run.retry_cap_seconds,
+                    self.run.retry_base_seconds * 2 ** (claim.attempts - 1),
+                )
+                values.update(
+                    status=PostStatus.RETRY, next_attempt_at=now + timedelta(seconds=delay)
+                )
+        with self.db.transaction() as session:
+            session.execute(update(Post).where(Post.id == claim.post_id).values(**values))
+            if pause is not None:
+                session.execute(
+                    update(AccountState)
+                    .where(AccountState.account == claim.account)
+                    .values(paused=True, paused_reason=pause, paused_at=now)
+                )
+            self._attempt(session.connection(), claim, started, now, outcome, error=str(error))
+        log.warning("post %s on %s: %s", claim.post_id, claim.account, error)
+        return Outcome(claim.post_id, claim.account, str(values["status"]), str(error))
+
+    def _attempt(
+        self,
+        connection: Connection,
+        claim: Claimed,
+        started: datetime,
+        finished: datetime,
+        outcome: str,
+        *,
+        remote_id: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        connection.execute(
+            insert(PublishAttempt).values(
+                post_id=claim.post_id,
+                started_at=started,
+                finished_at=finished,
+                outcome=outcome,
+                remote_id=remote_id,
+                error=error,
+                worker=self.worker,
+            )
+        )
+
+    def resume_account(self, account: str) -> None:
+        """Lift an auth pause (after the credentials were fixed)."""
+        with self.db.transaction() as session:
+            session.execute(
+                update(AccountState)
+                .where(AccountState.account == account)
+                .values(paused=False, paused_reason=None, paused_at=None)
+            )

@@ -1,0 +1,379 @@
+"""The publish pipeline on SQLite and PostgreSQL: claims, the ratio re-check, retries,
+pauses, missed slots, crash recovery and the runner lock. Time is passed in, never slept."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from planner.adapters.base import OutgoingPost, Published
+from planner.config import Config, parse_config
+from planner.db import Database, open_database
+from planner.errors import AuthFailed, RateLimited, Rejected, RunnerBusy, Transient
+from planner.models import AccountState, Item, ItemStatus, Post, PostStatus, PublishAttempt
+from planner.plan_store import idempotency_key
+from planner.resolve import resolve_post
+from planner.scheduler import Runner
+
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+CONFIG = """
+timezone = "UTC"
+[balance]
+give_to_pitch = "1:1"
+window_posts = 4
+min_pitch_gap_hours = 0
+[run]
+grace_minutes = 30
+min_spacing_seconds = 60
+max_attempts = 3
+retry_base_seconds = 60
+retry_cap_seconds = 600
+[accounts.a]
+network = "outbox"
+[accounts.b]
+network = "outbox"
+"""
+
+
+class Scripted:
+    """A test adapter: each publish takes the next scripted result (default: success)."""
+
+    def __init__(self, idempotent: bool = True) -> None:
+        self.supports_idempotency = idempotent
+        self.script: list[Exception | None] = []
+        self.sent: list[OutgoingPost] = []
+
+    def validate(self, text: str) -> list[str]:
+        return ["too long for this network"] if len(text) > 200 else []
+
+    def publish(self, post: OutgoingPost) -> Published:
+        if self.script:
+            outcome = self.script.pop(0)
+            if outcome is not None:
+                raise outcome
+        self.sent.append(post)
+        return Published(f"r{post.post_id}", f"https://net.example/{post.post_id}")
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def config(tmp_path: Path, db_url: str) -> Config:
+    text = CONFIG + f'\n[database]\nurl = "{db_url}"\n'
+    return parse_config(text, tmp_path / "planner.toml")
+
+
+@pytest.fixture
+def db(config: Config) -> Iterator[Database]:
+    database = open_database(config.database_url)
+    yield database
+    database.dispose()
+
+
+def add_post(db: Database, account: str, at: datetime, *, pitch: bool = False,
+             item: str | None = None, text: str = "hello") -> int:  # fmt: skip
+    item_id = item or f"{account}-{at:%H%M%S}-{'p' if pitch else 'g'}"
+    with db.transaction() as session:
+        if session.get(Item, item_id) is None:
+            session.add(Item(id=item_id, kind="promo" if pitch else "help", text=text,
+                             source="test", content_hash="x", status=ItemStatus.PLANNED,
+                             created_at=NOW, updated_at=NOW))  # fmt: skip
+        post = Post(item_id=item_id, account=account, slot_at=at, kind="promo" if pitch else "help",
+                    is_pitch=pitch, text=text, status=PostStatus.PLANNED,
+                    idempotency_key=idempotency_key(account, at, item_id),
+                    created_at=NOW, updated_at=NOW)  # fmt: skip
+        session.add(post)
+        session.flush()
+        return post.id
+
+
+def statuses(db: Database) -> dict[int, str]:
+    with db.transaction() as session:
+        return dict(session.execute(select(Post.id, Post.status)).all())  # type: ignore[arg-type]
+
+
+def runner(db: Database, config: Config, clock: Clock, adapter: Scripted,
+           worker: str = "w1") -> Runner:  # fmt: skip
+    return Runner(db, config, {}, clock=clock, adapters={"a": adapter, "b": adapter},
+                  worker=worker)  # fmt: skip
+
+
+def run_at(db: Database, config: Config, when: datetime, adapter: Scripted) -> Runner:
+    r = runner(db, config, Clock(when), adapter)
+    r.run_once()
+    return r
+
+
+def test_due_posts_go_out_once_in_order_and_future_ones_wait(db: Database, config: Config) -> None:
+    adapter = Scripted()
+    first = add_post(db, "a", NOW - timedelta(minutes=5))
+    second = add_post(db, "a", NOW - timedelta(minutes=1))
+    later = add_post(db, "a", NOW + timedelta(hours=1))
+    r = runner(db, config, Clock(NOW), adapter)
+    r.run_once()
+    # The second post is due but must keep the minimum spacing after the first.
+    assert [p.post_id for p in adapter.sent] == [first]
+    run_at(db, config, NOW + timedelta(minutes=1), adapter)
+    assert [p.post_id for p in adapter.sent] == [first, second]
+    assert statuses(db)[later] == PostStatus.PLANNED
+    run_at(db, config, NOW + timedelta(minutes=2), adapter)
+    assert len(adapter.sent) == 2
+    with db.transaction() as session:
+        post = session.get(Post, first)
+        assert post is not None
+        assert (post.status, post.remote_id, post.published_at) == ("published", f"r{first}", NOW)
+        item = session.get(Item, post.item_id)
+        assert item is not None and item.status == ItemStatus.PUBLISHED
+        attempts = session.scalars(
+            select(PublishAttempt.outcome).where(PublishAttempt.post_id == first)
+        )
+        assert list(attempts) == ["published"]
+
+
+def test_accounts_do_not_wait_for_each_other(db: Database, config: Config) -> None:
+    adapter = Scripted()
+    add_post(db, "a", NOW - timedelta(minutes=1))
+    add_post(db, "b", NOW - timedelta(minutes=1))
+    run_at(db, config, NOW, adapter)
+    assert sorted(p.account for p in adapter.sent) == ["a", "b"]
+
+
+def test_a_pitch_is_held_at_publish_time_when_a_give_failed(db: Database, config: Config) -> None:
+    # 1:1 over 4 posts: after one published give, a pitch would be 1/2 = 50 %: fine. But the
+    # give before it was rejected, so the pitch would be 1/1 = 100 %: held.
+    adapter = Scripted()
+    adapter.script = [Rejected("duplicate content")]
+    give = add_post(db, "a", NOW - timedelta(minutes=10))
+    pitch = add_post(db, "a", NOW - timedelta(minutes=5), pitch=True)
+    substitute_item = add_post(db, "b", NOW + timedelta(days=30), item="spare-help")  # queued give
+    with db.transaction() as session:
+        spare = session.get(Item, "spare-help")
+        assert spare is not None
+        spare.status = ItemStatus.QUEUED
+        session.delete(session.get(Post, substitute_item))
+    run_at(db, config, NOW, adapter)
+    states = statuses(db)
+    assert states[give] == PostStatus.FAILED
+    assert states[pitch] == PostStatus.HELD
+    with db.transaction() as session:
+        held = session.get(Post, pitch)
+        assert held is not None and held.reason is not None
+        assert held.reason.startswith("held at publish time: pitch share would be 1/1 = 100 %")
+        replacement = session.scalars(select(Post).where(Post.item_id == "spare-help")).one()
+        assert (replacement.slot_at, replacement.status) == (
+            NOW - timedelta(minutes=5),
+            "published",
+        )
+    assert [p.item_id for p in adapter.sent] == ["spare-help"]
+
+
+def test_rate_limited_post_retries_at_the_reset_time(db: Database, config: Config) -> None:
+    adapter = Scripted()
+    reset = NOW + timedelta(minutes=15)
+    adapter.script = [RateLimited(reset)]
+    post = add_post(db, "a", NOW)
+    run_at(db, config, NOW, adapter)
+    with db.transaction() as session:
+        row = session.get(Post, post)
+        assert row is not None and (row.status, row.next_attempt_at) == ("retry", reset)
+    run_at(db, config, reset - timedelta(seconds=1), adapter)
+    assert adapter.sent == []
+    run_at(db, config, reset, adapter)
+    assert [p.post_id for p in adapter.sent] == [post]
+
+
+def test_transient_errors_back_off_then_fail(db: Database, config: Config) -> None:
+    adapter = Scripted()
+    adapter.script = [Transient("502"), Transient("timeout"), Transient("502")]
+    post = add_post(db, "a", NOW)
+    run_at(db, config, NOW, adapter)
+    with db.transaction() as session:
+        row = session.get(Post, post)
+        assert row is not None and row.next_attempt_at == NOW + timedelta(seconds=60)
+    run_at(db, config, NOW + timedelta(seconds=60), adapter)
+    with db.transaction() as session:
+        row = session.get(Post, post)
+        assert row is not None and row.next_attempt_at == NOW + timedelta(seconds=60 + 120)
+    run_at(db, config, NOW + timedelta(seconds=180), adapter)
+    with db.transaction() as session:
+        row = session.get(Post, post)
+        assert row is not None and row.status == PostStatus.FAILED
+        assert row.reason == "temporary failure: 502 (gave up after 3 attempts)"
+
+
+def test_auth_failure_pauses_the_account_and_keeps_its_posts(db: Database, config: Config) -> None:
+    adapter = Scripted()
+    adapter.script = [AuthFailed("401 invalid token")]
+    post = add_post(db, "a", NOW)
+    other = add_post(db, "b", NOW)
+    r = run_at(db, config, NOW, adapter)
+    assert statuses(db)[post] == PostStatus.PLANNED
+    assert statuses(db)[other] == PostStatus.PUBLISHED
+    with db.transaction() as session:
+        state = session.get(AccountState, "a")
+        assert state is not None and state.paused
+        assert state.paused_reason == "authentication failed: 401 invalid token"
+    run_at(db, config, NOW + timedelta(hours=2), adapter)
+    assert statuses(db)[post] == PostStatus.PLANNED  # paused: kept, not even missed
+    r.publisher.resume_account("a")
+    run_at(db, config, NOW + timedelta(hours=2), adapter)
+    # Resumed two hours late: beyond the grace, so the post is missed, not sent late.
+    assert statuses(db)[post] == PostStatus.MISSED
+    late = add_post(db, "a", NOW + timedelta(hours=2, minutes=-5))
+    run_at(db, config, NOW + timedelta(hours=2), adapter)
+    assert statuses(db)[late] == PostStatus.PUBLISHED
+
+
+def test_downtime_within_grace_goes_out_late_spaced_and_beyond_grace_is_missed(
+    db: Database, config: Config
+) -> None:
+    adapter = Scripted()
+    lost = add_post(db, "a", NOW - timedelta(minutes=45))  # beyond the 30 min grace
+    late1 = add_post(db, "a", NOW - timedelta(minutes=20))
+    late2 = add_post(db, "a", NOW - timedelta(minutes=10))
+    run_at(db, config, NOW, adapter)
+    assert statuses(db)[lost] == PostStatus.MISSED
+    assert [p.post_id for p in adapter.sent] == [late1]  # not a burst: spacing applies
+    run_at(db, config, NOW + timedelta(seconds=60), adapter)
+    assert [p.post_id for p in adapter.sent] == [late1, late2]
+    with db.transaction() as session:
+        missed = session.get(Post, lost)
+        assert (
+            missed is not None and missed.reason is not None and "grace of 30 min" in missed.reason
+        )
+        item = session.get(Item, missed.item_id)
+        assert item is not None and item.status == ItemStatus.QUEUED
+
+
+def test_a_rejected_text_fails_without_retry(db: Database, config: Config) -> None:
+    adapter = Scripted()
+    post = add_post(db, "a", NOW, text="x" * 300)
+    run_at(db, config, NOW, adapter)
+    with db.transaction() as session:
+        row = session.get(Post, post)
+        assert row is not None and (row.status, row.reason) == (
+            "failed",
+            "rejected: too long for this network",
+        )
+    assert adapter.sent == []
+
+
+def orphan(db: Database, post_id: int) -> None:
+    with db.transaction() as session:
+        row = session.get(Post, post_id)
+        assert row is not None
+        row.status, row.claimed_by, row.claimed_at = PostStatus.CLAIMED, "dead-runner", NOW
+
+
+def test_a_claim_left_by_a_dead_runner_is_resent_through_an_idempotent_adapter(
+    db: Database, config: Config
+) -> None:
+    adapter = Scripted(idempotent=True)
+    post = add_post(db, "a", NOW)
+    orphan(db, post)
+    run_at(db, config, NOW + timedelta(minutes=1), adapter)
+    assert [(p.post_id, p.idempotency_key) for p in adapter.sent] == [
+        (post, idempotency_key("a", NOW, f"a-{NOW:%H%M%S}-g"))
+    ]
+
+
+def test_a_claim_left_by_a_dead_runner_is_unknown_without_idempotency(
+    db: Database, config: Config
+) -> None:
+    adapter = Scripted(idempotent=False)
+    post = add_post(db, "a", NOW)
+    orphan(db, post)
+    run_at(db, config, NOW + timedelta(minutes=1), adapter)
+    assert adapter.sent == [] and statuses(db)[post] == PostStatus.UNKNOWN
+    with db.transaction() as session:
+        resolve_post(session, post, NOW, published_url=None)
+    run_at(db, config, NOW + timedelta(minutes=2), adapter)
+    assert [p.post_id for p in adapter.sent] == [post]
+
+
+def test_resolve_as_published_records_the_url(db: Database, config: Config) -> None:
+    post = add_post(db, "a", NOW)
+    orphan(db, post)
+    run_at(db, config, NOW, Scripted(idempotent=False))
+    with db.transaction() as session:
+        resolve_post(session, post, NOW, published_url="https://net.example/42")
+    with db.transaction() as session:
+        row = session.get(Post, post)
+        assert row is not None and (row.status, row.remote_url) == (
+            "published",
+            "https://net.example/42",
+        )
+
+
+def test_a_second_runner_on_the_same_sqlite_file_is_refused(tmp_path: Path) -> None:
+    config = parse_config(CONFIG, tmp_path / "planner.toml")
+    db = open_database(config.database_url)
+    first = Runner(db, config, {}, clock=Clock(NOW), worker="one")
+    first.start()
+    try:
+        with pytest.raises(RunnerBusy, match="already publishing from this database"):
+            Runner(db, config, {}, clock=Clock(NOW), worker="two").start()
+    finally:
+        first.stop()
+    Runner(db, config, {}, clock=Clock(NOW), worker="three").run_once()  # free again
+    db.dispose()
+
+
+def test_two_runners_on_postgresql_publish_500_posts_exactly_once(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    text = CONFIG.replace("min_spacing_seconds = 60", "min_spacing_seconds = 0")
+    accounts = "".join(f'\n[accounts.n{n}]\nnetwork = "outbox"\n' for n in range(10))
+    config = parse_config(text + accounts + f'\n[database]\nurl = "{postgres_url}"\n',
+                          tmp_path / "planner.toml")  # fmt: skip
+    db = open_database(config.database_url)
+    for n in range(500):
+        add_post(db, f"n{n % 10}", NOW - timedelta(seconds=500 - n), item=f"i{n}")
+    lock = threading.Lock()
+    sent: list[OutgoingPost] = []
+
+    class Shared(Scripted):
+        def publish(self, post: OutgoingPost) -> Published:
+            with lock:
+                sent.append(post)
+            return Published(f"r{post.post_id}")
+
+    adapters = {f"n{n}": Shared() for n in range(10)}
+    runners = [Runner(db, config, {}, clock=Clock(NOW), adapters=adapters, worker=f"w{k}")
+               for k in range(2)]  # fmt: skip
+    errors: list[BaseException] = []
+
+    def work(r: Runner) -> None:
+        try:
+            r.run_once()
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(r,)) for r in runners]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # A runner skips accounts the other holds, so a second pass finishes any it skipped.
+    for r in runners:
+        r.run_once()
+    assert errors == []
+    ids = [p.post_id for p in sent]
+    assert len(ids) == len(set(ids)) == 500
+    assert set(statuses(db).values()) == {PostStatus.PUBLISHED}
+    with db.transaction() as session:
+        workers = set(session.scalars(select(PublishAttempt.worker)))
+    assert workers <= {"w0", "w1"}
+    db.dispose()

@@ -142,6 +142,10 @@ class Runner:
                 update(RunnerRow).where(RunnerRow.id == self.worker).values(heartbeat_at=now)
             )
             live = set(session.scalars(select(RunnerRow.id).where(RunnerRow.heartbeat_at > stale)))
+        if self._lock is not None:
+            # On SQLite this runner holds the file's lock: any other runner is gone, however
+            # fresh its last heartbeat.
+            live = set()
         live.add(self.worker)
         for outcome in self.publisher.recover(now, live):
             log.warning("post %s of %s found claimed after a crash: now %s",

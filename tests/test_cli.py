@@ -160,3 +160,43 @@ def test_db_upgrade_reports_revisions(workspace: Path) -> None:
     first = run("db", "upgrade")
     assert first.exit_code == 0 and "upgraded from an empty database" in first.output
     assert "already at revision" in run("db", "upgrade").output
+
+
+def test_status_resolve_and_resume_from_the_command_line(workspace: Path) -> None:
+    from datetime import UTC, datetime
+
+    from planner.config import load_config
+    from planner.db import open_database
+    from planner.models import AccountState, Item, Post
+
+    config = load_config(workspace / "planner.toml")
+    db = open_database(config.database_url)
+    now = datetime.now(UTC)
+    with db.transaction() as session:
+        session.add(Item(id="t", kind="help", text="t", source="x", content_hash="x"))
+        session.add(
+            Post(item_id="t", account="main", slot_at=now, kind="help", is_pitch=False,
+                 text="t", status="unknown", idempotency_key="k1", reason="crash")
+        )  # fmt: skip
+        session.add(AccountState(account="main", paused=True, paused_reason="401 bad token"))
+    with db.transaction() as session:
+        post_id = session.query(Post.id).scalar()
+    db.dispose()
+
+    report = json.loads(run("status", "--json").output)
+    assert report["accounts"]["main"]["paused_reason"] == "401 bad token"
+    assert [row["post"] for row in report["unknown"]] == [post_id]
+    text = run("status").output
+    assert "PAUSED: 401 bad token" in text and "planner resume main" in text
+
+    usage = CliRunner().invoke(main, ["resolve", str(post_id)])
+    assert usage.exit_code == 2
+    assert run("resolve", str(post_id), "--published", "https://x.example/1").exit_code == 0
+    again = CliRunner().invoke(main, ["resolve", str(post_id), "--not-published"])
+    assert again.exit_code == 1 and "not unknown" in again.output
+    missing = CliRunner().invoke(main, ["resolve", "999999", "--not-published"])
+    assert missing.exit_code == 1 and "no post with id 999999" in missing.output
+
+    assert run("resume", "main").exit_code == 0
+    assert json.loads(run("status", "--json").output)["accounts"]["main"]["paused"] is False
+    assert CliRunner().invoke(main, ["resume", "nobody"]).exit_code == 2

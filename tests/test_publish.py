@@ -377,3 +377,40 @@ def test_two_runners_on_postgresql_publish_500_posts_exactly_once(
         workers = set(session.scalars(select(PublishAttempt.worker)))
     assert workers <= {"w0", "w1"}
     db.dispose()
+
+
+def test_accounts_publish_concurrently_under_the_scheduler(db: Database, config: Config) -> None:
+    # Account a's network answers only once account b has published: one thread for both
+    # accounts would wait out the timeout and fail the post.
+    b_done = threading.Event()
+
+    class WaitsForB(Scripted):
+        def publish(self, post: OutgoingPost) -> Published:
+            if not b_done.wait(timeout=10):
+                raise Transient("b never went out while a was publishing")
+            return super().publish(post)
+
+    class SignalsB(Scripted):
+        def publish(self, post: OutgoingPost) -> Published:
+            published = super().publish(post)
+            b_done.set()
+            return published
+
+    real_now = datetime.now(UTC)
+    first = add_post(db, "a", real_now - timedelta(seconds=1))
+    second = add_post(db, "b", real_now - timedelta(seconds=1))
+    a, b = WaitsForB(), SignalsB()
+    r = Runner(db, config, {}, adapters={"a": a, "b": b}, worker="concurrent")
+    stop = threading.Event()
+    thread = threading.Thread(target=r.serve, args=(stop,))
+    thread.start()
+    try:
+        deadline = datetime.now(UTC) + timedelta(seconds=20)
+        while datetime.now(UTC) < deadline and len(a.sent) + len(b.sent) < 2:
+            stop.wait(0.05)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert [p.post_id for p in a.sent] == [first]
+    assert [p.post_id for p in b.sent] == [second]
+    assert not thread.is_alive()

@@ -113,6 +113,8 @@ class Runner:
 
     def start(self) -> None:
         """Take the lock (SQLite), register, recover lost claims and mark missed slots."""
+        for account in self.config.settings.accounts:
+            self.publisher.adapter(account)  # a bad adapter setting fails here, not mid-run
         if self._lock is not None:
             self._lock.acquire()
         now = self.clock()

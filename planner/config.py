@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from planner import balancer, slots
+from planner.adapters.base import AccountSettings
 from planner.adapters.registry import available_networks
 from planner.errors import ConfigError, Problem
 from planner.toml_locate import find_line
@@ -274,6 +275,17 @@ class Config:
 
     def account_slots(self, account: str) -> list[slots.WeeklySlot]:
         return slots.parse_slots(self.settings.accounts[account].slots)
+
+    def account_settings(self, account: str) -> AccountSettings:
+        """An account's configuration as its network adapter receives it."""
+        settings = self.settings.accounts[account]
+        return AccountSettings(
+            name=account,
+            network=settings.network,
+            base_dir=self.base_dir,
+            options=settings.options,
+            credentials=settings.credentials,
+        )
 
     def balance_for_brand(self) -> balancer.BalanceSettings:
         """The top-level ``[balance]`` settings (brand-wide scope, and the accounts' default)."""

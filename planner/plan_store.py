@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,6 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from planner.adapters.registry import make_adapter
 from planner.config import Config
 from planner.links import is_own_domain_link
 from planner.models import EmptySlot, Item, ItemStatus, Post, PostStatus
@@ -141,6 +142,7 @@ def plan_weeks(
     accounts: Sequence[str] | None = None,
     dry_run: bool = False,
     renderer: Renderer | None = None,
+    validators: Mapping[str, Callable[[str], list[str]]] | None = None,
 ) -> PlanOutcome:
     """Plan ``weeks`` for ``accounts`` (default: all) and write it, unless ``dry_run``."""
     names = list(accounts or config.settings.accounts)
@@ -154,12 +156,18 @@ def plan_weeks(
     replaced_ids, fixed, kept_item_ids = _existing_posts(session, names, scope_accounts, ranges)
     candidates = _candidates(session, config, min((s.at for s in slots), default=now))
     network = {name: config.settings.accounts[name].network for name in names}
+    if validators is None:
+        # Built without the environment: validating text never needs the secrets.
+        validators = {name: make_adapter(config.account_settings(name), {}).validate
+                      for name in names}  # fmt: skip
 
     failures: set[tuple[str, str]] = set()
     render_problems: list[str] = []
     while True:
         result = plan(slots, fixed, {}, candidates, rules, _skip_known(failures))
-        new_failures, problems = _render_placements(session, result.placements, renderer, network)
+        new_failures, problems = _render_placements(
+            session, result.placements, renderer, network, validators
+        )
         render_problems.extend(problems)
         if not new_failures:
             break
@@ -327,6 +335,7 @@ def _render_placements(
     placements: Sequence[Placement],
     renderer: Renderer,
     network: dict[str, str],
+    validators: Mapping[str, Callable[[str], list[str]]],
 ) -> tuple[set[tuple[str, str]], list[str]]:
     """Render each chosen item's text onto its placement, a batch of items at a time.
 
@@ -346,10 +355,18 @@ def _render_placements(
             for placement in by_item[row.id]:
                 account = placement.slot.account
                 try:
-                    placement.text = renderer.render(content, network[account], account)
+                    text = renderer.render(content, network[account], account)
                 except RenderError as error:
                     failures.add((row.id, account))
                     problems.append(f"{account}: {error}")
+                    continue
+                # The network's own rules (length, ...), so a too-long post shows up now.
+                invalid = validators[account](text)
+                if invalid:
+                    failures.add((row.id, account))
+                    problems.append(f'{account}: item "{row.id}": {"; ".join(invalid)}')
+                    continue
+                placement.text = text
     return failures, problems
 
 

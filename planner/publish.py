@@ -33,7 +33,7 @@ from sqlalchemy import Connection, exists, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from planner.adapters.base import AccountSettings, Adapter, OutgoingPost, Published
+from planner.adapters.base import Adapter, OutgoingPost, Published
 from planner.adapters.registry import make_adapter
 from planner.balancer import WindowTracker
 from planner.config import Config
@@ -106,17 +106,8 @@ class Publisher:
 
     def adapter(self, account: str) -> Adapter:
         if account not in self._adapters:
-            settings = self.config.settings.accounts[account]
-            self._adapters[account] = make_adapter(
-                AccountSettings(
-                    name=account,
-                    network=settings.network,
-                    base_dir=self.config.base_dir,
-                    options=settings.options,
-                    credentials=settings.credentials,
-                ),
-                self.environ,
-            )
+            settings = self.config.account_settings(account)
+            self._adapters[account] = make_adapter(settings, self.environ)
         return self._adapters[account]
 
     # --- bookkeeping ----------------------------------------------------------------------

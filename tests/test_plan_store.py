@@ -189,3 +189,16 @@ def test_cli_plan_input_errors_exit_2(workspace: Path) -> None:
     assert invoke("plan", "--account", "nobody").exit_code == 2
     missing = invoke("hold", "no-such-item")
     assert missing.exit_code == 1 and "no queue item with id 'no-such-item'" in missing.output
+
+
+def test_a_text_the_network_would_refuse_is_skipped_at_plan_time(
+    db: Database, config: Config
+) -> None:
+    def short_only(text: str) -> list[str]:
+        return [f"{len(text)} characters, more than 90"] if len(text) > 90 else []
+
+    outcome = run_plan(db, config, validators={"main": short_only})
+    assert outcome.render_problems
+    assert all("more than 90" in problem for problem in outcome.render_problems)
+    texts = [row[3] or "" for row in posts(db)]
+    assert texts and all(len(text) <= 90 for text in texts)

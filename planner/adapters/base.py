@@ -10,6 +10,11 @@ An adapter turns a rendered post into a network call. It is constructed once per
   :class:`~planner.errors.PublishError` subclasses (``RateLimited``, ``AuthFailed``,
   ``Rejected``, ``Transient``); any other exception is treated as ``Transient``.
 
+Optionally, ``verify()`` asks the network who the credentials belong to and returns it as
+text (``"@brand on x.com"``), raising ``AuthFailed`` or ``Transient``; ``planner config check
+--online`` calls it. ``validate`` must not touch the network nor require credentials: it
+runs when a week is planned, possibly on a machine without the secrets.
+
 ``supports_idempotency`` says whether publishing the same ``idempotency_key`` twice is
 guaranteed to create one post at most (Mastodon's Idempotency-Key header, a webhook's
 header the receiver honours, the outbox's own ledger). The pipeline re-sends a post found

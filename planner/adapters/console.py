@@ -49,6 +49,10 @@ class ConsoleAdapter:
         self._lock = threading.Lock()  # one block at a time, and one number per block
         self._count = itertools.count(1)
 
+    def verify(self) -> str:
+        """Who we publish as: for the console, standard output."""
+        return "standard output"
+
     def validate(self, text: str) -> list[str]:
         """No length rule; only an empty text is a problem."""
         return [] if text.strip() else ["empty post"]

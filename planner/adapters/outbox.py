@@ -82,6 +82,10 @@ class OutboxAdapter:
                 f'account "{settings.name}": cannot read the outbox {self.path}: {exc.strerror}'
             ) from exc
 
+    def verify(self) -> str:
+        """Who we publish as: for the outbox, the file it appends to."""
+        return f"outbox file {self.path}"
+
     def validate(self, text: str) -> list[str]:
         """No length rule; only an empty text is a problem."""
         return [] if text.strip() else ["empty post"]

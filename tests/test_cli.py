@@ -200,3 +200,23 @@ def test_status_resolve_and_resume_from_the_command_line(workspace: Path) -> Non
     assert run("resume", "main").exit_code == 0
     assert json.loads(run("status", "--json").output)["accounts"]["main"]["paused"] is False
     assert CliRunner().invoke(main, ["resume", "nobody"]).exit_code == 2
+
+
+def test_config_check_online_asks_each_account_and_offline_touches_nothing(
+    workspace: Path,
+) -> None:
+    offline = json.loads(run("config", "check", "--json").output)
+    assert "online" not in offline
+    online = run("config", "check", "--online")
+    assert online.exit_code == 0, online.output
+    assert "main (outbox): ok: publishes as outbox file" in online.output
+    broken = (
+        (workspace / "planner.toml")
+        .read_text()
+        .replace('path = "outbox.jsonl"', 'path = "outbox.jsonl"\ncolour = "red"')
+    )
+    (workspace / "planner.toml").write_text(broken)
+    failed = CliRunner().invoke(main, ["config", "check", "--online"])
+    assert failed.exit_code == 1
+    assert "main (outbox): FAILED: " in failed.output and "colour" in failed.output
+    assert "credentials check failed for: main" in failed.output

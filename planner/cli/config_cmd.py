@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import click
 
-from planner.cli._app import AppState, echo_json, pass_state
+from planner.cli._app import AppState, CommandFailed, echo_json, pass_state
 from planner.config_report import describe_config
+from planner.verify import verify_accounts
 
 
 @click.group("config")
@@ -17,17 +19,41 @@ def config_group() -> None:
 
 @config_group.command("check")
 @click.option("--json", "as_json", is_flag=True, help="Print the resolved config as JSON.")
+@click.option(
+    "--online",
+    is_flag=True,
+    help="Also ask each account's network who its credentials belong to (exit 1 if any fail).",
+)
 @pass_state
-def check_command(state: AppState, as_json: bool) -> None:
+def check_command(state: AppState, as_json: bool, online: bool) -> None:
     """Validate planner.toml and print it as resolved, with every secret redacted.
 
     Credentials are shown as the environment variable they are read from and whether it
     is set, never their value. Exits 2 naming the file, line and key of every problem.
+    Without --online nothing touches a network.
     """
     report = describe_config(state.config)
+    checks = verify_accounts(state.config, os.environ) if online else []
     if as_json:
+        if online:
+            report["online"] = [
+                {"account": c.account, "network": c.network, "ok": c.ok, "detail": c.detail}
+                for c in checks
+            ]
         echo_json(report)
-        return
+    else:
+        _print_report(report)
+        if online:
+            click.echo("online:")
+            for check in checks:
+                state_word = "ok" if check.ok else "FAILED"
+                click.echo(f"  {check.account} ({check.network}): {state_word}: {check.detail}")
+    failed = [check.account for check in checks if not check.ok]
+    if failed:
+        raise CommandFailed(f"credentials check failed for: {', '.join(failed)}")
+
+
+def _print_report(report: dict[str, Any]) -> None:
     click.echo(f"{report['config']}: ok")
     click.echo(f"  timezone   {report['timezone']}")
     click.echo(f"  database   {report['database']}")

@@ -383,8 +383,9 @@ def _share_text(window: _Window, limit: Fraction, relation: str) -> str:
     return f"{window.pitches}/{window.total} = {share_text} {relation} {limit_text}"
 
 
-def _percents(share: Fraction, limit: Fraction) -> tuple[str, str]:
-    """Both values as percentages, with just enough decimals that unequal values differ."""
+def percents(share: Fraction, limit: Fraction) -> tuple[str, str]:
+    """Both values as percentages, with just enough decimals that unequal values differ
+    (``20.1 % > 20.0 %``, never ``20 % > 20 %``)."""
     return _percents_of(share.numerator, share.denominator, limit)
 
 
@@ -398,7 +399,8 @@ def _percents_of(pitches: int, total: int, limit: Fraction) -> tuple[str, str]:
     return share_text, limit_text
 
 
-def _percent(value: Fraction, decimals: int) -> str:
+def percent(value: Fraction, decimals: int = 0) -> str:
+    """``Fraction(1, 6)`` -> ``"17 %"`` (rounded half up); ``decimals=1`` -> ``"16.7 %"``."""
     return _percent_of(value.numerator, value.denominator, decimals)
 
 

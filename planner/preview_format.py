@@ -15,8 +15,8 @@ from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from planner.balancer import BalanceSettings
-from planner.preview import (
+from planner.balancer import BalanceSettings, percent
+from planner.preview_model import (
     EMPTY,
     LOOKAHEAD_WEEKS,
     AccountPreview,
@@ -24,7 +24,6 @@ from planner.preview import (
     Preview,
     Runway,
     SlotRow,
-    percent,
     share_text,
     when_text,
 )

@@ -25,7 +25,8 @@ from planner.config import CONFIG_ENV_VAR, Config, load_config
 from planner.db import open_database
 from planner.models import Item, Post
 from planner.plan_store import LIVE_STATUSES, idempotency_key, plan_weeks
-from planner.preview import NOT_PLANNED, PASSED, Preview, build_preview
+from planner.preview import build_preview
+from planner.preview_model import NOT_PLANNED, PASSED, Preview
 from planner.queue_files import queue_file_paths, read_queue_files, source_name
 from planner.queue_store import sync_items
 

@@ -6,8 +6,9 @@ import click
 
 from planner.cli._app import AppState, echo_json, now_utc, pass_state
 from planner.cli.plan_cmd import account_option, check_accounts, resolve_weeks
-from planner.preview import build_preview, check
+from planner.preview import build_preview
 from planner.preview_format import as_json, format_markdown, format_table
+from planner.preview_model import check
 
 FORMATS = ("table", "json", "markdown")
 

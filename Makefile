@@ -27,6 +27,7 @@ demo: $(VENV)/.installed
 	cd $(DEMO) && ../$(BIN)/planner queue list --status queued
 	cd $(DEMO) && ../$(BIN)/planner plan
 	cd $(DEMO) && ../$(BIN)/planner preview
+	cd $(DEMO) && ../$(BIN)/planner simulate
 
 test: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

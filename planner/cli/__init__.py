@@ -12,6 +12,7 @@ from planner import __version__
 from planner.cli._app import AppState, PlannerGroup
 from planner.cli.config_cmd import config_group
 from planner.cli.db_cmd import db_group
+from planner.cli.history_cmd import history_command, simulate_command
 from planner.cli.init_cmd import init_command
 from planner.cli.plan_cmd import hold_command, plan_command, release_command
 from planner.cli.preview_cmd import preview_command
@@ -48,6 +49,8 @@ main.add_command(preview_command)
 main.add_command(hold_command)
 main.add_command(release_command)
 main.add_command(run_command)
+main.add_command(simulate_command)
+main.add_command(history_command)
 main.add_command(status_command)
 main.add_command(resolve_command)
 main.add_command(resume_command)

@@ -1,0 +1,503 @@
+"""``planner history``: what was published, and whether the give:pitch rule held, over time.
+
+Reads published posts (status ``published``, ordered by ``published_at``) of a date range and
+reports, per account and per ISO week (or day) of the account's timezone:
+
+- **give** and **pitch**: the account's published posts in the period, by ``posts.is_pitch``
+  (the class the post was balanced as, so an own-domain link counts as the pitch it was);
+- **pitch share**: ``pitch/(give + pitch)`` of the period, as counts;
+- **highest window**: the fullest window ending at one of the period's published pitches,
+  counted exactly as :func:`planner.balancer.max_window_share` counts it (the last
+  ``window_posts`` posts and the posts of the last ``window_days`` days, the pitch included;
+  published history before the period, and before the range, counts; the whole brand's posts
+  with ``balance.scope = "brand"``), kept as ``p/n`` counts (the count window on a tie);
+- **within rule**: that highest window is at or under ``max_pitch_share``. Forced posts still
+  count (an override is recorded, not excused) and are counted per period.
+
+The range is a pair of local dates, ``since`` and ``until`` inclusive, each read in the
+account's own timezone; by default the 28 days up to ``now``'s date in the config's timezone.
+Periods are clipped to the range (a range starting on a Sunday starts with a one-day week).
+
+Queries: per account, one range query for the listing and, for its balance scope, one
+``LIMIT window_posts`` query that finds where the windows' look-back starts and one range
+query for the published posts from there. The formatting functions are pure.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from fractions import Fraction
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from planner.balancer import BalanceSettings
+from planner.config import Config
+from planner.errors import InputError
+from planner.models import Post, PostStatus
+from planner.preview_format import rule_text
+from planner.preview_model import WEEKDAYS, Share, share_text
+
+PERIODS = ("week", "day")
+DEFAULT_DAYS = 28
+TABLE_WIDTH = 100
+TEXT_WIDTH = 60
+TIME_WIDTH = len("Mon 2026-12-07 09:00")
+
+
+@dataclass(frozen=True)
+class PublishedPost:
+    """One published post, as the listing shows it."""
+
+    id: int
+    account: str
+    published_at: datetime  # UTC
+    local: datetime  # the same instant in the account's timezone
+    kind: str
+    class_: str  # "give" or "pitch" (posts.is_pitch)
+    forced: bool
+    item: str
+    remote_id: str | None
+    remote_url: str | None
+    text: str | None
+
+
+@dataclass(frozen=True)
+class Period:
+    """One ISO week or day of an account (clipped to the range), or the whole range."""
+
+    label: str  # "2026-W45", "2026-11-02", or "total"
+    first: date  # local dates, inclusive
+    last: date
+    give: int
+    pitch: int
+    forced: int  # forced posts among them
+    max_window: Share  # the fullest window ending at one of its pitches; 0/0 without pitches
+    max_window_at: datetime | None
+    within_rule: bool
+
+    @property
+    def share(self) -> Share:
+        return Share(self.pitch, self.give + self.pitch)
+
+
+@dataclass(frozen=True)
+class AccountHistory:
+    account: str
+    network: str
+    timezone: str
+    settings: BalanceSettings
+    periods: list[Period]
+    total: Period
+
+    @property
+    def target(self) -> tuple[int, int]:
+        share = self.settings.max_pitch_share
+        return share.denominator - share.numerator, share.numerator
+
+
+@dataclass(frozen=True)
+class History:
+    since: date
+    until: date
+    by: str
+    generated_at: datetime
+    posts: list[PublishedPost]  # every selected account's, by published_at
+    accounts: list[AccountHistory]
+
+    @property
+    def ok(self) -> bool:
+        return all(account.total.within_rule for account in self.accounts)
+
+
+def default_range(config: Config, now: datetime) -> tuple[date, date]:
+    """The 28 days up to and including ``now``'s date in the config's timezone."""
+    today = now.astimezone(ZoneInfo(config.settings.timezone)).date()
+    return today - timedelta(days=DEFAULT_DAYS - 1), today
+
+
+def build_history(
+    session: Session,
+    config: Config,
+    now: datetime,
+    *,
+    accounts: Sequence[str] | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    by: str = "week",
+) -> History:
+    """Published posts and per-period ratios of ``accounts`` (default: all). Reads only.
+
+    ``since`` defaults to 27 days before ``until``, ``until`` to ``now``'s date in the config's
+    timezone (so by default: :func:`default_range`). Raises :class:`InputError` when ``since``
+    is after ``until`` or ``by`` is neither "week" nor "day".
+    """
+    if by not in PERIODS:
+        raise InputError(f'--by must be "week" or "day", got "{by}"')
+    first_default, today = default_range(config, now)
+    if since is None:
+        since = first_default if until is None else until - timedelta(days=DEFAULT_DAYS - 1)
+    if until is None:
+        until = today
+    if since > until:
+        raise InputError(f"the range starts on {since}, after its end on {until}: nothing to show")
+    names = list(accounts or config.settings.accounts)
+    brand = config.settings.balance.scope == "brand"
+    posts: list[PublishedPost] = []
+    reports = []
+    for account in names:
+        tz = config.account_timezone(account)
+        start, end = _midnight(since, tz), _midnight(until + timedelta(days=1), tz)
+        posts += _published(session, account, tz, start, end)
+        scope = list(config.settings.accounts) if brand else [account]
+        settings = config.balance_for_brand() if brand else config.balance_for(account)
+        timeline = _timeline(session, scope, start, end, settings)
+        periods = _periods(since, until, by)
+        reports.append(
+            AccountHistory(
+                account=account,
+                network=config.settings.accounts[account].network,
+                timezone=tz.key,
+                settings=settings,
+                periods=[_measure(p, account, timeline, settings, tz) for p in periods],
+                total=_measure(("total", since, until), account, timeline, settings, tz),
+            )
+        )
+    posts.sort(key=lambda post: (post.published_at, post.id))
+    return History(since, until, by, now, posts, reports)
+
+
+def _midnight(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(), tzinfo=tz).astimezone(UTC)
+
+
+def _published(
+    session: Session, account: str, tz: ZoneInfo, start: datetime, end: datetime
+) -> list[PublishedPost]:
+    query = (
+        select(
+            Post.id,
+            Post.published_at,
+            Post.kind,
+            Post.is_pitch,
+            Post.forced,
+            Post.item_id,
+            Post.remote_id,
+            Post.remote_url,
+            Post.text,
+        )
+        .where(
+            Post.account == account,
+            Post.status == PostStatus.PUBLISHED,
+            Post.published_at >= start,
+            Post.published_at < end,
+        )
+        .order_by(Post.published_at, Post.id)
+    )
+    return [
+        PublishedPost(
+            id=row.id,
+            account=account,
+            published_at=row.published_at,
+            local=row.published_at.astimezone(tz),
+            kind=row.kind,
+            class_="pitch" if row.is_pitch else "give",
+            forced=row.forced,
+            item=row.item_id,
+            remote_id=row.remote_id,
+            remote_url=row.remote_url,
+            text=row.text,
+        )
+        for row in session.execute(query)
+    ]
+
+
+@dataclass(frozen=True)
+class _Timeline:
+    """A balance scope's published posts in time order, with prefix sums for the windows."""
+
+    times: list[datetime]
+    accounts: list[str]
+    pitch: list[bool]
+    forced: list[bool]
+    pitches_before: list[int]  # pitches among the first i posts
+
+
+def _timeline(
+    session: Session,
+    scope: Sequence[str],
+    start: datetime,
+    end: datetime,
+    settings: BalanceSettings,
+) -> _Timeline:
+    published = (Post.account.in_(scope), Post.status == PostStatus.PUBLISHED)
+    since = start - timedelta(days=settings.window_days or 0)
+    if settings.window_posts is not None:
+        earlier: list[datetime] = list(
+            session.scalars(
+                select(Post.published_at)
+                .where(*published, Post.published_at.is_not(None), Post.published_at < start)
+                .order_by(Post.published_at.desc())
+                .limit(settings.window_posts)
+            )
+        )
+        if earlier:
+            since = min(since, earlier[-1])
+    rows = session.execute(
+        select(Post.published_at, Post.account, Post.is_pitch, Post.forced)
+        .where(*published, Post.published_at >= since, Post.published_at < end)
+        .order_by(Post.published_at, Post.id)
+    ).all()
+    totals = [0]
+    for row in rows:
+        totals.append(totals[-1] + int(row.is_pitch))
+    return _Timeline(
+        times=[row.published_at for row in rows],
+        accounts=[row.account for row in rows],
+        pitch=[row.is_pitch for row in rows],
+        forced=[row.forced for row in rows],
+        pitches_before=totals,
+    )
+
+
+def _periods(since: date, until: date, by: str) -> list[tuple[str, date, date]]:
+    """(label, first, last) of every ISO week (or day) in [since, until], clipped to it."""
+    found = []
+    day = since
+    while day <= until:
+        if by == "day":
+            found.append((day.isoformat(), day, day))
+            day += timedelta(days=1)
+            continue
+        year, week, weekday = day.isocalendar()
+        last = min(day + timedelta(days=7 - weekday), until)
+        found.append((f"{year}-W{week:02d}", day, last))
+        day = last + timedelta(days=1)
+    return found
+
+
+def _window_at(timeline: _Timeline, index: int, settings: BalanceSettings) -> Share:
+    """The fullest window ending at post ``index`` of the timeline (it included), as counts;
+    the count window on a tie. The windows of :func:`planner.balancer.max_window_share`."""
+    at = timeline.times[index]
+    windows: list[Share] = []
+    if settings.window_posts is not None:
+        first = max(0, index + 1 - settings.window_posts)
+        windows.append(_share(timeline, first, index, f"{settings.window_posts:g} posts"))
+    if settings.window_days is not None:
+        first = bisect_right(timeline.times, at - timedelta(days=settings.window_days), 0, index)
+        windows.append(_share(timeline, first, index, f"{settings.window_days:g} days"))
+    return max(windows, key=lambda share: share.value)
+
+
+def _share(timeline: _Timeline, first: int, index: int, name: str) -> Share:
+    pitches = timeline.pitches_before[index + 1] - timeline.pitches_before[first]
+    return Share(pitches, index + 1 - first, name)
+
+
+def _measure(
+    period: tuple[str, date, date],
+    account: str,
+    timeline: _Timeline,
+    settings: BalanceSettings,
+    tz: ZoneInfo,
+) -> Period:
+    label, first, last = period
+    start, end = _midnight(first, tz), _midnight(last + timedelta(days=1), tz)
+    low, high = bisect_left(timeline.times, start), bisect_left(timeline.times, end)
+    give = pitch = forced = 0
+    best, best_at = Share(0, 0), None
+    for index in range(low, high):
+        if timeline.accounts[index] != account:
+            continue
+        forced += timeline.forced[index]
+        if not timeline.pitch[index]:
+            give += 1
+            continue
+        pitch += 1
+        window = _window_at(timeline, index, settings)
+        if best_at is None or window.value > best.value:
+            best, best_at = window, timeline.times[index]
+    within = best.value <= settings.max_pitch_share
+    return Period(label, first, last, give, pitch, forced, best, best_at, within)
+
+
+# --- output (pure) --------------------------------------------------------------------------
+
+
+def as_json(history: History) -> dict[str, Any]:
+    """The history as JSON-ready data; keys in a fixed order (see the README)."""
+    return {
+        "since": history.since.isoformat(),
+        "until": history.until.isoformat(),
+        "by": history.by,
+        "generated_at": _iso(history.generated_at),
+        "posts": [
+            {
+                "post": post.id,
+                "published_at": _iso(post.published_at),
+                "local_time": post.local.isoformat(),
+                "account": post.account,
+                "kind": post.kind,
+                "class": post.class_,
+                "forced": post.forced,
+                "item": post.item,
+                "remote_id": post.remote_id,
+                "remote_url": post.remote_url,
+                "text": post.text,
+            }
+            for post in history.posts
+        ],
+        "accounts": [
+            {
+                "account": account.account,
+                "network": account.network,
+                "timezone": account.timezone,
+                "target": {
+                    "give": account.target[0],
+                    "pitch": account.target[1],
+                    "max_pitch_share": _fraction(account.settings.max_pitch_share),
+                },
+                "periods": [_period_json(period) for period in account.periods],
+                "total": _period_json(account.total),
+            }
+            for account in history.accounts
+        ],
+        "ok": history.ok,
+    }
+
+
+def _period_json(period: Period) -> dict[str, Any]:
+    return {
+        "period": period.label,
+        "from": period.first.isoformat(),
+        "to": period.last.isoformat(),
+        "give": period.give,
+        "pitch": period.pitch,
+        "forced": period.forced,
+        "pitch_share": str(period.share),
+        "max_window_share": str(period.max_window),
+        "max_window_at": _iso(period.max_window_at),
+        "within_rule": period.within_rule,
+    }
+
+
+def _iso(at: datetime | None) -> str | None:
+    return None if at is None else at.astimezone(UTC).isoformat()
+
+
+def _fraction(value: Fraction) -> str:
+    return f"{value.numerator}/{value.denominator}"
+
+
+def format_table(history: History, width: int = TABLE_WIDTH) -> str:
+    """The listing (texts shortened, URLs in full beneath), then each account's periods."""
+    days = (history.until - history.since).days + 1
+    lines = [
+        f"published {history.since} to {history.until} ({days} days): "
+        f"{_plural(len(history.posts), 'post')}"
+    ]
+    if history.posts:
+        lines += ["", *_post_lines(history.posts, width)]
+    for account in history.accounts:
+        lines += ["", *_account_lines(account)]
+    return "\n".join(lines)
+
+
+def _post_lines(posts: Sequence[PublishedPost], width: int) -> list[str]:
+    account_w = max(7, *(len(post.account) for post in posts))
+    kind_w = max(4, *(len(post.kind) for post in posts))
+    class_w = max(5, *(len(_class_cell(post)) for post in posts))
+    item_w = min(28, max(4, *(len(post.item) for post in posts)))
+    used = 2 + TIME_WIDTH + 2 + account_w + 2 + kind_w + 2 + class_w + 2 + item_w + 2
+    text_w = max(20, min(TEXT_WIDTH, width - used))
+    lines = [
+        f"  {'time (local)':<{TIME_WIDTH}}  {'account':<{account_w}}  {'kind':<{kind_w}}  "
+        f"{'class':<{class_w}}  {'item':<{item_w}}  text"
+    ]
+    indent = " " * (2 + TIME_WIDTH + 2)
+    for post in posts:
+        lines.append(
+            f"  {_when(post.local):<{TIME_WIDTH}}  {post.account:<{account_w}}  "
+            f"{post.kind:<{kind_w}}  {_class_cell(post):<{class_w}}  "
+            f"{_shorten(post.item, item_w):<{item_w}}  "
+            f"{_shorten(post.text or '', text_w)}".rstrip()
+        )
+        if post.remote_url:
+            lines.append(f"{indent}{post.remote_url}")
+    return lines
+
+
+def _account_lines(account: AccountHistory) -> list[str]:
+    header = ["period", "dates", "give", "pitch", "pitch share", "highest window", "rule"]
+    rows = [
+        [
+            period.label,
+            _dates(period),
+            str(period.give),
+            str(period.pitch),
+            share_text(period.share) if period.share.total else "no posts",
+            share_text(period.max_window) if period.max_window_at else "no pitch",
+            _verdict(period, account),
+        ]
+        for period in [*account.periods, account.total]
+    ]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    right = {2, 3}  # counts read best right-aligned
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [
+            cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
+            for i, cell in enumerate(cells)
+        ]
+        return ("  " + "  ".join(parts)).rstrip()
+
+    lines = [
+        f"{account.account} · {account.network} · {account.timezone}",
+        f"rule: {rule_text(account.settings)}",
+        line(header),
+    ]
+    lines += [line(row) for row in rows]
+    return lines
+
+
+def _verdict(period: Period, account: AccountHistory) -> str:
+    if period.max_window_at is None:
+        text = "within"
+    else:
+        local = period.max_window_at.astimezone(ZoneInfo(account.timezone))
+        text = "within" if period.within_rule else f"BROKEN at {_when(local)}"
+    if period.forced:
+        text += f" ({period.forced} forced)"
+    return text
+
+
+def _dates(period: Period) -> str:
+    if period.first == period.last:
+        return f"{WEEKDAYS[period.first.weekday()]} {period.first.day} {period.first:%b}"
+    return (
+        f"{WEEKDAYS[period.first.weekday()]} {period.first.day} {period.first:%b} – "
+        f"{WEEKDAYS[period.last.weekday()]} {period.last.day} {period.last:%b}"
+    )
+
+
+def _when(local: datetime) -> str:
+    return f"{WEEKDAYS[local.weekday()]} {local:%Y-%m-%d %H:%M}"
+
+
+def _class_cell(post: PublishedPost) -> str:
+    return f"{post.class_} (forced)" if post.forced else post.class_
+
+
+def _shorten(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def _plural(amount: int, unit: str) -> str:
+    return f"{amount} {unit}" if amount == 1 else f"{amount} {unit}s"

@@ -173,14 +173,14 @@ class Publisher:
         outcomes = []
         with self.db.transaction() as session:
             orphans = session.execute(
-                select(Post.id, Post.account, Post.claimed_by).where(
+                select(Post.id, Post.account, Post.claimed_by, Post.claimed_at).where(
                     Post.status == PostStatus.CLAIMED
                 )
             ).all()
-            for post_id, account, claimed_by in orphans:
+            for post_id, account, claimed_by, claimed_at in orphans:
                 if claimed_by in live_workers:
                     continue
-                if self.adapter(account).supports_idempotency:
+                if self._may_resend(account, claimed_at, now):
                     values = {
                         "status": PostStatus.RETRY,
                         "next_attempt_at": now,
@@ -199,6 +199,15 @@ class Publisher:
                 )
                 outcomes.append(Outcome(post_id, account, str(values["status"])))
         return outcomes
+
+    def _may_resend(self, account: str, claimed_at: datetime | None, now: datetime) -> bool:
+        """Only through an idempotent adapter, and only while the network still remembers
+        the key (Mastodon forgets an Idempotency-Key after an hour)."""
+        adapter = self.adapter(account)
+        if not adapter.supports_idempotency:
+            return False
+        window: timedelta | None = getattr(adapter, "idempotency_window", None)
+        return window is None or claimed_at is None or now - claimed_at < window
 
     # --- claiming -------------------------------------------------------------------------
 

@@ -27,10 +27,14 @@ def redact_database_url(url: str) -> str:
 
 def redact_http_url(url: str) -> str:
     """Scheme and host only: webhook paths and query strings often embed tokens."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # a malformed port or host: show nothing of it
+        return REDACTED
     if not parts.scheme or not parts.hostname:
         return REDACTED
-    host = parts.hostname + (f":{parts.port}" if parts.port else "")
+    host = parts.hostname + (f":{port}" if port else "")
     tail = "/" + REDACTED if (parts.path not in {"", "/"} or parts.query) else ""
     return urlunsplit((parts.scheme, host, tail, "", ""))
 

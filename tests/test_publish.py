@@ -414,3 +414,21 @@ def test_accounts_publish_concurrently_under_the_scheduler(db: Database, config:
     assert [p.post_id for p in a.sent] == [first]
     assert [p.post_id for p in b.sent] == [second]
     assert not thread.is_alive()
+
+
+def test_a_claim_older_than_the_networks_idempotency_window_is_not_resent(
+    db: Database, config: Config
+) -> None:
+    adapter = Scripted(idempotent=True)
+    adapter.idempotency_window = timedelta(hours=1)  # type: ignore[attr-defined]
+    fresh = add_post(db, "a", NOW - timedelta(minutes=2))
+    stale = add_post(db, "b", NOW - timedelta(minutes=2))
+    orphan(db, fresh)
+    orphan(db, stale)
+    with db.transaction() as session:
+        old = session.get(Post, stale)
+        assert old is not None
+        old.claimed_at = NOW - timedelta(hours=2)
+    run_at(db, config, NOW, adapter)
+    states = statuses(db)
+    assert (states[fresh], states[stale]) == (PostStatus.PUBLISHED, PostStatus.UNKNOWN)

@@ -19,6 +19,8 @@ runs when a week is planned, possibly on a machine without the secrets.
 guaranteed to create one post at most (Mastodon's Idempotency-Key header, a webhook's
 header the receiver honours, the outbox's own ledger). The pipeline re-sends a post found
 claimed after a crash only through such an adapter; elsewhere the post becomes ``unknown``.
+An adapter whose network forgets keys after a while says so with an optional
+``idempotency_window`` (a ``timedelta``); a claim older than that is not re-sent either.
 
 Adapters are found through the ``planner.adapters`` entry-point group (see
 :mod:`planner.adapters.registry`): a third party adds a network by publishing a package

@@ -1,0 +1,217 @@
+"""What the adapters that speak HTTP through ``requests`` share (Facebook Page, webhook).
+
+- Option checking: unknown options and credential keys, and the ``timeout`` option, as
+  :class:`~planner.errors.InputError` naming the account, the network and the key.
+- :func:`send`: one request with a timeout and no redirects, every ``requests`` exception
+  turned into :class:`~planner.errors.Transient`. Its message names the target as
+  ``scheme://host/***`` only and never quotes the library's own message, which carries the
+  full URL; the original exception is not chained to it, so no traceback shows it either.
+- :func:`retry_after`: the reset time of an HTTP ``Retry-After`` header.
+- :func:`scrub` and :func:`excerpt`: quote a server's answer without the secrets in it.
+- :func:`hide_path_in_library_logs`: urllib3 logs each request's path and query string at
+  DEBUG (``https://host:443 "POST /hooks/abc123 HTTP/1.1" 200 2``; ``requests`` itself logs
+  nothing, and neither logs headers or bodies). A path that holds a token is replaced by
+  ``/***`` in those records.
+"""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import math
+import re
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+
+from planner import __version__
+from planner.adapters.base import AccountSettings
+from planner.errors import InputError, Transient
+from planner.redact import REDACTED, redact_http_url
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 10.0
+MAX_TIMEOUT = 300.0
+USER_AGENT = f"planner/{__version__} (+https://pypi.org/project/planner/)"
+RATE_LIMIT_FALLBACK = timedelta(minutes=15)  # when a network names no reset time
+
+
+# --- options ------------------------------------------------------------------------------
+
+
+def check_names(
+    settings: AccountSettings, options: Iterable[str], credentials: Iterable[str]
+) -> None:
+    """Raise :class:`InputError` naming any option or credential key the network does not know."""
+    where = f'account "{settings.name}": '
+    for what, given, known in (
+        ("option", settings.options, tuple(options)),
+        ("credential", settings.credentials, tuple(credentials)),
+    ):
+        unknown = sorted(set(given) - set(known))
+        if unknown:
+            raise InputError(
+                f"{where}unknown {what}(s) for network "
+                f'"{settings.network}": {", ".join(unknown)} (known: {", ".join(known) or "none"})'
+            )
+
+
+def timeout_option(settings: AccountSettings) -> float:
+    """The ``timeout`` option in seconds: a number in (0, 300], default 10."""
+    value = settings.options.get("timeout", DEFAULT_TIMEOUT)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or not 0 < value <= MAX_TIMEOUT
+    ):
+        raise InputError(
+            f'account "{settings.name}": option "timeout" must be a number of seconds '
+            f"above 0 and at most {MAX_TIMEOUT:g}, got {value!r}"
+        )
+    return float(value)
+
+
+def new_session(user_agent: str = USER_AGENT) -> requests.Session:
+    """A session of one adapter: connections are reused between its posts."""
+    session = requests.Session()
+    session.headers["User-Agent"] = user_agent
+    return session
+
+
+# --- sending ------------------------------------------------------------------------------
+
+
+def send(
+    session: requests.Session,
+    method: str,
+    url: str,
+    *,
+    timeout: float,
+    shown_url: str | None = None,
+    **kwargs: Any,
+) -> requests.Response:
+    """Send one request; connection problems and timeouts raise :class:`Transient`.
+
+    Redirects are not followed: a redirected POST either loses its body (301-303) or sends
+    it, and its headers, somewhere nobody configured. The caller maps the status code.
+    ``shown_url`` is how the target appears in messages (default: ``scheme://host/***``).
+    """
+    shown = shown_url or redact_http_url(url)
+    started = time.monotonic()
+    try:
+        response = session.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
+    except Exception as exc:  # requests wraps most failures; a library error must not escape
+        failure = _failure(exc, shown, timeout)
+    else:
+        elapsed = time.monotonic() - started
+        log.debug("%s %s: HTTP %d in %.2f s", method, shown, response.status_code, elapsed)
+        return response
+    # Raised here, outside the except block, so that the library's exception (whose message
+    # holds the full URL) is not even kept as the context of ours.
+    raise Transient(failure)
+
+
+def _failure(exc: Exception, shown: str, timeout: float) -> str:
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return f"could not connect to {shown} within {timeout:g} s"
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return f"no answer from {shown} within {timeout:g} s (the request may have arrived)"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return f"TLS failure talking to {shown}: {_reason(exc)}"
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return f"connection to {shown} failed: {_reason(exc)}"
+    return f"request to {shown} failed: {_reason(exc)}"
+
+
+def _reason(exc: BaseException) -> str:
+    """Why a request failed, from the exception chain, without the URL the messages carry.
+
+    Socket errors give their ``strerror`` ("Connection refused"), http.client errors their
+    name ("RemoteDisconnected"); anything else is named by its type.
+    """
+    seen: set[int] = set()
+    pending: list[BaseException] = [exc]
+    named: str | None = None
+    while pending:
+        current = pending.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.strerror:
+            return current.strerror
+        if named is None and isinstance(current, http.client.HTTPException):
+            named = type(current).__name__
+        reason = getattr(current, "reason", None)
+        pending.extend(a for a in (reason, *current.args) if isinstance(a, BaseException))
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+    return named or type(exc).__name__
+
+
+# --- reading answers -------------------------------------------------------------------------
+
+
+def retry_after(value: str | None, now: datetime) -> datetime | None:
+    """When a ``Retry-After`` header (seconds, or an HTTP-date; RFC 9110 §10.2.3) says to
+    come back, never before ``now``; ``None`` when it is missing or unreadable."""
+    if not value or not value.strip():
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return now + timedelta(seconds=int(value))
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # "-0000" in the date: UTC by RFC 5322
+        when = when.replace(tzinfo=UTC)
+    return max(when.astimezone(UTC), now)
+
+
+def scrub(text: str, secrets: Iterable[str | None]) -> str:
+    """``text`` with every secret in ``secrets`` replaced by ``***``, longest first."""
+    for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+def excerpt(text: str, limit: int = 200) -> str:
+    """The start of a server's answer on one line, for an error message."""
+    flat = re.sub(r"\s+", " ", text).strip()
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+# --- library logs ----------------------------------------------------------------------------
+
+
+class _HidePaths(logging.Filter):
+    """Replaces known secret request targets in urllib3's records by ``/***``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.paths: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.paths and isinstance(record.args, tuple):
+            record.args = tuple(
+                "/" + REDACTED if isinstance(arg, str) and arg in self.paths else arg
+                for arg in record.args
+            )
+        return True
+
+
+_hide_paths = _HidePaths()
+# The only urllib3 logger that prints request targets (its "%s %s %s" line after each response).
+logging.getLogger("urllib3.connectionpool").addFilter(_hide_paths)
+
+
+def hide_path_in_library_logs(url: str) -> None:
+    """From now on, urllib3's DEBUG records show ``url``'s path and query as ``/***``."""
+    target = requests.Request("POST", url).prepare().path_url  # what urllib3 will log
+    if target != "/":
+        _hide_paths.paths.add(target)

@@ -1,0 +1,453 @@
+"""Mastodon: publishes each post as a status through Mastodon.py (``POST /api/v1/statuses``).
+
+Options (``[accounts.NAME.options]``):
+
+- ``api_base_url`` (required): the instance, e.g. ``"https://mastodon.social"`` (a bare host
+  means https).
+- ``visibility``: ``public`` (default), ``unlisted``, ``private`` or ``direct``.
+- ``language``: the posts' ISO 639 language code (``"en"``); by default the instance guesses.
+- ``max_characters``: the instance's limit, 500 by default (Mastodon's own default; an
+  instance shows its own as ``configuration.statuses.max_characters`` in ``/api/v2/instance``).
+- ``timeout``: seconds to wait for the instance to accept the connection and for each read
+  of its answer (10 by default).
+
+Credential (``[accounts.NAME.credentials]``): ``access_token_env``, the name of the
+environment variable holding an access token with the ``write:statuses`` scope (and
+``read:accounts`` for :meth:`MastodonAdapter.verify`). It is read when a post is published,
+never when the adapter is created, so plans can be made on a machine without it.
+
+The length rule is Mastodon's own (``app/validators/status_length_validator.rb``): the text
+is measured in grapheme clusters (Ruby's ``each_grapheme_cluster``, so an emoji with skin
+tone or a ZWJ family, a flag and a letter with combining accents each count 1), after every
+link (``https://``, ``http://`` and Mastodon's other schemes) is replaced by 23 characters
+whatever its length and every mention ``@user@domain`` by ``@user``. Links and mentions are
+found with rules modelled on Mastodon's (twitter-text with Mastodon's changes, and
+``Account::MENTION_RE``). Two differences: any alphabetic top-level domain of two or more
+letters makes a link, where Mastodon checks a list of known ones; and grapheme clusters follow
+the Unicode version of the ``regex`` package, which may be newer than the instance's Ruby
+(it matters only for the newest rules, such as Indic conjuncts).
+
+Exactly once: the post's idempotency key goes out as the ``Idempotency-Key`` header, and
+Mastodon answers a key it has seen from the same account with the status it created the first
+time instead of posting again. It remembers keys for one hour (docs.joinmastodon.org,
+"Post a new status"): a post re-sent later than that is posted a second time.
+
+What the instance answers becomes:
+
+=============================================  ========================================
+200 with a status                              :class:`Published` (status ``id``, ``url``)
+429 Too Many Requests                          ``RateLimited`` at ``X-RateLimit-Reset``
+                                               (now + 15 min when the header is missing)
+401, 403 (bad, revoked or under-scoped token,  ``AuthFailed``
+disabled or unconfirmed login)
+408                                            ``Transient``
+any other 4xx (422 "Text character limit of    ``Rejected``, with the instance's message
+500 exceeded", 404, ...)
+5xx, timeout, connection error, a body that    ``Transient``
+is not the JSON expected
+=============================================  ========================================
+
+Secrets: the token goes only into the ``Authorization`` header. Mastodon.py does not use
+:mod:`logging` (it prints requests only with ``debug_requests``, which this adapter never
+sets); below it, urllib3 logs at DEBUG the connection and the request line (method, path,
+status), never headers. Messages quote what the instance said, with the token replaced by
+``***`` should an instance echo it, and errors are raised without the library's exception
+chained, since its text may quote the instance's body.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import regex
+import requests
+from mastodon import Mastodon
+from mastodon.errors import (
+    MastodonAPIError,
+    MastodonNetworkError,
+    MastodonRatelimitError,
+)
+
+from planner.adapters.base import AccountSettings, OutgoingPost, Published
+from planner.errors import AuthFailed, InputError, PublishError, RateLimited, Rejected, Transient
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_CHARACTERS = 500
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_VISIBILITY = "public"
+VISIBILITIES = ("public", "unlisted", "private", "direct")
+URL_CHARACTERS = 23  # Mastodon's characters_reserved_per_url
+RATE_LIMIT_FALLBACK = timedelta(minutes=15)
+TOKEN_KEY = "access_token_env"
+
+_OPTIONS = ("api_base_url", "language", "max_characters", "timeout", "visibility")
+_CREDENTIALS = (TOKEN_KEY,)
+_LANGUAGE = regex.compile(r"[a-z]{2,3}", regex.IGNORECASE)
+_MESSAGE_LIMIT = 300  # characters of an instance's error message kept in ours
+_USER_AGENT = "planner (Mastodon.py)"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- the length rule ----------------------------------------------------------------------
+# Modelled on Mastodon's config/initializers/twitter_regex.rb (twitter-text's URL pattern
+# with Mastodon's path, query and scheme changes); only links with a scheme count, as
+# Mastodon extracts them with extract_url_without_protocol: false.
+_UCHARS = (
+    r"\u00a0-\ud7ff\uf900-\ufdcf\ufdf0-\uffef\U00010000-\U0001fffd\U00020000-\U0002fffd"
+    r"\U00030000-\U0003fffd\U00040000-\U0004fffd\U00050000-\U0005fffd\U00060000-\U0006fffd"
+    r"\U00070000-\U0007fffd\U00080000-\U0008fffd\U00090000-\U0009fffd\U000a0000-\U000afffd"
+    r"\U000b0000-\U000bfffd\U000c0000-\U000cfffd\U000d0000-\U000dfffd\U000e1000-\U000efffd"
+    r"\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd"
+)
+_PATH_CHAR = r"[^\p{White_Space}<>()?]"
+_BALANCED = rf"\((?:{_PATH_CHAR}+|{_PATH_CHAR}*\({_PATH_CHAR}+\){_PATH_CHAR}*)\)"
+_URL = regex.compile(
+    r"(?<![a-z0-9@＠$#＃])"
+    r"(?:https?|dat|dweb|ipfs|ipns|ssb|gopher|gemini)://"
+    r"(?:[\w-]+\.)+(?:xn--[a-z0-9-]+|[^\W\d_]{2,})"  # host, ending in a top-level domain
+    r"(?::\d+)?"
+    rf"(?P<path>/(?:{_PATH_CHAR}|{_BALANCED})*)?"
+    rf"(?P<query>\?[a-z0-9!?*'();:&=+$/%#\[\]\-_.,~|@^{_UCHARS}]*)?",
+    regex.IGNORECASE,
+)
+# A path may not end in these; one ending in a balanced ")" or a "/" is fine.
+_PATH_BAD_END = regex.compile(r"[!*\"'「」<>;:=,.$%\[\]~&|@]+$")
+_QUERY_BAD_END = regex.compile(rf"[^a-z0-9_&=#/\-{_UCHARS}]+$", regex.IGNORECASE)
+# Account::MENTION_RE, and twitter-text's end_mention_match (what may not follow a mention).
+_MENTION = regex.compile(
+    r"(?<![=/\w])@(?P<username>[a-z0-9_]+(?:[.-]+[a-z0-9_]+)*)(?:@\w+(?:[.-]+\w+)*)?",
+    regex.IGNORECASE,
+)
+_END_MENTION = regex.compile(
+    r"[@＠]|://|[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff\u0100-\u024f\u0253\u0254\u0256\u0257"
+    r"\u0259\u025b\u0263\u0268\u026f\u0272\u0289\u028b\u02bb\u0300-\u036f\u1e00-\u1eff]"
+)
+_GRAPHEME = regex.compile(r"\X")
+
+
+def count_characters(text: str) -> int:
+    """The length of ``text`` as Mastodon counts it (see the module docstring)."""
+    entities: list[tuple[int, int, str]] = []  # start, end, what Mastodon counts instead
+    for match in _URL.finditer(text):
+        entities.append((match.start(), _url_end(match), "x" * URL_CHARACTERS))
+    for match in _MENTION.finditer(text):
+        if not _END_MENTION.match(text, match.end()):
+            entities.append((match.start(), match.end(), "@" + match["username"]))
+    pieces = []
+    position = 0
+    for start, end, replacement in sorted(entities):
+        if start < position:  # overlaps the entity kept before it, as twitter-text drops it
+            continue
+        pieces += [text[position:start], replacement]
+        position = end
+    pieces.append(text[position:])
+    return len(_GRAPHEME.findall("".join(pieces)))
+
+
+def _url_end(match: regex.Match[str]) -> int:
+    """Where the link ends, once the characters a link may not end with are given back."""
+    query = match["query"]
+    if query:
+        kept = _QUERY_BAD_END.sub("", query[1:])
+        if kept:
+            return match.start("query") + 1 + len(kept)
+    path = match["path"]
+    if path:  # its leading "/" always stays
+        return match.start("path") + len(_PATH_BAD_END.sub("", path))
+    return match.start("query") if query else match.end()
+
+
+# --- the adapter ---------------------------------------------------------------------------
+
+
+class MastodonAdapter:
+    """Publishes to one Mastodon account.
+
+    ``remote_id`` is the status id and ``url`` its public page
+    (``https://instance/@user/<id>``). The client is made when first needed, and again when
+    the token in the environment changes; one call at a time goes to the instance.
+    """
+
+    supports_idempotency = True
+    # Mastodon keeps an Idempotency-Key for one hour: a claim older than that is not re-sent.
+    idempotency_window = timedelta(hours=1)
+
+    def __init__(
+        self,
+        settings: AccountSettings,
+        environ: Mapping[str, str],
+        *,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        problems = _unknown(settings, "option", settings.options, _OPTIONS)
+        problems += _unknown(settings, "credential", settings.credentials, _CREDENTIALS)
+        options = settings.options
+        url = _base_url(options.get("api_base_url"))
+        if url is None:
+            problems.append(
+                'option "api_base_url" must be the address of your Mastodon instance, like '
+                f'"https://mastodon.social", got {options.get("api_base_url")!r}'
+            )
+        visibility = options.get("visibility", DEFAULT_VISIBILITY)
+        if visibility not in VISIBILITIES:
+            problems.append(
+                f'option "visibility" must be one of {", ".join(VISIBILITIES)}, got {visibility!r}'
+            )
+        language = options.get("language")
+        if language is not None and not (
+            isinstance(language, str) and _LANGUAGE.fullmatch(language)
+        ):
+            problems.append(
+                f'option "language" must be an ISO 639 language code like "en", got {language!r}'
+            )
+        max_characters = options.get("max_characters", DEFAULT_MAX_CHARACTERS)
+        if not _is_number(max_characters, int) or max_characters < 1:
+            problems.append(
+                f'option "max_characters" must be a whole number above 0, got {max_characters!r}'
+            )
+        timeout = options.get("timeout", DEFAULT_TIMEOUT)
+        if not _is_number(timeout, (int, float)) or not 0 < timeout < float("inf"):
+            problems.append(
+                f'option "timeout" must be a number of seconds above 0, got {timeout!r}'
+            )
+        if problems:
+            raise InputError(f'account "{settings.name}": ' + "; ".join(problems))
+        assert url is not None  # a None was reported above
+        self.api_base_url = url
+        self.instance = urlsplit(url).netloc  # "mastodon.social": who we name in messages
+        self.visibility: str = visibility
+        self.language: str | None = language.lower() if isinstance(language, str) else None
+        self.max_characters = int(max_characters)
+        self.timeout = float(timeout)
+        self.account = settings.name
+        self._token_env = settings.credentials.get(TOKEN_KEY)
+        self._environ = environ
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._api: Mastodon | None = None
+
+    def validate(self, text: str) -> list[str]:
+        """Empty text, or text longer than the instance allows as Mastodon counts it."""
+        if not text.strip():
+            return ["empty post"]
+        length = count_characters(text)
+        if length > self.max_characters:
+            return [
+                f"{length} characters, more than the {self.max_characters} this Mastodon "
+                f"instance allows (each link counts {URL_CHARACTERS}, a mention without its "
+                "domain)"
+            ]
+        return []
+
+    def publish(self, post: OutgoingPost) -> Published:
+        """Post the status with the post's idempotency key, or raise what the instance said."""
+        problems = self.validate(post.text)
+        if problems:
+            raise Rejected("; ".join(problems))
+        with self._lock:
+            api, token = self._client()
+            log.debug(
+                "posting post %s to %s with idempotency key %s",
+                post.post_id,
+                self.instance,
+                post.idempotency_key,
+            )
+            _forget_rate_limit(api)
+            try:
+                status = api.status_post(
+                    post.text,
+                    idempotency_key=post.idempotency_key,
+                    visibility=self.visibility,
+                    language=self.language,
+                )
+            except Exception as exc:  # every library error maps to one of ours
+                raise self._translate(exc, api, token) from None
+        remote_id, url = _fields(status, "id", "url")
+        if remote_id is None:
+            raise Transient(f"{self.instance} answered without a status id")
+        log.debug("post %s is status %s on %s", post.post_id, remote_id, self.instance)
+        return Published(remote_id=remote_id, url=url)
+
+    def verify(self) -> str:
+        """Who the token belongs to, as ``"@acct on instance (id N)"``."""
+        with self._lock:
+            api, token = self._client()
+            _forget_rate_limit(api)
+            try:
+                account = api.account_verify_credentials()
+            except Exception as exc:
+                raise self._translate(exc, api, token) from None
+        acct, account_id = _fields(account, "acct", "id")
+        if not acct or account_id is None:
+            raise Transient(f"{self.instance} answered without the account's name and id")
+        return f"@{acct} on {self.instance} (id {account_id})"
+
+    def close(self) -> None:
+        """Close the connections to the instance (a later call opens new ones)."""
+        with self._lock:
+            if self._api is not None:
+                self._api.session.close()
+                self._api = None
+
+    # --- internals --------------------------------------------------------------------------
+
+    def _token(self) -> str:
+        if not self._token_env:
+            raise AuthFailed(
+                f'account "{self.account}" has no access token: set {TOKEN_KEY} in '
+                f"[accounts.{self.account}.credentials] to the name of the environment "
+                "variable that holds it"
+            )
+        token = (self._environ.get(self._token_env) or "").strip()
+        if not token:
+            raise AuthFailed(
+                f'account "{self.account}": the environment variable {self._token_env} '
+                f"({TOKEN_KEY}) is not set"
+            )
+        return token
+
+    def _client(self) -> tuple[Mastodon, str]:
+        token = self._token()
+        api = self._api
+        if api is None or api.access_token != token:
+            if api is not None:
+                api.session.close()
+            api = Mastodon(
+                api_base_url=self.api_base_url,
+                ratelimit_method="throw",
+                request_timeout=self.timeout,
+                version_check_mode="none",  # no /api/v1/instance request to learn the version
+                user_agent=_USER_AGENT,
+            )
+            # Set after construction: given to the constructor, a token that happens to name
+            # an existing file would be read from that file instead.
+            api.access_token = token
+            self._api = api
+        return api, token
+
+    def _translate(self, exc: Exception, api: Mastodon, token: str) -> PublishError:
+        """The planner's error for what Mastodon.py raised; never quotes the token."""
+        where = self.instance
+        if isinstance(exc, MastodonRatelimitError):
+            return RateLimited(self._reset_at(api), f"{where} answered 429 Too Many Requests")
+        if isinstance(exc, MastodonNetworkError):
+            cause = exc.__context__  # the requests exception it was raised while handling
+            if isinstance(cause, requests.Timeout):
+                return Transient(f"{where} did not answer within {self.timeout:g} s")
+            if isinstance(cause, requests.exceptions.InvalidHeader):  # its text quotes the token
+                return AuthFailed(
+                    f"the access token in {self._token_env} has characters an HTTP header "
+                    "cannot carry"
+                )
+            if isinstance(cause, requests.ConnectionError):
+                return Transient(f"connection to {where} failed ({type(cause).__name__})")
+            return Transient(f"network error talking to {where} ({type(cause).__name__})")
+        if isinstance(exc, MastodonAPIError):
+            status, reason, message = _http_error(exc)
+            if status is None:  # raised when a 2xx body is not JSON
+                return Transient(f"{where} sent an answer that is not valid JSON")
+            said = _scrub(message or reason or "no message", token)
+            if status in (401, 403):
+                return AuthFailed(
+                    f"{where} refused the access token in {self._token_env}: {said} "
+                    f"(HTTP {status}; the token needs the write:statuses scope)"
+                )
+            if status == 408:
+                return Transient(f"{where} timed out reading the request: {said} (HTTP 408)")
+            if 400 <= status < 500:
+                return Rejected(f"{said} (HTTP {status} from {where})")
+            return Transient(f"{where} answered HTTP {status}: {said}")
+        return Transient(f"unexpected error talking to {where}: {type(exc).__name__}")
+
+    def _reset_at(self, api: Mastodon) -> datetime:
+        # Mastodon.py parses X-RateLimit-Reset (ISO 8601 on Mastodon, epoch seconds on some
+        # other servers), moves it to our clock using the answer's Date header, and leaves
+        # None when the header is missing or already past.
+        reset: Any = getattr(api, "ratelimit_reset", None)
+        if isinstance(reset, int | float) and not isinstance(reset, bool) and reset > 0:
+            return datetime.fromtimestamp(reset, UTC)
+        return self._clock().astimezone(UTC) + RATE_LIMIT_FALLBACK
+
+
+def _forget_rate_limit(api: Mastodon) -> None:
+    """Clear the reset time an earlier answer left, so that only this call's is read."""
+    # Mastodon.py stores None there itself; its attribute is only inferred as an int.
+    api.ratelimit_reset = None  # type: ignore[assignment]
+
+
+def _unknown(
+    settings: AccountSettings, what: str, given: Mapping[str, Any], known: tuple[str, ...]
+) -> list[str]:
+    unknown = sorted(set(given) - set(known))
+    if not unknown:
+        return []
+    return [
+        f'unknown {what}(s) for network "{settings.network}": {", ".join(unknown)} '
+        f"(known: {', '.join(known)})"
+    ]
+
+
+def _base_url(value: object) -> str | None:
+    """``scheme://host[:port]`` from what a person wrote, or None if it is not that."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    value = value.strip()
+    if "://" not in value:
+        value = "https://" + value
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return None
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.username is not None
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+    ):
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _is_number(value: object, types: type | tuple[type, ...]) -> bool:
+    return isinstance(value, types) and not isinstance(value, bool)
+
+
+def _fields(entity: object, *keys: str) -> tuple[str | None, ...]:
+    """The named fields of an entity the instance sent, as text (None when missing)."""
+    if not isinstance(entity, Mapping):
+        return (None,) * len(keys)
+    values = (entity.get(key) for key in keys)
+    return tuple(None if value in (None, "") else str(value) for value in values)
+
+
+def _http_error(exc: MastodonAPIError) -> tuple[int | None, str, str | None]:
+    """Status, reason and the instance's ``error`` text of an HTTP error Mastodon.py raised.
+
+    Mastodon.py raises ``(message, status, reason, error)`` for an HTTP error, and other
+    shapes (with no status) for an answer it could not parse.
+    """
+    args = exc.args
+    if len(args) != 4 or not isinstance(args[1], int) or isinstance(args[1], bool):
+        return None, "", None
+    message = args[3]
+    if message is not None and not isinstance(message, str):
+        message = str(message)
+    if message and len(message) > _MESSAGE_LIMIT:
+        message = message[:_MESSAGE_LIMIT] + "…"
+    return args[1], str(args[2] or ""), message or None
+
+
+def _scrub(text: str, secret: str) -> str:
+    return text.replace(secret, "***") if secret else text

@@ -1,0 +1,350 @@
+"""Webhook: each post is POSTed as JSON to a URL (Zapier, n8n, Make or your own endpoint).
+
+The request::
+
+    POST <url>
+    Content-Type: application/json; charset=utf-8
+    Idempotency-Key: <the post's idempotency key>
+    X-Planner-Signature: sha256=<hex HMAC-SHA256 of the exact body bytes>   (when signing)
+    Authorization: <value of the authorization_env variable>                (when configured)
+
+    {"post_id": 7, "account": "main", "network": "webhook", "item_id": "tip-1",
+     "kind": "help", "text": "…", "url": "https://…" or null,
+     "idempotency_key": "…", "sent_at": "2024-05-06T09:30:00+00:00"}
+
+The body is UTF-8 JSON (not ``\\u``-escaped); ``network`` is the account's network name.
+A receiver checks the signature by computing the HMAC-SHA256 of the bytes it received with
+the shared secret and comparing in constant time; ``sent_at`` is inside the signed bytes,
+so it can also refuse replays. A retried post carries a new ``sent_at`` (and signature)
+but the same ``Idempotency-Key``.
+
+The answer:
+
+- 2xx: published. ``remote_id`` is the JSON body's ``id`` when there is one (Zapier's catch
+  hooks answer ``{"id": …, "status": "success"}``), else the idempotency key; ``url`` is the
+  body's ``url`` when it is an http(s) URL. A body is optional: ``OK``, an empty 204 or
+  broken JSON still mean the receiver took the post, as its status code says.
+- 429: :class:`~planner.errors.RateLimited` at ``Retry-After`` (seconds or an HTTP-date),
+  else in 15 minutes.
+- 401, 403: :class:`~planner.errors.AuthFailed`: the receiver refuses the signature or the
+  authorization header, so it would refuse every post; the account pauses instead.
+- 408, 5xx, timeouts, connection errors, answers that are not HTTP: ``Transient``.
+- Other 4xx, and 3xx (redirects are not followed: configure the final URL): ``Rejected``
+  with the status and the start of the body.
+
+Exactly once: ``supports_idempotency`` is True, and ``Idempotency-Key`` is always sent, so a
+post found claimed after a crash is sent again with the same key. That is only safe when the
+receiver honours the key: your own endpoint, or a Zapier/n8n/Make scenario that keeps the
+keys it has seen and drops repeats (a filter or data-store step on the header). A receiver
+that ignores it may get such a post twice.
+
+``verify()`` sends nothing: a webhook has no "who am I", and the usual receivers run their
+workflow on any request (a Zapier catch hook runs its Zap on a GET too), so a probe would
+publish. It checks that the configured secrets are set and returns ``"webhook to
+https://host"``.
+
+Options: ``url`` (required, http or https), ``signature_header`` (default
+``X-Planner-Signature``), ``auth_header`` (default ``Authorization``; used with the
+``authorization_env`` credential), ``user_agent`` (default ``planner/<version>``),
+``timeout`` (seconds, default 10). Config options are flat values, so there are no free-form
+extra headers. Credentials: ``signing_secret_env``, ``authorization_env`` (both optional).
+
+Secrets: webhook URLs usually hold a token in their path or query, so messages and this
+module's logs show only ``scheme://host/***``, excerpts of the receiver's answer have the
+URL's path pieces, the signing secret and the authorization value replaced by ``***``, and
+urllib3's DEBUG line for the request shows the path as ``/***``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import requests
+
+from planner.adapters.base import AccountSettings, OutgoingPost, Published
+from planner.adapters.http import (
+    RATE_LIMIT_FALLBACK,
+    USER_AGENT,
+    check_names,
+    excerpt,
+    hide_path_in_library_logs,
+    new_session,
+    retry_after,
+    scrub,
+    send,
+    timeout_option,
+)
+from planner.errors import AuthFailed, InputError, RateLimited, Rejected, Transient
+from planner.redact import redact_http_url
+
+DEFAULT_SIGNATURE_HEADER = "X-Planner-Signature"
+DEFAULT_AUTH_HEADER = "Authorization"
+
+_OPTIONS = ("url", "signature_header", "auth_header", "user_agent", "timeout")
+_CREDENTIALS = ("signing_secret_env", "authorization_env")
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an RFC 9110 token
+_RESERVED_HEADERS = {"content-type", "content-length", "host", "idempotency-key", "user-agent"}
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class WebhookAdapter:
+    """POSTs each post as JSON to one URL, signed when a signing secret is configured.
+
+    ``remote_id`` is the receiver's ``id`` or the post's idempotency key; ``url`` is the
+    receiver's ``url`` or None.
+    """
+
+    supports_idempotency = True
+
+    def __init__(
+        self,
+        settings: AccountSettings,
+        environ: Mapping[str, str],
+        *,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        check_names(settings, _OPTIONS, _CREDENTIALS)
+        self.name = settings.name
+        self.network = settings.network
+        self.url = _url(settings)
+        self.shown_url = redact_http_url(self.url)
+        self.signature_header = _header_option(
+            settings, "signature_header", DEFAULT_SIGNATURE_HEADER
+        )
+        self.auth_header = _header_option(settings, "auth_header", DEFAULT_AUTH_HEADER)
+        if "auth_header" in settings.options and "authorization_env" not in settings.credentials:
+            raise InputError(
+                f'account "{settings.name}": option "auth_header" needs the credential '
+                '"authorization_env" (the environment variable holding the header\'s value)'
+            )
+        if self.signature_header.lower() == self.auth_header.lower():
+            raise InputError(
+                f'account "{settings.name}": options "signature_header" and "auth_header" '
+                f"name the same header {self.signature_header!r}"
+            )
+        self.timeout = timeout_option(settings)
+        self._credentials = dict(settings.credentials)
+        self._environ = environ
+        self._clock = clock
+        self._session = new_session(_user_agent(settings))
+        self._url_secrets = _url_secrets(self.url)
+        hide_path_in_library_logs(self.url)
+
+    # --- the interface --------------------------------------------------------------------
+
+    def validate(self, text: str) -> list[str]:
+        """No length rule; only an empty text is a problem."""
+        return [] if text.strip() else ["empty post"]
+
+    def publish(self, post: OutgoingPost) -> Published:
+        """POST the post; see the module docstring for what each answer becomes."""
+        problems = self.validate(post.text)
+        if problems:
+            raise Rejected("; ".join(problems))
+        signing_secret = self._secret("signing_secret_env", "the signing secret")
+        authorization = self._secret("authorization_env", f"the {self.auth_header} header")
+        if authorization and not _fits_a_header(authorization):
+            raise AuthFailed(
+                f"the value of {self._credentials['authorization_env']} cannot be sent in the "
+                f"{self.auth_header} header (a line break, or a character outside Latin-1)"
+            )
+        secrets = [*self._url_secrets, signing_secret or "", authorization or ""]
+        body = self._body(post)
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "Accept": "application/json",
+            "Idempotency-Key": post.idempotency_key,
+        }
+        if signing_secret:
+            digest = hmac.new(signing_secret.encode(), body, hashlib.sha256).hexdigest()
+            headers[self.signature_header] = f"sha256={digest}"
+        if authorization:
+            headers[self.auth_header] = authorization
+        response = send(
+            self._session,
+            "POST",
+            self.url,
+            data=body,
+            headers=headers,
+            timeout=self.timeout,
+            shown_url=self.shown_url,
+        )
+        status = response.status_code
+        if 200 <= status < 300:
+            return self._published(response, post, secrets)
+        said = f"the webhook at {self.shown_url} answered HTTP {status}"
+        answer = response.content.decode("utf-8", "replace")
+        if answer.strip():
+            said += f": {excerpt(scrub(answer, secrets))}"  # scrubbed whole: no half secret
+        if status == 429:
+            now = self._clock().astimezone(UTC)
+            reset_at = retry_after(response.headers.get("Retry-After"), now)
+            raise RateLimited(reset_at or now + RATE_LIMIT_FALLBACK, said)
+        if status in (401, 403):
+            raise AuthFailed(f"{said} ({self._credentials_hint()})")
+        if status == 408 or status >= 500:
+            raise Transient(said)
+        if 300 <= status < 400:
+            raise Rejected(f"{said} (a redirect: set the option url to where it points)")
+        raise Rejected(said)
+
+    def verify(self) -> str:
+        """Where posts go, ``"webhook to https://host"``, after checking the secrets are set.
+
+        Nothing is sent (see the module docstring); raises :class:`AuthFailed` naming an
+        unset environment variable.
+        """
+        self._secret("signing_secret_env", "the signing secret")
+        self._secret("authorization_env", f"the {self.auth_header} header")
+        parts = urlsplit(self.url)
+        host = parts.hostname or ""
+        host = f"[{host}]" if ":" in host else host
+        port = f":{parts.port}" if parts.port else ""
+        return f"webhook to {parts.scheme}://{host}{port}"
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _secret(self, key: str, what: str) -> str | None:
+        """The configured secret ``key``; None when it is not configured at all."""
+        env = self._credentials.get(key)
+        if env is None:
+            return None
+        value = self._environ.get(env, "").strip()  # a pasted value often ends in a newline
+        if not value:
+            raise AuthFailed(f"{what}: environment variable {env} is not set")
+        return value
+
+    def _credentials_hint(self) -> str:
+        configured = [
+            f"{what} in {self._credentials[key]}"
+            for key, what in (
+                ("signing_secret_env", "the signing secret"),
+                ("authorization_env", f"the {self.auth_header} value"),
+            )
+            if key in self._credentials
+        ]
+        if not configured:
+            return "it wants credentials: set signing_secret_env or authorization_env"
+        return "check " + " and ".join(configured)
+
+    def _body(self, post: OutgoingPost) -> bytes:
+        record = {
+            "post_id": post.post_id,
+            "account": post.account,
+            "network": self.network,
+            "item_id": post.item_id,
+            "kind": post.kind,
+            "text": post.text,
+            "url": post.url,
+            "idempotency_key": post.idempotency_key,
+            "sent_at": self._clock().astimezone(UTC).isoformat(timespec="seconds"),
+        }
+        return json.dumps(record, ensure_ascii=False).encode("utf-8")
+
+    def _published(
+        self, response: requests.Response, post: OutgoingPost, secrets: list[str]
+    ) -> Published:
+        try:
+            answer: Any = json.loads(response.content)
+        except ValueError:  # "OK", an empty body, broken JSON: the status code still counts
+            answer = None
+        if not isinstance(answer, dict):
+            answer = {}
+        remote_id = post.idempotency_key
+        given_id = answer.get("id")
+        if isinstance(given_id, int) and not isinstance(given_id, bool):
+            given_id = str(given_id)
+        if isinstance(given_id, str) and given_id.strip():
+            remote_id = given_id.strip()[:200]
+        given_url = answer.get("url")
+        url = None
+        if isinstance(given_url, str) and given_url.startswith(("https://", "http://")):
+            url = given_url
+        # A receiver that echoes the webhook's own URL must not leak its token into history.
+        if scrub(remote_id, secrets) != remote_id:
+            remote_id = post.idempotency_key
+        if url is not None and scrub(url, secrets) != url:
+            url = None
+        return Published(remote_id=remote_id, url=url)
+
+
+# --- options --------------------------------------------------------------------------------
+
+
+def _url(settings: AccountSettings) -> str:
+    value = settings.options.get("url")
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        parts = None
+    else:
+        try:  # what requests will do with it: a host it cannot encode, a bad port
+            requests.Request("POST", value).prepare()
+            parts.port  # noqa: B018 - raises ValueError for a port out of range
+        except (requests.RequestException, ValueError):
+            parts = None
+    if parts is None:
+        try:
+            shown = redact_http_url(value) if isinstance(value, str) else repr(value)
+        except ValueError:  # urllib.parse refuses the port: the URL cannot even be shown
+            shown = "a URL whose port is not a number from 0 to 65535"
+        problem = "is required" if value is None else f"must be an http(s) URL, got {shown}"
+        raise InputError(f'account "{settings.name}": option "url" {problem}')
+    assert isinstance(value, str)
+    return value
+
+
+def _header_option(settings: AccountSettings, key: str, default: str) -> str:
+    value = settings.options.get(key, default)
+    if (
+        not isinstance(value, str)
+        or not _HEADER_NAME.match(value)
+        or value.lower() in _RESERVED_HEADERS
+    ):
+        raise InputError(
+            f'account "{settings.name}": option "{key}" must be an HTTP header name other '
+            f"than {', '.join(sorted(_RESERVED_HEADERS))}, got {value!r}"
+        )
+    return value
+
+
+def _user_agent(settings: AccountSettings) -> str:
+    value = settings.options.get("user_agent", USER_AGENT)
+    if not isinstance(value, str) or not value.strip() or not value.isprintable():
+        raise InputError(
+            f'account "{settings.name}": option "user_agent" must be one line of text, '
+            f"got {value!r}"
+        )
+    return value
+
+
+def _fits_a_header(value: str) -> bool:
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return value.isprintable()
+
+
+def _url_secrets(url: str) -> list[str]:
+    """The parts of the webhook URL that may be a token, as a server might echo them."""
+    parts = urlsplit(url)
+    pieces = [parts.path, parts.query, parts.username or "", parts.password or ""]
+    pieces += [segment for segment in parts.path.split("/") if _tokenish(segment)]
+    pieces += [value for _, value in parse_qsl(parts.query) if _tokenish(value)]
+    found = {piece for piece in pieces if piece and piece != "/"}
+    return sorted(found | {unquote(piece) for piece in found})
+
+
+def _tokenish(piece: str) -> bool:
+    """Long, or with a digit in it: words like "hooks" or "webhook" are left readable."""
+    return len(piece) >= 12 or (len(piece) >= 4 and any(c.isdigit() for c in piece))

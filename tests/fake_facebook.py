@@ -1,0 +1,316 @@
+"""A Graph API on 127.0.0.1 that speaks the part the Facebook Page adapter uses.
+
+``POST /{version}/{page-id}/feed`` (form fields ``message``, ``link``, ``access_token``,
+``appsecret_proof``) answers ``{"id": "<page-id>_<n>"}``; ``GET /{version}/me`` answers
+``{"id", "name"}`` of the Page the token belongs to. The token is read where the Graph API
+reads it (form body, query string, or an ``Authorization: Bearer``/``OAuth`` header) and
+checked; with ``app_secret`` set, ``appsecret_proof`` is required and checked too. Errors are
+the Graph error object (``developers.facebook.com/docs/graph-api/guides/error-handling``)::
+
+    with FakeGraphAPI(token="page-token") as graph:
+        options = {"page_id": graph.page_id, "graph_url": graph.url}
+        ...publish...
+        assert graph.requests[0].form["message"] == "hello"
+        graph.behaviour = "rate_limit"          # or GraphError(code=613, ...)
+
+``behaviour`` is a name from :data:`BEHAVIOURS` or a :class:`GraphError` to answer with.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+BEHAVIOURS = (
+    "success",
+    "rate_limit",  # code 32, with X-Business-Use-Case-Usage and X-Page-Usage headers
+    "auth_failure",  # code 190, subcode 463: the token expired
+    "permission",  # code 200: pages_manage_posts / pages_read_engagement missing
+    "duplicate",  # code 506
+    "spam",  # code 368
+    "invalid_parameter",  # code 100
+    "temporary",  # HTTP 500, code 2, is_transient
+    "server_error",  # HTTP 502 with an HTML page
+    "timeout",  # answers only after `hang_seconds` (or when the server closes)
+    "malformed",  # HTTP 200 with a body that is not JSON
+    "no_id",  # HTTP 200 {"success": true}
+)
+
+
+@dataclass
+class GraphError:
+    """An error answer: the Graph error object, its HTTP status and extra headers."""
+
+    code: int
+    message: str = "An error occurred"
+    status: int = 400
+    subcode: int | None = None
+    type: str = "OAuthException"
+    is_transient: bool | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    fbtrace_id: str = "AbCdEfGh123"
+
+    def body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"message": self.message, "type": self.type, "code": self.code}
+        if self.subcode is not None:
+            error["error_subcode"] = self.subcode
+        if self.is_transient is not None:
+            error["is_transient"] = self.is_transient
+        error["fbtrace_id"] = self.fbtrace_id
+        return {"error": error}
+
+
+@dataclass
+class Received:
+    """One request as the server got it."""
+
+    method: str
+    target: str  # the request line's target: path and query string, as sent
+    headers: dict[str, str]
+    body: bytes
+    path: str = ""
+    query: dict[str, list[str]] = field(default_factory=dict)
+    form: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.target)
+        self.path = parts.path
+        self.query = parse_qs(parts.query)
+        if self.body:
+            fields = parse_qs(self.body.decode(), keep_blank_values=True)
+            self.form = {key: values[-1] for key, values in fields.items()}
+
+    def header(self, name: str) -> str | None:
+        """A header's value, whatever the case of its name."""
+        for key, value in self.headers.items():
+            if key.lower() == name.lower():
+                return value
+        return None
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that hung up (the adapter's timeout) is part of the tests
+
+
+class FakeGraphAPI:
+    """The Graph API of one Page on ``url`` (a free loopback port)."""
+
+    def __init__(
+        self,
+        *,
+        page_id: str = "1234567890",
+        page_name: str = "Acme Coffee",
+        token: str = "page-token",
+        app_secret: str | None = None,
+        api_version: str = "v25.0",
+    ) -> None:
+        self.page_id = page_id
+        self.page_name = page_name
+        self.token = token
+        self.app_secret = app_secret
+        self.api_version = api_version
+        self.behaviour: str | GraphError = "success"
+        self.regain_minutes = 7  # estimated_time_to_regain_access in the rate-limit headers
+        self.echo_token = False  # put the token it got into error messages (a leaky server)
+        self.hang_seconds = 5.0
+        self.requests: list[Received] = []
+        self.posts: list[dict[str, str]] = []  # the form of each post created
+        self._lock = threading.Lock()
+        self._release = threading.Event()
+        self._server = _QuietServer(("127.0.0.1", 0), _handler(self))
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.005}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> FakeGraphAPI:
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self._release.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
+
+    def __enter__(self) -> FakeGraphAPI:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- answering ------------------------------------------------------------------------
+
+    def _answer(self, got: Received) -> tuple[int, dict[str, str], bytes]:
+        token = _token_of(got)
+        if not token:
+            return _error(GraphError(190, "An access token is required to request this resource."))
+        behaviour = self.behaviour
+        if token != self.token or behaviour == "auth_failure":
+            said = f" ({token})" if self.echo_token else ""
+            return _error(
+                GraphError(
+                    190,
+                    "Error validating access token: Session has expired on Monday, "
+                    f"06-May-24 09:00:00 PDT{said}",
+                    subcode=463,
+                )
+            )
+        if self.app_secret is not None:
+            proof = got.form.get("appsecret_proof") or _first(got.query.get("appsecret_proof"))
+            expected = hmac.new(self.app_secret.encode(), token.encode(), hashlib.sha256)
+            if not proof:
+                return _error(
+                    GraphError(100, "API calls from the server require an appsecret_proof argument")
+                )
+            if not hmac.compare_digest(proof, expected.hexdigest()):
+                return _error(
+                    GraphError(100, "Invalid appsecret_proof provided in the API argument")
+                )
+        feed = f"/{self.api_version}/{self.page_id}/feed"
+        me = f"/{self.api_version}/me"
+        if not (
+            (got.method == "POST" and got.path == feed) or (got.method == "GET" and got.path == me)
+        ):
+            return _error(
+                GraphError(
+                    100,
+                    f"Unsupported {got.method.lower()} request. Object with ID "
+                    f"'{got.path}' does not exist",
+                    subcode=33,
+                    type="GraphMethodException",
+                )
+            )
+        if isinstance(behaviour, GraphError):
+            return _error(behaviour)
+        if behaviour == "timeout":
+            self._release.wait(self.hang_seconds)
+        named = _NAMED_ERRORS.get(behaviour)
+        if named is not None:
+            return _error(named(self))
+        if behaviour == "server_error":
+            page = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+            return 502, {"Content-Type": "text/html"}, page
+        if behaviour == "malformed":
+            return 200, {"Content-Type": "text/html"}, b"<html>Sorry, something went wrong.</html>"
+        if behaviour == "no_id":
+            return _json(200, {"success": True})
+        if behaviour not in ("success", "timeout"):
+            raise ValueError(f"unknown behaviour {behaviour!r} (known: {', '.join(BEHAVIOURS)})")
+        if got.method == "GET":
+            return _json(200, {"id": self.page_id, "name": self.page_name})
+        with self._lock:
+            self.posts.append(got.form)
+            number = len(self.posts)
+        return _json(200, {"id": f"{self.page_id}_{1000 + number}"})
+
+    def rate_limit_headers(self) -> dict[str, str]:
+        """The usage headers of a throttled Page (Graph API "Rate limits")."""
+        usage = {
+            "type": "pages",
+            "call_count": 100,
+            "total_cputime": 12,
+            "total_time": 14,
+            "estimated_time_to_regain_access": self.regain_minutes,
+        }
+        return {
+            "X-Business-Use-Case-Usage": json.dumps({self.page_id: [usage]}),
+            "X-Page-Usage": json.dumps({k: v for k, v in usage.items() if k != "type"}),
+        }
+
+
+_NAMED_ERRORS: dict[str, Any] = {
+    "rate_limit": lambda fake: GraphError(
+        32, "(#32) Page request limit reached", status=403, headers=fake.rate_limit_headers()
+    ),
+    "permission": lambda fake: GraphError(
+        200,
+        "(#200) If posting to a page, requires both pages_read_engagement and "
+        "pages_manage_posts as an admin with sufficient administrative permission",
+        status=403,
+    ),
+    "duplicate": lambda fake: GraphError(506, "Duplicate status message"),
+    "spam": lambda fake: GraphError(
+        368,
+        "It looks like you were misusing this feature by going too fast.",
+        subcode=1390008,
+    ),
+    "invalid_parameter": lambda fake: GraphError(100, "(#100) Invalid parameter"),
+    "temporary": lambda fake: GraphError(
+        2,
+        "An unexpected error has occurred. Please retry your request later.",
+        status=500,
+        type="OAuthException",
+        is_transient=True,
+    ),
+}
+
+
+def _token_of(got: Received) -> str | None:
+    if "access_token" in got.form:
+        return got.form["access_token"]
+    if "access_token" in got.query:
+        return got.query["access_token"][-1]
+    authorization = got.header("Authorization") or ""
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() in ("bearer", "oauth") and value:
+        return value
+    return None
+
+
+def _first(values: list[str] | None) -> str | None:
+    return values[0] if values else None
+
+
+def _json(status: int, value: Any) -> tuple[int, dict[str, str], bytes]:
+    return status, {"Content-Type": "application/json"}, json.dumps(value).encode()
+
+
+def _error(error: GraphError) -> tuple[int, dict[str, str], bytes]:
+    status, headers, body = _json(error.status, error.body())
+    return (
+        status,
+        {**headers, "WWW-Authenticate": 'OAuth "Facebook Platform"', **error.headers},
+        body,
+    )
+
+
+def _handler(fake: FakeGraphAPI) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def _handle(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            got = Received(
+                method=self.command,
+                target=self.path,
+                headers=dict(self.headers.items()),
+                body=self.rfile.read(length),
+            )
+            with fake._lock:
+                fake.requests.append(got)
+            status, headers, body = fake._answer(got)
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_DELETE = _handle
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # keep the test output clean
+
+    return Handler

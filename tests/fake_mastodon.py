@@ -1,0 +1,349 @@
+"""A fake Mastodon instance on 127.0.0.1, speaking the part of the REST API the adapter uses.
+
+Usage::
+
+    with FakeMastodon(token="t0ken") as server:
+        adapter = MastodonAdapter(settings(api_base_url=server.url), {"TOKEN": "t0ken"})
+        server.behaviour = "rate_limited"
+        ...
+        assert server.requests[-1].headers["idempotency-key"] == "key-1"
+
+Endpoints, as documented on docs.joinmastodon.org:
+
+- ``POST /api/v1/statuses``: form-encoded or JSON ``status``, ``visibility``, ``language``;
+  answers the new Status. A repeated ``Idempotency-Key`` from the same token answers the
+  status it created the first time, as Mastodon does (Mastodon forgets keys after an hour;
+  this fake never does). Blank text and text over ``max_characters`` grapheme clusters
+  (links and mentions are not shortened here) are refused with 422, as Mastodon words it.
+- ``GET /api/v1/accounts/verify_credentials``: the CredentialAccount of the token's owner.
+
+Every request needs ``Authorization: Bearer <token>`` (else 401). Every answer carries
+Mastodon's rate-limit headers (``X-RateLimit-Limit``, ``-Remaining``, and ``-Reset`` in
+ISO 8601) and a ``Date`` header on the server's clock, which runs ``clock_skew`` ahead.
+Errors are Mastodon's ``{"error": "..."}`` bodies, except where noted below.
+
+``behaviour`` switches how it answers every request from then on:
+
+=================  ===================================================================
+``ok``             as above
+``rate_limited``   429 ``{"error": "Too many requests"}``, ``X-RateLimit-Remaining: 0``,
+                   reset ``reset_in`` from now (no reset header when ``reset_in`` is None)
+``unauthorized``   401 ``{"error": "The access token is invalid"}``
+``forbidden``      403 ``{"error": "This action is outside the authorized scopes"}``
+``rejected``       422 ``{"error": "Validation failed: Text character limit of 500 exceeded"}``
+``not_found``      404 ``{"error": "Record not found"}``
+``server_error``   500 ``{"error": "Internal Server Error"}``
+``unavailable``    503 with an HTML page (a proxy in front of an instance being upgraded)
+``timeout``        does what ``ok`` does (the status *is* created), then holds the answer
+                   back for ``delay`` seconds (released early when the server closes)
+``malformed``      200 with a truncated JSON body
+``no_id``          200 with valid JSON that is not a status
+``leaky``          422 whose error message quotes the request's Authorization header
+=================  ===================================================================
+
+``requests`` lists what arrived (method, path, query, headers with lower-case names, body);
+``statuses`` the statuses created.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import regex
+
+BEHAVIOURS = (
+    "ok",
+    "rate_limited",
+    "unauthorized",
+    "forbidden",
+    "rejected",
+    "not_found",
+    "server_error",
+    "unavailable",
+    "timeout",
+    "malformed",
+    "no_id",
+    "leaky",
+)
+
+RATE_LIMIT = 300  # Mastodon's default: 300 requests per 5 minutes per account
+FIRST_STATUS_ID = 113_502_748_000_000_001  # the shape of Mastodon's snowflake ids
+
+_ERRORS: dict[str, tuple[int, str]] = {
+    "unauthorized": (401, "The access token is invalid"),
+    "forbidden": (403, "This action is outside the authorized scopes"),
+    "not_found": (404, "Record not found"),
+    "rejected": (422, "Validation failed: Text character limit of 500 exceeded"),
+    "rate_limited": (429, "Too many requests"),
+    "server_error": (500, "Internal Server Error"),
+}
+
+
+@dataclass(frozen=True)
+class Received:
+    """One request as the fake server got it."""
+
+    method: str
+    path: str
+    query: dict[str, Any]
+    headers: dict[str, str]  # names in lower case
+    body: dict[str, Any]  # the form fields or JSON object
+
+
+@dataclass
+class FakeMastodon:
+    """A Mastodon instance on 127.0.0.1 (a free port), running from ``start()`` to ``close()``.
+
+    Also a context manager. ``url`` is the instance's base URL for ``api_base_url``.
+    """
+
+    token: str = "fake-mastodon-token"
+    username: str = "brand"
+    account_id: str = "109348212345678"
+    max_characters: int = 500
+    behaviour: str = "ok"
+    reset_in: timedelta | None = timedelta(minutes=5)
+    clock_skew: timedelta = timedelta(0)
+    delay: float = 2.0
+    requests: list[Received] = field(default_factory=list)
+    statuses: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ids = itertools.count(FIRST_STATUS_ID)
+        self._by_key: dict[tuple[str, str], dict[str, Any]] = {}
+        self._released = threading.Event()
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.fake = self
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.02},  # how soon close() is noticed
+            daemon=True,
+        )
+        host, port = self._server.server_address[:2]
+        self.url = f"http://{host!s}:{port}"
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "behaviour" and value not in BEHAVIOURS:  # fail in the test, not the server
+            raise ValueError(f"unknown behaviour {value!r} (known: {', '.join(BEHAVIOURS)})")
+        super().__setattr__(name, value)
+
+    def start(self) -> FakeMastodon:
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self._released.set()  # a "timeout" answer still waiting goes out now
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join()
+        self._server.server_close()
+
+    def __enter__(self) -> FakeMastodon:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def requests_to(self, path: str) -> list[Received]:
+        """The requests received for ``path``, in order."""
+        return [request for request in self.requests if request.path == path]
+
+    def now(self) -> datetime:
+        """The server's clock."""
+        return datetime.now(UTC) + self.clock_skew
+
+    # --- what the handler calls -----------------------------------------------------------
+
+    def _answer(self, received: Received) -> tuple[int, dict[str, str], bytes]:
+        with self._lock:
+            self.requests.append(received)
+            behaviour = self.behaviour
+        if behaviour in _ERRORS:
+            return self._error(*_ERRORS[behaviour], limited=behaviour == "rate_limited")
+        if behaviour == "unavailable":
+            page = b"<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>"
+            return 503, {"Content-Type": "text/html"}, page
+        if behaviour == "malformed":
+            return 200, _JSON, b'{"id": "1", "url": "https://'
+        if behaviour == "no_id":
+            return 200, _JSON, b'{"message": "this is not a status"}'
+        if behaviour == "leaky":
+            echoed = received.headers.get("authorization", "none")
+            return self._error(422, f"Validation failed: cannot post with {echoed}")
+        answer = self._api(received)
+        if behaviour == "timeout":
+            self._released.wait(self.delay)
+        return answer
+
+    def _api(self, received: Received) -> tuple[int, dict[str, str], bytes]:
+        authorization = received.headers.get("authorization")
+        if authorization is None:
+            return self._error(401, "This method requires an authenticated user")
+        if authorization != f"Bearer {self.token}":
+            return self._error(401, "The access token is invalid")
+        if received.method == "GET" and received.path == "/api/v1/accounts/verify_credentials":
+            return self._json(200, self._account())
+        if received.method == "POST" and received.path == "/api/v1/statuses":
+            return self._post_status(received)
+        return self._error(404, "Record not found")
+
+    def _post_status(self, received: Received) -> tuple[int, dict[str, str], bytes]:
+        text = str(received.body.get("status") or "")
+        if not text.strip():
+            return self._error(422, "Validation failed: Text can't be blank")
+        if len(regex.findall(r"\X", text)) > self.max_characters:
+            return self._error(
+                422, f"Validation failed: Text character limit of {self.max_characters} exceeded"
+            )
+        key = received.headers.get("idempotency-key")
+        with self._lock:
+            if key is not None and (self.token, key) in self._by_key:
+                return self._json(200, self._by_key[(self.token, key)])
+            status_id = str(next(self._ids))
+            status = {
+                "id": status_id,
+                "created_at": self.now().strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                "in_reply_to_id": None,
+                "in_reply_to_account_id": None,
+                "sensitive": False,
+                "spoiler_text": "",
+                "visibility": received.body.get("visibility", "public"),
+                "language": received.body.get("language"),
+                "uri": f"{self.url}/users/{self.username}/statuses/{status_id}",
+                "url": f"{self.url}/@{self.username}/{status_id}",
+                "replies_count": 0,
+                "reblogs_count": 0,
+                "favourites_count": 0,
+                "content": f"<p>{_escape(text)}</p>",
+                "reblog": None,
+                "account": self._account(),
+                "media_attachments": [],
+                "mentions": [],
+                "tags": [],
+                "emojis": [],
+                "card": None,
+                "poll": None,
+            }
+            self.statuses.append(status)
+            if key is not None:
+                self._by_key[(self.token, key)] = status
+        return self._json(200, status)
+
+    def _account(self) -> dict[str, Any]:
+        return {
+            "id": self.account_id,
+            "username": self.username,
+            "acct": self.username,  # a local account's acct has no domain
+            "display_name": "Brand",
+            "locked": False,
+            "bot": True,
+            "created_at": "2022-11-12T00:00:00.000Z",
+            "note": "",
+            "url": f"{self.url}/@{self.username}",
+            "followers_count": 12,
+            "following_count": 3,
+            "statuses_count": len(self.statuses),
+            "source": {"privacy": "public", "sensitive": False, "language": "", "note": ""},
+        }
+
+    def _error(
+        self, status: int, message: str, *, limited: bool = False
+    ) -> tuple[int, dict[str, str], bytes]:
+        code, headers, body = self._json(status, {"error": message})
+        if limited:
+            headers["X-RateLimit-Remaining"] = "0"
+            if self.reset_in is None:
+                del headers["X-RateLimit-Reset"]
+        return code, headers, body
+
+    def _json(self, status: int, payload: object) -> tuple[int, dict[str, str], bytes]:
+        reset = self.now() + (self.reset_in or timedelta(minutes=5))
+        headers = {
+            **_JSON,
+            "X-RateLimit-Limit": str(RATE_LIMIT),
+            "X-RateLimit-Remaining": str(RATE_LIMIT - 1),
+            "X-RateLimit-Reset": reset.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        }
+        return status, headers, json.dumps(payload).encode()
+
+
+_JSON = {"Content-Type": "application/json; charset=utf-8"}
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class _Server(ThreadingHTTPServer):
+    fake: FakeMastodon
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (the "timeout" behaviour) leaves a broken pipe: not news.
+        pass
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"  # keep-alive, as a real instance; every answer is sized
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def _serve(self) -> None:
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        received = Received(
+            method=self.command,
+            path=parts.path,
+            query=_single(parse_qs(parts.query, keep_blank_values=True)),
+            headers={name.lower(): value for name, value in self.headers.items()},
+            body=_body(self.headers.get("Content-Type", ""), raw),
+        )
+        status, headers, body = self.server.fake._answer(received)
+        try:
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (TimeoutError, ConnectionError):
+            self.close_connection = True
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        return format_datetime(self.server.fake.now(), usegmt=True)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # tests read .requests, not stderr
+
+
+def _body(content_type: str, raw: bytes) -> dict[str, Any]:
+    if not raw:
+        return {}
+    if content_type.startswith("application/json"):
+        value = json.loads(raw)
+        return value if isinstance(value, dict) else {"_json": value}
+    return _single(parse_qs(raw.decode(), keep_blank_values=True))
+
+
+def _single(fields: dict[str, list[str]]) -> dict[str, Any]:
+    return {name: values[0] if len(values) == 1 else values for name, values in fields.items()}

@@ -1,0 +1,188 @@
+"""One account on each network, a real `planner run --once` process, local fake servers that
+speak each network's API; then no secret in any output, log line or table."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from fake_bluesky import FakeBluesky
+from fake_facebook import FakeGraphAPI
+from fake_mastodon import FakeMastodon
+from fake_webhook import FakeWebhook
+from sqlalchemy import inspect, select, text
+
+from planner.cli import main
+from planner.config import load_config
+from planner.db import open_database
+from planner.models import Item, ItemStatus, Post, PostStatus
+from planner.plan_store import idempotency_key
+
+SECRETS = {
+    "E2E_MASTODON_TOKEN": "sekrit-mastodon-token-4711",
+    "E2E_BLUESKY_PASSWORD": "sekr-itbs-kypa-ss11",
+    "E2E_FACEBOOK_TOKEN": "sekrit-page-token-0815",
+    "E2E_WEBHOOK_SECRET": "sekrit-hook-signing-2323",
+}
+
+
+@dataclass
+class Fakes:
+    mastodon: FakeMastodon
+    bluesky: FakeBluesky
+    facebook: FakeGraphAPI
+    webhook: FakeWebhook
+
+
+@pytest.fixture
+def fakes() -> Iterator[Fakes]:
+    mastodon = FakeMastodon(token=SECRETS["E2E_MASTODON_TOKEN"])
+    bluesky = FakeBluesky(app_password=SECRETS["E2E_BLUESKY_PASSWORD"])
+    facebook = FakeGraphAPI(token=SECRETS["E2E_FACEBOOK_TOKEN"])
+    webhook = FakeWebhook(secret=SECRETS["E2E_WEBHOOK_SECRET"])
+    with mastodon, bluesky, facebook, webhook:
+        yield Fakes(mastodon, bluesky, facebook, webhook)
+
+
+def write_config(folder: Path, fakes: Fakes) -> Path:
+    path = folder / "planner.toml"
+    path.write_text(
+        f"""timezone = "UTC"
+[run]
+min_spacing_seconds = 0
+
+[accounts.masto]
+network = "mastodon"
+[accounts.masto.options]
+api_base_url = "{fakes.mastodon.url}"
+[accounts.masto.credentials]
+access_token_env = "E2E_MASTODON_TOKEN"
+
+[accounts.bsky]
+network = "bluesky"
+[accounts.bsky.options]
+handle = "brand.bsky.social"
+service = "{fakes.bluesky.url}"
+[accounts.bsky.credentials]
+app_password_env = "E2E_BLUESKY_PASSWORD"
+
+[accounts.fb]
+network = "facebook"
+[accounts.fb.options]
+page_id = "1234567890"
+graph_url = "{fakes.facebook.url}"
+[accounts.fb.credentials]
+page_access_token_env = "E2E_FACEBOOK_TOKEN"
+
+[accounts.hook]
+network = "webhook"
+[accounts.hook.options]
+url = "{fakes.webhook.url}"
+[accounts.hook.credentials]
+signing_secret_env = "E2E_WEBHOOK_SECRET"
+"""
+    )
+    return path
+
+
+def seed(url: str, accounts: list[str], now: datetime) -> dict[str, list[int]]:
+    db = open_database(url)
+    posts: dict[str, list[int]] = {}
+    with db.transaction() as session:
+        for account in accounts:
+            for n in range(3):
+                at = now - timedelta(minutes=10 - n)
+                item_id = f"{account}-tip-{n}"
+                body = f"Tip {n} for {account}: read https://docs.example.org/{account}/{n}"
+                session.add(Item(id=item_id, kind="help", text=body, source="test",
+                                 content_hash="x", status=ItemStatus.PLANNED, accounts=[account],
+                                 created_at=now, updated_at=now))  # fmt: skip
+                post = Post(item_id=item_id, account=account, slot_at=at, kind="help",
+                            is_pitch=False, text=body, status=PostStatus.PLANNED,
+                            idempotency_key=idempotency_key(account, at, item_id),
+                            created_at=now, updated_at=now)  # fmt: skip
+                session.add(post)
+                session.flush()
+                posts.setdefault(account, []).append(post.id)
+    db.dispose()
+    return posts
+
+
+def dump_tables(url: str) -> str:
+    """Every row of every table, as text: where a leaked secret would show."""
+    db = open_database(url)
+    rows: list[str] = []
+    with db.engine.connect() as connection:
+        for table in inspect(connection).get_table_names():
+            rows += [
+                repr(tuple(row)) for row in connection.execute(text(f'SELECT * FROM "{table}"'))
+            ]
+    db.dispose()
+    return "\n".join(rows)
+
+
+def test_run_once_publishes_to_every_network_and_no_secret_leaks(
+    tmp_path: Path, fakes: Fakes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_path = write_config(tmp_path, fakes)
+    config = load_config(config_path)
+    now = datetime.now(UTC)
+    posts = seed(config.database_url, ["masto", "bsky", "fb", "hook"], now)
+    env = {**os.environ, **SECRETS, "PLANNER_CONFIG": str(config_path)}
+    run = subprocess.run(
+        [sys.executable, "-m", "planner", "run", "--once", "--verbose"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "12 post(s) handled" in run.stdout
+
+    db = open_database(config.database_url)
+    with db.transaction() as session:
+        published = session.execute(
+            select(Post.account, Post.id, Post.status, Post.remote_id, Post.remote_url).order_by(
+                Post.account, Post.slot_at
+            )
+        ).all()
+    db.dispose()
+    assert {row.status for row in published} == {PostStatus.PUBLISHED}
+    assert all(row.remote_id for row in published)
+    by_account: dict[str, list[Any]] = {}
+    for row in published:
+        by_account.setdefault(row.account, []).append(row)
+    assert [r.id for r in by_account["masto"]] == posts["masto"]
+
+    # What each network received, in slot order.
+    assert [s["content"] for s in fakes.mastodon.statuses] == [
+        f"<p>Tip {n} for masto: read https://docs.example.org/masto/{n}</p>" for n in range(3)
+    ]
+    assert [r["text"] for r in fakes.bluesky.records] == [
+        f"Tip {n} for bsky: read https://docs.example.org/bsky/{n}" for n in range(3)
+    ]
+    assert fakes.bluesky.count("com.atproto.server.createSession") == 1  # one login per run
+    feed_posts = [r for r in fakes.facebook.requests if r.path.endswith("/feed")]
+    assert len(feed_posts) == 3
+    hooks = [r for r in fakes.webhook.requests if r.method == "POST"]
+    assert [json.loads(r.body)["post_id"] for r in hooks] == posts["hook"]
+
+    # No secret anywhere a person or a log could see it.
+    monkeypatch.setenv("PLANNER_CONFIG", str(config_path))
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    outputs = [run.stdout, run.stderr, dump_tables(config.database_url)]
+    for args in (["status"], ["status", "--json"], ["history", "--json"], ["config", "check"],
+                 ["config", "check", "--json"], ["preview", "--week", "this"]):  # fmt: skip
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code in (0, 1), result.output
+        outputs.append(result.output)
+    everything = "\n".join(outputs)
+    for value in SECRETS.values():
+        assert value not in everything

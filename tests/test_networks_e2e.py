@@ -1,5 +1,6 @@
-"""One account on each network, a real `planner run --once` process, local fake servers that
-speak each network's API; then no secret in any output, log line or table."""
+"""One account on each network (X, Mastodon, Bluesky, Facebook Page, webhook), a real
+`planner run --once` process, local fake servers that speak each network's API; then no
+secret in any output, log line or table."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from fake_bluesky import FakeBluesky
 from fake_facebook import FakeGraphAPI
 from fake_mastodon import FakeMastodon
 from fake_webhook import FakeWebhook
+from fake_x import FakeX
 from sqlalchemy import inspect, select, text
 
 from planner.cli import main
@@ -28,6 +30,10 @@ from planner.models import Item, ItemStatus, Post, PostStatus
 from planner.plan_store import idempotency_key
 
 SECRETS = {
+    "E2E_X_KEY": "sekrit-x-consumer-key-1",
+    "E2E_X_SECRET": "sekrit-x-consumer-secret-2",
+    "E2E_X_TOKEN": "123-sekrit-x-access-token-3",
+    "E2E_X_TOKEN_SECRET": "sekrit-x-token-secret-4",
     "E2E_MASTODON_TOKEN": "sekrit-mastodon-token-4711",
     "E2E_BLUESKY_PASSWORD": "sekr-itbs-kypa-ss11",
     "E2E_FACEBOOK_TOKEN": "sekrit-page-token-0815",
@@ -37,6 +43,7 @@ SECRETS = {
 
 @dataclass
 class Fakes:
+    x: FakeX
     mastodon: FakeMastodon
     bluesky: FakeBluesky
     facebook: FakeGraphAPI
@@ -49,8 +56,8 @@ def fakes() -> Iterator[Fakes]:
     bluesky = FakeBluesky(app_password=SECRETS["E2E_BLUESKY_PASSWORD"])
     facebook = FakeGraphAPI(token=SECRETS["E2E_FACEBOOK_TOKEN"])
     webhook = FakeWebhook(secret=SECRETS["E2E_WEBHOOK_SECRET"])
-    with mastodon, bluesky, facebook, webhook:
-        yield Fakes(mastodon, bluesky, facebook, webhook)
+    with FakeX() as x, mastodon, bluesky, facebook, webhook:
+        yield Fakes(x, mastodon, bluesky, facebook, webhook)
 
 
 def write_config(folder: Path, fakes: Fakes) -> Path:
@@ -59,6 +66,16 @@ def write_config(folder: Path, fakes: Fakes) -> Path:
         f"""timezone = "UTC"
 [run]
 min_spacing_seconds = 0
+
+[accounts.brand_x]
+network = "x"
+[accounts.brand_x.options]
+api_base = "{fakes.x.url}"
+[accounts.brand_x.credentials]
+api_key_env = "E2E_X_KEY"
+api_secret_env = "E2E_X_SECRET"
+access_token_env = "E2E_X_TOKEN"
+access_token_secret_env = "E2E_X_TOKEN_SECRET"
 
 [accounts.masto]
 network = "mastodon"
@@ -136,14 +153,14 @@ def test_run_once_publishes_to_every_network_and_no_secret_leaks(
     config_path = write_config(tmp_path, fakes)
     config = load_config(config_path)
     now = datetime.now(UTC)
-    posts = seed(config.database_url, ["masto", "bsky", "fb", "hook"], now)
+    posts = seed(config.database_url, ["brand_x", "masto", "bsky", "fb", "hook"], now)
     env = {**os.environ, **SECRETS, "PLANNER_CONFIG": str(config_path)}
     run = subprocess.run(
         [sys.executable, "-m", "planner", "run", "--once", "--verbose"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
-    assert "12 post(s) handled" in run.stdout
+    assert "15 post(s) handled" in run.stdout
 
     db = open_database(config.database_url)
     with db.transaction() as session:
@@ -161,6 +178,10 @@ def test_run_once_publishes_to_every_network_and_no_secret_leaks(
     assert [r.id for r in by_account["masto"]] == posts["masto"]
 
     # What each network received, in slot order.
+    tweets = [r.json["text"] for r in fakes.x.requests if r.path == "/2/tweets" and r.json]
+    assert tweets == [
+        f"Tip {n} for brand_x: read https://docs.example.org/brand_x/{n}" for n in range(3)
+    ]
     assert [s["content"] for s in fakes.mastodon.statuses] == [
         f"<p>Tip {n} for masto: read https://docs.example.org/masto/{n}</p>" for n in range(3)
     ]

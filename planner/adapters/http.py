@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 10.0
 MAX_TIMEOUT = 300.0
-USER_AGENT = f"planner/{__version__} (+https://pypi.org/project/planner/)"
+USER_AGENT = f"planner/{__version__}"
 RATE_LIMIT_FALLBACK = timedelta(minutes=15)  # when a network names no reset time
 
 

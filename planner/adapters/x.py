@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -56,13 +55,12 @@ from requests.adapters import HTTPAdapter
 from requests.utils import get_environ_proxies
 
 from planner.adapters.base import AccountSettings, OutgoingPost, Published
+from planner.adapters.http import check_names, timeout_option
 from planner.adapters.x_length import MAX_WEIGHTED_LENGTH, URL_WEIGHT, measure
 from planner.errors import AuthFailed, InputError, PublishError, RateLimited, Rejected, Transient
 from planner.redact import redact_http_url
 
 API_HOST = "https://api.twitter.com"  # tweepy's fixed host
-DEFAULT_TIMEOUT = 10.0
-MAX_TIMEOUT = 300.0
 RATE_LIMIT_FALLBACK = timedelta(minutes=15)
 MIN_RATE_LIMIT_WAIT = timedelta(minutes=1)  # X's clock and ours may disagree on the reset
 
@@ -99,13 +97,8 @@ class XAdapter:
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self._where = f'account "{settings.name}"'
-        unknown = sorted(set(settings.options) - set(_OPTIONS))
-        if unknown:
-            raise InputError(
-                f"{self._where}: unknown option(s) for network "
-                f'"{settings.network}": {", ".join(unknown)} (known: {", ".join(_OPTIONS)})'
-            )
-        self.timeout = self._timeout(settings.options.get("timeout", DEFAULT_TIMEOUT))
+        check_names(settings, _OPTIONS, OAUTH1_KEYS + OAUTH2_KEYS)
+        self.timeout = timeout_option(settings)
         self.api_base = self._api_base(settings.options.get("api_base"))
         self._keys = self._credential_keys(settings)
         self._oauth2 = self._keys == OAUTH2_KEYS
@@ -114,19 +107,6 @@ class XAdapter:
         self._clock = clock
 
     # --- construction ---------------------------------------------------------------------
-
-    def _timeout(self, value: object) -> float:
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-            or not 0 < value <= MAX_TIMEOUT
-        ):
-            raise InputError(
-                f'{self._where}: option "timeout" must be a number of seconds above 0 and '
-                f"at most {MAX_TIMEOUT:g}, got {value!r}"
-            )
-        return float(value)
 
     def _api_base(self, value: object) -> str | None:
         if value is None:
@@ -146,13 +126,6 @@ class XAdapter:
 
     def _credential_keys(self, settings: AccountSettings) -> tuple[str, ...]:
         given = set(settings.credentials)
-        known = OAUTH1_KEYS + OAUTH2_KEYS
-        unknown = sorted(given - set(known))
-        if unknown:
-            raise InputError(
-                f"{self._where}: unknown credential(s) for network "
-                f'"{settings.network}": {", ".join(unknown)} (known: {", ".join(known)})'
-            )
         oauth1, oauth2 = given & set(OAUTH1_KEYS), given & set(OAUTH2_KEYS)
         choose = (
             f"set either the four OAuth 1.0a keys ({', '.join(OAUTH1_KEYS)}) "

@@ -15,7 +15,10 @@ Hierarchy::
         ├── RateLimited              retry at ``reset_at``
         ├── AuthFailed               pause the account until a person fixes its credentials
         ├── Rejected                 permanent: the network refused this post
-        └── Transient                retry with backoff (5xx, timeout, connection reset)
+        ├── Transient                retry with backoff (5xx, refused connection): not sent
+        └── Uncertain                the request may have reached the network (a read
+                                     timeout, a garbled success): re-sent only where the
+                                     network is idempotent, else the post is `unknown`
 
 The core raises these; only ``planner.cli`` turns them into messages and exit codes.
 """
@@ -154,6 +157,15 @@ class Transient(PublishError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(f"temporary failure: {reason}")
+
+
+class Uncertain(PublishError):
+    """The request may have reached the network but no clear answer came back (the read
+    timed out, or a success answer could not be understood): the post may exist."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"outcome unknown: {reason}")
 
 
 def _tail(detail: str) -> str:

@@ -38,7 +38,14 @@ from planner.adapters.registry import make_adapter
 from planner.balancer import WindowTracker
 from planner.config import Config
 from planner.db import Database
-from planner.errors import AuthFailed, PublishError, RateLimited, Rejected, Transient
+from planner.errors import (
+    AuthFailed,
+    PublishError,
+    RateLimited,
+    Rejected,
+    Transient,
+    Uncertain,
+)
 from planner.models import (
     AccountState,
     Item,
@@ -527,6 +534,14 @@ class Publisher:
         elif isinstance(error, Rejected):
             outcome = "rejected"
             values.update(status=PostStatus.FAILED)
+        elif isinstance(error, Uncertain) and not self.adapter(claim.account).supports_idempotency:
+            # The post may be out already: sending it again could post it twice.
+            outcome = "uncertain"
+            values.update(
+                status=PostStatus.UNKNOWN,
+                reason=f"{error}; check the account and run `planner resolve "
+                f"{claim.post_id} --published URL` or `--not-published`",
+            )
         else:
             outcome = "transient"
             if claim.attempts >= self.run.max_attempts:

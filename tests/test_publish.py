@@ -14,7 +14,7 @@ from sqlalchemy import select
 from planner.adapters.base import OutgoingPost, Published
 from planner.config import Config, parse_config
 from planner.db import Database, open_database
-from planner.errors import AuthFailed, RateLimited, Rejected, RunnerBusy, Transient
+from planner.errors import AuthFailed, RateLimited, Rejected, RunnerBusy, Transient, Uncertain
 from planner.models import AccountState, Item, ItemStatus, Post, PostStatus, PublishAttempt
 from planner.plan_store import idempotency_key
 from planner.resolve import resolve_post
@@ -432,3 +432,19 @@ def test_a_claim_older_than_the_networks_idempotency_window_is_not_resent(
     run_at(db, config, NOW, adapter)
     states = statuses(db)
     assert (states[fresh], states[stale]) == (PostStatus.PUBLISHED, PostStatus.UNKNOWN)
+
+
+@pytest.mark.parametrize(("idempotent", "expected"), [(True, "retry"), (False, "unknown")])
+def test_an_uncertain_outcome_is_resent_only_where_the_network_is_idempotent(
+    db: Database, config: Config, idempotent: bool, expected: str
+) -> None:
+    adapter = Scripted(idempotent=idempotent)
+    adapter.script = [Uncertain("no answer within 10 s")]
+    post = add_post(db, "a", NOW)
+    run_at(db, config, NOW, adapter)
+    with db.transaction() as session:
+        row = session.get(Post, post)
+        assert row is not None and row.status == expected
+        assert row.reason is not None and row.reason.startswith("outcome unknown: no answer")
+    run_at(db, config, NOW + timedelta(hours=1), adapter)
+    assert [p.post_id for p in adapter.sent] == ([post] if idempotent else [])

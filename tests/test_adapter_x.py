@@ -32,6 +32,7 @@ from planner.errors import (
     RateLimited,
     Rejected,
     Transient,
+    Uncertain,
 )
 
 NOW = datetime(2030, 3, 17, 12, 0, tzinfo=UTC)
@@ -292,23 +293,33 @@ def test_refusals_about_the_apps_access_fail_auth_and_pause_the_account(
     [
         ("server_error", "X answered 500: Something went wrong."),
         ("unavailable", "X answered 503: 503 Service Unavailable"),
+    ],
+)
+def test_server_errors_are_transient(fake: FakeX, behaviour: str, reason: str) -> None:
+    error = failure(fake, behaviour)
+    assert type(error) is Transient
+    assert error.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "reason"),
+    [
         ("malformed", "X answered with a body that is not JSON (malformed response)"),
         ("no_id", "X answered without a tweet id (malformed response)"),
         ("wrong_shape", "unexpected answer from X (AttributeError, malformed response)"),
     ],
 )
-def test_server_errors_and_malformed_answers_are_transient(
-    fake: FakeX, behaviour: str, reason: str
-) -> None:
+def test_a_garbled_answer_to_a_post_is_uncertain(fake: FakeX, behaviour: str, reason: str) -> None:
+    # X may have created the tweet: the pipeline must not send it again blindly.
     error = failure(fake, behaviour)
-    assert isinstance(error, Transient)
+    assert isinstance(error, Uncertain)
     assert error.reason == reason
 
 
-def test_a_slow_answer_times_out_as_transient(fake: FakeX) -> None:
+def test_a_slow_answer_to_a_post_is_uncertain(fake: FakeX) -> None:
     started = time.monotonic()
     error = failure(fake, "slow")
-    assert isinstance(error, Transient)
+    assert isinstance(error, Uncertain)
     assert error.reason == "X did not answer within 0.5 s"
     assert time.monotonic() - started < fake.delay
 

@@ -30,7 +30,9 @@ What X answers becomes (see ``docs.x.com/x-api/fundamentals/response-codes-and-e
   ``unsupported-authentication``: an app-only token; ``credits``: no API credits left)
   -> :class:`AuthFailed`, which pauses the account: every post would fail the same way;
 - any other 4xx, including 403 "duplicate content" -> :class:`Rejected` with X's message;
-- 5xx, 408, timeouts, connection errors, bodies that are not what X documents -> :class:`Transient`.
+- 5xx, 408, connection errors -> :class:`Transient`; a read timeout or an answer that is not
+  what X documents, when posting -> :class:`Uncertain` (the tweet may exist: X has no
+  idempotency key, so the pipeline marks the post `unknown` instead of sending it twice).
 
 Secrets: tweepy logs each request's headers and each response's body at DEBUG on
 ``tweepy.client`` (with OAuth 2 the ``Authorization: Bearer`` header), and requests-oauthlib
@@ -57,7 +59,15 @@ from requests.utils import get_environ_proxies
 from planner.adapters.base import AccountSettings, OutgoingPost, Published
 from planner.adapters.http import check_names, timeout_option
 from planner.adapters.x_length import MAX_WEIGHTED_LENGTH, URL_WEIGHT, measure
-from planner.errors import AuthFailed, InputError, PublishError, RateLimited, Rejected, Transient
+from planner.errors import (
+    AuthFailed,
+    InputError,
+    PublishError,
+    RateLimited,
+    Rejected,
+    Transient,
+    Uncertain,
+)
 from planner.redact import redact_http_url
 
 API_HOST = "https://api.twitter.com"  # tweepy's fixed host
@@ -169,14 +179,15 @@ class XAdapter:
         if problems:
             raise Rejected("; ".join(problems))
         response = self._call(
-            lambda client: client.create_tweet(text=post.text, user_auth=not self._oauth2)
+            lambda client: client.create_tweet(text=post.text, user_auth=not self._oauth2),
+            sending=True,
         )
         data = getattr(response, "data", None)
         tweet_id = data.get("id") if isinstance(data, dict) else None
         if isinstance(tweet_id, int) and not isinstance(tweet_id, bool):
             tweet_id = str(tweet_id)
         if not isinstance(tweet_id, str) or not tweet_id.isdecimal():
-            raise Transient("X answered without a tweet id (malformed response)")
+            raise Uncertain("X answered without a tweet id (malformed response)")
         return Published(remote_id=tweet_id, url=f"https://x.com/i/web/status/{tweet_id}")
 
     def verify(self) -> str:
@@ -193,8 +204,12 @@ class XAdapter:
 
     # --- calling X ------------------------------------------------------------------------
 
-    def _call(self, action: Callable[[Any], Any]) -> Any:
-        """Run ``action(client)`` with a fresh client; every failure as a planner error."""
+    def _call(self, action: Callable[[Any], Any], *, sending: bool = False) -> Any:
+        """Run ``action(client)`` with a fresh client; every failure as a planner error.
+
+        ``sending``: the action creates something, so an answer lost after the request went
+        out (a read timeout, a garbled body) is :class:`Uncertain`, not :class:`Transient`.
+        """
         secrets = self._secrets()
         _redactor.remember(secrets.values())
         client = self._client(secrets)
@@ -202,7 +217,10 @@ class XAdapter:
             try:
                 return action(client)
             except Exception as exc:  # whatever the library raises, none escapes
-                raise self._translate(exc) from None  # its traceback may quote X's answer
+                error = self._translate(exc)
+                if sending and isinstance(error, Transient) and _may_have_arrived(exc):
+                    error = Uncertain(error.reason)
+                raise error from None  # its traceback may quote X's answer
 
     def _secrets(self) -> dict[str, str]:
         """The credentials from the environment, read now; AuthFailed naming what is missing."""
@@ -405,3 +423,13 @@ class _Redactor(logging.Filter):
 
 
 _redactor = _Redactor()
+
+
+def _may_have_arrived(exc: Exception) -> bool:
+    """Whether X may have received the request although no usable answer came back: not for
+    a connection that never opened, nor for an HTTP error answer (X said what happened)."""
+    if isinstance(exc, tweepy.HTTPException):
+        return False
+    return not isinstance(exc, requests.ConnectionError | requests.ConnectTimeout) or isinstance(
+        exc, requests.ReadTimeout
+    )

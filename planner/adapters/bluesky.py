@@ -36,7 +36,9 @@ Errors: 429 is :class:`RateLimited` until the ``ratelimit-reset`` header (epoch 
 else ``retry-after``, else 15 minutes; 401/403 and refused sessions are :class:`AuthFailed`;
 other 4xx (``InvalidRequest``: a record the server refuses) are :class:`Rejected` with the
 server's message; 5xx, 408, timeouts, connection failures and answers that are not the
-documented JSON are :class:`Transient`. Library exceptions never escape, and are not chained
+documented JSON are :class:`Transient`, except while creating the post: a timeout after
+connecting or a garbled answer then means the record may exist, and is :class:`Uncertain`
+(the pipeline marks the post ``unknown``). Library exceptions never escape, and are not chained
 (``from None``): what the SDK raises for a malformed answer quotes the answer, tokens
 included.
 
@@ -79,6 +81,7 @@ from planner.errors import (
     RateLimited,
     Rejected,
     Transient,
+    Uncertain,
 )
 
 logger = logging.getLogger(__name__)
@@ -281,7 +284,14 @@ class BlueskyAdapter:
             facets=facets or None,
             langs=list(self.langs) or None,
         )
-        response = client.app.bsky.feed.post.create(self._did, record)
+        try:
+            response = client.app.bsky.feed.post.create(self._did, record)
+        except Exception as exc:
+            error = self._mapped(exc)
+            if isinstance(error, Transient) and _may_have_arrived(exc):
+                # The record may exist: Bluesky has no idempotency key, so say "unknown".
+                raise Uncertain(error.reason) from None
+            raise
         return str(response.uri)
 
     # --- errors ----------------------------------------------------------------------------
@@ -370,14 +380,24 @@ def _status_phrase(status: int) -> str:
         return "an unknown status"
 
 
+def _may_have_arrived(exc: BaseException) -> bool:
+    """Whether Bluesky may have stored the record although no usable answer came back: a
+    timeout after connecting, or a success answer that is not the documented model."""
+    if isinstance(exc, atproto_errors.InvokeTimeoutError):
+        return not isinstance(exc.__cause__, httpx.ConnectTimeout)
+    if isinstance(exc, atproto_errors.RequestErrorBase):
+        return False  # an HTTP answer says what happened; no answer means no connection
+    return isinstance(exc, atproto_errors.AtProtocolError | ValueError)
+
+
 def _post_rkey(uri: str) -> str:
     """The record key of ``at://<did>/app.bsky.feed.post/<rkey>``."""
     authority, _, path = uri.removeprefix("at://").partition("/")
     collection, _, rkey = path.partition("/")
     if not uri.startswith("at://") or not authority or collection != "app.bsky.feed.post":
-        raise Transient(f"Bluesky answered with a record URI that is not a post: {uri!r}")
+        raise Uncertain(f"Bluesky answered with a record URI that is not a post: {uri!r}")
     if not rkey or "/" in rkey:
-        raise Transient(f"Bluesky answered with a record URI that is not a post: {uri!r}")
+        raise Uncertain(f"Bluesky answered with a record URI that is not a post: {uri!r}")
     return rkey
 
 

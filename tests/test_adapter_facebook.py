@@ -26,6 +26,7 @@ from planner.errors import (
     RateLimited,
     Rejected,
     Transient,
+    Uncertain,
 )
 
 NOW = datetime(2024, 5, 6, 9, 30, tzinfo=UTC)
@@ -261,22 +262,22 @@ def test_a_server_error_page_is_transient(graph: FakeGraphAPI) -> None:
 
 
 @pytest.mark.parametrize("behaviour", ["malformed", "no_id"])
-def test_a_success_without_a_readable_id_is_transient_and_warns(
+def test_a_success_without_a_readable_id_is_uncertain_and_warns(
     graph: FakeGraphAPI, behaviour: str
 ) -> None:
     graph.behaviour = behaviour
-    with pytest.raises(Transient, match="the post may be on the Page already"):
+    with pytest.raises(Uncertain, match="the post may be on the Page already"):
         adapter(graph).publish(post())
 
 
-def test_no_answer_within_the_timeout_is_transient(graph: FakeGraphAPI) -> None:
+def test_no_answer_within_the_timeout_is_uncertain(graph: FakeGraphAPI) -> None:
     graph.behaviour = "timeout"
     started = time.monotonic()
-    with pytest.raises(Transient) as caught:
+    with pytest.raises(Uncertain) as caught:
         adapter(graph, timeout=0.25).publish(post())
     assert time.monotonic() - started < 2
     assert str(caught.value) == (
-        f"temporary failure: no answer from {graph.url}/v25.0/1234567890/feed within 0.25 s "
+        f"outcome unknown: no answer from {graph.url}/v25.0/1234567890/feed within 0.25 s "
         "(the request may have arrived)"
     )
 

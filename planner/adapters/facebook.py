@@ -42,10 +42,11 @@ what to fix, and its posts go out once it is resumed.
 
 A rate limit resets after the largest ``estimated_time_to_regain_access`` (minutes) in the
 ``X-Business-Use-Case-Usage`` and ``X-Page-Usage`` headers, or after 15 minutes when
-neither gives one. Timeouts, connection errors, 5xx and unreadable answers are ``Transient``;
-an unreadable answer to a *successful* request means the post may be on the Page already,
-and the message says so (the Graph API has no idempotency key: ``supports_idempotency`` is
-False, so a post found claimed after a crash becomes ``unknown`` instead of being re-sent).
+neither gives one. Connection errors, 5xx and unreadable error answers are ``Transient``.
+A read timeout, or an unreadable answer to a *successful* request, means the post may be on
+the Page already: that is ``Uncertain``, and as the Graph API has no idempotency key
+(``supports_idempotency`` is False) the pipeline marks the post ``unknown`` instead of
+re-sending it, as it does with a post found claimed after a crash.
 
 Length: a Page post's message holds at most 63,206 characters (Unicode code points).
 
@@ -82,7 +83,7 @@ from planner.adapters.http import (
     send,
     timeout_option,
 )
-from planner.errors import AuthFailed, InputError, RateLimited, Rejected, Transient
+from planner.errors import AuthFailed, InputError, RateLimited, Rejected, Transient, Uncertain
 
 MAX_LENGTH = 63_206
 DEFAULT_GRAPH_URL = "https://graph.facebook.com"
@@ -177,11 +178,12 @@ class FacebookPageAdapter:
             data=form,
             timeout=self.timeout,
             shown_url=self._feed_url,
+            creates=True,
         )
         body = self._answer(response, secrets)
         post_id = body.get("id") if isinstance(body, dict) else None
         if not isinstance(post_id, str) or not post_id:
-            raise Transient(
+            raise Uncertain(
                 f"Facebook answered HTTP {response.status_code} without a post id "
                 f"({_describe_body(response, secrets)}): the post may be on the Page already, "
                 "check it before this one is retried"

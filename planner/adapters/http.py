@@ -30,7 +30,7 @@ import requests
 
 from planner import __version__
 from planner.adapters.base import AccountSettings
-from planner.errors import InputError, Transient
+from planner.errors import InputError, Transient, Uncertain
 from planner.redact import REDACTED, redact_http_url
 
 log = logging.getLogger(__name__)
@@ -94,9 +94,13 @@ def send(
     *,
     timeout: float,
     shown_url: str | None = None,
+    creates: bool = False,
     **kwargs: Any,
 ) -> requests.Response:
     """Send one request; connection problems and timeouts raise :class:`Transient`.
+
+    With ``creates`` (the request publishes something), a read timeout raises
+    :class:`Uncertain` instead: the request went out and the post may exist.
 
     Redirects are not followed: a redirected POST either loses its body (301-303) or sends
     it, and its headers, somewhere nobody configured. The caller maps the status code.
@@ -108,13 +112,14 @@ def send(
         response = session.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
     except Exception as exc:  # requests wraps most failures; a library error must not escape
         failure = _failure(exc, shown, timeout)
+        arrived = creates and isinstance(exc, requests.exceptions.ReadTimeout)
     else:
         elapsed = time.monotonic() - started
         log.debug("%s %s: HTTP %d in %.2f s", method, shown, response.status_code, elapsed)
         return response
     # Raised here, outside the except block, so that the library's exception (whose message
     # holds the full URL) is not even kept as the context of ours.
-    raise Transient(failure)
+    raise Uncertain(failure) if arrived else Transient(failure)
 
 
 def _failure(exc: Exception, shown: str, timeout: float) -> str:

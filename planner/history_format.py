@@ -6,7 +6,7 @@ Pure: plain data from :mod:`planner.history` in, text or JSON-ready dicts out.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from planner.history import AccountHistory, History, Period, PublishedPost
 from planner.preview_format import rule_text
 from planner.preview_model import WEEKDAYS, share_text
+from planner.text import iso_utc, shorten
 
 TABLE_WIDTH = 100
 TEXT_WIDTH = 60
@@ -26,11 +27,11 @@ def as_json(history: History) -> dict[str, Any]:
         "since": history.since.isoformat(),
         "until": history.until.isoformat(),
         "by": history.by,
-        "generated_at": _iso(history.generated_at),
+        "generated_at": iso_utc(history.generated_at),
         "posts": [
             {
                 "post": post.id,
-                "published_at": _iso(post.published_at),
+                "published_at": iso_utc(post.published_at),
                 "local_time": post.local.isoformat(),
                 "account": post.account,
                 "kind": post.kind,
@@ -72,13 +73,9 @@ def _period_json(period: Period) -> dict[str, Any]:
         "forced": period.forced,
         "pitch_share": str(period.share),
         "max_window_share": str(period.max_window),
-        "max_window_at": _iso(period.max_window_at),
+        "max_window_at": iso_utc(period.max_window_at),
         "within_rule": period.within_rule,
     }
-
-
-def _iso(at: datetime | None) -> str | None:
-    return None if at is None else at.astimezone(UTC).isoformat()
 
 
 def _fraction(value: Fraction) -> str:
@@ -115,8 +112,8 @@ def _post_lines(posts: Sequence[PublishedPost], width: int) -> list[str]:
         lines.append(
             f"  {_when(post.local):<{TIME_WIDTH}}  {post.account:<{account_w}}  "
             f"{post.kind:<{kind_w}}  {_class_cell(post):<{class_w}}  "
-            f"{_shorten(post.item, item_w):<{item_w}}  "
-            f"{_shorten(post.text or '', text_w)}".rstrip()
+            f"{shorten(post.item, item_w):<{item_w}}  "
+            f"{shorten(post.text or '', text_w)}".rstrip()
         )
         if post.remote_url:
             lines.append(f"{indent}{post.remote_url}")
@@ -182,11 +179,6 @@ def _when(local: datetime) -> str:
 
 def _class_cell(post: PublishedPost) -> str:
     return f"{post.class_} (forced)" if post.forced else post.class_
-
-
-def _shorten(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
 def _plural(amount: int, unit: str) -> str:

@@ -10,7 +10,7 @@ times are ISO-8601 in UTC. See the README section "planner preview" for every ke
 from __future__ import annotations
 
 import textwrap
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,6 +27,7 @@ from planner.preview_model import (
     share_text,
     when_text,
 )
+from planner.text import iso_utc, one_line, shorten
 
 TABLE_WIDTH = 100
 TEXT_WIDTH = 60  # the post text is shortened to this in the table
@@ -36,7 +37,7 @@ def as_json(preview: Preview) -> dict[str, Any]:
     """The preview as JSON-ready data (see the module docstring)."""
     return {
         "week": preview.label,
-        "generated_at": _iso(preview.generated_at),
+        "generated_at": iso_utc(preview.generated_at),
         "accounts": [_account_json(account) for account in preview.accounts],
         "ok": preview.ok,
     }
@@ -66,11 +67,11 @@ def _account_json(account: AccountPreview) -> dict[str, Any]:
             "pitch": account.pitch,
             "pitch_share": str(account.week_share),
             "max_window_share": str(account.max_window),
-            "max_window_at": _iso(account.max_window_at),
+            "max_window_at": iso_utc(account.max_window_at),
             "within_rule": account.within_rule,
             "empty_slots": len(account.empty),
             "held": [
-                {"item": held.item, "reason": held.reason, "next_fit": _iso(held.next_fit)}
+                {"item": held.item, "reason": held.reason, "next_fit": iso_utc(held.next_fit)}
                 for held in account.held
             ],
             "runway": [
@@ -91,7 +92,7 @@ def _account_json(account: AccountPreview) -> dict[str, Any]:
 
 def _slot_json(row: SlotRow) -> dict[str, Any]:
     return {
-        "at": _iso(row.at),
+        "at": iso_utc(row.at),
         "local_time": f"{row.local:%H:%M}",
         "label": row.label,
         "status": row.status,
@@ -103,10 +104,6 @@ def _slot_json(row: SlotRow) -> dict[str, Any]:
         "why": row.why,
         "pitch_share": str(row.pitch_share),
     }
-
-
-def _iso(at: datetime | None) -> str | None:
-    return None if at is None else at.astimezone(UTC).isoformat()
 
 
 def _fraction(value: Fraction) -> str:
@@ -192,15 +189,6 @@ def _count(amount: float, unit: str) -> str:
     return f"{amount:g} {unit}" if amount == 1 else f"{amount:g} {unit}s"
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _shorten(text: str, width: int) -> str:
-    text = _one_line(text)
-    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
-
-
 # --- the terminal table ---------------------------------------------------------------------
 
 
@@ -260,7 +248,7 @@ def _slot_lines(account: AccountPreview, width: int) -> list[str]:
     for day in account.days:
         lines += ["", f"{day.weekday} {day.date:%Y-%m-%d}"]
         for row in day.rows:
-            text = "" if row.text is None else _shorten(row.text, text_w)
+            text = "" if row.text is None else shorten(row.text, text_w)
             cells = (
                 f"  {row.local:%H:%M}  {_kind_cell(row):<{kind_w}}  {row.class_ or '-':<{class_w}}"
                 f"  {_status_cell(row):<{status_w}}  {share_text(row.pitch_share):>{share_w}}"
@@ -287,7 +275,7 @@ def _status_cell(row: SlotRow) -> str:
 
 def _wrap(text: str, width: int, first: str, rest: str) -> str:
     return textwrap.fill(
-        _one_line(text),
+        one_line(text),
         width=width,
         initial_indent=first,
         subsequent_indent=rest,
@@ -358,4 +346,4 @@ def _md_cell(text: str) -> str:
 
 
 def _md_inline(text: str) -> str:
-    return _one_line(text)
+    return one_line(text)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,6 +15,7 @@ from planner.models import PostStatus
 from planner.preview_format import rule_text
 from planner.preview_model import WEEKDAYS, share_text
 from planner.simulate import NOT_SENT, AccountSimulation, SimulatedPost, Simulation
+from planner.text import iso_utc, shorten
 
 TABLE_WIDTH = 100
 TEXT_WIDTH = 60
@@ -24,7 +25,7 @@ def as_json(simulation: Simulation) -> dict[str, Any]:
     """The simulation as JSON-ready data; keys in a fixed order (see the README)."""
     return {
         "week": simulation.label,
-        "now": _iso(simulation.now),
+        "now": iso_utc(simulation.now),
         "steps": simulation.steps,
         "step_limit_reached": simulation.step_limit_reached,
         "accounts": [_account_json(account) for account in simulation.accounts],
@@ -39,8 +40,8 @@ def _account_json(account: AccountSimulation) -> dict[str, Any]:
         "account": account.account,
         "network": account.network,
         "timezone": account.timezone,
-        "start": _iso(account.start),
-        "end": _iso(account.end),
+        "start": iso_utc(account.start),
+        "end": iso_utc(account.end),
         "target": {
             "give": give,
             "pitch": pitch,
@@ -49,9 +50,9 @@ def _account_json(account: AccountSimulation) -> dict[str, Any]:
         "posts": [
             {
                 "post": post.id,
-                "slot_at": _iso(post.slot_at),
+                "slot_at": iso_utc(post.slot_at),
                 "local_time": post.local.isoformat(),
-                "at": _iso(post.at),
+                "at": iso_utc(post.at),
                 "status": post.status,
                 "before": post.before,
                 "item": post.item,
@@ -76,10 +77,6 @@ def _account_json(account: AccountSimulation) -> dict[str, Any]:
             "pitch_share": str(achieved),
         },
     }
-
-
-def _iso(at: datetime | None) -> str | None:
-    return None if at is None else at.astimezone(UTC).isoformat()
 
 
 def format_table(simulation: Simulation, width: int = TABLE_WIDTH) -> str:
@@ -125,7 +122,7 @@ def _account_lines(account: AccountSimulation, width: int) -> list[str]:
             line = (
                 f"  {_when(post.local):<9}  {went:<9}  {post.status:<{status_w}}  "
                 f"{post.kind:<{kind_w}}  {_class_cell(post):<{class_w}}  "
-                f"{_shorten(post.item, item_w):<{item_w}}  {_shorten(post.text or '', text_w)}"
+                f"{shorten(post.item, item_w):<{item_w}}  {shorten(post.text or '', text_w)}"
             )
             lines.append(line.rstrip())
             note = _note(post, posts)
@@ -174,8 +171,3 @@ def _when(local: datetime) -> str:
 
 def _class_cell(post: SimulatedPost) -> str:
     return f"{post.class_} (forced)" if post.forced else post.class_
-
-
-def _shorten(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1].rstrip() + "…"

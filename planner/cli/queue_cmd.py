@@ -16,6 +16,7 @@ from planner.queue_files import (
     source_name,
 )
 from planner.queue_store import add_item, list_items, sync_items
+from planner.text import shorten
 
 _STATUSES = [status.value for status in ItemStatus]
 
@@ -89,10 +90,10 @@ def list_command(
     click.echo(header)
     for row in rows:
         accounts = ",".join(row["accounts"]) or "all"
-        summary = _shorten(row["title"] or row["text"] or "", 48)
+        summary = shorten(row["title"] or row["text"] or "", 48)
         click.echo(
-            f"{_shorten(row['id'], 28):<28} {row['kind']:<8} {row['class']:<5} "
-            f"{row['status']:<9} {row['priority']:>3}  {_shorten(accounts, 14):<14} {summary}"
+            f"{shorten(row['id'], 28):<28} {row['kind']:<8} {row['class']:<5} "
+            f"{row['status']:<9} {row['priority']:>3}  {shorten(accounts, 14):<14} {summary}"
         )
     click.echo(f"\n{len(rows)} item(s)")
 
@@ -182,8 +183,3 @@ def _item_dict(item: Item, kind_class: str) -> dict[str, Any]:
         "cooldown_days": item.cooldown_days,
         "source": item.source,
     }
-
-
-def _shorten(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"

@@ -1,10 +1,10 @@
 """Fill slots with queue items under the give-to-pitch rule (the pure planning engine).
 
 Input: the slots to fill (every account, in time order), the posts that stay where they are
-(published, claimed, or outside the weeks being planned), the balancer history before the
-first slot, and the candidate items. Output: one decision per slot (an item, or empty with
-the reason), the promos held and why, and the items that expired. No database, no clock:
-``planning.py``-style I/O lives in :mod:`planner.plan_store`.
+(published, claimed, or outside the weeks being planned; those before the first slot are the
+balancer's history), and the candidate items. Output: one decision per slot (an item, or
+empty with the reason), the promos held and why, and the items that expired. No database,
+no clock: the I/O lives in :mod:`planner.plan_store`.
 
 How a slot is filled:
 1. A force-released item for the account goes first, whatever the ratio says (an override,
@@ -292,18 +292,14 @@ class _Account:
 def plan(
     slots: Sequence[Slot],
     fixed: Sequence[FixedPost],
-    history: Mapping[str, Sequence[tuple[datetime, bool]]],
     candidates: Sequence[Candidate],
     rules: PlanRules,
     render: Renderer,
 ) -> PlanResult:
     """Decide every slot; see the module docstring. ``slots`` and ``fixed`` may come in any
-    order; ``history`` maps scope keys to (time, is_pitch) before the first slot, in order."""
+    order; fixed posts before the first slot are the balancer's history."""
     result = PlanResult()
-    trackers = {
-        scope: WindowTracker(settings, history.get(scope, ()))
-        for scope, settings in rules.balance.items()
-    }
+    trackers = {scope: WindowTracker(settings) for scope, settings in rules.balance.items()}
     accounts = _build_accounts({slot.account for slot in slots}, candidates, rules)
     for post in fixed:
         if post.account in accounts:

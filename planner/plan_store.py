@@ -164,7 +164,7 @@ def plan_weeks(
     failures: set[tuple[str, str]] = set()
     render_problems: list[str] = []
     while True:
-        result = plan(slots, fixed, {}, candidates, rules, _skip_known(failures))
+        result = plan(slots, fixed, candidates, rules, _skip_known(failures))
         new_failures, problems = _render_placements(
             session, result.placements, renderer, network, validators
         )

@@ -46,7 +46,7 @@ def test_open_slots_interleave_kinds_by_weight() -> None:
     queue = [item(f"s{n}", "share", age=n) for n in range(8)] + [
         item(f"h{n}", "help", age=n) for n in range(8)
     ]
-    result = plan(hourly(7), [], {}, queue, rules(), by_id)
+    result = plan(hourly(7), [], queue, rules(), by_id)
     kinds = [p.item.kind for p in result.placements if p.item]
     assert kinds == ["share", "help", "share", "help", "share", "help", "share"]
 
@@ -57,13 +57,13 @@ def test_within_a_kind_priority_then_age() -> None:
         item("new", "help", age=5),
         item("urgent", "help", age=9, priority=2),
     ]
-    result = plan(hourly(3, "help"), [], {}, queue, rules(), by_id)
+    result = plan(hourly(3, "help"), [], queue, rules(), by_id)
     assert placed(result) == ["urgent", "old", "new"]
 
 
 def test_a_fresh_account_gives_first() -> None:
     queue = [item("p", "promo"), *(item(f"h{n}", "help", age=n) for n in range(5))]
-    result = plan(hourly(4, "promo"), [], {}, queue, rules(), by_id)
+    result = plan(hourly(4, "promo"), [], queue, rules(), by_id)
     # Every typed promo slot is refused on a fresh account and goes to a give instead.
     assert placed(result) == ["h0", "h1", "h2", "h3"]
     assert result.held == {"p": "pitch share would be 1/4 = 25 % > 20 % over the last 10 posts"}
@@ -75,7 +75,7 @@ def test_a_fresh_account_gives_first() -> None:
 
 def test_a_held_promo_is_placed_as_soon_as_it_fits() -> None:
     queue = [item("p", "promo"), *(item(f"h{n}", "help", age=n) for n in range(9))]
-    result = plan(hourly(6, "promo"), [], {}, queue, rules(), by_id)
+    result = plan(hourly(6, "promo"), [], queue, rules(), by_id)
     # 4 gives first, then the promo fits at 1/5 = 20 %.
     assert placed(result) == ["h0", "h1", "h2", "h3", "p", "h4"]
     assert "p" not in result.held
@@ -83,14 +83,14 @@ def test_a_held_promo_is_placed_as_soon_as_it_fits() -> None:
 
 
 def test_slot_stays_empty_with_a_warning_when_the_give_queue_is_dry() -> None:
-    result = plan(hourly(2, "promo"), [], {}, [item("p", "promo")], rules(), by_id)
+    result = plan(hourly(2, "promo"), [], [item("p", "promo")], rules(), by_id)
     assert placed(result) == [None, None]
     assert result.placements[0].reason.startswith("empty: p held: pitch share would be 1/1")
     assert result.placements[0].reason.endswith("no give item is left to take the slot")
 
 
 def test_typed_slot_with_no_item_of_its_kind_goes_to_a_give() -> None:
-    result = plan(hourly(2, "help"), [], {}, [item("s", "share")], rules(), by_id)
+    result = plan(hourly(2, "help"), [], [item("s", "share")], rules(), by_id)
     assert placed(result) == ["s", None]
     assert result.placements[0].reason == "no help item is available; the slot went to share"
     assert result.placements[1].reason == (
@@ -104,7 +104,7 @@ def test_held_promo_expires_at_its_not_after() -> None:
         item("p", "promo", not_after=deadline),
         *(item(f"h{n}", "help", age=n) for n in range(8)),
     ]
-    result = plan(hourly(8, "promo"), [], {}, queue, rules(), by_id)
+    result = plan(hourly(8, "promo"), [], queue, rules(), by_id)
     assert "p" not in placed(result)
     assert result.expired == {"p"}
     assert "p" not in result.held
@@ -116,7 +116,7 @@ def test_not_before_is_respected() -> None:
         item("now", "help", age=1),
         item("then", "help", age=2),
     ]
-    result = plan(hourly(3, "help"), [], {}, queue, rules(), by_id)
+    result = plan(hourly(3, "help"), [], queue, rules(), by_id)
     assert placed(result) == ["now", "then", "later"]
 
 
@@ -128,27 +128,27 @@ def test_the_same_url_is_not_shared_twice_within_the_guard() -> None:
         item("s3", "share", age=2),
     ]
     week = hourly(3, "share")
-    assert placed(plan(week, [], {}, queue, rules(), by_id)) == ["s1", "s3", None]
+    assert placed(plan(week, [], queue, rules(), by_id)) == ["s1", "s3", None]
     # With the guard at 0 days the second share of the URL may go.
-    assert placed(plan(week, [], {}, queue, rules(dup_days=0), by_id)) == ["s1", "s2", "s3"]
+    assert placed(plan(week, [], queue, rules(dup_days=0), by_id)) == ["s1", "s2", "s3"]
 
 
 def test_url_guard_counts_posts_that_stay() -> None:
     url = "https://example.org/a"
     fixed = [FixedPost("a", MONDAY - timedelta(days=3), "old", False, url)]
     queue = [item("s1", "share", url=url), item("s2", "share", age=1)]
-    assert placed(plan(hourly(2, "share"), fixed, {}, queue, rules(), by_id)) == ["s2", None]
+    assert placed(plan(hourly(2, "share"), fixed, queue, rules(), by_id)) == ["s2", None]
 
 
 def test_an_item_is_not_used_twice_on_an_account() -> None:
     fixed = [FixedPost("a", MONDAY - timedelta(days=1), "h0", False)]
     queue = [item("h0", "help"), item("h1", "help", age=1)]
-    assert placed(plan(hourly(2, "help"), fixed, {}, queue, rules(), by_id)) == ["h1", None]
+    assert placed(plan(hourly(2, "help"), fixed, queue, rules(), by_id)) == ["h1", None]
 
 
 def test_evergreen_items_come_back_after_their_cooldown() -> None:
     queue = [item("e", "help", evergreen=True, cooldown=timedelta(hours=2))]
-    assert placed(plan(hourly(5, "help"), [], {}, queue, rules(), by_id)) == [
+    assert placed(plan(hourly(5, "help"), [], queue, rules(), by_id)) == [
         "e",
         None,
         "e",
@@ -159,14 +159,14 @@ def test_evergreen_items_come_back_after_their_cooldown() -> None:
 
 def test_own_domain_link_counts_as_a_pitch_whatever_the_kind() -> None:
     queue = [item("own", "help", pitch=True), item("h1", "help", age=1)]
-    result = plan(hourly(1, "help"), [], {}, queue, rules(), by_id)
+    result = plan(hourly(1, "help"), [], queue, rules(), by_id)
     assert placed(result) == ["h1"]
     assert "own" in result.held
 
 
 def test_forced_release_goes_first_and_is_marked() -> None:
     queue = [item("p", "promo", forced=True), item("h", "help")]
-    result = plan(hourly(2), [], {}, queue, rules(), by_id)
+    result = plan(hourly(2), [], queue, rules(), by_id)
     first = result.placements[0]
     assert (first.item.id if first.item else None, first.forced) == ("p", True)
     assert first.reason == "forced release (override of the ratio rule)"
@@ -175,7 +175,7 @@ def test_forced_release_goes_first_and_is_marked() -> None:
 def test_history_counts_in_the_window() -> None:
     fixed = [FixedPost("a", MONDAY - timedelta(hours=n + 1), f"g{n}", False) for n in range(4)]
     queue = [item("p", "promo"), item("h", "help")]
-    assert placed(plan(hourly(1, "promo"), fixed, {}, queue, rules(), by_id)) == ["p"]
+    assert placed(plan(hourly(1, "promo"), fixed, queue, rules(), by_id)) == ["p"]
 
 
 def test_min_gap_between_pitches() -> None:
@@ -187,7 +187,7 @@ def test_min_gap_between_pitches() -> None:
         item("p2", "promo", age=1),
         *(item(f"h{n}", "help", age=n) for n in range(5)),
     ]
-    result = plan(hourly(5, "promo"), [], {}, queue, rules(gap_rule), by_id)
+    result = plan(hourly(5, "promo"), [], queue, rules(gap_rule), by_id)
     assert placed(result) == ["p1", "h0", "h1", "p2", "h2"]
     assert "only 1.0 h since the last pitch" in result.placements[1].reason
 
@@ -199,7 +199,7 @@ def test_an_item_that_fails_to_render_is_skipped_and_reported() -> None:
         return candidate.id
 
     queue = [item("bad", "help"), item("good", "help", age=1)]
-    result = plan(hourly(1, "help"), [], {}, queue, rules(), render)
+    result = plan(hourly(1, "help"), [], queue, rules(), render)
     assert placed(result) == ["good"]
     assert result.render_problems == ["bad: template help.txt.j2: variable 'x' is undefined"]
 
@@ -284,7 +284,7 @@ def windows_at(
 @given(scenarios())
 def test_no_window_ending_at_a_planned_pitch_breaks_the_rule(scenario) -> None:  # type: ignore[no-untyped-def]
     balance, slots, queue, history = scenario
-    result = plan(slots, history, {}, queue, rules(balance), by_id)
+    result = plan(slots, history, queue, rules(balance), by_id)
     timeline = [(post.at, post.is_pitch, False, "history") for post in history]
     timeline += [
         (p.slot.at, p.item.is_pitch, p.forced, p.item.id) for p in result.placements if p.item
@@ -306,7 +306,7 @@ def test_no_window_ending_at_a_planned_pitch_breaks_the_rule(scenario) -> None: 
 @given(scenarios())
 def test_every_pitch_is_planned_held_expired_or_untouched_never_lost(scenario) -> None:  # type: ignore[no-untyped-def]
     balance, slots, queue, history = scenario
-    result = plan(slots, history, {}, queue, rules(balance), by_id)
+    result = plan(slots, history, queue, rules(balance), by_id)
     chosen = [p.item.id for p in result.placements if p.item]
     assert len(chosen) == len(set(chosen)), "no item twice on one account"
     outcomes = {
@@ -337,10 +337,10 @@ def test_the_plan_does_not_depend_on_the_order_items_arrive_in(
     scenario, rnd: random.Random
 ) -> None:  # type: ignore[no-untyped-def]
     balance, slots, queue, history = scenario
-    first = plan(slots, history, {}, queue, rules(balance), by_id)
+    first = plan(slots, history, queue, rules(balance), by_id)
     shuffled = list(queue)
     rnd.shuffle(shuffled)
-    second = plan(slots, history, {}, shuffled, rules(balance), by_id)
+    second = plan(slots, history, shuffled, rules(balance), by_id)
     assert first.placements == second.placements
     assert (first.held, first.expired) == (second.held, second.expired)
 
@@ -349,7 +349,7 @@ def test_the_plan_does_not_depend_on_the_order_items_arrive_in(
 @given(scenarios())
 def test_only_forced_items_are_marked_forced_and_they_are_always_marked(scenario) -> None:  # type: ignore[no-untyped-def]
     balance, slots, queue, history = scenario
-    result = plan(slots, history, {}, queue, rules(balance), by_id)
+    result = plan(slots, history, queue, rules(balance), by_id)
     for placement in result.placements:
         if placement.item is not None:
             assert placement.forced == placement.item.forced
@@ -360,7 +360,7 @@ def test_only_forced_items_are_marked_forced_and_they_are_always_marked(scenario
 @given(scenarios())
 def test_dates_and_the_url_guard_hold_for_every_placement(scenario) -> None:  # type: ignore[no-untyped-def]
     balance, slots, queue, history = scenario
-    result = plan(slots, history, {}, queue, rules(balance), by_id)
+    result = plan(slots, history, queue, rules(balance), by_id)
     shared: dict[str, datetime] = {}
     for placement in result.placements:
         chosen = placement.item

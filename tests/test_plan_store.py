@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from click.testing import CliRunner
 from sqlalchemy import select, update
 
@@ -171,17 +172,19 @@ def invoke(*args: str):  # type: ignore[no-untyped-def]
 
 
 def test_cli_plan_hold_release(workspace: Path) -> None:
-    assert invoke("queue", "sync").exit_code == 0
-    result = invoke("plan", "--week", "2027-W02", "--json")
-    assert result.exit_code == 0, result.output
-    report = json.loads(result.output)
-    assert report["weeks"] == "2027-W02" and len(report["slots"]) == 13
-    assert report["held"]
-    held = sorted(report["held"])[0]
-    assert invoke("hold", held).exit_code == 0
-    assert invoke("release", held, "--force").exit_code == 0
-    text = invoke("plan", "--week", "2027-W02").output
-    assert "planned 13 of 13 slots" in text
+    # The command reads the clock: pin it, so 2027-W02 stays a week in the future.
+    with time_machine.travel(NOW, tick=False):
+        assert invoke("queue", "sync").exit_code == 0
+        result = invoke("plan", "--week", "2027-W02", "--json")
+        assert result.exit_code == 0, result.output
+        report = json.loads(result.output)
+        assert report["weeks"] == "2027-W02" and len(report["slots"]) == 13
+        assert report["held"]
+        held = sorted(report["held"])[0]
+        assert invoke("hold", held).exit_code == 0
+        assert invoke("release", held, "--force").exit_code == 0
+        text = invoke("plan", "--week", "2027-W02").output
+        assert "planned 13 of 13 slots" in text
 
 
 def test_cli_plan_input_errors_exit_2(workspace: Path) -> None:

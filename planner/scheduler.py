@@ -13,7 +13,6 @@ LOCKED``, and each runner's heartbeat tells the others whether its claims are st
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import logging
 import os
@@ -23,7 +22,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -104,6 +103,10 @@ class Runner:
             SQLiteRunnerLock(config.database_url) if db.engine.dialect.name == "sqlite" else None
         )
         self._stopping = threading.Event()
+        # APScheduler's shutdown() holds its job-store lock while it waits for running jobs,
+        # so a job that adds a job once shutdown has begun deadlocks the runner. Jobs add jobs
+        # only under this lock and only while not stopping; serve() sets stopping under it.
+        self._scheduling = threading.Lock()
         self._busy: set[str] = set()
         self._busy_lock = threading.Lock()
         self._scheduler: BackgroundScheduler | None = None
@@ -199,7 +202,8 @@ class Runner:
         try:
             stop.wait()
         finally:
-            self._stopping.set()
+            with self._scheduling:
+                self._stopping.set()
             log.info("stopping: no new claims; waiting for posts in flight")
             scheduler.shutdown(wait=True)
             self.stop()
@@ -209,14 +213,15 @@ class Runner:
         self._dispatch()
 
     def _dispatch(self) -> None:
-        if self._stopping.is_set() or self._scheduler is None:
-            return
         for account in self.config.settings.accounts:
             with self._busy_lock:
                 if account in self._busy:
                     continue
                 self._busy.add(account)
-            self._scheduler.add_job(self._publish_then_rearm, args=[account])
+            if not self._add_job(self._publish_then_rearm, args=[account]):
+                with self._busy_lock:
+                    self._busy.discard(account)
+                return
         self._arm()
 
     def _publish_then_rearm(self, account: str) -> None:
@@ -231,14 +236,19 @@ class Runner:
 
     def _arm(self) -> None:
         """(Re-)arm the wake-up at the next due instant."""
-        if self._stopping.is_set() or self._scheduler is None:
+        if self._stopping.is_set():
             return
         due = self.publisher.next_due(self.clock())
         if due is None:
             return
         when = max(due, datetime.now(UTC))
-        with contextlib.suppress(RuntimeError):  # the scheduler is shutting down
-            self._scheduler.add_job(
-                self._dispatch, DateTrigger(run_date=when, timezone=UTC), id="wake",
-                replace_existing=True,
-            )  # fmt: skip
+        self._add_job(self._dispatch, DateTrigger(run_date=when, timezone=UTC), id="wake",
+                      replace_existing=True)  # fmt: skip
+
+    def _add_job(self, func: Callable[..., None], *args: Any, **kwargs: Any) -> bool:
+        """Add a job unless the runner is stopping; return whether it was added."""
+        with self._scheduling:
+            if self._stopping.is_set() or self._scheduler is None:
+                return False
+            self._scheduler.add_job(func, *args, **kwargs)
+            return True

@@ -402,7 +402,7 @@ def test_accounts_publish_concurrently_under_the_scheduler(db: Database, config:
     a, b = WaitsForB(), SignalsB()
     r = Runner(db, config, {}, adapters={"a": a, "b": b}, worker="concurrent")
     stop = threading.Event()
-    thread = threading.Thread(target=r.serve, args=(stop,))
+    thread = threading.Thread(target=r.serve, args=(stop,), daemon=True)
     thread.start()
     try:
         deadline = datetime.now(UTC) + timedelta(seconds=20)
@@ -414,6 +414,38 @@ def test_accounts_publish_concurrently_under_the_scheduler(db: Database, config:
     assert [p.post_id for p in a.sent] == [first]
     assert [p.post_id for p in b.sent] == [second]
     assert not thread.is_alive()
+
+
+def test_a_stop_while_a_job_rearms_the_wake_up_does_not_hang_the_runner(
+    db: Database, config: Config
+) -> None:
+    # APScheduler's shutdown holds its job-store lock while it waits for running jobs: a job
+    # that adds the wake-up after shutdown began would wait for that lock for ever.
+    adapter = Scripted()
+    add_post(db, "a", datetime.now(UTC) - timedelta(seconds=1))
+    r = Runner(db, config, {}, adapters={"a": adapter, "b": adapter}, worker="rearm")
+    stop = threading.Event()
+    rearming = threading.Event()
+    next_due = r.publisher.next_due
+
+    def next_due_held_until_stop(now: datetime) -> datetime | None:
+        if not adapter.sent:
+            return next_due(now)
+        rearming.set()  # the job that published is re-arming: stop the runner under it
+        stop.wait()
+        threading.Event().wait(0.3)  # let serve() get into the scheduler's shutdown first
+        return now + timedelta(hours=1)
+
+    r.publisher.next_due = next_due_held_until_stop  # type: ignore[method-assign]
+    thread = threading.Thread(target=r.serve, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        assert rearming.wait(timeout=20)
+    finally:
+        stop.set()
+        thread.join(timeout=20)
+    assert not thread.is_alive()
+    assert len(adapter.sent) == 1
 
 
 def test_a_claim_older_than_the_networks_idempotency_window_is_not_resent(

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
     cast,
     delete,
     false,
@@ -453,10 +454,10 @@ def _write(
     updates: list[dict[str, Any]] = []
     for item_id, reason in sorted(result.held.items()):
         if item_id not in placed and item_id not in kept_item_ids:
-            updates.append({"id": item_id, "status": ItemStatus.HELD, "status_reason": reason})
+            updates.append({"item_id": item_id, "status": ItemStatus.HELD, "reason": reason})
     for item_id in sorted(result.expired - placed - kept_item_ids):
         updates.append(
-            {"id": item_id, "status": ItemStatus.EXPIRED, "status_reason": "passed its not_after"}
+            {"item_id": item_id, "status": ItemStatus.EXPIRED, "reason": "passed its not_after"}
         )
     decided = placed | set(result.held) | result.expired | kept_item_ids
     back_to_queue = sorted(replaced_items - decided)
@@ -468,6 +469,12 @@ def _write(
     for item_id in back_to_queue:
         if item_id in held_by_hand:
             continue
-        updates.append({"id": item_id, "status": ItemStatus.QUEUED, "status_reason": None})
+        updates.append({"item_id": item_id, "status": ItemStatus.QUEUED, "reason": None})
+    # Core executemany: the ORM's bulk update by primary key costs about twice as much here.
+    set_status = (
+        update(_ITEMS)
+        .where(_ITEMS.c.id == bindparam("item_id"))
+        .values(status=bindparam("status"), status_reason=bindparam("reason"), updated_at=now)
+    )
     for chunk in _chunks(updates, 2000):
-        session.execute(update(Item), [{**row, "updated_at": now} for row in chunk])
+        session.connection().execute(set_status, list(chunk))

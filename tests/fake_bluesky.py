@@ -32,6 +32,8 @@ import base64
 import hashlib
 import itertools
 import json
+import socket
+import struct
 import threading
 import time
 from dataclasses import dataclass, field
@@ -48,6 +50,8 @@ BEHAVIOURS = (
     "server_error",  # 500 InternalServerError
     "bad_gateway",  # 502 with an HTML body, as a proxy in front of the PDS answers
     "timeout",  # answer only after `delay` seconds
+    "hang_up",  # read the request, then close the connection without answering
+    "reset",  # read the request, then reset the connection (TCP RST) without answering
     "malformed",  # 200 with a body that is not JSON although it says it is
     "incomplete",  # 200 with JSON that lacks required fields
 )
@@ -174,11 +178,14 @@ class FakeBluesky:
 
     # --- the server side ---
 
-    def answer(self, request: Received) -> tuple[int, dict[str, str], bytes]:
+    def answer(self, request: Received) -> tuple[int, dict[str, str], bytes] | None:
+        """Status, headers and body for ``request``; None to hang up without answering."""
         with self._lock:
             self.requests.append(request)
         nsid = request.nsid
         if nsid == "com.atproto.server.createSession":
+            if self.login_behaviour == "hang_up":
+                return None
             return self._behave(self.login_behaviour, nsid) or self._create_session(request)
         if nsid == _REFRESH:
             return self._refresh_session(request)
@@ -189,6 +196,8 @@ class FakeBluesky:
             if refused:
                 return refused
         if nsid in _BEHAVING:
+            if self._behaviour in ("hang_up", "reset"):
+                return None
             answered = self._behave(self._behaviour, nsid)
             if answered:
                 return answered
@@ -372,7 +381,17 @@ class _Handler(BaseHTTPRequestHandler):
             json=body,
             query={key: values[-1] for key, values in parse_qs(parts.query).items()},
         )
-        status, headers, payload = self.server.fake.answer(received)
+        answer = self.server.fake.answer(received)
+        if answer is None:
+            if self.server.fake.behaviour == "reset":
+                # Linger on, zero timeout: close() sends RST instead of FIN.
+                self.connection.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                )
+                self.connection.close()  # now, before the server's shutdown() sends a FIN
+            self.close_connection = True
+            return
+        status, headers, payload = answer
         try:
             self.send_response(status)
             for name, value in headers.items():

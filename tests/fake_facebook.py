@@ -38,6 +38,7 @@ BEHAVIOURS = (
     "temporary",  # HTTP 500, code 2, is_transient
     "server_error",  # HTTP 502 with an HTML page
     "timeout",  # answers only after `hang_seconds` (or when the server closes)
+    "hang_up",  # reads the request, then closes the connection without answering
     "malformed",  # HTTP 200 with a body that is not JSON
     "no_id",  # HTTP 200 {"success": true}
 )
@@ -154,7 +155,8 @@ class FakeGraphAPI:
 
     # --- answering ------------------------------------------------------------------------
 
-    def _answer(self, got: Received) -> tuple[int, dict[str, str], bytes]:
+    def _answer(self, got: Received) -> tuple[int, dict[str, str], bytes] | None:
+        """Status, headers and body for a request; None to hang up without answering."""
         token = _token_of(got)
         if not token:
             return _error(GraphError(190, "An access token is required to request this resource."))
@@ -198,6 +200,8 @@ class FakeGraphAPI:
             return _error(behaviour)
         if behaviour == "timeout":
             self._release.wait(self.hang_seconds)
+        if behaviour == "hang_up":
+            return None
         named = _NAMED_ERRORS.get(behaviour)
         if named is not None:
             return _error(named(self))
@@ -300,7 +304,11 @@ def _handler(fake: FakeGraphAPI) -> type[BaseHTTPRequestHandler]:
             )
             with fake._lock:
                 fake.requests.append(got)
-            status, headers, body = fake._answer(got)
+            answer = fake._answer(got)
+            if answer is None:
+                self.close_connection = True
+                return
+            status, headers, body = answer
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)

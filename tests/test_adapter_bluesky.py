@@ -479,6 +479,32 @@ def test_a_post_slower_than_the_timeout_is_uncertain(make: Make, fake: FakeBlues
     assert caught.value.reason == f"Bluesky ({fake.url}) did not answer within 0.3 s"
 
 
+@pytest.mark.parametrize(
+    ("behaviour", "why"),
+    [("hang_up", "the connection to Bluesky ({url}) failed: RemoteProtocolError"),
+     ("reset", "the connection to Bluesky ({url}) failed: ReadError: ")],
+)  # fmt: skip
+def test_a_connection_dropped_before_the_answer_to_a_post_is_uncertain(
+    make: Make, fake: FakeBluesky, behaviour: str, why: str
+) -> None:
+    # The PDS read the whole createRecord request and may have stored the record.
+    adapter = make()
+    adapter.publish(post(1))  # logged in
+    fake.behaviour = behaviour
+    with pytest.raises(Uncertain) as caught:
+        adapter.publish(post(2))
+    assert caught.value.reason.startswith(why.format(url=fake.url))
+    assert fake.count(CREATE_RECORD) == 2
+
+
+def test_a_connection_dropped_while_logging_in_is_transient(make: Make, fake: FakeBluesky) -> None:
+    fake.login_behaviour = "hang_up"
+    with pytest.raises(Transient) as caught:
+        make().publish(post(1))
+    assert type(caught.value) is Transient
+    assert fake.count(CREATE_RECORD) == 0
+
+
 def test_a_server_that_is_gone_is_transient(
     fake: FakeBluesky, adapters: list[BlueskyAdapter]
 ) -> None:
@@ -529,7 +555,7 @@ def test_verify_maps_failures_too(
 EVERY_OUTCOME = [
     ("ok", "ok"),
     *[(b, "ok") for b in ("rate_limit", "auth", "expired", "reject", "server_error")],
-    *[(b, "ok") for b in ("bad_gateway", "timeout", "malformed", "incomplete")],
+    *[(b, "ok") for b in ("bad_gateway", "timeout", "malformed", "incomplete", "hang_up")],
     *[("ok", b) for b in ("rate_limit", "auth", "malformed", "incomplete", "server_error")],
 ]
 

@@ -282,6 +282,26 @@ def test_no_answer_within_the_timeout_is_uncertain(graph: FakeGraphAPI) -> None:
     )
 
 
+def test_a_connection_dropped_before_the_answer_is_uncertain(graph: FakeGraphAPI) -> None:
+    # The Graph API read the whole request and may have posted: without an idempotency key,
+    # only a person can tell, so the post must not be retried as if nothing had happened.
+    graph.behaviour = "hang_up"
+    with pytest.raises(Uncertain) as caught:
+        adapter(graph).publish(post())
+    assert str(caught.value) == (
+        f"outcome unknown: connection to {graph.url}/v25.0/1234567890/feed failed: "
+        "RemoteDisconnected"
+    )
+    assert len(graph.requests) == 1
+
+
+def test_a_connection_dropped_while_verifying_is_transient(graph: FakeGraphAPI) -> None:
+    graph.behaviour = "hang_up"
+    with pytest.raises(Transient, match="RemoteDisconnected") as caught:
+        adapter(graph).verify()
+    assert type(caught.value) is Transient
+
+
 def test_a_refused_connection_is_transient() -> None:
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))

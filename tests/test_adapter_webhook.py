@@ -253,13 +253,24 @@ def test_a_redirect_is_not_followed_and_is_rejected(hook: FakeWebhook) -> None:
     [
         ("server_error", "answered HTTP 503: Service Unavailable"),
         ("request_timeout", "answered HTTP 408: Request Timeout"),
-        ("not_http", "connection to http://127.0.0.1:.*/\\*\\*\\* failed: BadStatusLine"),
     ],
 )
 def test_server_trouble_is_transient(hook: FakeWebhook, behaviour: str, said: str) -> None:
     hook.behaviour = behaviour
-    with pytest.raises(Transient, match=said):
+    with pytest.raises(Transient, match=said) as caught:
         adapter(hook).publish(post())
+    assert type(caught.value) is Transient
+
+
+def test_an_answer_that_is_not_http_is_uncertain(hook: FakeWebhook) -> None:
+    # Something read the whole request before answering garbage: the post may have arrived,
+    # and is re-sent with the same Idempotency-Key rather than retried as a new one.
+    hook.behaviour = "not_http"
+    with pytest.raises(
+        Uncertain, match="connection to http://127.0.0.1:.*/\\*\\*\\* failed: BadStatusLine"
+    ):
+        adapter(hook).publish(post())
+    assert len(hook.requests) == 1
 
 
 def test_no_answer_within_the_timeout_is_uncertain(hook: FakeWebhook) -> None:

@@ -324,10 +324,19 @@ def test_a_slow_answer_to_a_post_is_uncertain(fake: FakeX) -> None:
     assert time.monotonic() - started < fake.delay
 
 
-def test_a_dropped_connection_is_transient(fake: FakeX) -> None:
+def test_a_connection_dropped_before_the_answer_to_a_post_is_uncertain(fake: FakeX) -> None:
+    # X read the whole request and may have created the tweet: sending it again could double it.
     error = failure(fake, "hang_up")
-    assert isinstance(error, Transient)
-    assert error.reason.startswith("cannot reach X: ")
+    assert isinstance(error, Uncertain)
+    assert error.reason.startswith("the connection to X closed before its answer: ")
+    assert [r.path for r in fake.requests] == ["/2/tweets"]
+
+
+def test_a_connection_dropped_while_verifying_is_transient(fake: FakeX) -> None:
+    fake.behaviour = "hang_up"
+    with pytest.raises(Transient, match="the connection to X closed before its answer") as caught:
+        adapter(fake).verify()
+    assert type(caught.value) is Transient
 
 
 def test_an_unreachable_server_is_transient() -> None:

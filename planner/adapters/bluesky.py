@@ -37,10 +37,10 @@ else ``retry-after``, else 15 minutes; 401/403 and refused sessions are :class:`
 other 4xx (``InvalidRequest``: a record the server refuses) are :class:`Rejected` with the
 server's message; 5xx, 408, timeouts, connection failures and answers that are not the
 documented JSON are :class:`Transient`, except while creating the post: a timeout after
-connecting or a garbled answer then means the record may exist, and is :class:`Uncertain`
-(the pipeline marks the post ``unknown``). Library exceptions never escape, and are not chained
-(``from None``): what the SDK raises for a malformed answer quotes the answer, tokens
-included.
+connecting, a connection closed before the answer or a garbled answer then means the record
+may exist, and is :class:`Uncertain` (the pipeline marks the post ``unknown``). Library
+exceptions never escape, and are not chained (``from None``): what the SDK raises for a
+malformed answer quotes the answer, tokens included.
 
 Secrets: the app password travels only in the createSession body and the tokens only in
 the ``Authorization`` header; nothing this module raises, logs or returns contains them
@@ -304,9 +304,11 @@ class BlueskyAdapter:
             return Transient(f"Bluesky ({self.service}) did not answer within {self.timeout:g} s")
         if isinstance(exc, atproto_errors.RequestErrorBase):
             response = exc.response
-            if response is None:  # a transport failure: nothing arrived
+            if response is None:  # a transport failure: no answer
                 cause = exc.__cause__
                 why = f"{type(cause).__name__}: {cause}" if cause else type(exc).__name__
+                if isinstance(cause, httpx.ReadError):  # connected and sent, then it broke
+                    return Transient(self._scrub(f"{self._connection_failed}: {why}"))
                 return Transient(self._scrub(f"cannot reach Bluesky at {self.service}: {why}"))
             status = int(response.status_code)
             error, _ = _xrpc_error(response.content)
@@ -322,7 +324,13 @@ class BlueskyAdapter:
             # ModelError (a body that is not the documented model), TokenDecodeError (a
             # session token that is not a JWT), ValueError (invalid JSON), LoginRequiredError.
             return Transient(f"Bluesky sent a malformed answer ({type(exc).__name__})")
+        if isinstance(exc, httpx.TransportError):  # not wrapped by the SDK: RemoteProtocolError
+            return Transient(f"{self._connection_failed}: {type(exc).__name__}")
         return Transient(f"unexpected {type(exc).__name__} while talking to Bluesky")
+
+    @property
+    def _connection_failed(self) -> str:
+        return f"the connection to Bluesky ({self.service}) failed"
 
     def _detail(self, exc: BaseException) -> str:
         """``"InvalidRequest: the server's message (HTTP 400)"``, or the status alone."""
@@ -384,9 +392,13 @@ def _may_have_arrived(exc: BaseException) -> bool:
     """Whether Bluesky may have stored the record although no usable answer came back: a
     timeout after connecting, or a success answer that is not the documented model."""
     if isinstance(exc, atproto_errors.InvokeTimeoutError):
-        return not isinstance(exc.__cause__, httpx.ConnectTimeout)
+        return not isinstance(exc.__cause__, httpx.ConnectTimeout | httpx.PoolTimeout)
     if isinstance(exc, atproto_errors.RequestErrorBase):
-        return False  # an HTTP answer says what happened; no answer means no connection
+        # An HTTP answer says what happened. Without one, the SDK wraps httpx's transport
+        # error: reading failed (the request went out) or connecting/writing did (it did not).
+        return exc.response is None and isinstance(exc.__cause__, httpx.ReadError)
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return True  # the server closed the connection instead of answering: it had the request
     return isinstance(exc, atproto_errors.AtProtocolError | ValueError)
 
 

@@ -42,9 +42,10 @@ what to fix, and its posts go out once it is resumed.
 
 A rate limit resets after the largest ``estimated_time_to_regain_access`` (minutes) in the
 ``X-Business-Use-Case-Usage`` and ``X-Page-Usage`` headers, or after 15 minutes when
-neither gives one. Connection errors, 5xx and unreadable error answers are ``Transient``.
-A read timeout, or an unreadable answer to a *successful* request, means the post may be on
-the Page already: that is ``Uncertain``, and as the Graph API has no idempotency key
+neither gives one. A connection that never opened, 5xx and unreadable error answers are
+``Transient``. A read timeout, a connection closed before the answer, or an unreadable answer
+to a *successful* request, means the post may be on the Page already: that is ``Uncertain``,
+and as the Graph API has no idempotency key
 (``supports_idempotency`` is False) the pipeline marks the post ``unknown`` instead of
 re-sending it, as it does with a post found claimed after a crash.
 

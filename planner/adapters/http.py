@@ -3,7 +3,9 @@
 - Option checking: unknown options and credential keys, and the ``timeout`` option, as
   :class:`~planner.errors.InputError` naming the account, the network and the key.
 - :func:`send`: one request with a timeout and no redirects, every ``requests`` exception
-  turned into :class:`~planner.errors.Transient`. Its message names the target as
+  turned into :class:`~planner.errors.Transient` (or :class:`~planner.errors.Uncertain` when
+  the request publishes something and may have arrived: see :func:`may_have_arrived`). Its
+  message names the target as
   ``scheme://host/***`` only and never quotes the library's own message, which carries the
   full URL; the original exception is not chained to it, so no traceback shows it either.
 - :func:`retry_after`: the reset time of an HTTP ``Retry-After`` header.
@@ -21,12 +23,13 @@ import logging
 import math
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
+import urllib3
 
 from planner import __version__
 from planner.adapters.base import AccountSettings
@@ -99,8 +102,9 @@ def send(
 ) -> requests.Response:
     """Send one request; connection problems and timeouts raise :class:`Transient`.
 
-    With ``creates`` (the request publishes something), a read timeout raises
-    :class:`Uncertain` instead: the request went out and the post may exist.
+    With ``creates`` (the request publishes something), a failure after the request went
+    out (a read timeout, a connection dropped before the answer) raises :class:`Uncertain`
+    instead: the post may exist.
 
     Redirects are not followed: a redirected POST either loses its body (301-303) or sends
     it, and its headers, somewhere nobody configured. The caller maps the status code.
@@ -112,7 +116,7 @@ def send(
         response = session.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
     except Exception as exc:  # requests wraps most failures; a library error must not escape
         failure = _failure(exc, shown, timeout)
-        arrived = creates and isinstance(exc, requests.exceptions.ReadTimeout)
+        arrived = creates and may_have_arrived(exc)
     else:
         elapsed = time.monotonic() - started
         log.debug("%s %s: HTTP %d in %.2f s", method, shown, response.status_code, elapsed)
@@ -120,6 +124,48 @@ def send(
     # Raised here, outside the except block, so that the library's exception (whose message
     # holds the full URL) is not even kept as the context of ours.
     raise Uncertain(failure) if arrived else Transient(failure)
+
+
+def may_have_arrived(exc: BaseException) -> bool:
+    """Whether a request that failed with this ``requests`` exception may have reached the
+    server: yes unless the connection never opened (refused, unresolvable host, connect
+    timeout, TLS handshake) or the request could not even be built.
+
+    A connection closed or reset before the answer is counted as arrived: the server may have
+    read the whole request and acted on it. (A pooled keep-alive connection that the server
+    had already closed fails the same way; calling that "may have arrived" costs a person a
+    look, while calling a real drop "never arrived" would send the post twice.)
+    """
+    if isinstance(exc, requests.exceptions.ReadTimeout | requests.exceptions.JSONDecodeError):
+        return True  # no answer in time, or one that cannot be read
+    if isinstance(exc, requests.exceptions.ConnectTimeout | requests.exceptions.SSLError):
+        return False
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return not _caused_by(exc, urllib3.exceptions.NewConnectionError)
+    if isinstance(exc, requests.exceptions.InvalidJSONError | ValueError):
+        return False  # the request could not be built (InvalidURL, InvalidHeader, ...)
+    # ChunkedEncodingError, ContentDecodingError: an answer began, so the request arrived.
+    return isinstance(exc, requests.exceptions.RequestException)
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    """Whether ``kind`` is anywhere in the exception's chain (causes, contexts, ``reason``
+    attributes and arguments, as urllib3 and requests nest them)."""
+    return any(isinstance(link, kind) for link in _chain(exc))
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    pending: list[BaseException] = [exc]
+    while pending:
+        current = pending.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        reason = getattr(current, "reason", None)
+        pending.extend(a for a in (reason, *current.args) if isinstance(a, BaseException))
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
 
 
 def _failure(exc: Exception, shown: str, timeout: float) -> str:
@@ -140,21 +186,12 @@ def _reason(exc: BaseException) -> str:
     Socket errors give their ``strerror`` ("Connection refused"), http.client errors their
     name ("RemoteDisconnected"); anything else is named by its type.
     """
-    seen: set[int] = set()
-    pending: list[BaseException] = [exc]
     named: str | None = None
-    while pending:
-        current = pending.pop(0)
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
+    for current in _chain(exc):
         if isinstance(current, OSError) and current.strerror:
             return current.strerror
         if named is None and isinstance(current, http.client.HTTPException):
             named = type(current).__name__
-        reason = getattr(current, "reason", None)
-        pending.extend(a for a in (reason, *current.args) if isinstance(a, BaseException))
-        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
     return named or type(exc).__name__
 
 

@@ -28,9 +28,9 @@ The answer:
   else in 15 minutes.
 - 401, 403: :class:`~planner.errors.AuthFailed`: the receiver refuses the signature or the
   authorization header, so it would refuse every post; the account pauses instead.
-- 408, 5xx, connection errors, answers that are not HTTP: ``Transient``; a read timeout:
-  ``Uncertain`` (the receiver may have the post; the pipeline re-sends it with the same
-  ``Idempotency-Key``).
+- 408, 5xx, a connection that never opened: ``Transient``; a read timeout, a connection
+  closed before the answer, an answer that is not HTTP: ``Uncertain`` (the receiver may have
+  the post; the pipeline re-sends it with the same ``Idempotency-Key``).
 - Other 4xx, and 3xx (redirects are not followed: configure the final URL): ``Rejected``
   with the status and the start of the body.
 

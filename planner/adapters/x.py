@@ -30,9 +30,10 @@ What X answers becomes (see ``docs.x.com/x-api/fundamentals/response-codes-and-e
   ``unsupported-authentication``: an app-only token; ``credits``: no API credits left)
   -> :class:`AuthFailed`, which pauses the account: every post would fail the same way;
 - any other 4xx, including 403 "duplicate content" -> :class:`Rejected` with X's message;
-- 5xx, 408, connection errors -> :class:`Transient`; a read timeout or an answer that is not
-  what X documents, when posting -> :class:`Uncertain` (the tweet may exist: X has no
-  idempotency key, so the pipeline marks the post `unknown` instead of sending it twice).
+- 5xx, 408, a connection that never opened -> :class:`Transient`; when posting, a read
+  timeout, a connection dropped before the answer or an answer that is not what X documents
+  -> :class:`Uncertain` (the tweet may exist: X has no idempotency key, so the pipeline marks
+  the post `unknown` instead of sending it twice).
 
 Secrets: tweepy logs each request's headers and each response's body at DEBUG on
 ``tweepy.client`` (with OAuth 2 the ``Authorization: Bearer`` header), and requests-oauthlib
@@ -57,7 +58,7 @@ from requests.adapters import HTTPAdapter
 from requests.utils import get_environ_proxies
 
 from planner.adapters.base import AccountSettings, OutgoingPost, Published
-from planner.adapters.http import check_names, timeout_option
+from planner.adapters.http import check_names, may_have_arrived, timeout_option
 from planner.adapters.x_length import MAX_WEIGHTED_LENGTH, URL_WEIGHT, measure
 from planner.errors import (
     AuthFailed,
@@ -263,6 +264,10 @@ class XAdapter:
         if isinstance(exc, requests.JSONDecodeError):
             return Transient("X answered with a body that is not JSON (malformed response)")
         if isinstance(exc, requests.ConnectionError):
+            if may_have_arrived(exc):
+                return Transient(
+                    f"the connection to X closed before its answer: {_excerpt(str(exc))}"
+                )
             return Transient(f"cannot reach X: {_excerpt(str(exc))}")
         if isinstance(exc, requests.RequestException | tweepy.TweepyException):
             return Transient(f"request to X failed: {type(exc).__name__}: {_excerpt(str(exc))}")
@@ -430,6 +435,6 @@ def _may_have_arrived(exc: Exception) -> bool:
     a connection that never opened, nor for an HTTP error answer (X said what happened)."""
     if isinstance(exc, tweepy.HTTPException):
         return False
-    return not isinstance(exc, requests.ConnectionError | requests.ConnectTimeout) or isinstance(
-        exc, requests.ReadTimeout
-    )
+    if isinstance(exc, requests.RequestException):
+        return may_have_arrived(exc)
+    return True  # tweepy could not read a success answer: the tweet may exist

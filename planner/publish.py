@@ -60,6 +60,8 @@ from planner.render import Renderer, RenderError, RenderInput
 log = logging.getLogger(__name__)
 
 UNFINISHED = (PostStatus.PLANNED, PostStatus.RETRY)
+# A publish attempt whose post may or may not have reached the network.
+UNCERTAIN = "uncertain"
 
 
 @dataclass(frozen=True)
@@ -204,6 +206,18 @@ class Publisher:
                 session.execute(
                     update(Post).where(Post.id == post_id).values(**values, updated_at=now)
                 )
+                # The interrupted call may have reached the network: logged as an uncertain
+                # attempt, so that a later retry knows since when (see publish()).
+                session.execute(
+                    insert(PublishAttempt).values(
+                        post_id=post_id,
+                        started_at=claimed_at or now,
+                        finished_at=now,
+                        outcome=UNCERTAIN,
+                        error=f"runner {claimed_by} stopped mid-publish",
+                        worker=claimed_by,
+                    )
+                )
                 outcomes.append(Outcome(post_id, account, str(values["status"])))
         return outcomes
 
@@ -323,7 +337,19 @@ class Publisher:
 
     def publish(self, claim: Claimed, now: datetime) -> Outcome:
         """Re-check, publish and record one claimed post."""
-        if claim.is_pitch and not claim.forced:
+        sent_maybe = self._first_uncertain_send(claim) if claim.attempts > 1 else None
+        if sent_maybe is not None:
+            # An earlier attempt may have reached the network. Sending again is safe only
+            # while it remembers the idempotency key; and the ratio is not re-checked, as
+            # holding a post that may be out would plan its item again under a new key.
+            if not self._may_resend(claim.account, sent_maybe, now):
+                return self._mark_unknown(
+                    claim,
+                    f"an attempt at {sent_maybe:%Y-%m-%d %H:%M} UTC may have reached the "
+                    "network, which no longer remembers its idempotency key",
+                    now,
+                )
+        elif claim.is_pitch and not claim.forced:
             decision = self.published_tracker(claim.account, now).decide(now, True)
             if not decision.allowed:
                 return self._hold_and_substitute(claim, decision.reason, now)
@@ -536,14 +562,12 @@ class Publisher:
             values.update(status=PostStatus.FAILED)
         elif isinstance(error, Uncertain) and not self.adapter(claim.account).supports_idempotency:
             # The post may be out already: sending it again could post it twice.
-            outcome = "uncertain"
-            values.update(
-                status=PostStatus.UNKNOWN,
-                reason=f"{error}; check the account and run `planner resolve "
-                f"{claim.post_id} --published URL` or `--not-published`",
-            )
+            outcome = UNCERTAIN
+            values.update(status=PostStatus.UNKNOWN, reason=_resolve_hint(str(error), claim))
         else:
-            outcome = "transient"
+            # Recorded as uncertain, not transient, so that a later retry knows when the
+            # post may first have gone out (see _first_uncertain_send).
+            outcome = UNCERTAIN if isinstance(error, Uncertain) else "transient"
             if claim.attempts >= self.run.max_attempts:
                 gave_up = f"{error} (gave up after {claim.attempts} attempts)"
                 values.update(status=PostStatus.FAILED, reason=gave_up)
@@ -566,6 +590,27 @@ class Publisher:
             self._attempt(session.connection(), claim, started, now, outcome, error=str(error))
         log.warning("post %s on %s: %s", claim.post_id, claim.account, error)
         return Outcome(claim.post_id, claim.account, str(values["status"]), str(error))
+
+    def _first_uncertain_send(self, claim: Claimed) -> datetime | None:
+        """When the earliest attempt that may have reached the network started, if any."""
+        with self.db.engine.connect() as connection:
+            return connection.scalar(
+                select(func.min(PublishAttempt.started_at)).where(
+                    PublishAttempt.post_id == claim.post_id,
+                    PublishAttempt.outcome == UNCERTAIN,
+                )
+            )
+
+    def _mark_unknown(self, claim: Claimed, why: str, now: datetime) -> Outcome:
+        reason = _resolve_hint(why, claim)
+        with self.db.transaction() as session:
+            session.execute(
+                update(Post)
+                .where(Post.id == claim.post_id)
+                .values(status=PostStatus.UNKNOWN, reason=reason, claimed_by=None, updated_at=now)
+            )
+        log.warning("post %s on %s: %s", claim.post_id, claim.account, reason)
+        return Outcome(claim.post_id, claim.account, PostStatus.UNKNOWN, reason)
 
     def _attempt(
         self,
@@ -598,3 +643,10 @@ class Publisher:
                 .where(AccountState.account == account)
                 .values(paused=False, paused_reason=None, paused_at=None)
             )
+
+
+def _resolve_hint(why: str, claim: Claimed) -> str:
+    return (
+        f"{why}; check the account and run `planner resolve {claim.post_id} --published URL` "
+        "or `--not-published`"
+    )

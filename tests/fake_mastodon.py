@@ -70,6 +70,7 @@ BEHAVIOURS = (
     "server_error",
     "unavailable",
     "timeout",
+    "hang_up",  # posts the status, then closes the connection without answering
     "malformed",
     "no_id",
     "leaky",
@@ -169,7 +170,8 @@ class FakeMastodon:
 
     # --- what the handler calls -----------------------------------------------------------
 
-    def _answer(self, received: Received) -> tuple[int, dict[str, str], bytes]:
+    def _answer(self, received: Received) -> tuple[int, dict[str, str], bytes] | None:
+        """Status, headers and body for ``received``; None to hang up without answering."""
         with self._lock:
             self.requests.append(received)
             behaviour = self.behaviour
@@ -188,6 +190,8 @@ class FakeMastodon:
         answer = self._api(received)
         if behaviour == "timeout":
             self._released.wait(self.delay)
+        if behaviour == "hang_up":
+            return None
         return answer
 
     def _api(self, received: Received) -> tuple[int, dict[str, str], bytes]:
@@ -318,7 +322,11 @@ class _Handler(BaseHTTPRequestHandler):
             headers={name.lower(): value for name, value in self.headers.items()},
             body=_body(self.headers.get("Content-Type", ""), raw),
         )
-        status, headers, body = self.server.fake._answer(received)
+        answer = self.server.fake._answer(received)
+        if answer is None:
+            self.close_connection = True
+            return
+        status, headers, body = answer
         try:
             self.send_response(status)
             for name, value in headers.items():

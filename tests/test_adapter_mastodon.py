@@ -22,7 +22,15 @@ from fake_mastodon import FIRST_STATUS_ID, FakeMastodon
 from planner.adapters import mastodon as mastodon_module
 from planner.adapters.base import AccountSettings, Adapter, OutgoingPost, Published
 from planner.adapters.mastodon import MastodonAdapter, count_characters
-from planner.errors import AuthFailed, InputError, PublishError, RateLimited, Rejected, Transient
+from planner.errors import (
+    AuthFailed,
+    InputError,
+    PublishError,
+    RateLimited,
+    Rejected,
+    Transient,
+    Uncertain,
+)
 
 SECRET = "sekrit-token-123"
 ENV = {"MASTODON_TOKEN": SECRET}
@@ -286,11 +294,26 @@ def test_a_post_that_timed_out_is_retried_into_the_same_status(
     adapter = make()
     server.behaviour = "timeout"  # the instance posts the status but answers too late
     started = time.monotonic()
-    with pytest.raises(Transient) as caught:
+    with pytest.raises(Uncertain) as caught:
         adapter.publish(post(1))
     assert time.monotonic() - started < server.delay  # gave up after its own timeout
-    assert str(caught.value) == f"temporary failure: {adapter.instance} did not answer within 0.5 s"
+    assert str(caught.value) == f"outcome unknown: {adapter.instance} did not answer within 0.5 s"
     assert len(server.statuses) == 1
+    server.behaviour = "ok"
+    assert adapter.publish(post(1)).remote_id == server.statuses[0]["id"]
+    assert len(server.statuses) == 1
+
+
+def test_a_post_whose_connection_closed_before_the_answer_is_uncertain(
+    make: MakeAdapter, server: FakeMastodon
+) -> None:
+    adapter = make()
+    server.behaviour = "hang_up"  # the instance posts the status, then drops the connection
+    with pytest.raises(Uncertain) as caught:
+        adapter.publish(post(1))
+    assert str(caught.value) == (
+        f"outcome unknown: connection to {adapter.instance} failed (ConnectionError)"
+    )
     server.behaviour = "ok"
     assert adapter.publish(post(1)).remote_id == server.statuses[0]["id"]
     assert len(server.statuses) == 1
@@ -344,12 +367,9 @@ def test_a_new_token_in_the_environment_is_used_from_the_next_post(
             Transient,
             "temporary failure: {host} answered HTTP 503: Service Unavailable",
         ),
-        (
-            "malformed",
-            Transient,
-            "temporary failure: {host} sent an answer that is not valid JSON",
-        ),
-        ("no_id", Transient, "temporary failure: {host} answered without a status id"),
+        # A success whose body cannot be read: the status may exist.
+        ("malformed", Uncertain, "outcome unknown: {host} sent an answer that is not valid JSON"),
+        ("no_id", Uncertain, "outcome unknown: {host} answered without a status id"),
     ],
 )
 def test_each_answer_becomes_the_planners_error(

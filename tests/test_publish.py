@@ -466,6 +466,82 @@ def test_a_claim_older_than_the_networks_idempotency_window_is_not_resent(
     assert (states[fresh], states[stale]) == (PostStatus.PUBLISHED, PostStatus.UNKNOWN)
 
 
+@pytest.mark.parametrize(
+    ("retry_after", "expected"),
+    [(timedelta(minutes=59), PostStatus.PUBLISHED), (timedelta(minutes=61), PostStatus.UNKNOWN)],
+)
+def test_a_retry_after_an_uncertain_attempt_is_sent_only_while_the_key_is_remembered(
+    db: Database, config: Config, retry_after: timedelta, expected: str
+) -> None:
+    # The first call may have published the post; then the network was down. Once the network
+    # has forgotten the idempotency key (Mastodon: after an hour), a re-send could double it.
+    adapter = Scripted(idempotent=True)
+    adapter.idempotency_window = timedelta(hours=1)  # type: ignore[attr-defined]
+    adapter.script = [Uncertain("connection closed before the answer"), Transient("503")]
+    post = add_post(db, "a", NOW)
+    run_at(db, config, NOW, adapter)  # uncertain: retry in 60 s
+    run_at(db, config, NOW + timedelta(minutes=2), adapter)  # transient: retry in 120 s
+    run_at(db, config, NOW + retry_after, adapter)
+    assert statuses(db)[post] == expected
+    assert len(adapter.sent) == (1 if expected == PostStatus.PUBLISHED else 0)
+    with db.transaction() as session:
+        row = session.get(Post, post)
+        assert row is not None and row.reason is not None
+        if expected == PostStatus.UNKNOWN:
+            assert row.reason.startswith(
+                "an attempt at 2026-12-01 09:00 UTC may have reached the network, which no "
+                "longer remembers its idempotency key; check the account and run `planner "
+                f"resolve {post} --published URL`"
+            )
+        outcomes = session.scalars(
+            select(PublishAttempt.outcome).where(PublishAttempt.post_id == post)
+            .order_by(PublishAttempt.id)
+        ).all()  # fmt: skip
+    assert outcomes[:2] == ["uncertain", "transient"]
+
+
+def test_a_pitch_that_may_be_out_already_is_not_held_on_retry(db: Database, config: Config) -> None:
+    # 1:1 over 4 posts. The pitch passed the re-check and its call ended uncertain; a pitch
+    # published since would now refuse it. Holding it would plan its item again under a new
+    # key, and the network could then have it twice: it is re-sent under its own key instead.
+    adapter = Scripted(idempotent=True)
+    adapter.script = [None, Uncertain("no answer within 10 s")]
+    give = add_post(db, "a", NOW - timedelta(minutes=10))
+    pitch = add_post(db, "a", NOW - timedelta(minutes=5), pitch=True)
+    run_at(db, config, NOW - timedelta(minutes=5), adapter)  # the give
+    run_at(db, config, NOW - timedelta(minutes=4), adapter)  # the pitch: uncertain
+    other = add_post(db, "a", NOW - timedelta(minutes=3), pitch=True, item="forced-promo")
+    with db.transaction() as session:  # a forced pitch published meanwhile
+        forced = session.get(Post, other)
+        assert forced is not None
+        forced.forced, forced.status = True, PostStatus.PUBLISHED
+        forced.published_at = NOW - timedelta(minutes=3)
+    assert (
+        not runner(db, config, Clock(NOW), adapter)
+        .publisher.published_tracker("a", NOW)
+        .decide(NOW, True)
+        .allowed
+    )  # a fresh pitch would be held now: 2/3 > 50 %
+    run_at(db, config, NOW, adapter)
+    assert statuses(db)[pitch] == PostStatus.PUBLISHED
+    assert [p.post_id for p in adapter.sent] == [give, pitch]
+    assert adapter.sent[1].idempotency_key == idempotency_key(
+        "a", NOW - timedelta(minutes=5), "a-085500-p"
+    )
+
+
+def test_a_recovered_claim_counts_as_an_uncertain_attempt(db: Database, config: Config) -> None:
+    adapter = Scripted(idempotent=True)
+    adapter.idempotency_window = timedelta(hours=1)  # type: ignore[attr-defined]
+    adapter.script = [Transient("503")]
+    post = add_post(db, "a", NOW)
+    orphan(db, post)  # claimed at NOW by a runner that died mid-publish
+    run_at(db, config, NOW + timedelta(minutes=30), adapter)  # re-sent: 503
+    run_at(db, config, NOW + timedelta(minutes=61), adapter)  # past the hour since NOW
+    assert statuses(db)[post] == PostStatus.UNKNOWN
+    assert adapter.sent == []
+
+
 @pytest.mark.parametrize(("idempotent", "expected"), [(True, "retry"), (False, "unknown")])
 def test_an_uncertain_outcome_is_resent_only_where_the_network_is_idempotent(
     db: Database, config: Config, idempotent: bool, expected: str

@@ -43,8 +43,11 @@ disabled or unconfirmed login)
 408                                            ``Transient``
 any other 4xx (422 "Text character limit of    ``Rejected``, with the instance's message
 500 exceeded", 404, ...)
-5xx, timeout, connection error, a body that    ``Transient``
-is not the JSON expected
+5xx, a connection that never opened           ``Transient``
+a read timeout, a connection closed before     ``Uncertain``: the status may exist. The
+the answer, a success body that is not the     pipeline re-sends it with the same key,
+JSON expected                                  but only within the hour the instance
+                                               remembers the key (``idempotency_window``)
 =============================================  ========================================
 
 Secrets: the token goes only into the ``Authorization`` header. Mastodon.py does not use
@@ -74,7 +77,16 @@ from mastodon.errors import (
 )
 
 from planner.adapters.base import AccountSettings, OutgoingPost, Published
-from planner.errors import AuthFailed, InputError, PublishError, RateLimited, Rejected, Transient
+from planner.adapters.http import may_have_arrived
+from planner.errors import (
+    AuthFailed,
+    InputError,
+    PublishError,
+    RateLimited,
+    Rejected,
+    Transient,
+    Uncertain,
+)
 
 log = logging.getLogger(__name__)
 
@@ -270,10 +282,13 @@ class MastodonAdapter:
                     language=self.language,
                 )
             except Exception as exc:  # every library error maps to one of ours
-                raise self._translate(exc, api, token) from None
+                error = self._translate(exc, api, token)
+                if isinstance(error, Transient) and _may_have_arrived(exc):
+                    error = Uncertain(error.reason)
+                raise error from None
         remote_id, url = _fields(status, "id", "url")
         if remote_id is None:
-            raise Transient(f"{self.instance} answered without a status id")
+            raise Uncertain(f"{self.instance} answered without a status id")
         log.debug("post %s is status %s on %s", post.post_id, remote_id, self.instance)
         return Published(remote_id=remote_id, url=url)
 
@@ -451,3 +466,15 @@ def _http_error(exc: MastodonAPIError) -> tuple[int | None, str, str | None]:
 
 def _scrub(text: str, secret: str) -> str:
     return text.replace(secret, "***") if secret else text
+
+
+def _may_have_arrived(exc: Exception) -> bool:
+    """Whether the instance may have created the status although no usable answer came back:
+    the request went out and the answer was lost, or was a 2xx body that is not JSON."""
+    if isinstance(exc, MastodonNetworkError):
+        cause = exc.__context__  # the requests exception it was raised while handling
+        return cause is not None and may_have_arrived(cause)
+    if isinstance(exc, MastodonAPIError):
+        status, _, _ = _http_error(exc)
+        return status is None
+    return False

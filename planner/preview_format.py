@@ -177,7 +177,7 @@ def empty_text(account: AccountPreview) -> str:
     return f"{len(account.empty)}: " + ", ".join(when_text(row.local) for row in account.empty)
 
 
-def _scope_note(account: AccountPreview) -> str:
+def scope_note(account: AccountPreview) -> str:
     return " (brand-wide: every account's posts count)" if account.scope == "brand" else ""
 
 
@@ -206,7 +206,7 @@ def _account_table(account: AccountPreview, label: str, width: int) -> str:
     lines = [
         f"{account.account} · {account.network} · {account.timezone} · {label}: "
         f"Mon {monday:%Y-%m-%d} to Sun {sunday:%Y-%m-%d}",
-        f"rule: {rule_text(account.settings)}{_scope_note(account)}",
+        f"rule: {rule_text(account.settings)}{scope_note(account)}",
         "",
     ]
     lines += _slot_lines(account, width)
@@ -234,7 +234,7 @@ def _account_table(account: AccountPreview, label: str, width: int) -> str:
 def _slot_lines(account: AccountPreview, width: int) -> list[str]:
     """A column header, then per day its name and one line per slot, each with its reason."""
     rows = [row for day in account.days for row in day.rows]
-    kind_w = max([4, *(len(_kind_cell(row)) for row in rows)])
+    kind_w = max([4, *(len(kind_cell(row)) for row in rows)])
     class_w = max([5, *(len(row.class_ or "-") for row in rows)])
     status_w = max([6, *(len(_status_cell(row)) for row in rows)])
     share_w = max([5, *(len(share_text(row.pitch_share)) for row in rows)])
@@ -250,7 +250,7 @@ def _slot_lines(account: AccountPreview, width: int) -> list[str]:
         for row in day.rows:
             text = "" if row.text is None else shorten(row.text, text_w)
             cells = (
-                f"  {row.local:%H:%M}  {_kind_cell(row):<{kind_w}}  {row.class_ or '-':<{class_w}}"
+                f"  {row.local:%H:%M}  {kind_cell(row):<{kind_w}}  {row.class_ or '-':<{class_w}}"
                 f"  {_status_cell(row):<{status_w}}  {share_text(row.pitch_share):>{share_w}}"
             )
             lines.append(f"{cells}  {text}".rstrip())
@@ -263,7 +263,7 @@ def _held_lines(account: AccountPreview, held: HeldItem) -> str:
     return f"{reason}\n→ {fit}"
 
 
-def _kind_cell(row: SlotRow) -> str:
+def kind_cell(row: SlotRow) -> str:
     if row.status == EMPTY:
         return f"({row.label})" if row.label else "-"
     return row.kind or "-"
@@ -299,7 +299,7 @@ def _account_markdown(account: AccountPreview) -> list[str]:
         f"## {account.account}",
         "",
         f"{account.network} · {account.timezone} · rule {rule_text(account.settings)}"
-        f"{_scope_note(account)}",
+        f"{scope_note(account)}",
         "",
         "| Day | Time | Kind | Class | Text | Why |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -315,7 +315,7 @@ def _account_markdown(account: AccountPreview) -> list[str]:
             cells = [
                 day_cell,
                 f"{row.local:%H:%M}",
-                _kind_cell(row),
+                kind_cell(row),
                 class_cell,
                 row.text or "",
                 why,

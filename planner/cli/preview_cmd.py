@@ -8,9 +8,11 @@ from planner.cli._app import AppState, echo_json, now_utc, pass_state
 from planner.cli.plan_cmd import account_option, check_accounts, resolve_weeks
 from planner.preview import build_preview
 from planner.preview_format import as_json, format_markdown, format_table
+from planner.preview_html import format_html
+from planner.preview_ics import format_ics
 from planner.preview_model import check
 
-FORMATS = ("table", "json", "markdown")
+FORMATS = ("table", "json", "markdown", "html", "ics")
 
 
 @click.command("preview")
@@ -27,7 +29,8 @@ FORMATS = ("table", "json", "markdown")
     type=click.Choice(FORMATS),
     default="table",
     show_default=True,
-    help="table for a terminal, json (stable keys) or markdown.",
+    help="table for a terminal, json (stable keys), markdown, html (a week grid for a "
+    "browser) or ics (iCalendar, for calendar apps). Redirect html and ics to a file.",
 )
 @click.option(
     "--check",
@@ -56,6 +59,10 @@ def preview_command(
         echo_json(as_json(preview))
     elif output_format == "markdown":
         click.echo(format_markdown(preview), nl=False)
+    elif output_format == "html":
+        click.echo(format_html(preview), nl=False)
+    elif output_format == "ics":
+        click.echo(format_ics(preview).encode("utf-8"), nl=False)  # bytes: CRLF kept as is
     else:
         click.echo(format_table(preview))
     if check_rule:

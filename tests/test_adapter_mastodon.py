@@ -171,6 +171,7 @@ def test_unknown_options_and_credentials_are_named() -> None:
         ("timeout", "10"),
         ("timeout", 0),
         ("timeout", -1),
+        ("timeout", 301),  # the same range as every other adapter
         ("timeout", True),
         ("timeout", float("nan")),
     ],

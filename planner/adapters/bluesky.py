@@ -74,6 +74,7 @@ from atproto import Client, Request, models
 from atproto import exceptions as atproto_errors
 
 from planner.adapters.base import AccountSettings, OutgoingPost, Published
+from planner.adapters.http import timeout_problem
 from planner.errors import (
     AuthFailed,
     InputError,
@@ -451,10 +452,10 @@ def _service(where: str, raw: object) -> str:
 
 
 def _timeout(where: str, raw: object) -> float:
-    if isinstance(raw, bool) or not isinstance(raw, int | float) or not 0 < raw <= 600:
-        raise InputError(
-            f'{where}: option "timeout" must be a number of seconds between 0 and 600, got {raw!r}'
-        )
+    problem = timeout_problem(raw)
+    if problem is not None:
+        raise InputError(f"{where}: {problem}")
+    assert isinstance(raw, int | float)
     return float(raw)
 
 

@@ -67,17 +67,26 @@ def check_names(
 def timeout_option(settings: AccountSettings) -> float:
     """The ``timeout`` option in seconds: a number in (0, 300], default 10."""
     value = settings.options.get("timeout", DEFAULT_TIMEOUT)
+    problem = timeout_problem(value)
+    if problem is not None:
+        raise InputError(f'account "{settings.name}": {problem}')
+    return float(value)
+
+
+def timeout_problem(value: object) -> str | None:
+    """What is wrong with a ``timeout`` option's value, or None: every adapter takes the same
+    range, whatever client library it uses."""
     if (
         isinstance(value, bool)
         or not isinstance(value, int | float)
         or not math.isfinite(value)
         or not 0 < value <= MAX_TIMEOUT
     ):
-        raise InputError(
-            f'account "{settings.name}": option "timeout" must be a number of seconds '
-            f"above 0 and at most {MAX_TIMEOUT:g}, got {value!r}"
+        return (
+            f'option "timeout" must be a number of seconds above 0 and at most '
+            f"{MAX_TIMEOUT:g}, got {value!r}"
         )
-    return float(value)
+    return None
 
 
 def new_session(user_agent: str = USER_AGENT) -> requests.Session:

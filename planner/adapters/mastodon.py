@@ -77,7 +77,7 @@ from mastodon.errors import (
 )
 
 from planner.adapters.base import AccountSettings, OutgoingPost, Published
-from planner.adapters.http import may_have_arrived
+from planner.adapters.http import may_have_arrived, timeout_problem
 from planner.errors import (
     AuthFailed,
     InputError,
@@ -227,10 +227,9 @@ class MastodonAdapter:
                 f'option "max_characters" must be a whole number above 0, got {max_characters!r}'
             )
         timeout = options.get("timeout", DEFAULT_TIMEOUT)
-        if not _is_number(timeout, (int, float)) or not 0 < timeout < float("inf"):
-            problems.append(
-                f'option "timeout" must be a number of seconds above 0, got {timeout!r}'
-            )
+        timeout_wrong = timeout_problem(timeout)
+        if timeout_wrong is not None:
+            problems.append(timeout_wrong)
         if problems:
             raise InputError(f'account "{settings.name}": ' + "; ".join(problems))
         assert url is not None  # a None was reported above

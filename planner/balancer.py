@@ -10,7 +10,8 @@ and the last pitch is at least ``min_pitch_gap_hours`` before it. Gives are alwa
 So on a fresh account the first pitch is refused (1/1 = 100 %): give first.
 
 :class:`WindowTracker` keeps one scope's sliding windows (an account, or the whole brand) with
-running counters, so planning a week costs O(1) per slot rather than a recount.
+running counters (:class:`planner.windows.WindowCounts`, which defines the windows for every
+report too), so planning a week costs O(1) per slot rather than a recount.
 :func:`max_window_share` is the plain reference it is tested against.
 
 Pure: standard library only, no clock, no I/O. Every datetime must be timezone-aware; the
@@ -22,12 +23,13 @@ from __future__ import annotations
 import copy
 import math
 import re
-from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from types import MappingProxyType
+
+from planner.windows import Window, WindowCounts, fullest
 
 
 @dataclass(frozen=True)
@@ -190,17 +192,6 @@ class Decision:
     share: Fraction | None
 
 
-@dataclass(frozen=True)
-class _Window:
-    pitches: int
-    total: int
-    name: str  # "10 posts", "7 days"
-
-    @property
-    def share(self) -> Fraction:
-        return Fraction(self.pitches, self.total) if self.total else Fraction(0)
-
-
 class WindowTracker:
     """The sliding windows of one scope (an account, or the whole brand).
 
@@ -208,22 +199,14 @@ class WindowTracker:
     candidate at any time at or after the last recorded post. Going back in time raises
     ``ValueError``; so does a naive datetime. ``record`` is O(1) amortized; ``decide`` is O(1)
     while the days window's oldest post is still inside it, else O(log w) (a binary search).
+    The windows are those of :class:`planner.windows.WindowCounts`.
     """
-
-    # Dropping dead posts from the front only when there are many keeps that O(1) amortized.
-    _COMPACT_AT = 64
 
     def __init__(self, settings: BalanceSettings, history: Iterable[tuple[datetime, bool]] = ()):
         self.settings = settings
-        self._span = timedelta(days=settings.window_days) if settings.window_days else None
         gap = settings.min_pitch_gap_hours
         self._gap = timedelta(hours=gap) if gap else None
-        self._times: list[datetime] = []
-        # _pitch_totals[i]: pitches among all posts ever recorded up to and including index i,
-        # so any range's pitch count is a difference of two entries.
-        self._pitch_totals: list[int] = []
-        self._dropped_pitches = 0  # pitches among the posts compacted away
-        self._live = 0  # first index still inside the days window as of the last record
+        self._counts = WindowCounts(settings.window_posts, settings.window_days)
         self._last: datetime | None = None
         self._last_pitch: datetime | None = None
         for at, is_pitch in history:
@@ -242,16 +225,12 @@ class WindowTracker:
     def record(self, at: datetime, is_pitch: bool) -> None:
         """Add a post that happened (or is planned) at ``at``; the rule is not checked here."""
         at = self._check_time(at)
-        self._times.append(at)
-        self._pitch_totals.append(self._pitches_before(len(self._times) - 1) + int(is_pitch))
+        self._counts.append(at, is_pitch)
+        # Only windows ending at or after the last post are ever asked for.
+        self._counts.compact()
         self._last = at
         if is_pitch:
             self._last_pitch = at
-        if self._span is not None:
-            cut = at - self._span
-            while self._times[self._live] <= cut:
-                self._live += 1
-        self._compact()
 
     def decide(self, at: datetime, is_pitch: bool) -> Decision:
         """May a post of this class go out at ``at``? Does not record it.
@@ -264,13 +243,8 @@ class WindowTracker:
         if not is_pitch:
             return Decision(True, "give post", None)
         limit = self.settings.max_pitch_share
-        windows = self._windows(at, candidate=True)
-        # The fullest window speaks for all (the count window on a tie): one clear number.
-        # Compared by cross-multiplying counts: this runs for every slot a pitch is offered.
-        worst = windows[0]
-        for window in windows[1:]:
-            if window.pitches * worst.total > worst.pitches * window.total:
-                worst = window
+        # The fullest window speaks for all: one clear number.
+        worst = fullest(self._counts.windows(at, candidate=True))
         problems = []
         if worst.pitches * limit.denominator > limit.numerator * worst.total:
             problems.append(
@@ -292,7 +266,7 @@ class WindowTracker:
     def share_if_added(self, at: datetime, is_pitch: bool) -> Fraction:
         """The highest pitch share across the windows ending at ``at`` with this post counted."""
         at = self._check_time(at)
-        return max(w.share for w in self._windows(at, candidate=True, is_pitch=is_pitch))
+        return fullest(self._counts.windows(at, candidate=is_pitch)).share
 
     def pitch_share_now(self, at: datetime) -> Fraction:
         """The highest pitch share across the windows ending at ``at``, recorded posts only.
@@ -300,12 +274,12 @@ class WindowTracker:
         0 when the windows hold no posts.
         """
         at = self._check_time(at)
-        return max(w.share for w in self._windows(at, candidate=False))
+        return fullest(self._counts.windows(at)).share
 
     def copy(self) -> WindowTracker:
         """An independent tracker with the same state (costs O(posts in the windows))."""
         twin = copy.copy(self)
-        twin._times, twin._pitch_totals = self._times.copy(), self._pitch_totals.copy()
+        twin._counts = self._counts.copy()
         return twin
 
     def _check_time(self, at: datetime) -> datetime:
@@ -317,48 +291,6 @@ class WindowTracker:
             )
         return at
 
-    def _pitches_before(self, index: int) -> int:
-        return self._pitch_totals[index - 1] if index > 0 else self._dropped_pitches
-
-    def _windows(self, at: datetime, *, candidate: bool, is_pitch: bool = True) -> list[_Window]:
-        extra_total = int(candidate)
-        extra_pitch = int(candidate and is_pitch)
-        count = len(self._times)
-        windows: list[_Window] = []
-        size = self.settings.window_posts
-        if size is not None:
-            first = max(count - (size - extra_total), 0)
-            pitches = self._pitches_before(count) - self._pitches_before(first)
-            total = count - first
-            windows.append(
-                _Window(pitches + extra_pitch, total + extra_total, _plural(size, "post"))
-            )
-        if self._span is not None and self.settings.window_days is not None:
-            cut = at - self._span
-            first = self._live
-            # Posts before _live are out of every window from the last record on; only a jump
-            # forward in time can push more out, and then a binary search finds the new start.
-            if first < count and self._times[first] <= cut:
-                first = bisect_right(self._times, cut, lo=first)
-            pitches = self._pitches_before(count) - self._pitches_before(first)
-            total = count - first
-            name = _plural(self.settings.window_days, "day")
-            windows.append(_Window(pitches + extra_pitch, total + extra_total, name))
-        return windows
-
-    def _compact(self) -> None:
-        keep_from = len(self._times)
-        if self.settings.window_posts is not None:
-            keep_from -= self.settings.window_posts
-        if self._span is not None:
-            keep_from = min(keep_from, self._live)
-        if keep_from < self._COMPACT_AT or 2 * keep_from < len(self._times):
-            return
-        self._dropped_pitches = self._pitch_totals[keep_from - 1]
-        del self._times[:keep_from]
-        del self._pitch_totals[:keep_from]
-        self._live = max(self._live - keep_from, 0)  # stays 0 without a days window
-
 
 def _utc(at: datetime) -> datetime:
     if at.tzinfo is None or at.utcoffset() is None:
@@ -368,17 +300,13 @@ def _utc(at: datetime) -> datetime:
     return at.astimezone(UTC)
 
 
-def _plural(amount: float, unit: str) -> str:
-    return f"{amount:g} {unit}" if amount == 1 else f"{amount:g} {unit}s"
-
-
 def _hours(elapsed: timedelta) -> str:
     # Rounded down, so a refusal never reads "24.0 h ... (minimum gap 24 h)".
     tenths = elapsed // timedelta(minutes=6)
     return f"{tenths // 10}.{tenths % 10}"
 
 
-def _share_text(window: _Window, limit: Fraction, relation: str) -> str:
+def _share_text(window: Window, limit: Fraction, relation: str) -> str:
     share_text, limit_text = _percents_of(window.pitches, window.total, limit)
     return f"{window.pitches}/{window.total} = {share_text} {relation} {limit_text}"
 
@@ -449,16 +377,3 @@ def max_window_share(
         if max(shares) > best:
             best, best_at = max(shares), at
     return best, best_at
-
-
-def first_fit(tracker: WindowTracker, candidates: Iterable[datetime]) -> datetime | None:
-    """The first of ``candidates`` (in time order) at which a pitch would be allowed, if every
-    candidate before it were filled with a give; None if there is none. ``tracker`` is not
-    changed: the trial runs on a copy.
-    """
-    trial = tracker.copy()
-    for at in candidates:
-        if trial.decide(at, True).allowed:
-            return at
-        trial.record(at, False)
-    return None

@@ -25,7 +25,7 @@ query for the published posts from there. The formatting functions are pure.
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -39,6 +39,7 @@ from planner.config import Config
 from planner.errors import InputError
 from planner.models import Post, PostStatus
 from planner.preview_model import Share
+from planner.windows import WindowCounts, fullest
 
 PERIODS = ("week", "day")
 DEFAULT_DAYS = 28
@@ -213,13 +214,12 @@ def _published(
 
 @dataclass(frozen=True)
 class _Timeline:
-    """A balance scope's published posts in time order, with prefix sums for the windows."""
+    """A balance scope's published posts in time order, with their windows."""
 
-    times: list[datetime]
+    windows: WindowCounts
     accounts: list[str]
     pitch: list[bool]
     forced: list[bool]
-    pitches_before: list[int]  # pitches among the first i posts
 
 
 def _timeline(
@@ -247,15 +247,14 @@ def _timeline(
         .where(*published, Post.published_at >= since, Post.published_at < end)
         .order_by(Post.published_at, Post.id)
     ).all()
-    totals = [0]
+    windows = WindowCounts(settings.window_posts, settings.window_days)
     for row in rows:
-        totals.append(totals[-1] + int(row.is_pitch))
+        windows.append(row.published_at, row.is_pitch, row.forced)
     return _Timeline(
-        times=[row.published_at for row in rows],
+        windows=windows,
         accounts=[row.account for row in rows],
         pitch=[row.is_pitch for row in rows],
         forced=[row.forced for row in rows],
-        pitches_before=totals,
     )
 
 
@@ -275,25 +274,6 @@ def _periods(since: date, until: date, by: str) -> list[tuple[str, date, date]]:
     return found
 
 
-def _window_at(timeline: _Timeline, index: int, settings: BalanceSettings) -> Share:
-    """The fullest window ending at post ``index`` of the timeline (it included), as counts;
-    the count window on a tie. The windows of :func:`planner.balancer.max_window_share`."""
-    at = timeline.times[index]
-    windows: list[Share] = []
-    if settings.window_posts is not None:
-        first = max(0, index + 1 - settings.window_posts)
-        windows.append(_share(timeline, first, index, f"{settings.window_posts:g} posts"))
-    if settings.window_days is not None:
-        first = bisect_right(timeline.times, at - timedelta(days=settings.window_days), 0, index)
-        windows.append(_share(timeline, first, index, f"{settings.window_days:g} days"))
-    return max(windows, key=lambda share: share.value)
-
-
-def _share(timeline: _Timeline, first: int, index: int, name: str) -> Share:
-    pitches = timeline.pitches_before[index + 1] - timeline.pitches_before[first]
-    return Share(pitches, index + 1 - first, name)
-
-
 def _measure(
     period: tuple[str, date, date],
     account: str,
@@ -303,7 +283,8 @@ def _measure(
 ) -> Period:
     label, first, last = period
     start, end = _midnight(first, tz), _midnight(last + timedelta(days=1), tz)
-    low, high = bisect_left(timeline.times, start), bisect_left(timeline.times, end)
+    times = timeline.windows.times
+    low, high = bisect_left(times, start), bisect_left(times, end)
     give = pitch = forced = 0
     best, best_at = Share(0, 0), None
     for index in range(low, high):
@@ -314,8 +295,9 @@ def _measure(
             give += 1
             continue
         pitch += 1
-        window = _window_at(timeline, index, settings)
-        if best_at is None or window.value > best.value:
-            best, best_at = window, timeline.times[index]
+        # The windows of balancer.max_window_share: ending at the pitch, it included.
+        window = fullest(timeline.windows.windows_through(index))
+        if best_at is None or window.share > best.value:
+            best, best_at = Share.of(window), times[index]
     within = best.value <= settings.max_pitch_share
     return Period(label, first, last, give, pitch, forced, best, best_at, within)

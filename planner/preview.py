@@ -16,11 +16,11 @@ with the post on it or why it is empty, the running pitch share, and a summary:
   within the limit with its forced pitches counted as gives, or a gap next to a forced pitch,
   is allowed and noted.
 - **Held items** (status held, for this account or every account) with the first slot each
-  would fit, tried alone: like ``balancer.first_fit`` over the account's slots after the last
-  recorded post (and after ``now``) in this week and the next :data:`LOOKAHEAD_WEEKS` weeks,
-  every slot before it counted as a give. Slots the item cannot take (typed for another kind
-  or class, before its ``not_before``) count as gives too; the search stops at its
-  ``not_after``. Items held by hand (``planner hold``) are not tried.
+  would fit, tried alone: the first of the account's slots after the last recorded post (and
+  after ``now``) in this week and the next :data:`LOOKAHEAD_WEEKS` weeks where
+  ``WindowTracker.decide`` allows a pitch, every slot before it counted as a give. Slots the
+  item cannot take (typed for another kind or class, before its ``not_before``) count as gives
+  too; the search stops at its ``not_after``. Items held by hand (``planner hold``) are not tried.
 - **Runway** per kind: ``available`` = items still usable by the account (status queued or
   held, not held by hand, ``not_after`` after ``now``, no target accounts or this one);
   ``planned_this_week`` = the account's live posts of that kind this week. The queue lasts
@@ -41,7 +41,6 @@ The data classes and the ``--check`` verdict are in :mod:`planner.preview_model`
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -70,10 +69,10 @@ from planner.preview_model import (
     Runway,
     Share,
     SlotRow,
-    plural,
     when_text,
 )
 from planner.slots import SlotInstant, expand_week, iso_week_bounds, weeks_from
+from planner.windows import Window, WindowCounts, fullest
 
 # --- reading the database -------------------------------------------------------------------
 
@@ -284,21 +283,13 @@ def _queue_rows(session: Session) -> list[_QueueRow]:
 
 
 class _Windows:
-    """One scope's live posts fed in time order, with the windows ending at any instant.
-
-    A :class:`WindowTracker` is fed alongside (for the held items' trial placements); this
-    keeps the counts per window, which the tracker reduces to one fraction.
-    """
+    """One scope's live posts fed in time order, with the windows ending at any later instant."""
 
     def __init__(self, settings: BalanceSettings, posts: Sequence[_Live]) -> None:
         self.settings = settings
-        self.tracker = WindowTracker(settings)
-        self._span = timedelta(days=settings.window_days) if settings.window_days else None
+        self._counts = WindowCounts(settings.window_posts, settings.window_days)
         self._posts = posts
         self._next = 0
-        self._times: list[datetime] = []
-        self._pitches = [0]  # prefix sums: pitches among the first i recorded posts
-        self._forced = [0]  # ... and forced pitches
         self.last_pitch: _Live | None = None
 
     def feed_before(self, key: tuple[datetime, str, int]) -> None:
@@ -313,34 +304,22 @@ class _Windows:
             self._next += 1
 
     def _record(self, post: _Live) -> None:
-        self.tracker.record(post.at, post.is_pitch)
-        self._times.append(post.at)
-        self._pitches.append(self._pitches[-1] + int(post.is_pitch))
-        self._forced.append(self._forced[-1] + int(post.is_pitch and post.forced))
+        self._counts.append(post.at, post.is_pitch, post.forced)
         if post.is_pitch:
             self.last_pitch = post
 
-    def windows(self, at: datetime) -> list[tuple[Share, int]]:
-        """Each configured window ending at ``at`` (recorded posts), with its forced pitches."""
-        count = len(self._times)
-        firsts: list[tuple[int, str]] = []
-        if self.settings.window_posts is not None:
-            size = self.settings.window_posts
-            firsts.append((max(0, count - size), plural(size, "post")))
-        if self._span is not None and self.settings.window_days is not None:
-            first = bisect_right(self._times, at - self._span)
-            firsts.append((first, plural(self.settings.window_days, "day")))
-        return [
-            (
-                Share(self._pitches[count] - self._pitches[first], count - first, name),
-                self._forced[count] - self._forced[first],
-            )
-            for first, name in firsts
-        ]
+    def windows(self, at: datetime) -> list[Window]:
+        """Each configured window ending at ``at`` (posts fed so far), count window first."""
+        return self._counts.windows(at)
 
     def share_now(self, at: datetime) -> Share:
         """The fullest window ending at ``at``; the count window on a tie."""
-        return max((share for share, _ in self.windows(at)), key=lambda share: share.value)
+        return Share.of(fullest(self._counts.windows(at)))
+
+    def tracker(self) -> WindowTracker:
+        """A tracker of the posts fed so far, for trial placements."""
+        fed = self._posts[: self._next]
+        return WindowTracker(self.settings, [(post.at, post.is_pitch) for post in fed])
 
 
 def _compose_account(
@@ -414,15 +393,16 @@ def _compose_account(
             )
 
     windows.feed_before((end, "", -1))
+    tracker = windows.tracker()
     live = [post for post in posts if post.live]
     pitches = sum(1 for post in live if post.is_pitch)
     # Held items may take the slots left this week after the last post, and the next weeks'.
-    after = max(now, windows.tracker.last_post_at or now)
+    after = max(now, tracker.last_post_at or now)
     ahead = [instant for instant in instants if instant.at > after]
     for later_year, later_week in weeks_from(year, week, LOOKAHEAD_WEEKS + 1)[1:]:
         ahead += [i for i in expand_week(weekly, later_year, later_week, tz) if i.at > after]
     held = [
-        _held(config, row, windows.tracker, ahead)
+        _held(config, row, tracker, ahead)
         for row in queue
         if row.status == ItemStatus.HELD and row.goes_to(account)
     ]
@@ -474,7 +454,7 @@ def _check_gap(
 
 
 def _check_windows(
-    windows: Sequence[tuple[Share, int]],
+    windows: Sequence[Window],
     limit: Fraction,
     post: _PostRow,
     local: datetime,
@@ -485,14 +465,14 @@ def _check_windows(
 
     A window is excused when it would be within the limit with its forced pitches as gives.
     """
-    over = [(window, forced) for window, forced in windows if window.value > limit]
+    over = [window for window in windows if window.share > limit]
     if not over:
         return
-    unexcused = [w for w, forced in over if Fraction(w.pitches - forced, w.total) > limit]
-    window = max(unexcused or [w for w, _ in over], key=lambda w: w.value)
-    shown, limit_shown = percents(window.value, limit)
+    unexcused = [w for w in over if Fraction(w.pitches - w.forced, w.total) > limit]
+    window = fullest(unexcused or over)
+    shown, limit_shown = percents(window.share, limit)
     text = (
-        f"pitch share {window} = {shown} > {limit_shown} over the last {window.window} "
+        f"pitch share {window} = {shown} > {limit_shown} over the last {window.name} "
         f"at {when_text(local)}"
     )
     if unexcused:

@@ -17,6 +17,8 @@ from fractions import Fraction
 
 from planner.balancer import BalanceSettings, percent
 from planner.errors import DomainError
+from planner.text import plural
+from planner.windows import Window
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 LOOKAHEAD_WEEKS = 4
@@ -41,6 +43,10 @@ class Share:
     pitches: int
     total: int
     window: str = ""  # "10 posts", "7 days"; empty for the whole week
+
+    @classmethod
+    def of(cls, window: Window) -> Share:
+        return cls(window.pitches, window.total, window.name)
 
     @property
     def value(self) -> Fraction:
@@ -176,8 +182,3 @@ def share_text(share: Share) -> str:
 def when_text(local: datetime) -> str:
     """``"Thu 10 Dec 16:00"``: a local instant for people (English day names, any locale)."""
     return f"{WEEKDAYS[local.weekday()]} {local.day} {local:%b %H:%M}"
-
-
-def plural(amount: float, unit: str) -> str:
-    """``plural(1, "day")`` -> ``"1 day"``; ``plural(2.5, "day")`` -> ``"2.5 days"``."""
-    return f"{amount:g} {unit}" if amount == 1 else f"{amount:g} {unit}s"

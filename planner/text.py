@@ -19,3 +19,8 @@ def shorten(text: str, width: int) -> str:
 def iso_utc(at: datetime | None) -> str | None:
     """An instant as ISO 8601 in UTC, or None."""
     return None if at is None else at.astimezone(UTC).isoformat()
+
+
+def plural(amount: float, unit: str) -> str:
+    """``plural(1, "day")`` -> ``"1 day"``; ``plural(2.5, "day")`` -> ``"2.5 days"``."""
+    return f"{amount:g} {unit}" if amount == 1 else f"{amount:g} {unit}s"

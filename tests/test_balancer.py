@@ -17,7 +17,6 @@ from planner.balancer import (
     BalanceSettings,
     Decision,
     WindowTracker,
-    first_fit,
     max_window_share,
     parse_ratio,
     preset_settings,
@@ -292,18 +291,6 @@ def test_shares_for_reporting() -> None:
     assert tracker.share_if_added(hours(25), False) == Fraction(0)
     assert tracker.share_if_added(hours(25), True) == Fraction(1, 3)
     assert WindowTracker(rule()).pitch_share_now(T0) == Fraction(0)
-
-
-def test_first_fit_finds_the_slot_a_held_promo_would_take() -> None:
-    tracker = tracker_with(rule(gap=24), [(0, False), (1, False), (2, True)])
-    slots = [hours(h) for h in (10, 20, 30, 40, 50)]
-    # Filling every slot with a give never brings the pitch at 2 h down to 20 % in time.
-    assert first_fit(tracker, slots) is None
-    tracker = tracker_with(rule(gap=24), [(h, False) for h in range(8)] + [(8, True)])
-    # After the pitch at 8 h: 10 h and 20 h fail the gap, 40 h is the first 24 h later.
-    assert first_fit(tracker, [hours(h) for h in (10, 20, 40, 50)]) == hours(40)
-    assert tracker.last_post_at == hours(8)  # the trial ran on a copy
-    assert not tracker.decide(hours(10), True).allowed
 
 
 def test_max_window_share_measures_at_each_pitch() -> None:

@@ -205,6 +205,11 @@ class Runner:
             with self._scheduling:
                 self._stopping.set()
             log.info("stopping: no new claims; waiting for posts in flight")
+            # Empty the job store first (this waits for the scheduler thread to finish a round
+            # of due jobs): if shutdown() marked the scheduler stopped while that thread was
+            # between starting a one-off job and removing it, the thread died on a
+            # JobLookupError. Jobs already started keep running; shutdown waits for them.
+            scheduler.remove_all_jobs()
             scheduler.shutdown(wait=True)
             self.stop()
 

@@ -17,7 +17,11 @@ The database is the source of truth; a post goes through:
 
 A post found ``claimed`` by a runner that is gone (crash, kill -9) is re-sent with the same
 idempotency key when its adapter guarantees idempotency, and marked ``unknown`` otherwise:
-a person decides (``planner resolve``), it is never silently sent twice.
+a person decides (``planner resolve``), it is never silently sent twice. The same holds for
+an attempt whose answer was lost (``Uncertain``: a read timeout, a dropped connection). Such
+attempts are logged as ``uncertain``; every later retry of the post goes under the same key,
+skips the ratio re-check (the post may be out already) and becomes ``unknown`` once the
+network's ``idempotency_window`` (Mastodon: one hour) has passed since the first of them.
 
 Every function takes ``now``; nothing here reads the clock.
 """

@@ -17,7 +17,8 @@ The database is the source of truth; a post goes through:
 
 A post found ``claimed`` by a runner that is gone (crash, kill -9) is re-sent with the same
 idempotency key when its adapter guarantees idempotency, and marked ``unknown`` otherwise:
-a person decides (``planner resolve``), it is never silently sent twice. The same holds for
+a person decides (``planner resolve``), it is never silently sent twice (see
+:mod:`planner.recovery`, which also marks missed slots). The same holds for
 an attempt whose answer was lost (``Uncertain``: a read timeout, a dropped connection). Such
 attempts are logged as ``uncertain``; every later retry of the post goes under the same key,
 skips the ratio re-check (the post may be out already) and becomes ``unknown`` once the
@@ -34,10 +35,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, exists, func, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from planner.adapters.base import Adapter, OutgoingPost, Published
+from planner.adapters.base import Adapter, OutgoingPost, Published, resend_is_safe
 from planner.adapters.registry import make_adapter
 from planner.balancer import WindowTracker
 from planner.config import Config
@@ -122,117 +121,6 @@ class Publisher:
             settings = self.config.account_settings(account)
             self._adapters[account] = make_adapter(settings, self.environ)
         return self._adapters[account]
-
-    # --- bookkeeping ----------------------------------------------------------------------
-
-    def ensure_account_rows(self) -> None:
-        """Every configured account has a row in account_states (the claim lock)."""
-        # Several runners may start at once: insert-or-ignore, never check-then-insert.
-        dialect = self.db.engine.dialect.name
-        insert_new = sqlite_insert if dialect == "sqlite" else postgresql_insert
-        rows = [{"account": name, "paused": False} for name in self.config.settings.accounts]
-        if rows:
-            with self.db.transaction() as session:
-                session.execute(insert_new(AccountState).on_conflict_do_nothing(), rows)
-
-    def mark_missed(self, now: datetime) -> list[int]:
-        """Planned posts whose slot passed more than ``grace_minutes`` ago become ``missed``,
-        and their items go back to the queue (posts of paused accounts are left alone)."""
-        cutoff = now - timedelta(minutes=self.run.grace_minutes)
-        with self.db.transaction() as session:
-            # A paused account's posts stay planned: the pause, not the clock, holds them.
-            paused = select(AccountState.account).where(AccountState.paused.is_(True))
-            rows = session.execute(
-                select(Post.id, Post.item_id, Post.slot_at).where(
-                    Post.status == PostStatus.PLANNED,
-                    Post.slot_at < cutoff,
-                    Post.account.not_in(paused),
-                )
-            ).all()
-            for post_id, item_id, slot_at in rows:
-                session.execute(
-                    update(Post)
-                    .where(Post.id == post_id)
-                    .values(
-                        status=PostStatus.MISSED,
-                        reason=(
-                            f"missed: nothing was publishing at {slot_at:%Y-%m-%d %H:%M} UTC "
-                            f"and the grace of {self.run.grace_minutes:g} min ran out"
-                        ),
-                        updated_at=now,
-                    )
-                )
-                others = session.scalar(
-                    select(func.count())
-                    .select_from(Post)
-                    .where(
-                        Post.item_id == item_id,
-                        Post.id != post_id,
-                        Post.status.in_(LIVE_STATUSES),
-                    )
-                )
-                if not others:
-                    session.execute(
-                        update(Item)
-                        .where(Item.id == item_id, Item.status == ItemStatus.PLANNED)
-                        .values(status=ItemStatus.QUEUED, status_reason="its slot was missed")
-                    )
-        for post_id, _, slot_at in rows:
-            log.warning("post %s missed its slot at %s", post_id, slot_at.isoformat())
-        return [row[0] for row in rows]
-
-    def recover(self, now: datetime, live_workers: set[str]) -> list[Outcome]:
-        """Posts claimed by a runner that is gone: re-send (idempotent) or ``unknown``."""
-        outcomes = []
-        with self.db.transaction() as session:
-            orphans = session.execute(
-                select(Post.id, Post.account, Post.claimed_by, Post.claimed_at).where(
-                    Post.status == PostStatus.CLAIMED
-                )
-            ).all()
-            for post_id, account, claimed_by, claimed_at in orphans:
-                if claimed_by in live_workers:
-                    continue
-                if self._may_resend(account, claimed_at, now):
-                    values = {
-                        "status": PostStatus.RETRY,
-                        "next_attempt_at": now,
-                        "reason": f"re-sent after runner {claimed_by} stopped mid-publish "
-                        "(same idempotency key)",
-                    }
-                else:
-                    values = {
-                        "status": PostStatus.UNKNOWN,
-                        "reason": f"runner {claimed_by} stopped between calling the network "
-                        "and recording the answer; check the account and run "
-                        "`planner resolve POST --published URL` or `--not-published`",
-                    }
-                session.execute(
-                    update(Post).where(Post.id == post_id).values(**values, updated_at=now)
-                )
-                # The interrupted call may have reached the network: logged as an uncertain
-                # attempt, so that a later retry knows since when (see publish()).
-                session.execute(
-                    insert(PublishAttempt).values(
-                        post_id=post_id,
-                        started_at=claimed_at or now,
-                        finished_at=now,
-                        outcome=UNCERTAIN,
-                        error=f"runner {claimed_by} stopped mid-publish",
-                        worker=claimed_by,
-                    )
-                )
-                outcomes.append(Outcome(post_id, account, str(values["status"])))
-        return outcomes
-
-    def _may_resend(self, account: str, claimed_at: datetime | None, now: datetime) -> bool:
-        """Only through an idempotent adapter, and only while the network still remembers
-        the key (Mastodon forgets an Idempotency-Key after an hour)."""
-        adapter = self.adapter(account)
-        if not adapter.supports_idempotency:
-            return False
-        window: timedelta | None = getattr(adapter, "idempotency_window", None)
-        return window is None or claimed_at is None or now - claimed_at < window
 
     # --- claiming -------------------------------------------------------------------------
 
@@ -346,7 +234,7 @@ class Publisher:
             # An earlier attempt may have reached the network. Sending again is safe only
             # while it remembers the idempotency key; and the ratio is not re-checked, as
             # holding a post that may be out would plan its item again under a new key.
-            if not self._may_resend(claim.account, sent_maybe, now):
+            if not resend_is_safe(self.adapter(claim.account), sent_maybe, now):
                 return self._mark_unknown(
                     claim,
                     f"an attempt at {sent_maybe:%Y-%m-%d %H:%M} UTC may have reached the "

@@ -31,12 +31,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import make_url
 
-from planner.adapters.base import Adapter
+from planner.adapters.base import Adapter, resend_is_safe
 from planner.config import Config
 from planner.db import Database
 from planner.errors import RunnerBusy
 from planner.models import Runner as RunnerRow
 from planner.publish import Outcome, Publisher
+from planner.recovery import ensure_account_rows, mark_missed, recover
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -126,7 +127,7 @@ class Runner:
                 insert(RunnerRow).values(id=self.worker, started_at=now, heartbeat_at=now)
             )
         try:
-            self.publisher.ensure_account_rows()
+            ensure_account_rows(self.db, self.config)
             self.housekeeping()
         except BaseException:
             self.stop()
@@ -152,10 +153,13 @@ class Runner:
             # fresh its last heartbeat.
             live = set()
         live.add(self.worker)
-        for outcome in self.publisher.recover(now, live):
+        for outcome in recover(self.db, now, live, self._may_resend):
             log.warning("post %s of %s found claimed after a crash: now %s",
                         outcome.post_id, outcome.account, outcome.status)  # fmt: skip
-        self.publisher.mark_missed(now)
+        mark_missed(self.db, self.config, now)
+
+    def _may_resend(self, account: str, first_sent: datetime | None, now: datetime) -> bool:
+        return resend_is_safe(self.publisher.adapter(account), first_sent, now)
 
     # --- publishing -----------------------------------------------------------------------
 

@@ -20,7 +20,8 @@ guaranteed to create one post at most (Mastodon's Idempotency-Key header, a webh
 header the receiver honours, the outbox's own ledger). The pipeline re-sends a post found
 claimed after a crash only through such an adapter; elsewhere the post becomes ``unknown``.
 An adapter whose network forgets keys after a while says so with an optional
-``idempotency_window`` (a ``timedelta``); a claim older than that is not re-sent either.
+``idempotency_window`` (a ``timedelta``); a claim older than that is not re-sent either
+(:func:`resend_is_safe`).
 
 Adapters are found through the ``planner.adapters`` entry-point group (see
 :mod:`planner.adapters.registry`): a third party adds a network by publishing a package
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -86,3 +88,13 @@ class Adapter(Protocol):
 
 
 AdapterFactory = Callable[[AccountSettings, Mapping[str, str]], Adapter]
+
+
+def resend_is_safe(adapter: Adapter, first_sent: datetime | None, now: datetime) -> bool:
+    """Whether a post that may have reached the network at ``first_sent`` can be sent again:
+    only through an idempotent adapter, and only while the network still remembers the key
+    (Mastodon forgets an Idempotency-Key after an hour)."""
+    if not adapter.supports_idempotency:
+        return False
+    window: timedelta | None = getattr(adapter, "idempotency_window", None)
+    return window is None or first_sent is None or now - first_sent < window

@@ -7,9 +7,16 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import select, text
 
-from planner.db import current_revision, head_revision, open_database, upgrade_database
+from planner.db import (
+    MIGRATIONS_DIR,
+    current_revision,
+    head_revision,
+    open_database,
+    upgrade_database,
+)
 from planner.errors import DomainError, InputError, SchemaOutOfDate
 from planner.models import Base, Item
 
@@ -18,6 +25,20 @@ def test_new_database_is_created_through_the_migrations(db_url: str) -> None:
     db = open_database(db_url)
     try:
         assert current_revision(db.engine) == head_revision()
+    finally:
+        db.dispose()
+
+
+def test_the_schema_head_written_in_db_py_is_the_newest_migration() -> None:
+    assert head_revision() == ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+
+
+def test_current_revision_reads_what_alembic_recorded(db_url: str) -> None:
+    db = open_database(db_url)
+    try:
+        with db.engine.connect() as connection:
+            recorded = MigrationContext.configure(connection).get_current_revision()
+        assert current_revision(db.engine) == recorded == head_revision()
     finally:
         db.dispose()
 

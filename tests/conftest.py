@@ -18,6 +18,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+# Helper modules whose asserts explain themselves, as the tests' own do.
+pytest.register_assert_rewrite("adapter_checks", "pipeline")
+
 REPO = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get(
     "PLANNER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

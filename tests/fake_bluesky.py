@@ -32,14 +32,11 @@ import base64
 import hashlib
 import itertools
 import json
-import socket
-import struct
-import threading
 import time
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+
+import fake_http
+from fake_http import RESET, Answer, LoopbackServer, Reply, json_answer
 
 BEHAVIOURS = (
     "ok",  # answer as documented
@@ -65,22 +62,15 @@ _REFRESH = "com.atproto.server.refreshSession"
 _BEHAVING = {"com.atproto.repo.createRecord", "com.atproto.server.getSession"}
 
 
-@dataclass(frozen=True)
-class Received:
+class Received(fake_http.Received):
     """One request the fake received."""
-
-    method: str
-    path: str  # e.g. "/xrpc/com.atproto.repo.createRecord"
-    headers: dict[str, str]  # names in lower case
-    json: Any  # the parsed JSON body, or None
-    query: dict[str, str] = field(default_factory=dict)
 
     @property
     def nsid(self) -> str:
         return self.path.removeprefix("/xrpc/")
 
 
-class FakeBluesky:
+class FakeBluesky(LoopbackServer[Received]):
     """A loopback PDS with one account and switchable behaviours.
 
     ``behaviour`` applies to the calls that do the work (createRecord, getSession);
@@ -102,6 +92,7 @@ class FakeBluesky:
         access_ttl: int = 7200,
         delay: float = 2.0,
     ) -> None:
+        super().__init__(Received)
         self.handle = handle
         self.did = did
         self.app_password = app_password
@@ -112,28 +103,14 @@ class FakeBluesky:
         self.account_status: str | None = None  # "deactivated", "takendown": not active
         self.rate_limit_reset: int | None = int(time.time()) + 300
         self.handles: dict[str, str] = {handle: did}
-        self.requests: list[Received] = []
         self.records: list[dict[str, Any]] = []  # what createRecord stored, in order
         self._behaviour = "ok"
         self._access: dict[str, bool] = {}  # access token -> still valid
         self._refresh: set[str] = set()  # refresh tokens not yet spent
         self._issued_refresh: set[str] = set()  # every refresh token handed out
         self._serial = itertools.count(1)
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.fake = self
-        # A short poll: `shutdown` waits for it, and every test stops a server.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
 
     # --- the API for tests ---
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
 
     @property
     def behaviour(self) -> str:
@@ -160,28 +137,9 @@ class FakeBluesky:
         with self._lock:
             return set(self._access) | set(self._issued_refresh)
 
-    def start(self) -> FakeBluesky:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeBluesky:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
     # --- the server side ---
 
-    def answer(self, request: Received) -> tuple[int, dict[str, str], bytes] | None:
-        """Status, headers and body for ``request``; None to hang up without answering."""
-        with self._lock:
-            self.requests.append(request)
+    def answer(self, request: Received) -> Reply:
         nsid = request.nsid
         if nsid == "com.atproto.server.createSession":
             if self.login_behaviour == "hang_up":
@@ -196,25 +154,27 @@ class FakeBluesky:
             if refused:
                 return refused
         if nsid in _BEHAVING:
-            if self._behaviour in ("hang_up", "reset"):
+            if self._behaviour == "hang_up":
                 return None
+            if self._behaviour == "reset":
+                return RESET
             answered = self._behave(self._behaviour, nsid)
             if answered:
                 return answered
         if nsid == "com.atproto.server.getSession":
             return _json(200, self._session_body())
         if nsid == "com.atproto.identity.resolveHandle":
-            found = self.handles.get(request.query.get("handle", "").lower())
+            found = self.handles.get(request.query.get("handle", [""])[-1].lower())
             if found is None:
                 return _error(400, "InvalidRequest", "Unable to resolve handle")
             return _json(200, {"did": found})
         return self._create_record(request)
 
-    def _behave(self, behaviour: str, nsid: str) -> tuple[int, dict[str, str], bytes] | None:
+    def _behave(self, behaviour: str, nsid: str) -> Answer | None:
         if behaviour == "ok":
             return None
         if behaviour == "timeout":
-            self._stopping.wait(self.delay)
+            self.hold(self.delay)
             return None
         if behaviour == "rate_limit":
             headers = {"ratelimit-limit": "5000", "ratelimit-remaining": "0"}
@@ -238,14 +198,14 @@ class FakeBluesky:
         # "incomplete": valid JSON, but not the documented output of the method
         return _json(200, {"handle": self.handle} if "Session" in nsid else {"uri": 42})
 
-    def _create_session(self, request: Received) -> tuple[int, dict[str, str], bytes]:
+    def _create_session(self, request: Received) -> Answer:
         body = request.json if isinstance(request.json, dict) else {}
         identifier = str(body.get("identifier", "")).lower().removeprefix("@")
         if identifier not in {self.handle, self.did} or body.get("password") != self.app_password:
             return _error(401, "AuthenticationRequired", "Invalid identifier or password")
         return _json(200, {**self._session_body(), **self._new_tokens()})
 
-    def _refresh_session(self, request: Received) -> tuple[int, dict[str, str], bytes]:
+    def _refresh_session(self, request: Received) -> Answer:
         token = _bearer(request)
         with self._lock:
             if token not in self._refresh:
@@ -255,7 +215,7 @@ class FakeBluesky:
             self._refresh.discard(token)
         return _json(200, {**self._session_body(), **self._new_tokens()})
 
-    def _check_access(self, request: Received) -> tuple[int, dict[str, str], bytes] | None:
+    def _check_access(self, request: Received) -> Answer | None:
         token = _bearer(request)
         if token is None:
             return _error(401, "AuthMissing", "Authentication Required")
@@ -267,7 +227,7 @@ class FakeBluesky:
             return _error(400, "ExpiredToken", "Token has expired")
         return None
 
-    def _create_record(self, request: Received) -> tuple[int, dict[str, str], bytes]:
+    def _create_record(self, request: Received) -> Answer:
         body = request.json if isinstance(request.json, dict) else {}
         if body.get("repo") not in {self.did, self.handle}:
             return _error(400, "InvalidRequest", f"Could not find repo: {body.get('repo')}")
@@ -344,78 +304,11 @@ class FakeBluesky:
         return {"accessJwt": access, "refreshJwt": refresh}
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    fake: FakeBluesky
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that gave up (the timeout behaviour) is expected, not an error."""
+def _json(status: int, body: object, headers: dict[str, str] | None = None) -> Answer:
+    return json_answer(status, body, headers, "application/json; charset=utf-8")
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body go in two writes: no 40 ms stall
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self._serve()
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base's name)
-        """Quiet: tests read `requests`, not stderr."""
-
-    def _serve(self) -> None:
-        parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            body = None
-        received = Received(
-            method=self.command,
-            path=parts.path,
-            headers={name.lower(): value for name, value in self.headers.items()},
-            json=body,
-            query={key: values[-1] for key, values in parse_qs(parts.query).items()},
-        )
-        answer = self.server.fake.answer(received)
-        if answer is None:
-            if self.server.fake.behaviour == "reset":
-                # Linger on, zero timeout: close() sends RST instead of FIN.
-                self.connection.setsockopt(
-                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
-                )
-                self.connection.close()  # now, before the server's shutdown() sends a FIN
-            self.close_connection = True
-            return
-        status, headers, payload = answer
-        try:
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-        except OSError:  # the client gave up waiting
-            self.close_connection = True
-
-
-def _json(
-    status: int, body: object, headers: dict[str, str] | None = None
-) -> tuple[int, dict[str, str], bytes]:
-    return (
-        status,
-        {"Content-Type": "application/json; charset=utf-8", **(headers or {})},
-        json.dumps(body).encode(),
-    )
-
-
-def _error(
-    status: int, error: str, message: str, headers: dict[str, str] | None = None
-) -> tuple[int, dict[str, str], bytes]:
+def _error(status: int, error: str, message: str, headers: dict[str, str] | None = None) -> Answer:
     return _json(status, {"error": error, "message": message}, headers)
 
 

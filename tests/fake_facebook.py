@@ -21,11 +21,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
+
+import fake_http
+from fake_http import Answer, LoopbackServer, Reply
+from fake_http import json_answer as _json
 
 BEHAVIOURS = (
     "success",
@@ -67,43 +69,20 @@ class GraphError:
         return {"error": error}
 
 
-@dataclass
-class Received:
-    """One request as the server got it."""
+class Received(fake_http.Received):
+    """One request as the server got it, with its form fields (the last value of each)."""
 
-    method: str
-    target: str  # the request line's target: path and query string, as sent
-    headers: dict[str, str]
-    body: bytes
-    path: str = ""
-    query: dict[str, list[str]] = field(default_factory=dict)
-    form: dict[str, str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        parts = urlsplit(self.target)
-        self.path = parts.path
-        self.query = parse_qs(parts.query)
-        if self.body:
-            fields = parse_qs(self.body.decode(), keep_blank_values=True)
-            self.form = {key: values[-1] for key, values in fields.items()}
-
-    def header(self, name: str) -> str | None:
-        """A header's value, whatever the case of its name."""
-        for key, value in self.headers.items():
-            if key.lower() == name.lower():
-                return value
-        return None
+    @property
+    def form(self) -> dict[str, str]:
+        fields = parse_qs(self.body.decode(), keep_blank_values=True)
+        return {key: values[-1] for key, values in fields.items()}
 
 
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that hung up (the adapter's timeout) is part of the tests
-
-
-class FakeGraphAPI:
+class FakeGraphAPI(LoopbackServer[Received]):
     """The Graph API of one Page on ``url`` (a free loopback port)."""
+
+    methods = ("GET", "POST", "DELETE")
+    protocol_version = "HTTP/1.0"
 
     def __init__(
         self,
@@ -114,6 +93,7 @@ class FakeGraphAPI:
         app_secret: str | None = None,
         api_version: str = "v25.0",
     ) -> None:
+        super().__init__(Received)
         self.page_id = page_id
         self.page_name = page_name
         self.token = token
@@ -123,40 +103,11 @@ class FakeGraphAPI:
         self.regain_minutes = 7  # estimated_time_to_regain_access in the rate-limit headers
         self.echo_token = False  # put the token it got into error messages (a leaky server)
         self.hang_seconds = 5.0
-        self.requests: list[Received] = []
         self.posts: list[dict[str, str]] = []  # the form of each post created
-        self._lock = threading.Lock()
-        self._release = threading.Event()
-        self._server = _QuietServer(("127.0.0.1", 0), _handler(self))
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.005}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> FakeGraphAPI:
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        self._release.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5)
-
-    def __enter__(self) -> FakeGraphAPI:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     # --- answering ------------------------------------------------------------------------
 
-    def _answer(self, got: Received) -> tuple[int, dict[str, str], bytes] | None:
-        """Status, headers and body for a request; None to hang up without answering."""
+    def answer(self, got: Received) -> Reply:
         token = _token_of(got)
         if not token:
             return _error(GraphError(190, "An access token is required to request this resource."))
@@ -199,7 +150,7 @@ class FakeGraphAPI:
         if isinstance(behaviour, GraphError):
             return _error(behaviour)
         if behaviour == "timeout":
-            self._release.wait(self.hang_seconds)
+            self.hold(self.hang_seconds)
         if behaviour == "hang_up":
             return None
         named = _NAMED_ERRORS.get(behaviour)
@@ -279,46 +230,6 @@ def _first(values: list[str] | None) -> str | None:
     return values[0] if values else None
 
 
-def _json(status: int, value: Any) -> tuple[int, dict[str, str], bytes]:
-    return status, {"Content-Type": "application/json"}, json.dumps(value).encode()
-
-
-def _error(error: GraphError) -> tuple[int, dict[str, str], bytes]:
-    status, headers, body = _json(error.status, error.body())
-    return (
-        status,
-        {**headers, "WWW-Authenticate": 'OAuth "Facebook Platform"', **error.headers},
-        body,
-    )
-
-
-def _handler(fake: FakeGraphAPI) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def _handle(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            got = Received(
-                method=self.command,
-                target=self.path,
-                headers=dict(self.headers.items()),
-                body=self.rfile.read(length),
-            )
-            with fake._lock:
-                fake.requests.append(got)
-            answer = fake._answer(got)
-            if answer is None:
-                self.close_connection = True
-                return
-            status, headers, body = answer
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        do_GET = do_POST = do_DELETE = _handle
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass  # keep the test output clean
-
-    return Handler
+def _error(error: GraphError) -> Answer:
+    headers = {"WWW-Authenticate": 'OAuth "Facebook Platform"', **error.headers}
+    return _json(error.status, error.body(), headers)

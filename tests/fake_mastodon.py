@@ -41,24 +41,22 @@ Errors are Mastodon's ``{"error": "..."}`` bodies, except where noted below.
 ``leaky``          422 whose error message quotes the request's Authorization header
 =================  ===================================================================
 
-``requests`` lists what arrived (method, path, query, headers with lower-case names, body);
-``statuses`` the statuses created.
+``requests`` lists what arrived (method, target, path, query, headers with lower-case names,
+body, and ``params``: the form fields or JSON object); ``statuses`` the statuses created.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
+import fake_http
 import regex
+from fake_http import Answer, LoopbackServer, Reply
 
 BEHAVIOURS = (
     "ok",
@@ -89,19 +87,23 @@ _ERRORS: dict[str, tuple[int, str]] = {
 }
 
 
-@dataclass(frozen=True)
-class Received:
+class Received(fake_http.Received):
     """One request as the fake server got it."""
 
-    method: str
-    path: str
-    query: dict[str, Any]
-    headers: dict[str, str]  # names in lower case
-    body: dict[str, Any]  # the form fields or JSON object
+    @property
+    def params(self) -> dict[str, Any]:
+        """The form fields or JSON object of the body."""
+        if not self.body:
+            return {}
+        if (self.header("Content-Type") or "").startswith("application/json"):
+            value = json.loads(self.body)
+            return value if isinstance(value, dict) else {"_json": value}
+        fields = parse_qs(self.body.decode(), keep_blank_values=True)
+        return {name: values[0] if len(values) == 1 else values for name, values in fields.items()}
 
 
 @dataclass
-class FakeMastodon:
+class FakeMastodon(LoopbackServer[Received]):
     """A Mastodon instance on 127.0.0.1 (a free port), running from ``start()`` to ``close()``.
 
     Also a context manager. ``url`` is the instance's base URL for ``api_base_url``.
@@ -115,50 +117,17 @@ class FakeMastodon:
     reset_in: timedelta | None = timedelta(minutes=5)
     clock_skew: timedelta = timedelta(0)
     delay: float = 2.0
-    requests: list[Received] = field(default_factory=list)
     statuses: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self._lock = threading.Lock()
+        super().__init__(Received)
         self._ids = itertools.count(FIRST_STATUS_ID)
         self._by_key: dict[tuple[str, str], dict[str, Any]] = {}
-        self._released = threading.Event()
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.fake = self
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.02},  # how soon close() is noticed
-            daemon=True,
-        )
-        host, port = self._server.server_address[:2]
-        self.url = f"http://{host!s}:{port}"
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name == "behaviour" and value not in BEHAVIOURS:  # fail in the test, not the server
             raise ValueError(f"unknown behaviour {value!r} (known: {', '.join(BEHAVIOURS)})")
         super().__setattr__(name, value)
-
-    def start(self) -> FakeMastodon:
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        self._released.set()  # a "timeout" answer still waiting goes out now
-        if self._thread.is_alive():
-            self._server.shutdown()
-            self._thread.join()
-        self._server.server_close()
-
-    def __enter__(self) -> FakeMastodon:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def requests_to(self, path: str) -> list[Received]:
         """The requests received for ``path``, in order."""
@@ -170,11 +139,8 @@ class FakeMastodon:
 
     # --- what the handler calls -----------------------------------------------------------
 
-    def _answer(self, received: Received) -> tuple[int, dict[str, str], bytes] | None:
-        """Status, headers and body for ``received``; None to hang up without answering."""
-        with self._lock:
-            self.requests.append(received)
-            behaviour = self.behaviour
+    def answer(self, received: Received) -> Reply:
+        behaviour = self.behaviour
         if behaviour in _ERRORS:
             return self._error(*_ERRORS[behaviour], limited=behaviour == "rate_limited")
         if behaviour == "unavailable":
@@ -189,12 +155,12 @@ class FakeMastodon:
             return self._error(422, f"Validation failed: cannot post with {echoed}")
         answer = self._api(received)
         if behaviour == "timeout":
-            self._released.wait(self.delay)
+            self.hold(self.delay)
         if behaviour == "hang_up":
             return None
         return answer
 
-    def _api(self, received: Received) -> tuple[int, dict[str, str], bytes]:
+    def _api(self, received: Received) -> Answer:
         authorization = received.headers.get("authorization")
         if authorization is None:
             return self._error(401, "This method requires an authenticated user")
@@ -206,8 +172,8 @@ class FakeMastodon:
             return self._post_status(received)
         return self._error(404, "Record not found")
 
-    def _post_status(self, received: Received) -> tuple[int, dict[str, str], bytes]:
-        text = str(received.body.get("status") or "")
+    def _post_status(self, received: Received) -> Answer:
+        text = str(received.params.get("status") or "")
         if not text.strip():
             return self._error(422, "Validation failed: Text can't be blank")
         if len(regex.findall(r"\X", text)) > self.max_characters:
@@ -226,8 +192,8 @@ class FakeMastodon:
                 "in_reply_to_account_id": None,
                 "sensitive": False,
                 "spoiler_text": "",
-                "visibility": received.body.get("visibility", "public"),
-                "language": received.body.get("language"),
+                "visibility": received.params.get("visibility", "public"),
+                "language": received.params.get("language"),
                 "uri": f"{self.url}/users/{self.username}/statuses/{status_id}",
                 "url": f"{self.url}/@{self.username}/{status_id}",
                 "replies_count": 0,
@@ -265,9 +231,7 @@ class FakeMastodon:
             "source": {"privacy": "public", "sensitive": False, "language": "", "note": ""},
         }
 
-    def _error(
-        self, status: int, message: str, *, limited: bool = False
-    ) -> tuple[int, dict[str, str], bytes]:
+    def _error(self, status: int, message: str, *, limited: bool = False) -> Answer:
         code, headers, body = self._json(status, {"error": message})
         if limited:
             headers["X-RateLimit-Remaining"] = "0"
@@ -275,7 +239,7 @@ class FakeMastodon:
                 del headers["X-RateLimit-Reset"]
         return code, headers, body
 
-    def _json(self, status: int, payload: object) -> tuple[int, dict[str, str], bytes]:
+    def _json(self, status: int, payload: object) -> Answer:
         reset = self.now() + (self.reset_in or timedelta(minutes=5))
         headers = {
             **_JSON,
@@ -291,67 +255,3 @@ _JSON = {"Content-Type": "application/json; charset=utf-8"}
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-class _Server(ThreadingHTTPServer):
-    fake: FakeMastodon
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that gave up (the "timeout" behaviour) leaves a broken pipe: not news.
-        pass
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"  # keep-alive, as a real instance; every answer is sized
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self._serve()
-
-    def _serve(self) -> None:
-        parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        received = Received(
-            method=self.command,
-            path=parts.path,
-            query=_single(parse_qs(parts.query, keep_blank_values=True)),
-            headers={name.lower(): value for name, value in self.headers.items()},
-            body=_body(self.headers.get("Content-Type", ""), raw),
-        )
-        answer = self.server.fake._answer(received)
-        if answer is None:
-            self.close_connection = True
-            return
-        status, headers, body = answer
-        try:
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except (TimeoutError, ConnectionError):
-            self.close_connection = True
-
-    def date_time_string(self, timestamp: float | None = None) -> str:
-        return format_datetime(self.server.fake.now(), usegmt=True)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # tests read .requests, not stderr
-
-
-def _body(content_type: str, raw: bytes) -> dict[str, Any]:
-    if not raw:
-        return {}
-    if content_type.startswith("application/json"):
-        value = json.loads(raw)
-        return value if isinstance(value, dict) else {"_json": value}
-    return _single(parse_qs(raw.decode(), keep_blank_values=True))
-
-
-def _single(fields: dict[str, list[str]]) -> dict[str, Any]:
-    return {name: values[0] if len(values) == 1 else values for name, values in fields.items()}

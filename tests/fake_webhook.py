@@ -20,11 +20,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+
+from fake_http import Answer, LoopbackServer, Received, Reply
+from fake_http import json_answer as _json
 
 BEHAVIOURS = (
     "success",  # 200 {"id": "wh-<n>", "status": "success", "url": <if with_url>}
@@ -45,43 +44,11 @@ BEHAVIOURS = (
 )
 
 
-@dataclass
-class Received:
-    """One request as the server got it."""
-
-    method: str
-    target: str  # the request line's target: path and query string, as sent
-    headers: dict[str, str]
-    body: bytes
-    path: str = ""
-    query: dict[str, list[str]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        parts = urlsplit(self.target)
-        self.path = parts.path
-        self.query = parse_qs(parts.query)
-
-    def header(self, name: str) -> str | None:
-        """A header's value, whatever the case of its name."""
-        for key, value in self.headers.items():
-            if key.lower() == name.lower():
-                return value
-        return None
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that hung up (the adapter's timeout) is part of the tests
-
-
-class FakeWebhook:
+class FakeWebhook(LoopbackServer[Received]):
     """A catch hook on ``url`` (a free loopback port); start it with ``with`` or start()."""
+
+    methods = ("POST", "GET", "HEAD", "OPTIONS", "PUT")
+    protocol_version = "HTTP/1.0"
 
     def __init__(
         self,
@@ -91,6 +58,7 @@ class FakeWebhook:
         signature_header: str = "X-Planner-Signature",
         with_url: bool = False,
     ) -> None:
+        super().__init__(Received)
         self.path = path
         self.secret = secret
         self.signature_header = signature_header
@@ -98,40 +66,16 @@ class FakeWebhook:
         self.behaviour = "success"
         self.retry_after = "120"
         self.hang_seconds = 5.0
-        self.requests: list[Received] = []
         self.delivered: list[bytes] = []
         self._answers: dict[str, bytes] = {}  # idempotency key -> first answer
-        self._lock = threading.Lock()
-        self._release = threading.Event()
-        self._server = _QuietServer(("127.0.0.1", 0), _handler(self))
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.005}, daemon=True
-        )
 
     @property
     def origin(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return super().url
 
     @property
     def url(self) -> str:
         return self.origin + self.path
-
-    def start(self) -> FakeWebhook:
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        self._release.set()  # let a hanging "timeout" answer go
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5)
-
-    def __enter__(self) -> FakeWebhook:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     def signature_of(self, body: bytes, secret: str | None = None) -> str:
         """What the signature header must say for ``body``."""
@@ -140,18 +84,17 @@ class FakeWebhook:
 
     # --- answering ------------------------------------------------------------------------
 
-    def _answer(self, received: Received) -> tuple[int, dict[str, str], bytes] | None:
-        """Status, headers and body for a request; None to answer with garbage."""
+    def answer(self, received: Received) -> Reply:
         if self.secret is not None:
             given = received.header(self.signature_header) or ""
             if not hmac.compare_digest(given, self.signature_of(received.body)):
                 return _json(401, {"error": "invalid signature"})
         behaviour = self.behaviour
         if behaviour == "timeout":
-            self._release.wait(self.hang_seconds)
+            self.hold(self.hang_seconds)
             return _json(200, {"id": "too-late"})
         if behaviour == "not_http":
-            return None
+            return b"this is not HTTP\r\n\r\n"
         if behaviour == "success":
             return self._success(received)
         if behaviour == "plain_ok":
@@ -190,7 +133,7 @@ class FakeWebhook:
             return 503, {"Content-Type": "text/plain"}, b"Service Unavailable"
         raise ValueError(f"unknown behaviour {behaviour!r} (known: {', '.join(BEHAVIOURS)})")
 
-    def _success(self, received: Received) -> tuple[int, dict[str, str], bytes]:
+    def _success(self, received: Received) -> Answer:
         key = received.header("Idempotency-Key") or ""
         with self._lock:
             if key and key in self._answers:
@@ -203,40 +146,3 @@ class FakeWebhook:
             if key:
                 self._answers[key] = body
         return 200, {"Content-Type": "application/json"}, body
-
-
-def _json(status: int, value: Any) -> tuple[int, dict[str, str], bytes]:
-    return status, {"Content-Type": "application/json"}, json.dumps(value).encode()
-
-
-def _handler(fake: FakeWebhook) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def _handle(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            received = Received(
-                method=self.command,
-                target=self.path,
-                headers=dict(self.headers.items()),
-                body=self.rfile.read(length),
-            )
-            with fake._lock:
-                fake.requests.append(received)
-            answer = fake._answer(received)
-            if answer is None:
-                self.wfile.write(b"this is not HTTP\r\n\r\n")
-                self.close_connection = True
-                return
-            status, headers, body = answer
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        do_POST = do_GET = do_HEAD = do_OPTIONS = do_PUT = _handle
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass  # keep the test output clean
-
-    return Handler

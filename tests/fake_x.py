@@ -21,12 +21,10 @@ answers with :attr:`FakeX.behaviour` (one of :data:`BEHAVIOURS`); every request 
 
 from __future__ import annotations
 
-import json
-import threading
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from dataclasses import dataclass
 from typing import Any
+
+from fake_http import Answer, LoopbackServer, Received, Reply, json_answer
 
 # What the fake can be told to answer.
 BEHAVIOURS = (
@@ -71,18 +69,8 @@ FAKE_ENVIRON = {
 DUPLICATE_DETAIL = "You are not allowed to create a Tweet with duplicate content."
 
 
-@dataclass(frozen=True)
-class Received:
-    """One request as the fake saw it (header names in lower case)."""
-
-    method: str
-    path: str
-    headers: dict[str, str]
-    json: Any = None
-
-
 @dataclass
-class FakeX:
+class FakeX(LoopbackServer[Received]):
     """The fake API: a context manager serving on an ephemeral loopback port."""
 
     behaviour: str = "ok"
@@ -92,48 +80,10 @@ class FakeX:
     reset_epoch: int = 1_900_000_000  # 2030-03-17 17:46:40 UTC
     daily_reset_epoch: int = 1_900_050_000
     delay: float = 2.0  # how long "slow" waits; the test's timeout should be far shorter
-    requests: list[Received] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self._server: ThreadingHTTPServer | None = None
-        self._stopping = threading.Event()
+        super().__init__(Received)
         self._ids = iter(range(self.first_id, self.first_id + 1_000_000))
-        self._lock = threading.Lock()
-
-    @property
-    def url(self) -> str:
-        """The base URL to use as the adapter's ``api_base``."""
-        if self._server is None:
-            raise RuntimeError("FakeX is not running: use it as a context manager")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def __enter__(self) -> FakeX:
-        fake = self
-
-        class Handler(_Handler):
-            owner = fake
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        # A short poll interval: shutdown() waits until the loop looks at its flag again.
-        threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        ).start()
-        self._server = server
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._stopping.set()  # wakes a "slow" handler at once
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
 
     def next_id(self) -> str:
         with self._lock:
@@ -141,14 +91,13 @@ class FakeX:
 
     # --- answers --------------------------------------------------------------------------
 
-    def answer(self, received: Received) -> tuple[int, dict[str, str], bytes] | None:
-        """Status, headers and body for ``received`` (None: hang up without answering)."""
-        route = (received.method, received.path.split("?", 1)[0])
+    def answer(self, received: Received) -> Reply:
+        route = (received.method, received.path)
         if route not in (("POST", "/2/tweets"), ("GET", "/2/users/me")):
             return _problem(404, "Not Found Error", "The requested resource was not found.")
         behaviour = self.behaviour
         if behaviour == "slow":
-            self._stopping.wait(self.delay)
+            self.hold(self.delay)
             behaviour = "ok"
         if behaviour == "ok":
             return self._success(received, route[1])
@@ -156,7 +105,7 @@ class FakeX:
             return None
         return self._failure(behaviour, received)
 
-    def _success(self, received: Received, path: str) -> tuple[int, dict[str, str], bytes]:
+    def _success(self, received: Received, path: str) -> Answer:
         limits = {
             "x-rate-limit-limit": "100",
             "x-rate-limit-remaining": "99",
@@ -164,7 +113,7 @@ class FakeX:
         }
         if path == "/2/users/me":
             user = {"id": self.user_id, "name": "Brand", "username": self.username}
-            return 200, limits, _json({"data": user})
+            return _json(200, {"data": user}, limits)
         body = received.json
         if not isinstance(body, dict) or not isinstance(body.get("text"), str):
             return _problem(
@@ -175,9 +124,9 @@ class FakeX:
             )
         tweet_id = self.next_id()
         tweet = {"id": tweet_id, "text": body["text"], "edit_history_tweet_ids": [tweet_id]}
-        return 201, limits, _json({"data": tweet})
+        return _json(201, {"data": tweet}, limits)
 
-    def _failure(self, behaviour: str, received: Received) -> tuple[int, dict[str, str], bytes]:
+    def _failure(self, behaviour: str, received: Received) -> Answer:
         if behaviour.startswith("rate_limited") or behaviour == "daily_cap":
             status, headers, body = _problem(429, "Too Many Requests", "Too Many Requests")
             headers["x-rate-limit-limit"] = "100"
@@ -199,11 +148,11 @@ class FakeX:
         if behaviour == "unavailable":
             return 503, {"Content-Type": "text/plain"}, b"Service Unavailable"
         if behaviour == "malformed":
-            return 201, {}, b'{"data": {"id": "17900'
+            return 201, _JSON, b'{"data": {"id": "17900'
         if behaviour == "no_id":
-            return 201, {}, _json({"data": {"text": "where is my id?"}})
+            return _json(201, {"data": {"text": "where is my id?"}})
         if behaviour == "wrong_shape":
-            return 400, {}, b'["not", "an", "object"]'
+            return 400, _JSON, b'["not", "an", "object"]'
         if behaviour in _PROBLEMS:
             return _problem(*_PROBLEMS[behaviour])
         raise ValueError(f"unknown behaviour {behaviour!r} (expected one of {BEHAVIOURS})")
@@ -244,61 +193,18 @@ _PROBLEMS: dict[str, tuple[int, str, str, str | None]] = {
 }
 
 
-def _problem(
-    status: int, title: str, detail: str, problem: str | None = None
-) -> tuple[int, dict[str, str], bytes]:
+def _problem(status: int, title: str, detail: str, problem: str | None = None) -> Answer:
     kind = f"https://api.twitter.com/2/problems/{problem}" if problem else "about:blank"
     body: dict[str, Any] = {"title": title, "detail": detail, "type": kind, "status": status}
     if problem == "invalid-request":
         body["errors"] = [
             {"parameters": {"text": ["..."]}, "message": "The `text` field is invalid."}
         ]
-    return status, {}, _json(body)
+    return _json(status, body)
 
 
-def _json(value: Any) -> bytes:
-    return json.dumps(value).encode()
+_JSON = {"Content-Type": "application/json; charset=utf-8"}
 
 
-class _Handler(BaseHTTPRequestHandler):
-    owner: FakeX
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self._serve()
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            body = None
-        received = Received(
-            method=self.command,
-            path=self.path,
-            headers={name.lower(): value for name, value in self.headers.items()},
-            json=body,
-        )
-        self.owner.requests.append(received)
-        answer = self.owner.answer(received)
-        if answer is None:
-            self.close_connection = True
-            return
-        status, headers, payload = answer
-        try:
-            self.send_response(status)
-            headers = {"Content-Type": "application/json; charset=utf-8", **headers}
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-        except OSError:  # the client gave up (a timeout test): nobody to answer
-            self.close_connection = True
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the requests are in FakeX.requests."""
+def _json(status: int, value: Any, headers: dict[str, str] | None = None) -> Answer:
+    return json_answer(status, value, headers, _JSON["Content-Type"])

@@ -510,7 +510,7 @@ def test_a_server_that_is_gone_is_transient(
     fake: FakeBluesky, adapters: list[BlueskyAdapter]
 ) -> None:
     url = fake.url
-    fake.stop()
+    fake.close()
     adapter = BlueskyAdapter(settings({"handle": "brand.bsky.social", "service": url}), ENV)
     adapters.append(adapter)
     with pytest.raises(Transient) as caught:

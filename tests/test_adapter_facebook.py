@@ -9,19 +9,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import socket
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from adapter_checks import assert_no_leak, input_error, unused_port
 from fake_facebook import BEHAVIOURS, FakeGraphAPI, GraphError
 
 from planner.adapters.base import AccountSettings, Adapter, OutgoingPost, Published
 from planner.adapters.facebook import FacebookPageAdapter
 from planner.errors import (
     AuthFailed,
-    InputError,
     PublishError,
     RateLimited,
     Rejected,
@@ -303,13 +302,10 @@ def test_a_connection_dropped_while_verifying_is_transient(graph: FakeGraphAPI) 
 
 
 def test_a_refused_connection_is_transient() -> None:
-    with socket.socket() as sock:  # a port nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     settings = AccountSettings(
         name="brand-fb",
         network="facebook",
-        options={"page_id": "1", "graph_url": f"http://127.0.0.1:{port}"},
+        options={"page_id": "1", "graph_url": f"http://127.0.0.1:{unused_port()}"},
         credentials=CREDENTIALS,
     )
     with pytest.raises(Transient, match="connection to .* failed: Connection refused") as caught:
@@ -435,9 +431,7 @@ def test_bad_options_are_input_errors_naming_them(
     settings = AccountSettings(
         name="b", network="facebook", options=options, credentials=credentials
     )
-    with pytest.raises(InputError) as caught:
-        FacebookPageAdapter(settings, {})
-    assert message in str(caught.value)
+    assert message in input_error(FacebookPageAdapter, settings)
 
 
 # --- secrets ----------------------------------------------------------------------------------
@@ -463,13 +457,7 @@ def test_no_secret_reaches_an_error_or_a_log(
     facebook = adapter(graph, credentials=credentials, timeout=0.25)
     with pytest.raises(PublishError) as caught:
         facebook.publish(post())
-    chain: BaseException | None = caught.value
-    while chain is not None:  # what a traceback would show
-        assert not _leaks(str(chain)) and not _leaks(repr(chain))
-        chain = chain.__cause__ or chain.__context__
-    assert caplog.records, "the request was logged, so this test can see a leak"
-    for record in caplog.records:
-        assert not _leaks(record.getMessage())
+    assert_no_leak(caught.value, caplog.records, _leaks)
     assert graph.requests[0].form["access_token"] == TOKEN  # the secret was really used
 
 

@@ -10,19 +10,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import socket
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from adapter_checks import assert_no_leak, input_error, unused_port
 from fake_webhook import BEHAVIOURS, FakeWebhook
 
 from planner.adapters.base import AccountSettings, Adapter, OutgoingPost, Published
 from planner.adapters.webhook import WebhookAdapter
 from planner.errors import (
     AuthFailed,
-    InputError,
     PublishError,
     RateLimited,
     Rejected,
@@ -288,9 +287,7 @@ def test_no_answer_within_the_timeout_is_uncertain(hook: FakeWebhook) -> None:
 
 
 def test_a_refused_connection_is_transient() -> None:
-    with socket.socket() as sock:  # a port nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = unused_port()
     settings = AccountSettings(
         name="zap", network="webhook", options={"url": f"http://127.0.0.1:{port}{PATH}"}
     )
@@ -400,10 +397,9 @@ def test_bad_options_are_input_errors_naming_them(
     settings = AccountSettings(
         name="zap", network="webhook", options=options, credentials=credentials
     )
-    with pytest.raises(InputError) as caught:
-        WebhookAdapter(settings, {})
-    assert message in str(caught.value)
-    assert PATH_TOKEN not in str(caught.value)
+    said = input_error(WebhookAdapter, settings)
+    assert message in said
+    assert PATH_TOKEN not in said
 
 
 # --- secrets --------------------------------------------------------------------------------------
@@ -426,13 +422,7 @@ def test_no_secret_reaches_an_error_or_a_log(
     credentials = {**SIGNED, "authorization_env": "HOOK_AUTH"}
     with pytest.raises(PublishError) as caught:
         adapter(hook, credentials=credentials, timeout=0.25).publish(post())
-    chain: BaseException | None = caught.value
-    while chain is not None:  # what a traceback would show
-        assert not _leaks(str(chain)) and not _leaks(repr(chain))
-        chain = chain.__cause__ or chain.__context__
-    assert caplog.records, "the request was logged, so this test can see a leak"
-    for record in caplog.records:
-        assert not _leaks(record.getMessage()), record.getMessage()
+    assert_no_leak(caught.value, caplog.records, _leaks)
     assert hook.requests[0].header("Authorization") == AUTH_VALUE  # the secrets were used
 
 

@@ -8,29 +8,24 @@ hand so that it breaks the rule.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import click
 import pytest
-import time_machine
-from click.testing import CliRunner, Result
+from click.testing import Result
+from pipeline import Clock, invoke, json_output, sync_and_plan
 from sqlalchemy import select
 
 from planner.adapters.base import OutgoingPost, Published
 from planner.balancer import max_window_share
-from planner.cli._app import AppState, PlannerGroup
 from planner.cli.history_cmd import history_command
-from planner.config import CONFIG_ENV_VAR, Config, load_config
+from planner.config import Config, load_config
 from planner.db import Database, open_database
 from planner.models import Item, ItemStatus, Post, PostStatus
-from planner.plan_store import idempotency_key, plan_weeks
-from planner.queue_files import queue_file_paths, read_queue_files, source_name
-from planner.queue_store import sync_items
+from planner.plan_store import idempotency_key
 from planner.scheduler import Runner
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # planning time: Tue of 2026-W49
@@ -46,16 +41,6 @@ ALT_ACCOUNT = """
 network = "outbox"
 timezone = "America/New_York"
 """
-
-
-@click.group(cls=PlannerGroup)
-@click.option("--config", "-c", "config_option", envvar=CONFIG_ENV_VAR)
-@click.pass_context
-def cli(ctx: click.Context, config_option: str | None) -> None:
-    ctx.obj = AppState(config_option)
-
-
-cli.add_command(history_command)
 
 
 class Scripted:
@@ -74,24 +59,12 @@ class Scripted:
         return Published(f"r{post.post_id}", f"https://net.example/{post.post_id}")
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 def history(*args: str, at: datetime = LATER) -> Result:
-    with time_machine.travel(at, tick=False):
-        return CliRunner().invoke(cli, ["history", *args], catch_exceptions=False)
+    return invoke(history_command, args, at=at)
 
 
 def history_json(*args: str, at: datetime = LATER) -> dict[str, Any]:
-    result = history("--json", *args, at=at)
-    assert result.exit_code == 0, result.output
-    data: dict[str, Any] = json.loads(result.output)
-    return data
+    return json_output(history("--json", *args, at=at))
 
 
 def add_published(
@@ -149,18 +122,9 @@ def seeded(workspace: Path) -> Iterator[Database]:
     two posts on "alt", a New York account."""
     (workspace / "planner.toml").write_text((workspace / "planner.toml").read_text() + ALT_ACCOUNT)
     config = load_config(workspace / "planner.toml")
+    sync_and_plan(config, NOW, [(2026, 50)], accounts=["main"])
     db = open_database(config.database_url)
     try:
-        files = queue_file_paths([config.queue_path])
-        with db.transaction() as session:
-            sync_items(
-                session,
-                read_queue_files(files, config),
-                [source_name(f, config) for f in files],
-                NOW,
-            )
-        with db.transaction() as session:
-            plan_weeks(session, config, [(2026, 50)], NOW, accounts=["main"])
         sent = publish_week(db, config)
         assert len(sent.sent) == 13
         add_published(db, "main", EXTRA_PITCHES[0], "extra-1", pitch=True)

@@ -60,54 +60,51 @@ def fakes() -> Iterator[Fakes]:
         yield Fakes(x, mastodon, bluesky, facebook, webhook)
 
 
+def accounts(fakes: Fakes) -> dict[str, tuple[str, dict[str, str], dict[str, str]]]:
+    """Account name -> network, options and credentials: one account on each fake."""
+    return {
+        "brand_x": (
+            "x",
+            {"api_base": fakes.x.url},
+            {
+                "api_key_env": "E2E_X_KEY",
+                "api_secret_env": "E2E_X_SECRET",
+                "access_token_env": "E2E_X_TOKEN",
+                "access_token_secret_env": "E2E_X_TOKEN_SECRET",
+            },
+        ),
+        "masto": (
+            "mastodon",
+            {"api_base_url": fakes.mastodon.url},
+            {"access_token_env": "E2E_MASTODON_TOKEN"},
+        ),
+        "bsky": (
+            "bluesky",
+            {"handle": "brand.bsky.social", "service": fakes.bluesky.url},
+            {"app_password_env": "E2E_BLUESKY_PASSWORD"},
+        ),
+        "fb": (
+            "facebook",
+            {"page_id": "1234567890", "graph_url": fakes.facebook.url},
+            {"page_access_token_env": "E2E_FACEBOOK_TOKEN"},
+        ),
+        "hook": (
+            "webhook",
+            {"url": fakes.webhook.url},
+            {"signing_secret_env": "E2E_WEBHOOK_SECRET"},
+        ),
+    }
+
+
 def write_config(folder: Path, fakes: Fakes) -> Path:
+    lines = ['timezone = "UTC"', "[run]", "min_spacing_seconds = 0"]
+    for name, (network, options, credentials) in accounts(fakes).items():
+        lines += ["", f"[accounts.{name}]", f"network = {json.dumps(network)}"]
+        for table, values in (("options", options), ("credentials", credentials)):
+            lines.append(f"[accounts.{name}.{table}]")
+            lines += [f"{key} = {json.dumps(value)}" for key, value in values.items()]
     path = folder / "planner.toml"
-    path.write_text(
-        f"""timezone = "UTC"
-[run]
-min_spacing_seconds = 0
-
-[accounts.brand_x]
-network = "x"
-[accounts.brand_x.options]
-api_base = "{fakes.x.url}"
-[accounts.brand_x.credentials]
-api_key_env = "E2E_X_KEY"
-api_secret_env = "E2E_X_SECRET"
-access_token_env = "E2E_X_TOKEN"
-access_token_secret_env = "E2E_X_TOKEN_SECRET"
-
-[accounts.masto]
-network = "mastodon"
-[accounts.masto.options]
-api_base_url = "{fakes.mastodon.url}"
-[accounts.masto.credentials]
-access_token_env = "E2E_MASTODON_TOKEN"
-
-[accounts.bsky]
-network = "bluesky"
-[accounts.bsky.options]
-handle = "brand.bsky.social"
-service = "{fakes.bluesky.url}"
-[accounts.bsky.credentials]
-app_password_env = "E2E_BLUESKY_PASSWORD"
-
-[accounts.fb]
-network = "facebook"
-[accounts.fb.options]
-page_id = "1234567890"
-graph_url = "{fakes.facebook.url}"
-[accounts.fb.credentials]
-page_access_token_env = "E2E_FACEBOOK_TOKEN"
-
-[accounts.hook]
-network = "webhook"
-[accounts.hook.options]
-url = "{fakes.webhook.url}"
-[accounts.hook.credentials]
-signing_secret_env = "E2E_WEBHOOK_SECRET"
-"""
-    )
+    path.write_text("\n".join(lines) + "\n")
     return path
 
 
@@ -153,7 +150,7 @@ def test_run_once_publishes_to_every_network_and_no_secret_leaks(
     config_path = write_config(tmp_path, fakes)
     config = load_config(config_path)
     now = datetime.now(UTC)
-    posts = seed(config.database_url, ["brand_x", "masto", "bsky", "fb", "hook"], now)
+    posts = seed(config.database_url, list(accounts(fakes)), now)
     env = {**os.environ, **SECRETS, "PLANNER_CONFIG": str(config_path)}
     run = subprocess.run(
         [sys.executable, "-m", "planner", "run", "--once", "--verbose"],

@@ -12,57 +12,31 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import click
+import pipeline
 import pytest
-import time_machine
-from click.testing import CliRunner, Result
+from click.testing import Result
 from sqlalchemy import select
 
 from planner.balancer import WindowTracker
-from planner.cli._app import AppState, PlannerGroup
 from planner.cli.preview_cmd import preview_command
-from planner.config import CONFIG_ENV_VAR, Config, load_config
+from planner.config import Config, load_config
 from planner.db import open_database
 from planner.models import Item, Post
-from planner.plan_store import LIVE_STATUSES, idempotency_key, plan_weeks
+from planner.plan_store import LIVE_STATUSES, idempotency_key
 from planner.preview import build_preview
 from planner.preview_model import NOT_PLANNED, PASSED, Preview
-from planner.queue_files import queue_file_paths, read_queue_files, source_name
-from planner.queue_store import sync_items
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)  # a Tuesday; 2026-W50 is Mon 7 - Sun 13 December
 W50 = (2026, 50)
 
 
-@click.group(cls=PlannerGroup)
-@click.option("--config", "-c", "config_option", envvar=CONFIG_ENV_VAR)
-@click.pass_context
-def cli(ctx: click.Context, config_option: str | None) -> None:
-    ctx.obj = AppState(config_option)
-
-
-cli.add_command(preview_command)
-
-
 def run(*args: str, config: Config | None = None) -> Result:
     """``planner [--config FILE] preview ARGS`` with the clock at ``NOW``."""
-    options = ["--config", str(config.path)] if config else []
-    with time_machine.travel(NOW, tick=False):
-        return CliRunner().invoke(cli, [*options, "preview", *args], catch_exceptions=False)
+    return pipeline.invoke(preview_command, args, config=config, at=NOW)
 
 
 def sync_and_plan(config: Config, weeks: Sequence[tuple[int, int]] = (W50,)) -> None:
-    db = open_database(config.database_url)
-    try:
-        files = queue_file_paths([config.queue_path])
-        with db.transaction() as session:
-            items = read_queue_files(files, config)
-            sync_items(session, items, [source_name(f, config) for f in files], NOW)
-        if weeks:
-            with db.transaction() as session:
-                plan_weeks(session, config, list(weeks), NOW)
-    finally:
-        db.dispose()
+    pipeline.sync_and_plan(config, NOW, weeks)
 
 
 def preview_of(config: Config, week: tuple[int, int] = W50) -> Preview:

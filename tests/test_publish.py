@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from pipeline import Clock
 from sqlalchemy import select
 
 from planner.adapters.base import OutgoingPost, Published
@@ -59,14 +60,6 @@ class Scripted:
                 raise outcome
         self.sent.append(post)
         return Published(f"r{post.post_id}", f"https://net.example/{post.post_id}")
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

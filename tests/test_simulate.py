@@ -6,27 +6,22 @@ same, no outbox may appear in the workspace, and the temporary folder must be go
 
 from __future__ import annotations
 
-import json
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import click
 import pytest
-import time_machine
-from click.testing import CliRunner, Result
+from click.testing import Result
+from pipeline import invoke, json_output, sync_and_plan
 from sqlalchemy import select
 
-from planner.cli._app import AppState, PlannerGroup
 from planner.cli.history_cmd import simulate_command
-from planner.config import CONFIG_ENV_VAR, Config, load_config
+from planner.config import Config, load_config
 from planner.db import open_database
 from planner.models import AccountState, Item, Post, PostStatus, PublishAttempt
 from planner.models import Runner as RunnerRow
-from planner.plan_store import idempotency_key, plan_weeks
-from planner.queue_files import queue_file_paths, read_queue_files, source_name
-from planner.queue_store import sync_items
+from planner.plan_store import idempotency_key
 from planner.simulate import simulate_week
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # Tue of 2026-W49; W50 is Mon 7 - Sun 13 Dec
@@ -35,27 +30,12 @@ W50 = (2026, 50)
 LATE_PITCH = datetime(2026, 12, 6, 20, 0, tzinfo=UTC)
 
 
-@click.group(cls=PlannerGroup)
-@click.option("--config", "-c", "config_option", envvar=CONFIG_ENV_VAR)
-@click.pass_context
-def cli(ctx: click.Context, config_option: str | None) -> None:
-    ctx.obj = AppState(config_option)
-
-
-cli.add_command(simulate_command)
-
-
 def simulate(*args: str, config: Config | None = None, at: datetime = NOW) -> Result:
-    options = ["--config", str(config.path)] if config else []
-    with time_machine.travel(at, tick=False):
-        return CliRunner().invoke(cli, [*options, "simulate", *args], catch_exceptions=False)
+    return invoke(simulate_command, args, config=config, at=at)
 
 
 def simulate_json(*args: str, config: Config | None = None, at: datetime = NOW) -> dict[str, Any]:
-    result = simulate("--format", "json", *args, config=config, at=at)
-    assert result.exit_code == 0, result.output
-    data: dict[str, Any] = json.loads(result.output)
-    return data
+    return json_output(simulate("--format", "json", *args, config=config, at=at))
 
 
 @pytest.fixture(autouse=True)
@@ -65,23 +45,6 @@ def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(folder))
     return folder
-
-
-def sync_and_plan(config: Config, now: datetime = NOW) -> None:
-    db = open_database(config.database_url)
-    try:
-        files = queue_file_paths([config.queue_path])
-        with db.transaction() as session:
-            sync_items(
-                session,
-                read_queue_files(files, config),
-                [source_name(f, config) for f in files],
-                now,
-            )
-        with db.transaction() as session:
-            plan_weeks(session, config, [W50], now)
-    finally:
-        db.dispose()
 
 
 def add_post(
@@ -144,7 +107,7 @@ def test_every_planned_post_goes_out_and_nothing_real_changes(
     workspace: Path, private_tmp: Path
 ) -> None:
     config = load_config(workspace / "planner.toml")
-    sync_and_plan(config)
+    sync_and_plan(config, NOW, [W50])
     before = snapshot(config)
     planned = {row[0]: row for row in before["posts"]}
 
@@ -181,7 +144,7 @@ def test_a_pitch_the_published_history_refuses_is_held_and_its_slot_substituted(
     workspace: Path,
 ) -> None:
     config = load_config(workspace / "planner.toml")
-    sync_and_plan(config)
+    sync_and_plan(config, NOW, [W50])
     # Planned without it, the Tue 16:00 promo was 1/5; with this pitch published just before
     # the week, the publish-time re-check sees 2/6 over the last 10 posts.
     add_post(config, "free-tier", LATE_PITCH, status="published")
@@ -267,7 +230,7 @@ def small(tmp_path: Path, db_url: str) -> Config:
     path = tmp_path / "planner.toml"
     path.write_text(SMALL_CONFIG.format(db_url=db_url))
     config = load_config(path)
-    sync_and_plan(config)
+    sync_and_plan(config, NOW, [W50])
     return config
 
 

@@ -187,6 +187,20 @@ def test_cli_plan_hold_release(workspace: Path) -> None:
         assert "planned 13 of 13 slots" in text
 
 
+def test_cli_plan_prints_ten_lines_of_each_list_and_counts_the_rest(workspace: Path) -> None:
+    # Four weeks drain the example queue: a long plan must not print a line per empty slot.
+    with time_machine.travel(NOW, tick=False):
+        assert invoke("queue", "sync").exit_code == 0
+        result = invoke("plan", "--week", "2027-W02", "--weeks", "4", "--json")
+        empty = [slot for slot in json.loads(result.output)["slots"] if slot["item"] is None]
+        assert len(empty) > 10
+        text = invoke("plan", "--week", "2027-W02", "--weeks", "4").output  # the same plan
+    warnings = [line for line in text.splitlines() if line.startswith("  warning: ")]
+    assert len(warnings) == 10
+    assert warnings[0].startswith(f"  warning: {empty[0]['account']} ")
+    assert f"  … and {len(empty) - 10} more empty slots: `planner preview" in text
+
+
 def test_cli_plan_input_errors_exit_2(workspace: Path) -> None:
     assert invoke("plan", "--week", "2026-W99").exit_code == 2
     assert invoke("plan", "--account", "nobody").exit_code == 2

@@ -9,6 +9,8 @@ from planner.holds import hold_item, release_item
 from planner.plan_store import PlanOutcome, plan_weeks
 from planner.slots import WeekSpecError, parse_iso_week, weeks_from
 
+SHOWN = 10  # held, expired and empty-slot lines printed by `planner plan` before "… and N more"
+
 
 def resolve_weeks(state: AppState, week: str, count: int) -> list[tuple[int, int]]:
     from zoneinfo import ZoneInfo
@@ -115,17 +117,28 @@ def _print_outcome(outcome: PlanOutcome, label: str) -> None:
         f"({len(filled) - pitches} give, {pitches} pitch) on {len(outcome.accounts)} account(s); "
         f"replaced {outcome.replaced} unpublished post(s), kept {outcome.kept}"
     )
-    for item_id, reason in sorted(outcome.held.items()):
-        click.echo(f"  held    {item_id}: {reason}")
-    for item_id in sorted(outcome.expired):
-        click.echo(f"  expired {item_id}")
-    for placement in outcome.empty:
-        local = placement.slot.at.strftime("%Y-%m-%d %H:%M UTC")
-        click.echo(f"  warning: {placement.slot.account} {local} left {placement.reason}")
+    held = [f"  held    {item}: {reason}" for item, reason in sorted(outcome.held.items())]
+    _echo_some(held, "held", "`planner queue list --status held` lists them")
+    expired = [f"  expired {item}" for item in sorted(outcome.expired)]
+    _echo_some(expired, "expired", "`planner queue list --status expired` lists them")
+    empty = [
+        f"  warning: {p.slot.account} {p.slot.at:%Y-%m-%d %H:%M} UTC left {p.reason}"
+        for p in outcome.empty
+    ]
+    _echo_some(empty, "empty slots", "`planner preview --week W` shows each, with its reason")
     for problem in outcome.render_problems:
         click.echo(f"  skipped (render): {problem}", err=True)
     if not outcome.dry_run:
         click.echo("See it with: planner preview")
+
+
+def _echo_some(lines: list[str], what: str, where: str) -> None:
+    """The first ``SHOWN`` lines, then how many more there are and where to see them: a year
+    of plan for many accounts can hold thousands (``--json`` has them all)."""
+    for line in lines[:SHOWN]:
+        click.echo(line)
+    if len(lines) > SHOWN:
+        click.echo(f"  … and {len(lines) - SHOWN} more {what}: {where} (or use --json)")
 
 
 @click.command("hold")

@@ -58,6 +58,10 @@ class DomainError(PlannerError, RuntimeError):
     exit_code = ExitCode.FAILURE
 
 
+class PostsNeedAPerson(DomainError):
+    """``planner run --once``: some posts failed, ended ``unknown``, or paused their account."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong in a file: where it is and what to fix."""

@@ -93,6 +93,12 @@ class Outcome:
     status: str  # the post's new status
     detail: str = ""
     published: Published | None = None
+    paused_account: bool = False  # the network refused the credentials: the account paused
+
+    @property
+    def needs_a_person(self) -> bool:
+        """Failed, unknown, or its account paused: nothing more happens without someone."""
+        return self.paused_account or self.status in (PostStatus.FAILED, PostStatus.UNKNOWN)
 
 
 class Publisher:
@@ -481,7 +487,13 @@ class Publisher:
                 )
             self._attempt(session.connection(), claim, started, now, outcome, error=str(error))
         log.warning("post %s on %s: %s", claim.post_id, claim.account, error)
-        return Outcome(claim.post_id, claim.account, str(values["status"]), str(error))
+        return Outcome(
+            claim.post_id,
+            claim.account,
+            str(values["status"]),
+            str(error),
+            paused_account=pause is not None,
+        )
 
     def _first_uncertain_send(self, claim: Claimed) -> datetime | None:
         """When the earliest attempt that may have reached the network started, if any."""

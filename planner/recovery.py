@@ -133,5 +133,5 @@ def recover(
                     worker=claimed_by,
                 )
             )
-            outcomes.append(Outcome(post_id, account, str(values["status"])))
+            outcomes.append(Outcome(post_id, account, str(values["status"]), str(values["reason"])))
     return outcomes

@@ -156,6 +156,8 @@ class Runner:
         for outcome in recover(self.db, now, live, self._may_resend):
             log.warning("post %s of %s found claimed after a crash: now %s",
                         outcome.post_id, outcome.account, outcome.status)  # fmt: skip
+            if outcome.needs_a_person:  # a re-sent one is reported when it goes out
+                self.outcomes.append(outcome)
         mark_missed(self.db, self.config, now)
 
     def _may_resend(self, account: str, first_sent: datetime | None, now: datetime) -> bool:
@@ -175,13 +177,14 @@ class Runner:
         return outcomes
 
     def run_once(self) -> list[Outcome]:
-        """Publish everything due now, account after account, and return what happened."""
+        """Publish everything due now, account after account, and return what happened,
+        claims found after a crash that now need a person included."""
+        before = len(self.outcomes)
         self.start()
         try:
-            done: list[Outcome] = []
             for account in self.config.settings.accounts:
-                done += self.publish_account(account)
-            return done
+                self.publish_account(account)
+            return self.outcomes[before:]
         finally:
             self.stop()
 

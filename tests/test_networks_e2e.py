@@ -204,3 +204,46 @@ def test_run_once_publishes_to_every_network_and_no_secret_leaks(
     everything = "\n".join(outputs)
     for value in SECRETS.values():
         assert value not in everything
+
+
+@pytest.mark.parametrize("behaviour", ["rejected", "auth_failure"])
+def test_run_once_exits_1_and_says_which_posts_need_a_person(
+    tmp_path: Path, behaviour: str
+) -> None:
+    with FakeWebhook() as hook:
+        hook.behaviour = behaviour
+        path = tmp_path / "planner.toml"
+        path.write_text(
+            'timezone = "UTC"\n[run]\nmin_spacing_seconds = 0\n'
+            '[accounts.ok]\nnetwork = "outbox"\n'
+            f'[accounts.hook]\nnetwork = "webhook"\n[accounts.hook.options]\nurl = "{hook.url}"\n'
+        )
+        config = load_config(path)
+        posts = seed(config.database_url, ["ok", "hook"], datetime.now(UTC))
+        result = CliRunner().invoke(
+            main, ["--config", str(path), "run", "--once", "--json"], catch_exceptions=False
+        )
+    assert result.exit_code == 1
+    outcomes = {o["post"]: o for o in json.loads(result.stdout)["outcomes"]}
+    assert [outcomes[p]["status"] for p in posts["ok"]] == ["published"] * 3
+    assert all(outcomes[p]["url"] for p in posts["ok"])
+    if behaviour == "rejected":  # each post fails on its own; the others are still tried
+        stuck = [(p, "failed") for p in posts["hook"]]
+        assert [outcomes[p]["status"] for p in posts["hook"]] == ["failed"] * 3
+    else:  # the first refusal pauses the account; its posts stay planned
+        stuck = [(posts["hook"][0], "account paused")]
+        first = outcomes[posts["hook"][0]]
+        assert (first["status"], first["account_paused"]) == ("planned", True)
+        assert not set(posts["hook"][1:]) & set(outcomes)
+    which = ", ".join(f"{post} ({why})" for post, why in stuck)
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"Error: post(s) that need a person: {which}; see planner status"
+    )
+
+
+def test_run_json_without_once_is_a_usage_error(tmp_path: Path) -> None:
+    path = tmp_path / "planner.toml"
+    path.write_text('timezone = "UTC"\n[accounts.ok]\nnetwork = "outbox"\n')
+    result = CliRunner().invoke(main, ["--config", str(path), "run", "--json"])
+    assert result.exit_code == 2
+    assert "--json goes with --once" in result.output

@@ -12,7 +12,8 @@ from typing import Any
 import click
 
 from planner.cli._app import AppState, echo_json, now_utc, pass_state
-from planner.publish import Publisher
+from planner.errors import PostsNeedAPerson
+from planner.publish import Outcome, Publisher
 from planner.resolve import resolve_post
 from planner.scheduler import Runner
 from planner.status import build_status
@@ -20,14 +21,21 @@ from planner.status import build_status
 
 @click.command("run")
 @click.option("--once", is_flag=True, help="Publish everything due now, then exit (for cron).")
+@click.option("--json", "as_json", is_flag=True, help="With --once: print the outcomes as JSON.")
 @click.option("-v", "--verbose", is_flag=True, help="Log every post, not only problems.")
 @pass_state
-def run_command(state: AppState, once: bool, verbose: bool) -> None:
+def run_command(state: AppState, once: bool, as_json: bool, verbose: bool) -> None:
     """Publish planned posts at their slot times, re-checking the ratio before each pitch.
 
     Runs until SIGTERM or Ctrl-C, which stop new claims, let posts in flight finish and
     exit 0. On SQLite only one runner may use the database; on PostgreSQL several share it.
+
+    With --once it publishes what is due and exits: 0 when every post went out or will be
+    retried by itself, 1 when one failed, ended unknown or paused its account (the last
+    line, on stderr, says which; `planner status` has the details).
     """
+    if as_json and not once:
+        raise click.UsageError("--json goes with --once (a running runner logs instead)")
     logging.basicConfig(
         level=logging.INFO if verbose or not once else logging.WARNING,
         format="%(asctime)s %(levelname)s %(message)s",
@@ -37,10 +45,22 @@ def run_command(state: AppState, once: bool, verbose: bool) -> None:
         runner = Runner(db, config, os.environ)
         if once:
             outcomes = runner.run_once()
-            for outcome in outcomes:
-                detail = f": {outcome.detail}" if outcome.detail else ""
-                click.echo(f"post {outcome.post_id} on {outcome.account}: {outcome.status}{detail}")
-            click.echo(f"{len(outcomes)} post(s) handled")
+            if as_json:
+                echo_json({"handled": len(outcomes), "outcomes": [_json(o) for o in outcomes]})
+            else:
+                for outcome in outcomes:
+                    detail = f": {outcome.detail}" if outcome.detail else ""
+                    click.echo(
+                        f"post {outcome.post_id} on {outcome.account}: {outcome.status}{detail}"
+                    )
+                click.echo(f"{len(outcomes)} post(s) handled")
+            stuck = [o for o in outcomes if o.needs_a_person]
+            if stuck:
+                which = ", ".join(
+                    f"{o.post_id} ({'account paused' if o.paused_account else o.status})"
+                    for o in stuck
+                )
+                raise PostsNeedAPerson(f"post(s) that need a person: {which}; see planner status")
             return
         stop = threading.Event()
 
@@ -51,6 +71,19 @@ def run_command(state: AppState, once: bool, verbose: bool) -> None:
         signal.signal(signal.SIGTERM, request_stop)
         signal.signal(signal.SIGINT, request_stop)
         runner.serve(stop)
+
+
+def _json(outcome: Outcome) -> dict[str, Any]:
+    published = outcome.published
+    return {
+        "post": outcome.post_id,
+        "account": outcome.account,
+        "status": outcome.status,
+        "detail": outcome.detail or None,
+        "remote_id": published.remote_id if published else None,
+        "url": published.url if published else None,
+        "account_paused": outcome.paused_account,
+    }
 
 
 @click.command("status")

@@ -53,6 +53,20 @@ def test_sync_then_list(workspace: Path) -> None:
     assert table.exit_code == 0 and "tip-cache-keys" in table.output
 
 
+def test_sync_json_counts_what_changed(workspace: Path) -> None:
+    first = json.loads(run("queue", "sync", "--json").output)
+    files = len(list((workspace / "queue").glob("*.toml")))
+    assert first["files"] == files and first["items"] == first["added"] > 0
+    assert (first["updated"], first["unchanged"], first["archived"]) == (0, 0, 0)
+    shares = workspace / "queue" / "shares.toml"
+    head, *items = shares.read_text().split("[[item]]")
+    shares.write_text(head + "[[item]]" + items[0])  # keep the file's first item only
+    again = json.loads(run("queue", "sync", "--json").output)
+    assert again["files"] == files and again["added"] == again["updated"] == 0
+    assert again["unchanged"] == again["items"] == first["items"] - (len(items) - 1)
+    assert again["archived"] == len(items) - 1 > 0
+
+
 def test_bad_queue_file_exits_2_naming_file_line_and_key(workspace: Path) -> None:
     (workspace / "queue" / "zz.toml").write_text(
         '[[item]]\nkind = "help"\ntext = "x"\nurl = "nope"\n'

@@ -15,7 +15,7 @@ from planner.queue_files import (
     read_queue_files,
     source_name,
 )
-from planner.queue_store import add_item, list_items, sync_items
+from planner.queue_store import SyncReport, add_item, list_items, sync_items
 from planner.text import shorten
 
 _STATUSES = [status.value for status in ItemStatus]
@@ -28,8 +28,9 @@ def queue_group() -> None:
 
 @queue_group.command("sync")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
 @pass_state
-def sync_command(state: AppState, paths: tuple[Path, ...]) -> None:
+def sync_command(state: AppState, paths: tuple[Path, ...], as_json: bool) -> None:
     """Import queue files into the database (default: the configured queue folder).
 
     PATHS may be .toml files or folders (searched recursively). A second sync updates
@@ -40,19 +41,35 @@ def sync_command(state: AppState, paths: tuple[Path, ...]) -> None:
     config = state.config
     files = queue_file_paths(paths or [config.queue_path])
     if not files:
-        click.echo(
-            f"no queue files (*.toml) in {', '.join(map(str, paths or [config.queue_path]))}"
-        )
+        where = ", ".join(map(str, paths or [config.queue_path]))
+        if as_json:
+            echo_json(_sync_json(0, 0, SyncReport()))
+        else:
+            click.echo(f"no queue files (*.toml) in {where}")
         return
     items = read_queue_files(files, config)
     sources = [source_name(path, config) for path in files]
     with state.database() as db, db.transaction() as session:
-        if is_terminal():
+        if is_terminal() and not as_json:
             with click.progressbar(length=len(items), label="storing items") as bar:
                 report = sync_items(session, items, sources, now_utc(), progress=bar.update)
         else:
             report = sync_items(session, items, sources, now_utc())
-    click.echo(f"{len(files)} file(s), {len(items)} item(s): {report}")
+    if as_json:
+        echo_json(_sync_json(len(files), len(items), report))
+    else:
+        click.echo(f"{len(files)} file(s), {len(items)} item(s): {report}")
+
+
+def _sync_json(files: int, items: int, report: SyncReport) -> dict[str, int]:
+    return {
+        "files": files,
+        "items": items,
+        "added": report.added,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "archived": report.archived,
+    }
 
 
 @queue_group.command("list")

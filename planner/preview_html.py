@@ -6,18 +6,24 @@ card coloured by class (give, pitch, empty) with its time, kind, status, text, r
 pitch share after it; then the same summary as the table. The page is self-contained (inline
 CSS, no script, nothing fetched) and every value is HTML-escaped by Jinja2's autoescape: post
 texts are user content.
+
+The page comes from the template ``preview.html.j2``: the built-in one in the default
+``templates/`` folder, or a workspace's own of that name, which overrides it (rendered in a
+sandbox, with the same variables: see :func:`format_html`).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from importlib.resources import files
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, StrictUndefined
+from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
 
 from planner import __version__
+from planner.errors import InputError
 from planner.preview_format import (
     empty_text,
     held_text,
@@ -30,30 +36,56 @@ from planner.preview_format import (
 )
 from planner.preview_model import EMPTY, WEEKDAYS, AccountPreview, Preview, SlotRow, share_text
 from planner.text import iso_utc
+from planner.workspace import default_templates_dir
 
-_TEMPLATE = "preview_week.html.j2"
+TEMPLATE = "preview.html.j2"
 
 
-def format_html(preview: Preview) -> str:
-    """The whole HTML document."""
-    environment = Environment(
+def format_html(preview: Preview, user_templates: Path | None = None) -> str:
+    """The whole HTML document, from ``user_templates/preview.html.j2`` if there is one.
+
+    The template gets ``version``, ``label`` (``"2026-W49"``), ``generated``, ``ok``,
+    ``verdict`` and ``accounts``: per account ``name``, ``network``, ``timezone``, ``rule``,
+    ``days`` (seven, each with ``weekday``, ``iso``, ``title`` and ``slots``: ``css``, ``iso``,
+    ``time``, ``kind``, ``class_``, ``status``, ``text``, ``why``, ``share``), and the
+    summary's ``mix``, ``windows``, ``held`` (pairs of what and where it would fit), ``empty``,
+    ``runway``, ``problems`` and ``notes``. Raises :class:`InputError` naming the template
+    when it does not compile or uses a variable that does not exist.
+    """
+    folders = [folder for folder in (user_templates, default_templates_dir()) if folder]
+    environment = SandboxedEnvironment(
+        loader=ChoiceLoader([FileSystemLoader(folder) for folder in folders]),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    template = environment.from_string(files("planner").joinpath(_TEMPLATE).read_text("utf-8"))
-    return template.render(
-        version=__version__,
-        label=preview.label,
-        generated=f"{preview.generated_at:%Y-%m-%d %H:%M} UTC",
-        ok=preview.ok,
-        verdict="every account within the rule, no empty slot"
+    context = {
+        "version": __version__,
+        "label": preview.label,
+        "generated": f"{preview.generated_at:%Y-%m-%d %H:%M} UTC",
+        "ok": preview.ok,
+        "verdict": "every account within the rule, no empty slot"
         if preview.ok
         else f"{len(preview.problems)} problem(s)",
-        accounts=[_account(account) for account in preview.accounts],
-    )
+        "accounts": [_account(account) for account in preview.accounts],
+    }
+    try:
+        template = environment.get_template(TEMPLATE)
+        return template.render(context)
+    except TemplateError as exc:
+        where = _template_path(folders)
+        line = getattr(exc, "lineno", None)
+        at = f", line {line}" if line else ""
+        raise InputError(f"{where}{at}: {exc.message or exc}") from None
+
+
+def _template_path(folders: list[Path]) -> Path:
+    for folder in folders:
+        if (folder / TEMPLATE).is_file():
+            return folder / TEMPLATE
+    return folders[-1] / TEMPLATE
 
 
 def _account(account: AccountPreview) -> dict[str, Any]:

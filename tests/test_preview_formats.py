@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import icalendar
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from test_preview import HELD_B, SOLO_QUEUE, preview_of, run, solo, sync_and_plan
@@ -137,3 +138,41 @@ def test_html_is_a_week_grid_with_escaped_texts_and_the_summary(
     assert "3:1 this week, pitch share 1/4 = 25 % (target 2:1, pitch ≤ 33 %)" in text
     assert f"promo-b (promo): {HELD_B} → next fit Wed 16 Dec 09:00" in text
     assert "1: Fri 11 Dec 09:00" in text
+
+
+def test_a_workspace_template_overrides_the_html_page(tmp_path: Path, db_url: str) -> None:
+    config = solo(tmp_path, db_url)
+    sync_and_plan(config)
+    (tmp_path / "templates").mkdir(exist_ok=True)
+    (config.templates_path / "preview.html.j2").write_text(
+        "{% for a in accounts %}{{ a.name }}:"
+        "{% for d in a.days %}{% for s in d.slots %} {{ s.time }} {{ s.text }}{% endfor %}"
+        "{% endfor %}{% endfor %}"
+    )
+    result = run("--week", "2026-W50", "--format", "html", config=config)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        "solo: 09:00 Tip A: key the cache on the lock file. 09:00 Tip B: fail fast."
+        " 09:00 Solo Pro makes builds faster. 09:00 Tip C: give every job a timeout. 09:00 "
+    )
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("{% for a in accounts %}", "line 1: Unexpected end of template"),
+        ("{{ accounts[0].nickname }}", "has no attribute 'nickname'"),
+    ],
+)
+def test_a_broken_workspace_template_is_an_input_error_naming_it(
+    tmp_path: Path, db_url: str, template: str, message: str
+) -> None:
+    config = solo(tmp_path, db_url)
+    sync_and_plan(config)
+    (tmp_path / "templates").mkdir(exist_ok=True)
+    (config.templates_path / "preview.html.j2").write_text(template)
+    result = run("--week", "2026-W50", "--format", "html", config=config)
+    assert result.exit_code == 2
+    assert f"{config.templates_path / 'preview.html.j2'}" in result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.output

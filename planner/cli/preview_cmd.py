@@ -60,7 +60,7 @@ def preview_command(
     elif output_format == "markdown":
         click.echo(format_markdown(preview), nl=False)
     elif output_format == "html":
-        click.echo(format_html(preview), nl=False)
+        click.echo(format_html(preview, state.config.templates_path), nl=False)
     elif output_format == "ics":
         click.echo(format_ics(preview).encode("utf-8"), nl=False)  # bytes: CRLF kept as is
     else:

@@ -144,8 +144,14 @@ def plan_weeks(
     dry_run: bool = False,
     renderer: Renderer | None = None,
     validators: Mapping[str, Callable[[str], list[str]]] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> PlanOutcome:
-    """Plan ``weeks`` for ``accounts`` (default: all) and write it, unless ``dry_run``."""
+    """Plan ``weeks`` for ``accounts`` (default: all) and write it, unless ``dry_run``.
+
+    ``progress`` is told each step as it starts ("choosing 91000 slots"): a year for many
+    accounts takes seconds.
+    """
+    step = progress or (lambda _: None)
     names = list(accounts or config.settings.accounts)
     renderer = renderer or Renderer.from_config(config)
     slots, ranges = week_slots(config, names, weeks, now)
@@ -154,6 +160,7 @@ def plan_weeks(
     )
     rules = plan_rules(config, scope_accounts)
 
+    step("reading the queue")
     replaced_ids, fixed, kept_item_ids = _existing_posts(session, names, scope_accounts, ranges)
     candidates = _candidates(session, config, min((s.at for s in slots), default=now))
     network = {name: config.settings.accounts[name].network for name in names}
@@ -165,7 +172,9 @@ def plan_weeks(
     failures: set[tuple[str, str]] = set()
     render_problems: list[str] = []
     while True:
+        step(f"choosing {len(slots)} slots from {len(candidates)} items")
         result = plan(slots, fixed, candidates, rules, _skip_known(failures))
+        step(f"rendering {sum(p.item is not None for p in result.placements)} posts")
         new_failures, problems = _render_placements(
             session, result.placements, renderer, network, validators
         )
@@ -185,6 +194,7 @@ def plan_weeks(
         accounts=names,
     )
     if not dry_run:
+        step("writing the plan")
         _write(session, ranges, outcome, result, replaced_ids, kept_item_ids, now)
     return outcome
 

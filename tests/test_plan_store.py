@@ -147,6 +147,22 @@ def test_an_item_that_cannot_render_is_reported_and_the_week_is_still_full(
     assert not any(p[1].startswith("tip-") for p in posts(db))
 
 
+def test_progress_is_told_each_step_as_it_starts(db: Database, config: Config) -> None:
+    steps: list[str] = []
+    outcome = run_plan(db, config, progress=steps.append)
+    items = len(statuses(db))
+    filled = sum(p.item is not None for p in outcome.placements)
+    assert steps == [
+        "reading the queue",
+        f"choosing 13 slots from {items} items",
+        f"rendering {filled} posts",
+        "writing the plan",
+    ]
+    steps.clear()
+    run_plan(db, config, progress=steps.append, dry_run=True)
+    assert "writing the plan" not in steps
+
+
 def test_empty_slots_are_recorded_with_their_reason(db: Database, config: Config) -> None:
     with db.transaction() as session:
         session.execute(update(Item).where(Item.kind != "promo").values(status=ItemStatus.ARCHIVED))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from planner.cli._app import AppState, echo_json, now_utc, pass_state
+from planner.cli._app import AppState, echo_json, is_terminal, now_utc, pass_state
 from planner.holds import hold_item, release_item
 from planner.plan_store import PlanOutcome, plan_weeks
 from planner.slots import WeekSpecError, parse_iso_week, weeks_from
@@ -73,7 +73,13 @@ def plan_command(
     names = check_accounts(state, accounts)
     with state.database() as db, db.transaction() as session:
         outcome = plan_weeks(
-            session, state.config, weeks, now_utc(), accounts=names, dry_run=dry_run
+            session,
+            state.config,
+            weeks,
+            now_utc(),
+            accounts=names,
+            dry_run=dry_run,
+            progress=_say_step if is_terminal() else None,
         )
         if dry_run:
             session.rollback()
@@ -130,6 +136,10 @@ def _print_outcome(outcome: PlanOutcome, label: str) -> None:
         click.echo(f"  skipped (render): {problem}", err=True)
     if not outcome.dry_run:
         click.echo("See it with: planner preview")
+
+
+def _say_step(step: str) -> None:
+    click.echo(f"{step}…", err=True)
 
 
 def _echo_some(lines: list[str], what: str, where: str) -> None:

@@ -8,8 +8,9 @@ The database is the source of truth; a post goes through:
    many runners share the database. Only the account's earliest unfinished post may be
    claimed, once it is due: its slot time (or retry time) has come, and the account's last
    post went out at least ``min_spacing_seconds`` ago (late posts never come as a burst).
-2. **re-check**: a pitch is checked again against what was actually *published*; if the
-   rule now says no, the post is held and its slot goes to the next give item that fits.
+2. **re-check** (:mod:`planner.recheck`): a pitch is checked again against what was actually
+   *published*; if the rule now says no, the post is held and its slot goes to the next give
+   item that fits.
 3. **publish** through the account's adapter, outside any transaction.
 4. **record** the outcome and the attempt: published; ``retry`` at the rate-limit reset or
    after exponential backoff (then ``failed`` after ``max_attempts``); ``failed`` when
@@ -31,14 +32,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, exists, func, insert, or_, select, update
+from sqlalchemy import Connection, exists, func, insert, select, update
 
 from planner.adapters.base import Adapter, OutgoingPost, Published, resend_is_safe
 from planner.adapters.registry import make_adapter
-from planner.balancer import WindowTracker
+from planner.claims import UNCERTAIN, Claimed, Outcome
 from planner.config import Config
 from planner.db import Database
 from planner.errors import (
@@ -57,48 +57,12 @@ from planner.models import (
     PostStatus,
     PublishAttempt,
 )
-from planner.plan_store import LIVE_STATUSES, idempotency_key, scope_key
-from planner.render import Renderer, RenderError, RenderInput
+from planner.recheck import claim_substitute, hold_at_publish_time, published_tracker
+from planner.render import Renderer
 
 log = logging.getLogger(__name__)
 
 UNFINISHED = (PostStatus.PLANNED, PostStatus.RETRY)
-# A publish attempt whose post may or may not have reached the network.
-UNCERTAIN = "uncertain"
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """A post this runner has claimed and must now publish."""
-
-    post_id: int
-    account: str
-    slot_at: datetime
-    text: str
-    idempotency_key: str
-    is_pitch: bool
-    forced: bool
-    attempts: int
-    item_id: str
-    kind: str
-    url: str | None
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What happened to one claimed post."""
-
-    post_id: int
-    account: str
-    status: str  # the post's new status
-    detail: str = ""
-    published: Published | None = None
-    paused_account: bool = False  # the network refused the credentials: the account paused
-
-    @property
-    def needs_a_person(self) -> bool:
-        """Failed, unknown, or its account paused: nothing more happens without someone."""
-        return self.paused_account or self.status in (PostStatus.FAILED, PostStatus.UNKNOWN)
 
 
 class Publisher:
@@ -248,7 +212,7 @@ class Publisher:
                     now,
                 )
         elif claim.is_pitch and not claim.forced:
-            decision = self.published_tracker(claim.account, now).decide(now, True)
+            decision = published_tracker(self.db, self.config, claim.account, now).decide(now, True)
             if not decision.allowed:
                 return self._hold_and_substitute(claim, decision.reason, now)
         adapter = self.adapter(claim.account)
@@ -277,130 +241,15 @@ class Publisher:
             )
         return self._record_success(claim, published, started, now)
 
-    def published_tracker(self, account: str, now: datetime) -> WindowTracker:
-        """The balancer's windows over what was actually published before ``now``."""
-        scope = scope_key(self.config, account)
-        if scope == "*brand*":
-            accounts = list(self.config.settings.accounts)
-            settings = self.config.balance_for_brand()
-        else:
-            accounts = [account]
-            settings = self.config.balance_for(account)
-        conditions = [Post.account.in_(accounts), Post.status == PostStatus.PUBLISHED]
-        history: dict[int, tuple[datetime, bool]] = {}
-        with self.db.engine.connect() as connection:
-            if settings.window_posts:
-                rows = connection.execute(
-                    select(Post.id, Post.published_at, Post.is_pitch)
-                    .where(*conditions, Post.published_at <= now)
-                    .order_by(Post.published_at.desc())
-                    .limit(settings.window_posts)
-                )
-                history.update({r.id: (r.published_at, r.is_pitch) for r in rows})
-            if settings.window_days:
-                since = now - timedelta(days=settings.window_days)
-                rows = connection.execute(
-                    select(Post.id, Post.published_at, Post.is_pitch).where(
-                        *conditions, Post.published_at > since, Post.published_at <= now
-                    )
-                )
-                history.update({r.id: (r.published_at, r.is_pitch) for r in rows})
-        return WindowTracker(settings, sorted(history.values(), key=lambda entry: entry[0]))
-
     def _hold_and_substitute(self, claim: Claimed, reason: str, now: datetime) -> Outcome:
-        with self.db.transaction() as session:
-            session.execute(
-                update(Post)
-                .where(Post.id == claim.post_id)
-                .values(
-                    status=PostStatus.HELD,
-                    reason=f"held at publish time: {reason}",
-                    claimed_by=None,
-                    updated_at=now,
-                )
-            )
-            session.execute(
-                update(Item)
-                .where(Item.id == claim.item_id)
-                .values(status=ItemStatus.HELD, status_reason=reason, updated_at=now)
-            )
-        log.info("post %s (%s) held at publish time: %s", claim.post_id, claim.item_id, reason)
-        substitute = self._substitute_give(claim, reason, now)
+        """Hold the refused pitch; publish the next give that fits in its slot, if any."""
+        hold_at_publish_time(self.db, claim, reason, now)
+        substitute = claim_substitute(
+            self.db, self.config, self.renderer, self.worker, claim, reason, now
+        )
         if substitute is not None:
             self.publish(substitute, now)
         return Outcome(claim.post_id, claim.account, PostStatus.HELD, reason)
-
-    def _substitute_give(self, held: Claimed, reason: str, now: datetime) -> Claimed | None:
-        """The next give item that fits this account now, claimed on the held post's slot."""
-        config = self.config
-        account = held.account
-        gives = [name for name, kind in config.kinds.items() if kind.class_ == "give"]
-        gap = timedelta(days=config.settings.plan.duplicate_url_days)
-        with self.db.transaction() as session:
-            used = select(Post.item_id).where(
-                Post.account == account, Post.status.in_(LIVE_STATUSES)
-            )
-            recent_urls = (
-                select(Item.url)
-                .join(Post, Post.item_id == Item.id)
-                .where(
-                    Post.account == account,
-                    Post.status.in_(LIVE_STATUSES),
-                    Post.slot_at > now - gap,
-                    Item.url.is_not(None),
-                )
-            )
-            query = (
-                select(Item)
-                .where(
-                    Item.kind.in_(gives),
-                    Item.status == ItemStatus.QUEUED,
-                    Item.manual_hold.is_(False),
-                    or_(Item.not_before.is_(None), Item.not_before <= now),
-                    or_(Item.not_after.is_(None), Item.not_after > now),
-                    Item.id.not_in(used),
-                    or_(Item.url.is_(None), Item.url.not_in(recent_urls)),
-                )
-                .order_by(Item.priority.desc(), Item.created_at, Item.id)
-                .limit(50)
-            )
-            network = config.settings.accounts[account].network
-            for item in session.scalars(query):
-                if item.accounts and account not in item.accounts:
-                    continue
-                try:
-                    text = self.renderer.render(RenderInput.from_item(item), network, account)
-                except RenderError as error:
-                    log.warning("substitute %s skipped: %s", item.id, error)
-                    continue
-                key = idempotency_key(account, held.slot_at, item.id)
-                post_id = session.execute(
-                    insert(Post)
-                    .values(
-                        item_id=item.id,
-                        account=account,
-                        slot_at=held.slot_at,
-                        kind=item.kind,
-                        is_pitch=False,
-                        forced=False,
-                        text=text,
-                        status=PostStatus.CLAIMED,
-                        reason=f"{held.item_id} held at publish time ({reason}); "
-                        f"the slot went to {item.kind}",
-                        idempotency_key=key,
-                        attempts=1,
-                        claimed_by=self.worker,
-                        claimed_at=now,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                    .returning(Post.id)
-                ).scalar_one()
-                item.status = ItemStatus.PLANNED
-                return Claimed(post_id, account, held.slot_at, text, key, False, False, 1,
-                               item.id, item.kind, item.url)  # fmt: skip
-        log.warning("no give item left to take the held post's slot on %s", account)
-        return None
 
     @property
     def renderer(self) -> Renderer:

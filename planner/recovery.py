@@ -22,11 +22,11 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from planner.claims import UNCERTAIN, Outcome
 from planner.config import Config
 from planner.db import Database
 from planner.models import AccountState, Item, ItemStatus, Post, PostStatus, PublishAttempt
 from planner.plan_store import LIVE_STATUSES
-from planner.publish import UNCERTAIN, Outcome
 
 log = logging.getLogger(__name__)
 

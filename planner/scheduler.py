@@ -32,11 +32,12 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import make_url
 
 from planner.adapters.base import Adapter, resend_is_safe
+from planner.claims import Outcome
 from planner.config import Config
 from planner.db import Database
 from planner.errors import RunnerBusy
 from planner.models import Runner as RunnerRow
-from planner.publish import Outcome, Publisher
+from planner.publish import Publisher
 from planner.recovery import ensure_account_rows, mark_missed, recover
 
 log = logging.getLogger(__name__)

@@ -356,7 +356,7 @@ def _read_account(
             .where(_POSTS.c.account == account, _POSTS.c.slot_at >= start, _POSTS.c.slot_at < end)
             .order_by(_POSTS.c.slot_at, _POSTS.c.id)
         ).all()
-    # A held pitch's substitute is a new post on the same slot (see Publisher._hold_and_substitute).
+    # A held pitch's substitute is a new post on its slot (see recheck.claim_substitute).
     new_by_slot: dict[datetime, list[int]] = {}
     for row in rows:
         if row.id not in before:

@@ -18,6 +18,7 @@ from planner.db import Database, open_database
 from planner.errors import AuthFailed, RateLimited, Rejected, RunnerBusy, Transient, Uncertain
 from planner.models import AccountState, Item, ItemStatus, Post, PostStatus, PublishAttempt
 from planner.plan_store import idempotency_key
+from planner.recheck import published_tracker
 from planner.resolve import resolve_post
 from planner.scheduler import Runner
 
@@ -509,12 +510,8 @@ def test_a_pitch_that_may_be_out_already_is_not_held_on_retry(db: Database, conf
         assert forced is not None
         forced.forced, forced.status = True, PostStatus.PUBLISHED
         forced.published_at = NOW - timedelta(minutes=3)
-    assert (
-        not runner(db, config, Clock(NOW), adapter)
-        .publisher.published_tracker("a", NOW)
-        .decide(NOW, True)
-        .allowed
-    )  # a fresh pitch would be held now: 2/3 > 50 %
+    # A fresh pitch would be held now: 2/3 > 50 %.
+    assert not published_tracker(db, config, "a", NOW).decide(NOW, True).allowed
     run_at(db, config, NOW, adapter)
     assert statuses(db)[pitch] == PostStatus.PUBLISHED
     assert [p.post_id for p in adapter.sent] == [give, pitch]

@@ -11,9 +11,10 @@ from typing import Any
 
 import click
 
+from planner.claims import Outcome
 from planner.cli._app import AppState, echo_json, now_utc, pass_state
 from planner.errors import PostsNeedAPerson
-from planner.publish import Outcome, Publisher
+from planner.publish import Publisher
 from planner.resolve import resolve_post
 from planner.scheduler import Runner
 from planner.status import build_status

@@ -112,12 +112,12 @@ class Runner:
         self._busy: set[str] = set()
         self._busy_lock = threading.Lock()
         self._scheduler: BackgroundScheduler | None = None
-        self.outcomes: list[Outcome] = []
 
     # --- life cycle -----------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Take the lock (SQLite), register, recover lost claims and mark missed slots."""
+    def start(self) -> list[Outcome]:
+        """Take the lock (SQLite), register, recover lost claims and mark missed slots;
+        return the claims found after a crash that now need a person."""
         for account in self.config.settings.accounts:
             self.publisher.adapter(account)  # a bad adapter setting fails here, not mid-run
         if self._lock is not None:
@@ -129,7 +129,7 @@ class Runner:
             )
         try:
             ensure_account_rows(self.db, self.config)
-            self.housekeeping()
+            return self.housekeeping()
         except BaseException:
             self.stop()
             raise
@@ -140,8 +140,9 @@ class Runner:
         if self._lock is not None:
             self._lock.release()
 
-    def housekeeping(self) -> None:
-        """Heartbeat, recover claims of runners that are gone, mark missed slots."""
+    def housekeeping(self) -> list[Outcome]:
+        """Heartbeat, recover claims of runners that are gone, mark missed slots; return the
+        recovered claims that now need a person (a re-sent one is reported when it goes out)."""
         now = self.clock()
         stale = now - timedelta(seconds=max(90.0, 3 * self.run.sweep_seconds))
         with self.db.transaction() as session:
@@ -154,12 +155,12 @@ class Runner:
             # fresh its last heartbeat.
             live = set()
         live.add(self.worker)
-        for outcome in recover(self.db, now, live, self._may_resend):
+        recovered = recover(self.db, now, live, self._may_resend)
+        for outcome in recovered:
             log.warning("post %s of %s found claimed after a crash: now %s",
                         outcome.post_id, outcome.account, outcome.status)  # fmt: skip
-            if outcome.needs_a_person:  # a re-sent one is reported when it goes out
-                self.outcomes.append(outcome)
         mark_missed(self.db, self.config, now)
+        return [outcome for outcome in recovered if outcome.needs_a_person]
 
     def _may_resend(self, account: str, first_sent: datetime | None, now: datetime) -> bool:
         return resend_is_safe(self.publisher.adapter(account), first_sent, now)
@@ -174,18 +175,16 @@ class Runner:
             if claim is None:
                 break
             outcomes.append(self.publisher.publish(claim, self.clock()))
-        self.outcomes.extend(outcomes)
         return outcomes
 
     def run_once(self) -> list[Outcome]:
         """Publish everything due now, account after account, and return what happened,
         claims found after a crash that now need a person included."""
-        before = len(self.outcomes)
-        self.start()
+        done = self.start()
         try:
             for account in self.config.settings.accounts:
-                self.publish_account(account)
-            return self.outcomes[before:]
+                done += self.publish_account(account)
+            return done
         finally:
             self.stop()
 

@@ -30,11 +30,13 @@ with such an entry point, and the built-ins are registered the same way.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
+
+from planner.errors import InputError
 
 ENTRY_POINT_GROUP = "planner.adapters"
 
@@ -98,3 +100,30 @@ def resend_is_safe(adapter: Adapter, first_sent: datetime | None, now: datetime)
         return False
     window: timedelta | None = getattr(adapter, "idempotency_window", None)
     return window is None or first_sent is None or now - first_sent < window
+
+
+def unknown_names(
+    settings: AccountSettings, what: str, given: Iterable[str], known: Sequence[str]
+) -> str | None:
+    """``'unknown option(s) for network "x": a, b (known: c, d)'``, or None when every name
+    in ``given`` is known. ``what`` is "option" or "credential"."""
+    unknown = sorted(set(given) - set(known))
+    if not unknown:
+        return None
+    return (
+        f'unknown {what}(s) for network "{settings.network}": {", ".join(unknown)} '
+        f"(known: {', '.join(known) or 'none'})"
+    )
+
+
+def check_names(
+    settings: AccountSettings, options: Sequence[str], credentials: Sequence[str]
+) -> None:
+    """Raise :class:`InputError` naming the first unknown option or credential key."""
+    for what, given, known in (
+        ("option", settings.options, options),
+        ("credential", settings.credentials, credentials),
+    ):
+        problem = unknown_names(settings, what, given, known)
+        if problem is not None:
+            raise InputError(f'account "{settings.name}": {problem}')

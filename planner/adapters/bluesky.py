@@ -73,7 +73,7 @@ import regex
 from atproto import Client, Request, models
 from atproto import exceptions as atproto_errors
 
-from planner.adapters.base import AccountSettings, OutgoingPost, Published
+from planner.adapters.base import AccountSettings, OutgoingPost, Published, check_names
 from planner.adapters.http import timeout_problem
 from planner.errors import (
     AuthFailed,
@@ -136,8 +136,7 @@ class BlueskyAdapter:
     ) -> None:
         self.account = settings.name
         where = f'account "{settings.name}"'
-        _refuse_unknown(where, settings.network, "option", settings.options, _OPTIONS)
-        _refuse_unknown(where, settings.network, "credential", settings.credentials, _CREDENTIALS)
+        check_names(settings, _OPTIONS, _CREDENTIALS)
         options = settings.options
         self.handle = _handle(where, options.get("handle"))
         self.service = _service(where, options.get("service", DEFAULT_SERVICE))
@@ -417,17 +416,6 @@ def _post_rkey(uri: str) -> str:
 def _iso(moment: datetime) -> str:
     """``2024-05-06T09:30:00.000Z``: the datetime format the lexicon and the app use."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _refuse_unknown(
-    where: str, network: str, what: str, given: Mapping[str, object], known: tuple[str, ...]
-) -> None:
-    unknown = sorted(set(given) - set(known))
-    if unknown:
-        raise InputError(
-            f'{where}: unknown {what}(s) for network "{network}": {", ".join(unknown)} '
-            f"(known: {', '.join(known)})"
-        )
 
 
 def _handle(where: str, raw: object) -> str:

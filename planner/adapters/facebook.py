@@ -74,10 +74,9 @@ from urllib.parse import urlsplit
 
 import requests
 
-from planner.adapters.base import AccountSettings, OutgoingPost, Published
+from planner.adapters.base import AccountSettings, OutgoingPost, Published, check_names
 from planner.adapters.http import (
     RATE_LIMIT_FALLBACK,
-    check_names,
     excerpt,
     new_session,
     scrub,

@@ -1,7 +1,9 @@
 """What the adapters that speak HTTP through ``requests`` share (Facebook Page, webhook).
 
-- Option checking: unknown options and credential keys, and the ``timeout`` option, as
-  :class:`~planner.errors.InputError` naming the account, the network and the key.
+- The ``timeout`` option, the same range for every adapter (:func:`timeout_option`,
+  :func:`timeout_problem`), as :class:`~planner.errors.InputError` naming the account and
+  the key. Unknown option and credential names are checked by
+  :func:`planner.adapters.base.check_names`, which every adapter shares.
 - :func:`send`: one request with a timeout and no redirects, every ``requests`` exception
   turned into :class:`~planner.errors.Transient` (or :class:`~planner.errors.Uncertain` when
   the request publishes something and may have arrived: see :func:`may_have_arrived`). Its
@@ -45,23 +47,6 @@ RATE_LIMIT_FALLBACK = timedelta(minutes=15)  # when a network names no reset tim
 
 
 # --- options ------------------------------------------------------------------------------
-
-
-def check_names(
-    settings: AccountSettings, options: Iterable[str], credentials: Iterable[str]
-) -> None:
-    """Raise :class:`InputError` naming any option or credential key the network does not know."""
-    where = f'account "{settings.name}": '
-    for what, given, known in (
-        ("option", settings.options, tuple(options)),
-        ("credential", settings.credentials, tuple(credentials)),
-    ):
-        unknown = sorted(set(given) - set(known))
-        if unknown:
-            raise InputError(
-                f"{where}unknown {what}(s) for network "
-                f'"{settings.network}": {", ".join(unknown)} (known: {", ".join(known) or "none"})'
-            )
 
 
 def timeout_option(settings: AccountSettings) -> float:

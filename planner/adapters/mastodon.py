@@ -76,7 +76,7 @@ from mastodon.errors import (
     MastodonRatelimitError,
 )
 
-from planner.adapters.base import AccountSettings, OutgoingPost, Published
+from planner.adapters.base import AccountSettings, OutgoingPost, Published, unknown_names
 from planner.adapters.http import may_have_arrived, timeout_problem
 from planner.errors import (
     AuthFailed,
@@ -200,8 +200,11 @@ class MastodonAdapter:
         *,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
-        problems = _unknown(settings, "option", settings.options, _OPTIONS)
-        problems += _unknown(settings, "credential", settings.credentials, _CREDENTIALS)
+        unknown = (
+            unknown_names(settings, "option", settings.options, _OPTIONS),
+            unknown_names(settings, "credential", settings.credentials, _CREDENTIALS),
+        )
+        problems = [problem for problem in unknown if problem is not None]
         options = settings.options
         url = _base_url(options.get("api_base_url"))
         if url is None:
@@ -396,18 +399,6 @@ def _forget_rate_limit(api: Mastodon) -> None:
     """Clear the reset time an earlier answer left, so that only this call's is read."""
     # Mastodon.py stores None there itself; its attribute is only inferred as an int.
     api.ratelimit_reset = None  # type: ignore[assignment]
-
-
-def _unknown(
-    settings: AccountSettings, what: str, given: Mapping[str, Any], known: tuple[str, ...]
-) -> list[str]:
-    unknown = sorted(set(given) - set(known))
-    if not unknown:
-        return []
-    return [
-        f'unknown {what}(s) for network "{settings.network}": {", ".join(unknown)} '
-        f"(known: {', '.join(known)})"
-    ]
 
 
 def _base_url(value: object) -> str | None:

@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-from planner.adapters.base import AccountSettings, OutgoingPost, Published
+from planner.adapters.base import AccountSettings, OutgoingPost, Published, unknown_names
 from planner.errors import InputError, Rejected, Transient
 
 DEFAULT_PATH = "outbox.jsonl"
@@ -56,12 +56,9 @@ class OutboxAdapter:
         *,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
-        unknown = sorted(set(settings.options) - set(_OPTIONS))
-        if unknown:
-            raise InputError(
-                f'account "{settings.name}": unknown option(s) for network '
-                f'"{settings.network}": {", ".join(unknown)} (known: {", ".join(_OPTIONS)})'
-            )
+        unknown = unknown_names(settings, "option", settings.options, _OPTIONS)
+        if unknown is not None:
+            raise InputError(f'account "{settings.name}": {unknown}')
         raw = settings.options.get("path", DEFAULT_PATH)
         if not isinstance(raw, str) or not raw.strip():
             raise InputError(

@@ -70,11 +70,10 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import requests
 
-from planner.adapters.base import AccountSettings, OutgoingPost, Published
+from planner.adapters.base import AccountSettings, OutgoingPost, Published, check_names
 from planner.adapters.http import (
     RATE_LIMIT_FALLBACK,
     USER_AGENT,
-    check_names,
     excerpt,
     hide_path_in_library_logs,
     new_session,

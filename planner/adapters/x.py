@@ -57,8 +57,8 @@ import tweepy
 from requests.adapters import HTTPAdapter
 from requests.utils import get_environ_proxies
 
-from planner.adapters.base import AccountSettings, OutgoingPost, Published
-from planner.adapters.http import check_names, may_have_arrived, timeout_option
+from planner.adapters.base import AccountSettings, OutgoingPost, Published, check_names
+from planner.adapters.http import may_have_arrived, timeout_option
 from planner.adapters.x_length import MAX_WEIGHTED_LENGTH, URL_WEIGHT, measure
 from planner.errors import (
     AuthFailed,

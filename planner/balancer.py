@@ -64,6 +64,12 @@ class BalanceSettings:
         if self.window_posts is None and self.window_days is None:
             raise ValueError("at least one window is needed: set window_posts, window_days or both")
 
+    @property
+    def give_to_pitch(self) -> tuple[int, int]:
+        """The rule as gives:pitches, e.g. (4, 1) for a pitch share of at most 1/5."""
+        share = self.max_pitch_share
+        return share.denominator - share.numerator, share.numerator
+
 
 def _check_number(name: str, value: object, unit: str, *, allow_zero: bool) -> None:
     if value is None:

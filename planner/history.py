@@ -92,8 +92,7 @@ class AccountHistory:
 
     @property
     def target(self) -> tuple[int, int]:
-        share = self.settings.max_pitch_share
-        return share.denominator - share.numerator, share.numerator
+        return self.settings.give_to_pitch
 
 
 @dataclass(frozen=True)

@@ -115,15 +115,15 @@ def _fraction(value: Fraction) -> str:
 
 def rule_text(settings: BalanceSettings) -> str:
     """``"4:1 (pitch ≤ 20 %) over the last 10 posts and 7 days; pitches ≥ 24 h apart"``."""
-    share = settings.max_pitch_share
+    give, pitch = settings.give_to_pitch
     windows = []
     if settings.window_posts is not None:
         windows.append(_count(settings.window_posts, "post"))
     if settings.window_days is not None:
         windows.append(_count(settings.window_days, "day"))
     text = (
-        f"{share.denominator - share.numerator}:{share.numerator} "
-        f"(pitch ≤ {percent(share)}) over the last {' and '.join(windows)}"
+        f"{give}:{pitch} (pitch ≤ {percent(settings.max_pitch_share)}) "
+        f"over the last {' and '.join(windows)}"
     )
     if settings.min_pitch_gap_hours:
         text += f"; pitches ≥ {settings.min_pitch_gap_hours:g} h apart"

@@ -124,8 +124,7 @@ class AccountPreview:
     @property
     def target(self) -> tuple[int, int]:
         """The rule as gives:pitches, e.g. (4, 1) for a pitch share of at most 1/5."""
-        share = self.settings.max_pitch_share
-        return share.denominator - share.numerator, share.numerator
+        return self.settings.give_to_pitch
 
     @property
     def week_share(self) -> Share:

@@ -25,11 +25,11 @@ from typing import Any, cast
 
 from sqlalchemy import Table, insert, select
 
-from planner.config import load_config
-from planner.db import open_database
-from planner.models import Item, Post
-from planner.plan_store import plan_weeks
-from planner.slots import weeks_from
+from planner.config.settings import load_config
+from planner.plan.slots import weeks_from
+from planner.plan.store import plan_weeks
+from planner.store.database import open_database
+from planner.store.models import Item, Post
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 KINDS = ("share", "help", "promo")

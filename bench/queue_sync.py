@@ -18,10 +18,10 @@ from pathlib import Path
 
 from sqlalchemy import event
 
-from planner.config import load_config
-from planner.db import open_database
-from planner.queue_files import read_queue_files, source_name
-from planner.queue_store import sync_items
+from planner.config.settings import load_config
+from planner.content.files import read_queue_files, source_name
+from planner.content.store import sync_items
+from planner.store.database import open_database
 
 REPO = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 26, tzinfo=UTC)

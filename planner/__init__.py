@@ -6,8 +6,9 @@ content queue. The command line (``planner.cli``) is a thin layer over these.
 
 from __future__ import annotations
 
-from planner.config import Config, find_config, load_config
-from planner.db import Database, open_database, upgrade_database
+from planner.config.settings import Config, find_config, load_config
+from planner.content.files import read_queue_files
+from planner.content.store import SyncReport, list_items, sync_items
 from planner.errors import (
     ConfigError,
     DomainError,
@@ -16,8 +17,7 @@ from planner.errors import (
     PlannerError,
     QueueFileError,
 )
-from planner.queue_files import read_queue_files
-from planner.queue_store import SyncReport, list_items, sync_items
+from planner.store.database import Database, open_database, upgrade_database
 
 __version__ = "0.1.0"
 

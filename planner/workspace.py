@@ -11,7 +11,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from planner.config import CONFIG_FILENAME
+from planner.config.settings import CONFIG_FILENAME
 from planner.errors import DomainError
 
 _PACKAGE_DIR = Path(__file__).parent

@@ -17,11 +17,11 @@ import time_machine
 from click.testing import CliRunner, Result
 
 from planner.cli._app import AppState, PlannerGroup
-from planner.config import CONFIG_ENV_VAR, Config
-from planner.db import open_database
-from planner.plan_store import plan_weeks
-from planner.queue_files import queue_file_paths, read_queue_files, source_name
-from planner.queue_store import sync_items
+from planner.config.settings import CONFIG_ENV_VAR, Config
+from planner.content.files import queue_file_paths, read_queue_files, source_name
+from planner.content.store import sync_items
+from planner.plan.store import plan_weeks
+from planner.store.database import open_database
 
 
 class Clock:

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner.balancer import (
+from planner.rule.balancer import (
     PRESETS,
     BalanceSettings,
     Decision,

@@ -179,9 +179,9 @@ def test_db_upgrade_reports_revisions(workspace: Path) -> None:
 def test_status_resolve_and_resume_from_the_command_line(workspace: Path) -> None:
     from datetime import UTC, datetime
 
-    from planner.config import load_config
-    from planner.db import open_database
-    from planner.models import AccountState, Item, Post
+    from planner.config.settings import load_config
+    from planner.store.database import open_database
+    from planner.store.models import AccountState, Item, Post
 
     config = load_config(workspace / "planner.toml")
     db = open_database(config.database_url)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from planner.config import load_config, parse_config
+from planner.config.settings import load_config, parse_config
 from planner.errors import ConfigError, ExitCode
 
 REPO = Path(__file__).resolve().parent.parent

@@ -10,15 +10,15 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import select, text
 
-from planner.db import (
+from planner.errors import DomainError, InputError, SchemaOutOfDate
+from planner.store.database import (
     MIGRATIONS_DIR,
     current_revision,
     head_revision,
     open_database,
     upgrade_database,
 )
-from planner.errors import DomainError, InputError, SchemaOutOfDate
-from planner.models import Base, Item
+from planner.store.models import Base, Item
 
 
 def test_new_database_is_created_through_the_migrations(db_url: str) -> None:

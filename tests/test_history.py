@@ -20,13 +20,13 @@ from pipeline import Clock, invoke, json_output, sync_and_plan
 from sqlalchemy import select
 
 from planner.adapters.base import OutgoingPost, Published
-from planner.balancer import max_window_share
 from planner.cli.history_cmd import history_command
-from planner.config import Config, load_config
-from planner.db import Database, open_database
-from planner.models import Item, ItemStatus, Post, PostStatus
-from planner.plan_store import idempotency_key
-from planner.scheduler import Runner
+from planner.config.settings import Config, load_config
+from planner.plan.store import idempotency_key
+from planner.publish.scheduler import Runner
+from planner.rule.balancer import max_window_share
+from planner.store.database import Database, open_database
+from planner.store.models import Item, ItemStatus, Post, PostStatus
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # planning time: Tue of 2026-W49
 LATER = datetime(2026, 12, 14, 12, 0, tzinfo=UTC)  # Mon of 2026-W51, after its pitches

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from planner.links import extract_urls, is_own_domain_link
+from planner.content.links import extract_urls, is_own_domain_link
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from planner.mix import Mix
+from planner.plan.mix import Mix
 
 
 def run(mix: Mix, kinds: list[str], slots: int) -> list[str]:

@@ -24,10 +24,10 @@ from fake_x import FakeX
 from sqlalchemy import inspect, select, text
 
 from planner.cli import main
-from planner.config import load_config
-from planner.db import open_database
-from planner.models import Item, ItemStatus, Post, PostStatus
-from planner.plan_store import idempotency_key
+from planner.config.settings import load_config
+from planner.plan.store import idempotency_key
+from planner.store.database import open_database
+from planner.store.models import Item, ItemStatus, Post, PostStatus
 
 SECRETS = {
     "E2E_X_KEY": "sekrit-x-consumer-key-1",

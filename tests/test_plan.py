@@ -9,8 +9,16 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner.balancer import BalanceSettings
-from planner.plan import Candidate, FixedPost, PlanResult, PlanRules, RenderFailed, Slot, plan
+from planner.plan.engine import (
+    Candidate,
+    FixedPost,
+    PlanResult,
+    PlanRules,
+    RenderFailed,
+    Slot,
+    plan,
+)
+from planner.rule.balancer import BalanceSettings
 
 MONDAY = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 KINDS = {"share": ("give", 4), "help": ("give", 3), "promo": ("pitch", 1)}

@@ -13,13 +13,13 @@ from click.testing import CliRunner
 from sqlalchemy import select, update
 
 from planner.cli import main
-from planner.config import Config, load_config
-from planner.db import Database, open_database
-from planner.holds import hold_item, release_item
-from planner.models import EmptySlot, Item, ItemStatus, Post, PostStatus
-from planner.plan_store import plan_weeks
-from planner.queue_files import queue_file_paths, read_queue_files, source_name
-from planner.queue_store import sync_items
+from planner.config.settings import Config, load_config
+from planner.content.files import queue_file_paths, read_queue_files, source_name
+from planner.content.holds import hold_item, release_item
+from planner.content.store import sync_items
+from planner.plan.store import plan_weeks
+from planner.store.database import Database, open_database
+from planner.store.models import EmptySlot, Item, ItemStatus, Post, PostStatus
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # a Thursday; week 49 starts Mon 30 Nov
 WEEK = [(2026, 49)]

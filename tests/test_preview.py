@@ -17,14 +17,14 @@ import pytest
 from click.testing import Result
 from sqlalchemy import select
 
-from planner.balancer import WindowTracker
 from planner.cli.preview_cmd import preview_command
-from planner.config import Config, load_config
-from planner.db import open_database
-from planner.models import Item, Post
-from planner.plan_store import LIVE_STATUSES, idempotency_key
-from planner.preview import build_preview
-from planner.preview_model import NOT_PLANNED, PASSED, Preview
+from planner.config.settings import Config, load_config
+from planner.plan.store import LIVE_STATUSES, idempotency_key
+from planner.reports.preview.model import NOT_PLANNED, PASSED, Preview
+from planner.reports.preview.read import build_preview
+from planner.rule.balancer import WindowTracker
+from planner.store.database import open_database
+from planner.store.models import Item, Post
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)  # a Tuesday; 2026-W50 is Mon 7 - Sun 13 December
 W50 = (2026, 50)

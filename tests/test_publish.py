@@ -13,14 +13,14 @@ from pipeline import Clock
 from sqlalchemy import select
 
 from planner.adapters.base import OutgoingPost, Published
-from planner.config import Config, parse_config
-from planner.db import Database, open_database
+from planner.config.settings import Config, parse_config
 from planner.errors import AuthFailed, RateLimited, Rejected, RunnerBusy, Transient, Uncertain
-from planner.models import AccountState, Item, ItemStatus, Post, PostStatus, PublishAttempt
-from planner.plan_store import idempotency_key
-from planner.recheck import published_tracker
-from planner.resolve import resolve_post
-from planner.scheduler import Runner
+from planner.plan.store import idempotency_key
+from planner.publish.recheck import published_tracker
+from planner.publish.resolve import resolve_post
+from planner.publish.scheduler import Runner
+from planner.store.database import Database, open_database
+from planner.store.models import AccountState, Item, ItemStatus, Post, PostStatus, PublishAttempt
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 

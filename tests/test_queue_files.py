@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from planner.config import Config, load_config
+from planner.config.settings import Config, load_config
+from planner.content.files import derive_id, item_from_mapping, queue_file_paths, read_queue_files
 from planner.errors import ExitCode, QueueFileError
-from planner.queue_files import derive_id, item_from_mapping, queue_file_paths, read_queue_files
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, func, select
 
-from planner.config import Config, load_config
-from planner.db import Database, open_database
+from planner.config.settings import Config, load_config
+from planner.content.files import queue_file_paths, read_queue_files, source_name
+from planner.content.store import list_items, sync_items
 from planner.errors import QueueFileError
-from planner.models import Item, ItemStatus
-from planner.queue_files import queue_file_paths, read_queue_files, source_name
-from planner.queue_store import list_items, sync_items
+from planner.store.database import Database, open_database
+from planner.store.models import Item, ItemStatus
 
 REPO = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

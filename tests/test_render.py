@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from planner.config import load_config
+from planner.config.settings import load_config
+from planner.content.files import QueueItem, queue_file_paths, read_queue_files
 from planner.errors import ExitCode, InputError
-from planner.models import Item
-from planner.queue_files import QueueItem, queue_file_paths, read_queue_files
-from planner.render import Renderer, RenderError, RenderInput
+from planner.plan.render import Renderer, RenderError, RenderInput
+from planner.store.models import Item
 from planner.workspace import default_templates_dir
 
 REPO = Path(__file__).resolve().parent.parent

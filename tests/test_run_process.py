@@ -20,10 +20,10 @@ import pytest
 from sqlalchemy import select
 
 from planner.adapters import registry
-from planner.config import load_config
-from planner.db import Database, open_database
-from planner.models import Item, ItemStatus, Post, PostStatus
-from planner.plan_store import idempotency_key
+from planner.config.settings import load_config
+from planner.plan.store import idempotency_key
+from planner.store.database import Database, open_database
+from planner.store.models import Item, ItemStatus, Post, PostStatus
 
 PLUGINS = Path(__file__).parent / "plugins"
 

@@ -17,12 +17,12 @@ from pipeline import invoke, json_output, sync_and_plan
 from sqlalchemy import select
 
 from planner.cli.history_cmd import simulate_command
-from planner.config import Config, load_config
-from planner.db import open_database
-from planner.models import AccountState, Item, Post, PostStatus, PublishAttempt
-from planner.models import Runner as RunnerRow
-from planner.plan_store import idempotency_key
-from planner.simulate import simulate_week
+from planner.config.settings import Config, load_config
+from planner.plan.store import idempotency_key
+from planner.reports.simulate.run import simulate_week
+from planner.store.database import open_database
+from planner.store.models import AccountState, Item, Post, PostStatus, PublishAttempt
+from planner.store.models import Runner as RunnerRow
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # Tue of 2026-W49; W50 is Mon 7 - Sun 13 Dec
 W50 = (2026, 50)

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner.slots import (
+from planner.plan.slots import (
     SlotInstant,
     SlotSpecError,
     WeeklySlot,

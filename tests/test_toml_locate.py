@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from planner.toml_locate import find_line
+from planner.config.toml_locate import find_line
 
 TEXT = """\
 # comment

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner.balancer import BalanceSettings, max_window_share
-from planner.windows import Window, WindowCounts, fullest
+from planner.rule.balancer import BalanceSettings, max_window_share
+from planner.rule.windows import Window, WindowCounts, fullest
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 

@@ -18,7 +18,7 @@ from planner.cli.plan_cmd import hold_command, plan_command, release_command
 from planner.cli.preview_cmd import preview_command
 from planner.cli.queue_cmd import queue_group
 from planner.cli.run_cmd import resolve_command, resume_command, run_command, status_command
-from planner.config import CONFIG_ENV_VAR
+from planner.config.settings import CONFIG_ENV_VAR
 
 
 @click.group(cls=PlannerGroup, context_settings={"help_option_names": ["-h", "--help"]})

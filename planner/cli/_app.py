@@ -17,9 +17,9 @@ from typing import Any
 
 import click
 
-from planner.config import Config, find_config, load_config
-from planner.db import Database, open_database
+from planner.config.settings import Config, find_config, load_config
 from planner.errors import ExitCode, PlannerError
+from planner.store.database import Database, open_database
 
 
 class CommandFailed(click.ClickException):

@@ -8,8 +8,8 @@ from typing import Any
 import click
 
 from planner.cli._app import AppState, CommandFailed, echo_json, pass_state
-from planner.config_report import describe_config
-from planner.verify import verify_accounts
+from planner.config.report import describe_config
+from planner.config.verify import verify_accounts
 
 
 @click.group("config")

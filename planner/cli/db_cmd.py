@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from planner.cli._app import AppState, pass_state
-from planner.db import upgrade_database
 from planner.redact import redact_database_url
+from planner.store.database import upgrade_database
 
 
 @click.group("db")

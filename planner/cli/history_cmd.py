@@ -8,12 +8,12 @@ import click
 
 from planner.cli._app import AppState, echo_json, now_utc, pass_state
 from planner.cli.plan_cmd import account_option, check_accounts, resolve_weeks
-from planner.history import PERIODS, build_history
-from planner.history_format import as_json as history_json
-from planner.history_format import format_table as history_table
-from planner.simulate import simulate_week
-from planner.simulate_format import as_json as simulation_json
-from planner.simulate_format import format_table as simulation_table
+from planner.reports.history.formats import as_json as history_json
+from planner.reports.history.formats import format_table as history_table
+from planner.reports.history.read import PERIODS, build_history
+from planner.reports.simulate.formats import as_json as simulation_json
+from planner.reports.simulate.formats import format_table as simulation_table
+from planner.reports.simulate.run import simulate_week
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 

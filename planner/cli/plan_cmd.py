@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 
 from planner.cli._app import AppState, echo_json, is_terminal, now_utc, pass_state
-from planner.holds import hold_item, release_item
-from planner.plan_store import PlanOutcome, plan_weeks
-from planner.slots import WeekSpecError, parse_iso_week, weeks_from
+from planner.content.holds import hold_item, release_item
+from planner.plan.slots import WeekSpecError, parse_iso_week, weeks_from
+from planner.plan.store import PlanOutcome, plan_weeks
 
 SHOWN = 10  # held, expired and empty-slot lines printed by `planner plan` before "… and N more"
 

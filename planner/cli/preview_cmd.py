@@ -6,11 +6,11 @@ import click
 
 from planner.cli._app import AppState, echo_json, now_utc, pass_state
 from planner.cli.plan_cmd import account_option, check_accounts, resolve_weeks
-from planner.preview import build_preview
-from planner.preview_format import as_json, format_markdown, format_table
-from planner.preview_html import format_html
-from planner.preview_ics import format_ics
-from planner.preview_model import check
+from planner.reports.preview.formats import as_json, format_markdown, format_table
+from planner.reports.preview.html import format_html
+from planner.reports.preview.ics import format_ics
+from planner.reports.preview.model import check
+from planner.reports.preview.read import build_preview
 
 FORMATS = ("table", "json", "markdown", "html", "ics")
 

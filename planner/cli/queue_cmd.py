@@ -8,14 +8,14 @@ from typing import Any
 import click
 
 from planner.cli._app import AppState, echo_json, is_terminal, now_utc, pass_state
-from planner.models import Item, ItemStatus
-from planner.queue_files import (
+from planner.content.files import (
     item_from_mapping,
     queue_file_paths,
     read_queue_files,
     source_name,
 )
-from planner.queue_store import SyncReport, add_item, list_items, sync_items
+from planner.content.store import SyncReport, add_item, list_items, sync_items
+from planner.store.models import Item, ItemStatus
 from planner.text import shorten
 
 _STATUSES = [status.value for status in ItemStatus]

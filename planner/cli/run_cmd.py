@@ -11,13 +11,13 @@ from typing import Any
 
 import click
 
-from planner.claims import Outcome
 from planner.cli._app import AppState, echo_json, now_utc, pass_state
 from planner.errors import PostsNeedAPerson
-from planner.publish import Publisher
-from planner.resolve import resolve_post
-from planner.scheduler import Runner
-from planner.status import build_status
+from planner.publish.claims import Outcome
+from planner.publish.pipeline import Publisher
+from planner.publish.resolve import resolve_post
+from planner.publish.scheduler import Runner
+from planner.reports.status import build_status
 
 
 @click.command("run")

@@ -1,0 +1,11 @@
+"""``planner.toml``: loaded, validated, and reported back with secrets redacted.
+
+- :mod:`~planner.config.settings`: load and validate the file (pydantic, strict);
+- :mod:`~planner.config.toml_locate`: the line of a key, for error messages;
+- :mod:`~planner.config.report`: the resolved configuration as plain data (``config check``);
+- :mod:`~planner.config.verify`: ``config check --online``, asking each network who the
+  credentials belong to.
+
+May import the adapters (to validate each account's options), the pure rule and slot
+modules, :mod:`planner.errors` and :mod:`planner.redact`; never the store or click.
+"""

@@ -1,0 +1,68 @@
+"""The resolved configuration as plain data, with every secret redacted.
+
+Used by ``planner config check``: what the planner will actually do with the file
+(defaults filled in, relative paths resolved, presets compiled), safe to paste anywhere.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from planner.config.settings import Config
+from planner.redact import redact_database_url, redact_option
+from planner.rule.balancer import BalanceSettings
+
+
+def describe_balance(settings: BalanceSettings) -> dict[str, Any]:
+    share = settings.max_pitch_share
+    return {
+        "preset": settings.preset,
+        "max_pitch_share": f"{share.numerator}/{share.denominator}",
+        "max_pitch_percent": round(float(share) * 100, 1),
+        "window_posts": settings.window_posts,
+        "window_days": settings.window_days,
+        "min_pitch_gap_hours": settings.min_pitch_gap_hours,
+    }
+
+
+def describe_config(config: Config, environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """The configuration as the planner resolved it; credentials show only whether they are set."""
+    env = os.environ if environ is None else environ
+    settings = config.settings
+    accounts: dict[str, Any] = {}
+    for name, account in settings.accounts.items():
+        accounts[name] = {
+            "network": account.network,
+            "timezone": str(config.account_timezone(name)),
+            "slots": list(account.slots),
+            "slots_per_week": len(config.account_slots(name)),
+            "credentials": {
+                key: {"env": env_name, "set": bool(env.get(env_name))}
+                for key, env_name in account.credentials.items()
+            },
+            "options": {key: redact_option(key, value) for key, value in account.options.items()},
+            "balance": describe_balance(config.balance_for(name)),
+        }
+    return {
+        "config": str(config.path),
+        "timezone": settings.timezone,
+        "database": redact_database_url(config.database_url),
+        "queue_dir": str(config.queue_path),
+        "templates_dir": str(config.templates_path),
+        "own_domains": list(settings.own_domains),
+        "balance": {
+            **describe_balance(config.balance_for_brand()),
+            "scope": settings.balance.scope,
+        },
+        "kinds": {
+            name: {
+                "class": kind.class_,
+                "weight": kind.weight,
+                "template": kind.template,
+                "requires": list(kind.requires),
+            }
+            for name, kind in config.kinds.items()
+        },
+        "accounts": accounts,
+    }

@@ -1,0 +1,453 @@
+"""Load and validate ``planner.toml``.
+
+The file is parsed with ``tomllib`` and validated with pydantic in strict mode: unknown keys,
+wrong types, unknown timezones, bad slot specs and inconsistent balance settings are all
+collected into one :class:`~planner.errors.ConfigError` whose lines name the file, the line
+and the key. Secrets never live in the file: accounts name the *environment variables* that
+hold them (``access_token_env = "X_ACCESS_TOKEN"``), read at publish time.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+
+from planner.adapters.base import AccountSettings
+from planner.adapters.registry import available_networks
+from planner.config.toml_locate import find_line
+from planner.errors import ConfigError, Problem
+from planner.plan import slots
+from planner.rule import balancer
+
+CONFIG_FILENAME = "planner.toml"
+CONFIG_ENV_VAR = "PLANNER_CONFIG"
+KIND_CLASSES = ("give", "pitch")
+
+_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+_ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def _check_timezone(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f'unknown timezone "{value}" (expected an IANA name like "Europe/Berlin" or "UTC")'
+        ) from None
+    return value
+
+
+def _credential_key(key: str) -> str:
+    if not key.endswith("_env"):
+        raise ValueError(
+            f'credential key "{key}" must end in "_env" and name an environment variable '
+            f'(e.g. {key}_env = "MY_SECRET"): secrets never go in this file'
+        )
+    return key
+
+
+def _env_var_name(value: str) -> str:
+    if not _ENV_VAR_NAME.match(value):
+        # Never echo the value: a secret pasted here must not end up in a log.
+        raise ValueError(
+            "must be the name of an environment variable (letters, digits and _), "
+            "not the secret itself"
+        )
+    return value
+
+
+CredentialKey = Annotated[str, AfterValidator(_credential_key)]
+EnvVarName = Annotated[str, AfterValidator(_env_var_name)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+
+class KindConfig(_Model):
+    """A content category and its class (give or pitch)."""
+
+    class_: Literal["give", "pitch"] = Field(alias="class")
+    weight: int = Field(default=1, ge=0, description="share of open slots in the target mix")
+    template: str | None = None
+    requires: list[str] = Field(default_factory=list)
+
+
+DEFAULT_KINDS: Mapping[str, KindConfig] = {
+    "share": KindConfig.model_validate(
+        {"class": "give", "weight": 4, "requires": ["url", "credit"]}
+    ),
+    "help": KindConfig.model_validate({"class": "give", "weight": 3}),
+    "promo": KindConfig.model_validate({"class": "pitch", "weight": 1}),
+}
+
+
+class BalanceConfig(_Model):
+    """The give-to-pitch rule, by preset or by its fields."""
+
+    preset: str | None = None
+    give_to_pitch: str | None = None
+    window_posts: int | None = Field(default=None, ge=1)
+    window_days: float | None = Field(default=None, gt=0)
+    min_pitch_gap_hours: float | None = Field(default=None, ge=0)
+    scope: Literal["account", "brand"] = "account"
+
+    @field_validator("preset")
+    @classmethod
+    def _known_preset(cls, value: str | None) -> str | None:
+        if value is not None and value not in balancer.PRESETS:
+            names = ", ".join(sorted(balancer.PRESETS))
+            raise ValueError(f'unknown preset "{value}" (expected one of: {names})')
+        return value
+
+    @field_validator("give_to_pitch")
+    @classmethod
+    def _valid_ratio(cls, value: str | None) -> str | None:
+        if value is not None:
+            balancer.parse_ratio(value)
+        return value
+
+    def settings(self) -> balancer.BalanceSettings:
+        """The balancer settings these fields compile to (defaults: 4:1, 10 posts, 7 days, 24 h)."""
+        if self.preset is not None:
+            preset = balancer.preset_settings(self.preset)
+            return balancer.BalanceSettings(
+                max_pitch_share=preset.max_pitch_share,
+                window_posts=self.window_posts or preset.window_posts,
+                window_days=self.window_days
+                if self.window_days is not None
+                else preset.window_days,
+                min_pitch_gap_hours=self.min_pitch_gap_hours
+                if self.min_pitch_gap_hours is not None
+                else preset.min_pitch_gap_hours,
+                preset=self.preset,
+            )
+        return balancer.BalanceSettings(
+            max_pitch_share=balancer.parse_ratio(self.give_to_pitch or "4:1"),
+            window_posts=self.window_posts if self.window_posts is not None else 10,
+            window_days=self.window_days if self.window_days is not None else 7,
+            min_pitch_gap_hours=self.min_pitch_gap_hours
+            if self.min_pitch_gap_hours is not None
+            else 24,
+        )
+
+
+class DatabaseConfig(_Model):
+    url: str | None = None
+
+
+class AccountConfig(_Model):
+    """One destination: a network, credentials by reference, a timezone and weekly slots."""
+
+    network: str
+    timezone: str | None = None
+    slots: list[str] = Field(default_factory=list)
+    credentials: dict[CredentialKey, EnvVarName] = Field(default_factory=dict)
+    options: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    balance: BalanceConfig | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str | None) -> str | None:
+        return _check_timezone(value)
+
+    @field_validator("network")
+    @classmethod
+    def _network_name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError(f'"{value}" is not a network name (expected e.g. "x", "mastodon")')
+        return value
+
+    @field_validator("slots")
+    @classmethod
+    def _valid_slots(cls, value: list[str]) -> list[str]:
+        slots.parse_slots(value)  # raises SlotSpecError (a ValueError) naming the bad spec
+        return value
+
+
+class PlanConfig(_Model):
+    """How ``planner plan`` fills slots beyond the ratio rule."""
+
+    duplicate_url_days: int = Field(default=30, ge=0)
+
+
+class RunConfig(_Model):
+    """How ``planner run`` publishes: lateness, retries and the clock."""
+
+    grace_minutes: float = Field(default=60, ge=0)
+    min_spacing_seconds: float = Field(default=120, ge=0)
+    max_attempts: int = Field(default=5, ge=1)
+    retry_base_seconds: float = Field(default=60, gt=0)
+    retry_cap_seconds: float = Field(default=3600, gt=0)
+    sweep_seconds: float = Field(default=30, gt=0)
+
+
+class PlannerSettings(_Model):
+    """The whole ``planner.toml``, as validated."""
+
+    timezone: str = "UTC"
+    own_domains: list[str] = Field(default_factory=list)
+    queue_dir: str = "queue"
+    templates_dir: str = "templates"
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    kinds: dict[str, KindConfig] = Field(default_factory=dict)
+    balance: BalanceConfig = Field(default_factory=BalanceConfig)
+    plan: PlanConfig = Field(default_factory=PlanConfig)
+    run: RunConfig = Field(default_factory=RunConfig)
+    accounts: dict[str, AccountConfig] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        _check_timezone(value)
+        return value
+
+    @field_validator("own_domains")
+    @classmethod
+    def _domains(cls, value: list[str]) -> list[str]:
+        for domain in value:
+            if not _DOMAIN.match(domain):
+                raise ValueError(f'"{domain}" is not a domain name (expected e.g. "example.com")')
+        return value
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated configuration together with the file it came from."""
+
+    path: Path
+    settings: PlannerSettings
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    @cached_property
+    def kinds(self) -> dict[str, KindConfig]:
+        """The built-in kinds, extended or overridden by the file's ``[kinds]``."""
+        return {**DEFAULT_KINDS, **self.settings.kinds}
+
+    def kind_class(self, kind: str) -> str:
+        return self.kinds[kind].class_
+
+    @property
+    def database_url(self) -> str:
+        """The SQLAlchemy URL; a relative SQLite path is taken relative to the config file."""
+        url = self.settings.database.url
+        if url is None:
+            return f"sqlite:///{self.base_dir / 'planner.db'}"
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/"):
+            relative = url[len(prefix) :]
+            if relative and relative != ":memory:":
+                return prefix + str(self.base_dir / relative)
+        return url
+
+    @property
+    def queue_path(self) -> Path:
+        return self.base_dir / self.settings.queue_dir
+
+    @property
+    def templates_path(self) -> Path:
+        return self.base_dir / self.settings.templates_dir
+
+    def account_timezone(self, account: str) -> ZoneInfo:
+        return ZoneInfo(self.settings.accounts[account].timezone or self.settings.timezone)
+
+    def account_slots(self, account: str) -> list[slots.WeeklySlot]:
+        return slots.parse_slots(self.settings.accounts[account].slots)
+
+    def account_settings(self, account: str) -> AccountSettings:
+        """An account's configuration as its network adapter receives it."""
+        settings = self.settings.accounts[account]
+        return AccountSettings(
+            name=account,
+            network=settings.network,
+            base_dir=self.base_dir,
+            options=settings.options,
+            credentials=settings.credentials,
+        )
+
+    def balance_for_brand(self) -> balancer.BalanceSettings:
+        """The top-level ``[balance]`` settings (brand-wide scope, and the accounts' default)."""
+        return self.settings.balance.settings()
+
+    def balance_for(self, account: str) -> balancer.BalanceSettings:
+        """An account's own ``balance`` table if it has one, else the top-level one."""
+        own = self.settings.accounts[account].balance
+        return (own or self.settings.balance).settings()
+
+
+def find_config(explicit: str | Path | None = None, cwd: Path | None = None) -> Path:
+    """Where the configuration is: ``explicit``, else ``$PLANNER_CONFIG``, else ./planner.toml."""
+    if explicit:
+        return Path(explicit)
+    from_env = os.environ.get(CONFIG_ENV_VAR)
+    if from_env:
+        return Path(from_env)
+    return (cwd or Path.cwd()) / CONFIG_FILENAME
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a configuration file; raise :class:`ConfigError` naming every problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            [Problem(path, "no configuration file here (create one with `planner init`)")]
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([Problem(path, f"cannot read: {exc}")]) from None
+    return parse_config(text, path)
+
+
+def parse_config(text: str, path: Path) -> Config:
+    """Validate configuration ``text`` as if read from ``path``."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([Problem(path, f"not valid TOML: {exc}")]) from None
+    try:
+        settings = PlannerSettings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(validation_problems(exc, text, path)) from None
+    problems = _cross_check(settings, text, path)
+    if problems:
+        raise ConfigError(problems)
+    return Config(path=path.resolve(), settings=settings)
+
+
+def _cross_check(settings: PlannerSettings, text: str, path: Path) -> list[Problem]:
+    """Rules that span keys: slot labels must name a known kind or class, balance fields agree."""
+    problems: list[Problem] = []
+    loc: tuple[str | int, ...]
+    known = {**DEFAULT_KINDS, **settings.kinds}
+    for name in settings.kinds:
+        if not _NAME.match(name):
+            loc = ("kinds", name)
+            problems.append(_problem(path, text, loc, f'"{name}" is not a valid kind name'))
+    labels = set(known) | set(KIND_CLASSES)
+    balances: list[tuple[tuple[str | int, ...], BalanceConfig]] = [(("balance",), settings.balance)]
+    for account_name, account in settings.accounts.items():
+        if not _NAME.match(account_name):
+            loc = ("accounts", account_name)
+            msg = f'"{account_name}" is not a valid account name (lower-case letters, digits, - _)'
+            problems.append(_problem(path, text, loc, msg))
+        for index, spec in enumerate(account.slots):
+            label = slots.parse_slot(spec)[0].label  # every day of one spec has the same label
+            if label is not None and label not in labels:
+                loc = ("accounts", account_name, "slots", index)
+                expected = ", ".join(sorted(labels))
+                msg = f'"{spec}": unknown kind or class "{label}" (expected {expected})'
+                problems.append(_problem(path, text, loc, msg))
+        if account.balance is not None:
+            balances.append((("accounts", account_name, "balance"), account.balance))
+        networks = available_networks()
+        if account.network not in networks:
+            loc = ("accounts", account_name, "network")
+            installed = ", ".join(sorted(networks)) or "none"
+            msg = (
+                f'unknown network "{account.network}" (installed: {installed}; a network is '
+                "added by installing its adapter package)"
+            )
+            problems.append(_problem(path, text, loc, msg))
+    for balance_loc, balance in balances:
+        if balance.preset is not None and balance.give_to_pitch is not None:
+            msg = "give preset or give_to_pitch, not both: a preset sets the ratio"
+            problems.append(_problem(path, text, (*balance_loc, "give_to_pitch"), msg))
+    return problems
+
+
+def _problem(path: Path, text: str, loc: tuple[str | int, ...], message: str) -> Problem:
+    return Problem(path, message, line=find_line(text, loc), where=format_loc(loc))
+
+
+def format_loc(loc: tuple[str | int, ...]) -> str:
+    """``("accounts", "main", "slots", 1)`` -> ``accounts.main.slots[1]``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+_SECRET_LOCS = ("credentials", "database")
+
+
+def describe_errors(
+    exc: ValidationError, known_keys: Iterable[str] = ()
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """Pydantic's errors as (key path, message a person can act on) pairs.
+
+    ``known_keys`` are the valid key names, offered as "did you mean" for unknown ones.
+    """
+    described = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(p for p in error["loc"] if not _is_pydantic_tag(p))
+        described.append((loc, _describe(error, loc, known_keys)))
+    return described
+
+
+def validation_problems(exc: ValidationError, text: str, path: Path) -> list[Problem]:
+    """Pydantic's errors as problems naming the file, line and key."""
+    pairs = describe_errors(exc, CONFIG_KEYS)
+    return [_problem(path, text, loc, message) for loc, message in pairs]
+
+
+def _is_pydantic_tag(part: str | int) -> bool:
+    # Union members appear in loc as e.g. "str" or "function-after[...]"; they are not keys.
+    return isinstance(part, str) and (part in {"str", "int", "float", "bool"} or "[" in part)
+
+
+def _describe(error: Any, loc: tuple[str | int, ...], known_keys: Iterable[str]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        key = str(loc[-1]) if loc else "?"
+        close = difflib.get_close_matches(key, sorted(set(known_keys)), n=1)
+        return f'unknown key "{key}"' + (f' (did you mean "{close[0]}"?)' if close else "")
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "value_error":
+        return str(error["ctx"]["error"])
+    message = str(error["msg"])
+    if any(part in _SECRET_LOCS for part in loc):
+        return message
+    value = error.get("input")
+    if isinstance(value, dict):
+        return f"{message}, got a table"
+    return f"{message}, got {value!r} ({type(value).__name__})"
+
+
+CONFIG_KEYS = {
+    *PlannerSettings.model_fields,
+    *AccountConfig.model_fields,
+    *BalanceConfig.model_fields,
+    *DatabaseConfig.model_fields,
+    *PlanConfig.model_fields,
+    *RunConfig.model_fields,
+    "class",
+    *(name for name in KindConfig.model_fields if name != "class_"),
+}

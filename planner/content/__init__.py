@@ -1,0 +1,11 @@
+"""The content queue: where items come from and what state they are in.
+
+- :mod:`~planner.content.files`: read and validate ``queue/*.toml``, all or nothing;
+- :mod:`~planner.content.store`: the queue in the database (sync, add, list);
+- :mod:`~planner.content.holds`: holding and releasing items by hand;
+- :mod:`~planner.content.links`: links in a text, and whether they point at an own domain
+  (pure).
+
+May import :mod:`planner.config`, :mod:`planner.store` and the pure packages; never the
+plan, publishing, the reports or click.
+"""

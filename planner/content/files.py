@@ -1,0 +1,349 @@
+"""Read and validate the content queue files (``queue/*.toml``).
+
+A queue file holds ``[[item]]`` tables and, optionally, a ``[defaults]`` table whose keys
+apply to every item of that file (``kind = "share"`` for a file of curated shares)::
+
+    [defaults]
+    kind = "share"
+    accounts = ["main"]
+
+    [[item]]
+    title = "How we cut our build time in half"
+    url = "https://blog.example.org/builds"
+    credit = "@ada@example.social"
+
+Every problem in every file is collected (file, line, item and key named) before anything
+touches the database, so a bad file never leaves a half-imported queue behind.
+
+An item's id is given (``id = "spring-sale"``) or derived from what identifies it: its kind
+and URL, else its kind and title, else its kind and text. A second sync therefore updates the
+item instead of adding another; editing a derived-id item's text keeps its id as long as it
+has a URL or title (give an explicit ``id`` to keep identity through any edit).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from planner.config.settings import Config, describe_errors, format_loc
+from planner.config.toml_locate import find_line
+from planner.errors import Problem, QueueFileError
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$")
+DEFAULT_COOLDOWN_DAYS = 30
+# A date in not_after means "through that day"; in not_before, "from the start of that day".
+_DateLike = date | datetime | str
+
+
+class VariantSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    text: str = Field(min_length=1)
+
+
+class ItemSpec(BaseModel):
+    """One queue item as written in a file, before it is resolved against the config."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    id: str | None = None
+    kind: str
+    text: str | None = Field(default=None, min_length=1)
+    title: str | None = Field(default=None, min_length=1)
+    url: str | None = None
+    credit: str | None = Field(default=None, min_length=1)
+    accounts: list[str] = Field(default_factory=list)
+    variants: dict[str, VariantSpec] = Field(default_factory=dict)
+    fields: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    not_before: _DateLike | None = None
+    not_after: _DateLike | None = None
+    evergreen: bool = False
+    cooldown_days: int | None = Field(default=None, ge=1)
+    priority: int = 0
+    tags: list[str] = Field(default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _valid_id(cls, value: str | None) -> str | None:
+        if value is not None and not _ID.match(value):
+            raise ValueError(
+                f'"{value}" is not a valid id (letters, digits, . _ : -; at most 200 characters)'
+            )
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _valid_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            parts = urlsplit(value)
+            if parts.scheme not in {"http", "https"} or not parts.hostname or " " in value:
+                raise ValueError(f'"{value}" is not an http(s) URL')
+        return value
+
+    @field_validator("not_before", "not_after")
+    @classmethod
+    def _valid_date(cls, value: _DateLike | None) -> _DateLike | None:
+        if isinstance(value, str):
+            try:
+                return datetime.fromisoformat(value)
+            except ValueError:
+                raise ValueError(
+                    f'"{value}" is not a date (expected 2026-12-01 or 2026-12-01T09:00)'
+                ) from None
+        return value
+
+
+ITEM_KEYS = set(ItemSpec.model_fields)
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """A validated item, resolved against the config and ready to store."""
+
+    id: str
+    kind: str
+    text: str | None
+    title: str | None
+    url: str | None
+    credit: str | None
+    accounts: list[str]
+    variants: dict[str, dict[str, str]]
+    fields: dict[str, Any]
+    not_before: datetime | None
+    not_after: datetime | None
+    evergreen: bool
+    cooldown_days: int | None
+    priority: int
+    tags: list[str]
+    source: str
+    content_hash: str
+
+    def row(self) -> dict[str, Any]:
+        """The item as column values for the ``items`` table."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def derive_id(kind: str, url: str | None, title: str | None, text: str | None) -> str:
+    """A stable id from what identifies an item: its kind and URL, title or text."""
+    identity = url or title or text or ""
+    digest = hashlib.sha256(f"{kind}\n{identity}".encode()).hexdigest()
+    return f"{kind}-{digest[:12]}"
+
+
+def _to_utc(value: _DateLike | None, tz: ZoneInfo, *, end_of_day: bool) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=tz)
+        return aware.astimezone(UTC)
+    if isinstance(value, date):
+        day = value + timedelta(days=1) if end_of_day else value
+        return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+    raise TypeError(value)
+
+
+def resolve_item(
+    spec: ItemSpec, config: Config, source: str
+) -> tuple[QueueItem | None, list[tuple[tuple[str | int, ...], str]]]:
+    """Check an item against the config; return it, or the (key path, message) problems."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    kinds = config.kinds
+    if spec.kind not in kinds:
+        expected = ", ".join(sorted(kinds))
+        problems.append((("kind",), f'unknown kind "{spec.kind}" (expected one of: {expected})'))
+    else:
+        for required in kinds[spec.kind].requires:
+            if getattr(spec, required, None) is None and required not in spec.fields:
+                problems.append(((required,), f'required for kind "{spec.kind}" but missing'))
+    if spec.text is None and spec.title is None:
+        problems.append((("text",), "missing text: give `text`, or `title` for the template"))
+    known_accounts = config.settings.accounts
+    for account in spec.accounts:
+        if account not in known_accounts:
+            expected = ", ".join(sorted(known_accounts)) or "none configured"
+            problems.append((("accounts",), f'unknown account "{account}" (expected: {expected})'))
+    tz = ZoneInfo(config.settings.timezone)
+    not_before = _to_utc(spec.not_before, tz, end_of_day=False)
+    not_after = _to_utc(spec.not_after, tz, end_of_day=True)
+    if not_before and not_after and not_after <= not_before:
+        problems.append((("not_after",), "not_after must be later than not_before"))
+    if spec.cooldown_days is not None and not spec.evergreen:
+        problems.append((("cooldown_days",), "cooldown_days only applies to evergreen items"))
+    if problems:
+        return None, problems
+    item_id = spec.id or derive_id(spec.kind, spec.url, spec.title, spec.text)
+    cooldown = spec.cooldown_days or (DEFAULT_COOLDOWN_DAYS if spec.evergreen else None)
+    accounts = sorted(spec.accounts)
+    variants = {name: {"text": variant.text} for name, variant in sorted(spec.variants.items())}
+    fields = dict(sorted(spec.fields.items()))
+    tags = sorted(spec.tags)
+    content = {
+        "kind": spec.kind,
+        "text": spec.text,
+        "title": spec.title,
+        "url": spec.url,
+        "credit": spec.credit,
+        "accounts": accounts,
+        "variants": variants,
+        "fields": fields,
+        "not_before": not_before.isoformat() if not_before else None,
+        "not_after": not_after.isoformat() if not_after else None,
+        "evergreen": spec.evergreen,
+        "cooldown_days": cooldown,
+        "priority": spec.priority,
+        "tags": tags,
+    }
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+    item = QueueItem(
+        id=item_id,
+        kind=spec.kind,
+        text=spec.text,
+        title=spec.title,
+        url=spec.url,
+        credit=spec.credit,
+        accounts=accounts,
+        variants=variants,
+        fields=fields,
+        not_before=not_before,
+        not_after=not_after,
+        evergreen=spec.evergreen,
+        cooldown_days=cooldown,
+        priority=spec.priority,
+        tags=tags,
+        source=source,
+        content_hash=digest,
+    )
+    return item, []
+
+
+def queue_file_paths(paths: Iterable[Path]) -> list[Path]:
+    """Expand folders to the ``*.toml`` files under them, in a stable order."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(path.rglob("*.toml")))
+        else:
+            files.append(path)
+    return files
+
+
+def source_name(path: Path, config: Config) -> str:
+    """How an item's source file is recorded: relative to the config folder when inside it."""
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(config.base_dir).as_posix()
+    except ValueError:
+        return resolved.as_posix()
+
+
+def read_queue_files(
+    files: Sequence[Path],
+    config: Config,
+    on_file: Callable[[Path], None] | None = None,
+) -> list[QueueItem]:
+    """Parse and validate every file; raise :class:`QueueFileError` with all problems found.
+
+    Returns the items in file order. Ids must be unique across all the files given.
+    """
+    items: list[QueueItem] = []
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    for path in files:
+        file_items, file_problems = _read_one(path, config)
+        problems.extend(file_problems)
+        for item, where in file_items:
+            if item.id in seen:
+                problems.append(
+                    Problem(
+                        path, f'duplicate id "{item.id}" (also at {seen[item.id]})', None, where
+                    )
+                )
+                continue
+            seen[item.id] = f"{path}: {where}"
+            items.append(item)
+        if on_file is not None:
+            on_file(path)
+    if problems:
+        raise QueueFileError(problems)
+    return items
+
+
+def _read_one(path: Path, config: Config) -> tuple[list[tuple[QueueItem, str]], list[Problem]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return [], [Problem(path, "no such file")]
+    except (OSError, UnicodeDecodeError) as exc:
+        return [], [Problem(path, f"cannot read: {exc}")]
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return [], [Problem(path, f"not valid TOML: {exc}")]
+    problems: list[Problem] = []
+    for key in data:
+        if key not in {"item", "defaults"}:
+            msg = f'unknown key "{key}" (a queue file holds [[item]] tables and [defaults])'
+            problems.append(Problem(path, msg, find_line(text, (key,)), key))
+    defaults = data.get("defaults", {})
+    raw_items = data.get("item", [])
+    if not isinstance(defaults, Mapping) or "id" in defaults:
+        msg = "[defaults] must be a table of item keys other than id"
+        problems.append(Problem(path, msg, find_line(text, ("defaults",)), "defaults"))
+        defaults = {}
+    if not isinstance(raw_items, list):
+        msg = "item must be an array of tables: write [[item]]"
+        return [], [*problems, Problem(path, msg, find_line(text, ("item",)), "item")]
+    source = source_name(path, config)
+    items: list[tuple[QueueItem, str]] = []
+    for index, raw in enumerate(raw_items):
+        where = f"item[{index}]"
+        if isinstance(raw, Mapping) and isinstance(raw.get("id"), str):
+            where += f' (id "{raw["id"]}")'
+        try:
+            spec = ItemSpec.model_validate({**defaults, **raw})
+        except ValidationError as exc:
+            for loc, message in describe_errors(exc, ITEM_KEYS):
+                line = find_line(text, ("item", index, *loc))
+                problems.append(Problem(path, message, line, f"{where}.{format_loc(loc)}"))
+            continue
+        item, item_problems = resolve_item(spec, config, source)
+        for loc, message in item_problems:
+            line = find_line(text, ("item", index, *loc))
+            problems.append(Problem(path, message, line, f"{where}.{format_loc(loc)}"))
+        if item is not None:
+            items.append((item, where))
+    return items, problems
+
+
+def item_from_mapping(data: Mapping[str, Any], config: Config, origin: str) -> QueueItem:
+    """Validate one item given as a mapping (e.g. from command-line options).
+
+    ``origin`` names where it came from in error messages and is recorded as its source.
+    Raises :class:`QueueFileError` listing every problem.
+    """
+    try:
+        spec = ItemSpec.model_validate(dict(data))
+    except ValidationError as exc:
+        raise QueueFileError(
+            [
+                Problem(origin, message, None, format_loc(loc))
+                for loc, message in describe_errors(exc, ITEM_KEYS)
+            ]
+        ) from None
+    item, problems = resolve_item(spec, config, origin)
+    if item is None:
+        raise QueueFileError(
+            [Problem(origin, message, None, format_loc(loc)) for loc, message in problems]
+        )
+    return item

@@ -1,0 +1,12 @@
+"""Publishing: planned posts go out at their times, each exactly once where the network allows.
+
+- :mod:`~planner.publish.claims`: a claimed post and what came of it;
+- :mod:`~planner.publish.recheck`: the rule again at publish time, against what was published;
+- :mod:`~planner.publish.pipeline`: claim, re-check, send, record (``planner run --once``);
+- :mod:`~planner.publish.scheduler`: ``planner run``, APScheduler as the clock;
+- :mod:`~planner.publish.recovery`: account rows, missed slots and crash recovery;
+- :mod:`~planner.publish.resolve`: a person settles a post whose fate is ``unknown``.
+
+May import the config, the content queue, the plan, the store and the adapters; never the
+reports or click.
+"""

@@ -1,0 +1,6 @@
+"""``planner history``: what was published, and whether the give:pitch rule held, over time.
+
+- :mod:`~planner.reports.history.read`: published posts, grouped by week or day, with the
+  windows of the rule;
+- :mod:`~planner.reports.history.formats`: the table and the JSON document (pure).
+"""

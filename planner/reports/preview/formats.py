@@ -1,0 +1,349 @@
+"""Turn a :class:`~planner.reports.preview.model.Preview` into JSON, a terminal table or Markdown.
+
+Pure: plain values in, plain values out; no click, no printing, no clock.
+
+The JSON document (:func:`as_json`) is a documented, stable contract: keys come in a fixed
+order, fractions are ``"p/q"`` strings (a window's share is ``"pitches/posts"``, not reduced),
+times are ISO-8601 in UTC. See the README section "planner preview" for every key.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import datetime, timedelta
+from fractions import Fraction
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from planner.reports.preview.model import (
+    EMPTY,
+    LOOKAHEAD_WEEKS,
+    AccountPreview,
+    HeldItem,
+    Preview,
+    Runway,
+    SlotRow,
+    share_text,
+    when_text,
+)
+from planner.rule.balancer import BalanceSettings, percent
+from planner.text import iso_utc, one_line, shorten
+
+TABLE_WIDTH = 100
+TEXT_WIDTH = 60  # the post text is shortened to this in the table
+
+
+def as_json(preview: Preview) -> dict[str, Any]:
+    """The preview as JSON-ready data (see the module docstring)."""
+    return {
+        "week": preview.label,
+        "generated_at": iso_utc(preview.generated_at),
+        "accounts": [_account_json(account) for account in preview.accounts],
+        "ok": preview.ok,
+    }
+
+
+def _account_json(account: AccountPreview) -> dict[str, Any]:
+    give, pitch = account.target
+    return {
+        "account": account.account,
+        "network": account.network,
+        "timezone": account.timezone,
+        "target": {
+            "give": give,
+            "pitch": pitch,
+            "max_pitch_share": _fraction(account.settings.max_pitch_share),
+        },
+        "days": [
+            {
+                "date": day.date.isoformat(),
+                "weekday": day.weekday,
+                "slots": [_slot_json(row) for row in day.rows],
+            }
+            for day in account.days
+        ],
+        "summary": {
+            "give": account.give,
+            "pitch": account.pitch,
+            "pitch_share": str(account.week_share),
+            "max_window_share": str(account.max_window),
+            "max_window_at": iso_utc(account.max_window_at),
+            "within_rule": account.within_rule,
+            "empty_slots": len(account.empty),
+            "held": [
+                {"item": held.item, "reason": held.reason, "next_fit": iso_utc(held.next_fit)}
+                for held in account.held
+            ],
+            "runway": [
+                {
+                    "kind": runway.kind,
+                    "available": runway.available,
+                    "planned_this_week": runway.planned_this_week,
+                    "lasts_days": runway.lasts_days,
+                    "runs_dry_on": runway.runs_dry_on,
+                }
+                for runway in account.runway
+            ],
+            "problems": account.problems,
+            "notes": account.notes,
+        },
+    }
+
+
+def _slot_json(row: SlotRow) -> dict[str, Any]:
+    return {
+        "at": iso_utc(row.at),
+        "local_time": f"{row.local:%H:%M}",
+        "label": row.label,
+        "status": row.status,
+        "item": row.item,
+        "kind": row.kind,
+        "class": row.class_,
+        "forced": row.forced,
+        "text": row.text,
+        "why": row.why,
+        "pitch_share": str(row.pitch_share),
+    }
+
+
+def _fraction(value: Fraction) -> str:
+    return f"{value.numerator}/{value.denominator}"
+
+
+# --- words shared by the table and Markdown -------------------------------------------------
+
+
+def rule_text(settings: BalanceSettings) -> str:
+    """``"4:1 (pitch ≤ 20 %) over the last 10 posts and 7 days; pitches ≥ 24 h apart"``."""
+    give, pitch = settings.give_to_pitch
+    windows = []
+    if settings.window_posts is not None:
+        windows.append(_count(settings.window_posts, "post"))
+    if settings.window_days is not None:
+        windows.append(_count(settings.window_days, "day"))
+    text = (
+        f"{give}:{pitch} (pitch ≤ {percent(settings.max_pitch_share)}) "
+        f"over the last {' and '.join(windows)}"
+    )
+    if settings.min_pitch_gap_hours:
+        text += f"; pitches ≥ {settings.min_pitch_gap_hours:g} h apart"
+    return text
+
+
+def mix_text(account: AccountPreview) -> str:
+    give, pitch = account.target
+    return (
+        f"{account.give}:{account.pitch} this week, pitch share {share_text(account.week_share)} "
+        f"(target {give}:{pitch}, pitch ≤ {percent(account.settings.max_pitch_share)})"
+    )
+
+
+def window_text(account: AccountPreview) -> str:
+    if account.max_window_at is None:
+        verdict = "no pitch this week"
+    else:
+        verdict = (
+            f"highest {share_text(account.max_window)} at "
+            f"{when_text(_local(account, account.max_window_at))}"
+        )
+    return f"{verdict}: {'within the rule' if account.within_rule else 'RULE BROKEN'}"
+
+
+def held_text(account: AccountPreview, held: HeldItem) -> tuple[str, str]:
+    """What holds the item, and where it would fit: ``("promo-b (promo): …", "next fit …")``."""
+    if held.manual:
+        fit = f"not tried: `planner release {held.item}` to plan it again"
+    elif held.next_fit is None:
+        fit = f"no slot in the next {LOOKAHEAD_WEEKS} weeks"
+    else:
+        fit = f"next fit {when_text(_local(account, held.next_fit))}"
+    return f"{held.item} ({held.kind}): {held.reason or 'held'}", fit
+
+
+def runway_text(runway: Runway) -> str:
+    """``"help: 12 items, 3 a week → lasts ~4 weeks"``; ``"… → runs dry on Thu"``."""
+    head = f"{runway.kind}: {_count(runway.available, 'item')}"
+    if runway.lasts_days is None:
+        return f"{head}, not used this week"
+    head += f", {runway.planned_this_week} a week → "
+    if runway.runs_dry_on is not None:
+        return head + f"runs dry on {runway.runs_dry_on}"
+    return head + f"lasts ~{_count(runway.lasts_days // 7, 'week')}"
+
+
+def empty_text(account: AccountPreview) -> str:
+    if not account.empty:
+        return "none"
+    return f"{len(account.empty)}: " + ", ".join(when_text(row.local) for row in account.empty)
+
+
+def scope_note(account: AccountPreview) -> str:
+    return " (brand-wide: every account's posts count)" if account.scope == "brand" else ""
+
+
+def _local(account: AccountPreview, at: datetime) -> datetime:
+    return at.astimezone(ZoneInfo(account.timezone))
+
+
+def _count(amount: float, unit: str) -> str:
+    return f"{amount:g} {unit}" if amount == 1 else f"{amount:g} {unit}s"
+
+
+# --- the terminal table ---------------------------------------------------------------------
+
+
+def format_table(preview: Preview, width: int = TABLE_WIDTH) -> str:
+    """A report for a terminal ``width`` columns wide: per account a header, one line per slot
+    grouped by day (with the reason beneath), then the summary."""
+    blocks = [_account_table(account, preview.label, width) for account in preview.accounts]
+    return "\n\n".join(blocks) if blocks else f"{preview.label}: no accounts configured"
+
+
+def _account_table(account: AccountPreview, label: str, width: int) -> str:
+    zone = ZoneInfo(account.timezone)
+    monday = account.start.astimezone(zone).date()
+    sunday = (account.end - timedelta(days=1)).astimezone(zone).date()
+    lines = [
+        f"{account.account} · {account.network} · {account.timezone} · {label}: "
+        f"Mon {monday:%Y-%m-%d} to Sun {sunday:%Y-%m-%d}",
+        f"rule: {rule_text(account.settings)}{scope_note(account)}",
+        "",
+    ]
+    lines += _slot_lines(account, width)
+    lines += ["", "summary"]
+    summary: list[tuple[str, list[str]]] = [
+        ("give:pitch", [mix_text(account)]),
+        ("windows", [window_text(account)]),
+        ("held", [_held_lines(account, held) for held in account.held] or ["none"]),
+        ("empty", [empty_text(account)]),
+        ("runway", [runway_text(runway) for runway in account.runway]),
+    ]
+    if account.problems:
+        summary.append(("problems", account.problems))
+    if account.notes:
+        summary.append(("notes", account.notes))
+    for title, entries in summary:
+        for index, entry in enumerate(entries):
+            head = f"  {title if index == 0 else '':<11} "
+            hanging = " " * (len(head) + 2)
+            for part, words in enumerate(entry.split("\n")):
+                lines.append(_wrap(words, width, head if part == 0 else hanging, hanging))
+    return "\n".join(lines)
+
+
+def _slot_lines(account: AccountPreview, width: int) -> list[str]:
+    """A column header, then per day its name and one line per slot, each with its reason."""
+    rows = [row for day in account.days for row in day.rows]
+    kind_w = max([4, *(len(kind_cell(row)) for row in rows)])
+    class_w = max([5, *(len(row.class_ or "-") for row in rows)])
+    status_w = max([6, *(len(_status_cell(row)) for row in rows)])
+    share_w = max([5, *(len(share_text(row.pitch_share)) for row in rows)])
+    used = 2 + 5 + 2 + kind_w + 2 + class_w + 2 + status_w + 2 + share_w + 2
+    text_w = max(20, min(TEXT_WIDTH, width - used))
+    indent = " " * 9
+    lines = [
+        f"  {'time':<5}  {'kind':<{kind_w}}  {'class':<{class_w}}  {'status':<{status_w}}"
+        f"  {'share':>{share_w}}  text"
+    ]
+    for day in account.days:
+        lines += ["", f"{day.weekday} {day.date:%Y-%m-%d}"]
+        for row in day.rows:
+            text = "" if row.text is None else shorten(row.text, text_w)
+            cells = (
+                f"  {row.local:%H:%M}  {kind_cell(row):<{kind_w}}  {row.class_ or '-':<{class_w}}"
+                f"  {_status_cell(row):<{status_w}}  {share_text(row.pitch_share):>{share_w}}"
+            )
+            lines.append(f"{cells}  {text}".rstrip())
+            lines.append(_wrap(f"why: {row.why or '-'}", width, indent, indent + "     "))
+    return lines
+
+
+def _held_lines(account: AccountPreview, held: HeldItem) -> str:
+    reason, fit = held_text(account, held)
+    return f"{reason}\n→ {fit}"
+
+
+def kind_cell(row: SlotRow) -> str:
+    if row.status == EMPTY:
+        return f"({row.label})" if row.label else "-"
+    return row.kind or "-"
+
+
+def _status_cell(row: SlotRow) -> str:
+    return f"{row.status} (forced)" if row.forced else row.status
+
+
+def _wrap(text: str, width: int, first: str, rest: str) -> str:
+    return textwrap.fill(
+        one_line(text),
+        width=width,
+        initial_indent=first,
+        subsequent_indent=rest,
+        break_on_hyphens=False,
+    )
+
+
+# --- Markdown -------------------------------------------------------------------------------
+
+
+def format_markdown(preview: Preview) -> str:
+    """A ``## account`` section per account: a table of the slots, the summary as bullets."""
+    parts = [f"# Planner preview {preview.label}", ""]
+    for account in preview.accounts:
+        parts += _account_markdown(account)
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def _account_markdown(account: AccountPreview) -> list[str]:
+    lines = [
+        f"## {account.account}",
+        "",
+        f"{account.network} · {account.timezone} · rule {rule_text(account.settings)}"
+        f"{scope_note(account)}",
+        "",
+        "| Day | Time | Kind | Class | Text | Why |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for day in account.days:
+        for index, row in enumerate(day.rows):
+            day_cell = f"{day.weekday} {day.date:%Y-%m-%d}" if index == 0 else ""
+            class_cell = (row.class_ or "") + (" (forced)" if row.forced else "")
+            why = row.why
+            if row.status not in (EMPTY, "planned"):
+                why = f"**{row.status}** · {why}"
+            why += f" · share after: {share_text(row.pitch_share)}"
+            cells = [
+                day_cell,
+                f"{row.local:%H:%M}",
+                kind_cell(row),
+                class_cell,
+                row.text or "",
+                why,
+            ]
+            lines.append("| " + " | ".join(_md_cell(cell) for cell in cells) + " |")
+    lines += [
+        "",
+        f"- **Give:pitch**: {mix_text(account)}",
+        f"- **Windows**: {window_text(account)}",
+        "- **Held**: none" if not account.held else "- **Held**:",
+    ]
+    lines += [f"  - {_md_inline(' → '.join(held_text(account, held)))}" for held in account.held]
+    lines.append(f"- **Empty slots**: {empty_text(account)}")
+    lines.append("- **Runway**:")
+    lines += [f"  - {runway_text(runway)}" for runway in account.runway]
+    if account.problems:
+        lines.append("- **Problems**:")
+        lines += [f"  - {_md_inline(problem)}" for problem in account.problems]
+    if account.notes:
+        lines.append("- **Notes**:")
+        lines += [f"  - {_md_inline(note)}" for note in account.notes]
+    lines.append("")
+    return lines
+
+
+def _md_cell(text: str) -> str:
+    return _md_inline(text).replace("|", "\\|")
+
+
+def _md_inline(text: str) -> str:
+    return one_line(text)

@@ -1,0 +1,213 @@
+"""``planner preview``: one ISO week per account, read back from the database as plain data.
+
+For every account, every slot of the week (from its config, so slots never planned show too)
+with the post on it or why it is empty, the running pitch share, and a summary:
+
+- **Running pitch share**: the scope's live posts (``plan_store.LIVE_STATUSES``: the account's,
+  or every account's when ``balance.scope = "brand"``) are fed in time order, history before
+  the week first; after each slot the fullest configured window ending there is reported as
+  ``p/n`` (p pitches among the n posts of that window, the count window on a tie). Its value
+  is ``WindowTracker.pitch_share_now`` at that instant.
+- **Highest window**: the same fullest window, measured at each live pitch of the account in
+  this week, history included: ``balancer.max_window_share`` restricted to windows ending at
+  this week's pitches. The week is **within the rule** when no window ending at one of its
+  pitches is above ``max_pitch_share`` and no pitch comes closer than ``min_pitch_gap_hours``
+  after the previous one, except where a forced post is the cause: a window that would be
+  within the limit with its forced pitches counted as gives, or a gap next to a forced pitch,
+  is allowed and noted.
+- **Held items** (status held, for this account or every account) with the first slot each
+  would fit, tried alone: the first of the account's slots after the last recorded post (and
+  after ``now``) in this week and the next :data:`LOOKAHEAD_WEEKS` weeks where
+  ``WindowTracker.decide`` allows a pitch, every slot before it counted as a give. Slots the
+  item cannot take (typed for another kind or class, before its ``not_before``) count as gives
+  too; the search stops at its ``not_after``. Items held by hand (``planner hold``) are not tried.
+- **Runway** per kind: ``available`` = items still usable by the account (status queued or
+  held, not held by hand, ``not_after`` after ``now``, no target accounts or this one);
+  ``planned_this_week`` = the account's live posts of that kind this week. The queue lasts
+  ``lasts_days = available * 7 // planned_this_week`` days at this week's pace (None when the
+  kind is unused). When ``available < planned_this_week`` it does not last a week like this
+  one: ``runs_dry_on`` is the local weekday of this week's post number ``available + 1`` of
+  the kind, the first that would find no item.
+
+Queries: per account, one indexed range query for the week's posts (every status) and one for
+its ``empty_slots``; per account in the balance scope (once for a brand-wide scope), one range
+query for its live posts from the start of the windows' look-back to the week's end, and a
+``LIMIT window_posts`` query that finds where that look-back starts; one query for the queue
+(held and queued items). The composition is pure: ``now`` is passed in, nothing reads the
+clock.
+
+The composition is in :mod:`planner.reports.preview.compose`; the data classes and the ``--check``
+verdict are in :mod:`planner.reports.preview.model`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from planner.config.settings import Config
+from planner.plan.slots import iso_week_bounds
+from planner.plan.store import LIVE_STATUSES
+from planner.reports.preview.compose import LivePost, PostRow, QueueRow, compose_account
+from planner.reports.preview.model import Preview
+from planner.rule.balancer import BalanceSettings
+from planner.store.models import EmptySlot, Item, ItemStatus, Post
+
+# --- reading the database -------------------------------------------------------------------
+
+
+def build_preview(
+    session: Session,
+    config: Config,
+    year: int,
+    week: int,
+    now: datetime,
+    *,
+    accounts: Sequence[str] | None = None,
+) -> Preview:
+    """The preview of ISO week (year, week) for ``accounts`` (default: all), as of ``now``.
+
+    Reads only; see the module docstring for what each figure means.
+    """
+    names = list(accounts or config.settings.accounts)
+    queue = _queue_rows(session)
+    bounds = {name: iso_week_bounds(year, week, config.account_timezone(name)) for name in names}
+    brand = config.settings.balance.scope == "brand"
+    if brand and names:
+        # One time line for the whole brand, from the earliest week start to the latest end.
+        brand_settings = config.balance_for_brand()
+        brand_posts = _scope_posts(
+            session,
+            list(config.settings.accounts),
+            min(start for start, _ in bounds.values()),
+            max(end for _, end in bounds.values()),
+            brand_settings,
+        )
+    previews = []
+    for account in names:
+        start, end = bounds[account]
+        if brand:
+            settings, scope_posts = brand_settings, brand_posts
+        else:
+            settings = config.balance_for(account)
+            scope_posts = _scope_posts(session, [account], start, end, settings)
+        previews.append(
+            compose_account(
+                config,
+                account,
+                year,
+                week,
+                now,
+                settings=settings,
+                posts=_week_posts(session, account, start, end),
+                empty_reasons=_empty_reasons(session, account, start, end),
+                scope_posts=scope_posts,
+                queue=queue,
+            )
+        )
+    return Preview(year, week, now, previews)
+
+
+def _week_posts(session: Session, account: str, start: datetime, end: datetime) -> list[PostRow]:
+    query = (
+        select(
+            Post.id,
+            Post.item_id,
+            Post.slot_at.label("at"),
+            Post.slot_label.label("label"),
+            Post.kind,
+            Post.is_pitch,
+            Post.forced,
+            Post.text,
+            Post.status,
+            Post.reason,
+        )
+        .where(Post.account == account, Post.slot_at >= start, Post.slot_at < end)
+        .order_by(Post.slot_at, Post.id)
+    )
+    return [PostRow(**row._asdict()) for row in session.execute(query)]
+
+
+def _empty_reasons(
+    session: Session, account: str, start: datetime, end: datetime
+) -> dict[datetime, str]:
+    query = (
+        select(EmptySlot.slot_at, EmptySlot.reason)
+        .where(EmptySlot.account == account, EmptySlot.slot_at >= start, EmptySlot.slot_at < end)
+        .order_by(EmptySlot.id)
+    )
+    return {row.slot_at: row.reason for row in session.execute(query)}
+
+
+def _look_back(
+    session: Session, accounts: Sequence[str], start: datetime, settings: BalanceSettings
+) -> datetime:
+    """The earliest instant whose posts can still matter to a window or the gap in the week."""
+    reach = max(
+        timedelta(days=settings.window_days or 0),
+        timedelta(hours=settings.min_pitch_gap_hours or 0),
+    )
+    since = start - reach
+    size = settings.window_posts
+    if size is not None:
+        times: list[datetime] = []
+        for account in accounts:
+            times += session.scalars(
+                select(Post.slot_at)
+                .where(
+                    Post.account == account,
+                    Post.status.in_(LIVE_STATUSES),
+                    Post.slot_at < start,
+                )
+                .order_by(Post.slot_at.desc())
+                .limit(size)
+            )
+        times.sort(reverse=True)
+        if times:
+            since = min(since, times[min(size, len(times)) - 1])
+    return since
+
+
+def _scope_posts(
+    session: Session,
+    accounts: Sequence[str],
+    start: datetime,
+    end: datetime,
+    settings: BalanceSettings,
+) -> list[LivePost]:
+    """The live posts of ``accounts`` the windows need, up to ``end``, in time-line order."""
+    since = _look_back(session, accounts, start, settings)
+    found = []
+    for account in accounts:
+        query = select(Post.slot_at, Post.id, Post.is_pitch, Post.forced).where(
+            Post.account == account,
+            Post.status.in_(LIVE_STATUSES),
+            Post.slot_at >= since,
+            Post.slot_at < end,
+        )
+        found += [
+            LivePost(at, account, id_, pitch, forced)
+            for at, id_, pitch, forced in session.execute(query)
+        ]
+    return sorted(found, key=lambda post: post.key)
+
+
+def _queue_rows(session: Session) -> list[QueueRow]:
+    query = (
+        select(
+            Item.id,
+            Item.kind,
+            Item.accounts,
+            Item.status,
+            Item.status_reason,
+            Item.manual_hold,
+            Item.not_before,
+            Item.not_after,
+        )
+        .where(Item.status.in_([ItemStatus.QUEUED, ItemStatus.HELD]))
+        .order_by(Item.priority.desc(), Item.created_at, Item.id)
+    )
+    return [QueueRow(**row._asdict()) for row in session.execute(query)]

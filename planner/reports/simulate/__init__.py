@@ -1,0 +1,5 @@
+"""``planner simulate``: a week through the real publish pipeline, on a throw-away copy.
+
+- :mod:`~planner.reports.simulate.run`: copy, run with a virtual clock, read back;
+- :mod:`~planner.reports.simulate.formats`: the table and the JSON document (pure).
+"""

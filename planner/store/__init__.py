@@ -1,0 +1,9 @@
+"""The database: the source of truth for items, posts and publishing.
+
+- :mod:`~planner.store.database`: open SQLite or PostgreSQL, keep the schema current, hand out
+  sessions;
+- :mod:`~planner.store.models`: the tables as SQLAlchemy 2 typed ORM models;
+- ``migrations/``: the Alembic migrations, the only thing that creates or changes the schema.
+
+May import :mod:`planner.errors` and :mod:`planner.redact`; nothing else of the planner.
+"""

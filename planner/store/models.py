@@ -1,0 +1,237 @@
+"""The database tables, as SQLAlchemy 2 typed ORM models.
+
+Three tables: ``items`` (the content queue), ``posts`` (an item placed on one account's slot
+at one instant: the unit that is balanced, rendered and published) and ``publish_attempts``
+(every call to a network, with its outcome). Times are stored as UTC everywhere; the
+:class:`UTCDateTime` type makes SQLite (which has no time zones) and PostgreSQL return the
+same aware ``datetime``.
+
+The schema is created by the Alembic migrations in ``planner/store/migrations``; a test checks
+that these models and the migrations agree.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Explicit constraint names keep migrations identical on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware UTC ``datetime`` in Python, a UTC timestamp in the database."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: the planner stores aware UTC times")
+        value = value.astimezone(UTC)
+        # SQLite has no time zone type: store the UTC wall time.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class ItemStatus(enum.StrEnum):
+    QUEUED = "queued"
+    PLANNED = "planned"
+    PUBLISHED = "published"
+    HELD = "held"
+    EXPIRED = "expired"
+    ARCHIVED = "archived"
+
+
+class PostStatus(enum.StrEnum):
+    PLANNED = "planned"
+    CLAIMED = "claimed"
+    PUBLISHED = "published"
+    HELD = "held"
+    RETRY = "retry"
+    FAILED = "failed"
+    MISSED = "missed"
+    UNKNOWN = "unknown"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[str]: JSON()}
+
+
+class Item(Base):
+    """One piece of content in the queue."""
+
+    __tablename__ = "items"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(String(2048))
+    credit: Mapped[str | None] = mapped_column(String(500))
+    # Extra template variables ([item.fields]) and per-network text ([item.variants.x]).
+    fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    variants: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    accounts: Mapped[list[str]] = mapped_column(default=list)  # empty: every account
+    tags: Mapped[list[str]] = mapped_column(default=list)
+    not_before: Mapped[datetime | None]
+    not_after: Mapped[datetime | None]
+    evergreen: Mapped[bool] = mapped_column(Boolean, default=False)
+    cooldown_days: Mapped[int | None] = mapped_column(Integer)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default=ItemStatus.QUEUED)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    # Set by `planner hold`: the planner leaves the item alone until `planner release`.
+    manual_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set by `planner release --force`: placed at its next slot whatever the ratio says,
+    # recorded on the post as an override (and still counted in the window).
+    force: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Where the item came from ("queue/shares.toml" or "cli") and a hash of its content,
+    # so a sync can tell unchanged, edited and removed items apart.
+    source: Mapped[str] = mapped_column(String(1024))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_published_at: Mapped[datetime | None]
+
+    posts: Mapped[list[Post]] = relationship(back_populates="item")
+
+    __table_args__ = (
+        Index(None, "status", "kind", "priority"),
+        Index(None, "source"),
+        Index(None, "url"),
+    )
+
+
+class Post(Base):
+    """One item placed on one slot of one account at one instant."""
+
+    __tablename__ = "posts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_id: Mapped[str] = mapped_column(ForeignKey("items.id"))
+    account: Mapped[str] = mapped_column(String(128))
+    slot_at: Mapped[datetime]
+    slot_label: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(64))
+    is_pitch: Mapped[bool] = mapped_column(Boolean)
+    forced: Mapped[bool] = mapped_column(Boolean, default=False)  # a manual override of the rule
+    text: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=PostStatus.PLANNED)
+    reason: Mapped[str | None] = mapped_column(Text)  # why chosen, or why held / failed
+    idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_at: Mapped[datetime | None]
+    published_at: Mapped[datetime | None]
+    remote_id: Mapped[str | None] = mapped_column(String(200))
+    remote_url: Mapped[str | None] = mapped_column(String(2048))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    item: Mapped[Item] = relationship(back_populates="posts")
+    attempts_log: Mapped[list[PublishAttempt]] = relationship(back_populates="post")
+
+    __table_args__ = (
+        # Due posts by time: the scheduler's query.
+        Index(None, "status", "slot_at"),
+        # An account's recent posts: the balancer's history and the preview.
+        Index(None, "account", "slot_at"),
+        Index(None, "item_id"),
+    )
+
+
+class PublishAttempt(Base):
+    """One call to a network for a post, and what came of it."""
+
+    __tablename__ = "publish_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    outcome: Mapped[str] = mapped_column(String(32))
+    remote_id: Mapped[str | None] = mapped_column(String(200))
+    error: Mapped[str | None] = mapped_column(Text)
+    worker: Mapped[str | None] = mapped_column(String(200))
+
+    post: Mapped[Post] = relationship(back_populates="attempts_log")
+
+    __table_args__ = (Index(None, "post_id", "started_at"),)
+
+
+class EmptySlot(Base):
+    """A slot the last ``planner plan`` had to leave empty, and why (for the preview)."""
+
+    __tablename__ = "empty_slots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account: Mapped[str] = mapped_column(String(128))
+    slot_at: Mapped[datetime]
+    slot_label: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index(None, "account", "slot_at"),)
+
+
+class AccountState(Base):
+    """Per-account publishing state: paused after an auth failure, and the claim lock.
+
+    Claiming a post first locks the account's row (``FOR UPDATE SKIP LOCKED`` on
+    PostgreSQL), so one account's posts are claimed one at a time, in order, by one runner.
+    """
+
+    __tablename__ = "account_states"
+
+    account: Mapped[str] = mapped_column(String(128), primary_key=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    paused_reason: Mapped[str | None] = mapped_column(Text)
+    paused_at: Mapped[datetime | None]
+    last_published_at: Mapped[datetime | None]
+
+
+class Runner(Base):
+    """A live ``planner run`` process; its heartbeat tells others whether its claims are live."""
+
+    __tablename__ = "runners"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    started_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime]

@@ -16,7 +16,7 @@ from click.testing import Result
 from pipeline import invoke, json_output, sync_and_plan
 from sqlalchemy import select
 
-from planner.cli.history_cmd import simulate_command
+from planner.cli.simulate_cmd import simulate_command
 from planner.config.settings import Config, load_config
 from planner.plan.store import idempotency_key
 from planner.reports.simulate.run import simulate_week

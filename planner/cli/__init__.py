@@ -12,12 +12,15 @@ from planner import __version__
 from planner.cli._app import AppState, PlannerGroup
 from planner.cli.config_cmd import config_group
 from planner.cli.db_cmd import db_group
-from planner.cli.history_cmd import history_command, simulate_command
+from planner.cli.history_cmd import history_command
+from planner.cli.hold_cmd import hold_command, release_command
 from planner.cli.init_cmd import init_command
-from planner.cli.plan_cmd import hold_command, plan_command, release_command
+from planner.cli.plan_cmd import plan_command
 from planner.cli.preview_cmd import preview_command
 from planner.cli.queue_cmd import queue_group
-from planner.cli.run_cmd import resolve_command, resume_command, run_command, status_command
+from planner.cli.run_cmd import run_command
+from planner.cli.simulate_cmd import simulate_command
+from planner.cli.status_cmd import resolve_command, resume_command, status_command
 from planner.config.settings import CONFIG_ENV_VAR
 
 

@@ -1,4 +1,4 @@
-"""``planner history`` and ``planner simulate``: what went out, and what would go out."""
+"""``planner history``: what went out, and the give:pitch ratio it kept."""
 
 from __future__ import annotations
 
@@ -7,13 +7,9 @@ from datetime import date, datetime
 import click
 
 from planner.cli._app import AppState, echo_json, now_utc, pass_state
-from planner.cli.plan_cmd import account_option, check_accounts, resolve_weeks
-from planner.reports.history.formats import as_json as history_json
-from planner.reports.history.formats import format_table as history_table
+from planner.cli._options import account_option, check_accounts
+from planner.reports.history import formats
 from planner.reports.history.read import PERIODS, build_history
-from planner.reports.simulate.formats import as_json as simulation_json
-from planner.reports.simulate.formats import format_table as simulation_table
-from planner.reports.simulate.run import simulate_week
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -67,44 +63,6 @@ def history_command(
             by=by,
         )
     if as_json:
-        echo_json(history_json(history))
+        echo_json(formats.as_json(history))
     else:
-        click.echo(history_table(history))
-
-
-@click.command("simulate")
-@click.option(
-    "--week",
-    default="next",
-    show_default=True,
-    help="ISO week to simulate: next, this, or like 2026-W49.",
-)
-@account_option
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(("table", "json")),
-    default="table",
-    show_default=True,
-    help="table for a terminal, or json (stable keys).",
-)
-@pass_state
-def simulate_command(
-    state: AppState, week: str, accounts: tuple[str, ...], output_format: str
-) -> None:
-    """Run a week through the publish pipeline on a throw-away copy, and show what would go out.
-
-    The real database is only read and no network is called: the posts go to an outbox in a
-    temporary folder, deleted afterwards. A virtual clock moves from now to the week's end,
-    re-checking every pitch against what was published, as `planner run` would; the report
-    shows when each post would go out, which pitches would be held and why, and the give
-    post that would take their slot.
-    """
-    ((year, number),) = resolve_weeks(state, week, 1)
-    names = check_accounts(state, accounts)
-    with state.database() as db:
-        simulation = simulate_week(db, state.config, year, number, now_utc(), accounts=names)
-    if output_format == "json":
-        echo_json(simulation_json(simulation))
-    else:
-        click.echo(simulation_table(simulation))
+        click.echo(formats.format_table(history))

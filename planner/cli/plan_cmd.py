@@ -1,49 +1,14 @@
-"""``planner plan``, ``planner hold`` and ``planner release``: fill the calendar, by hand too."""
+"""``planner plan``: fill the calendar from the queue under the give-to-pitch rule."""
 
 from __future__ import annotations
 
 import click
 
 from planner.cli._app import AppState, echo_json, is_terminal, now_utc, pass_state
-from planner.content.holds import hold_item, release_item
-from planner.plan.slots import WeekSpecError, parse_iso_week, weeks_from
+from planner.cli._options import account_option, check_accounts, resolve_weeks, week_option
 from planner.plan.store import PlanOutcome, plan_weeks
 
 SHOWN = 10  # held, expired and empty-slot lines printed by `planner plan` before "… and N more"
-
-
-def resolve_weeks(state: AppState, week: str, count: int) -> list[tuple[int, int]]:
-    from zoneinfo import ZoneInfo
-
-    today = now_utc().astimezone(ZoneInfo(state.config.settings.timezone)).date()
-    try:
-        year, number = parse_iso_week(week, today)
-    except WeekSpecError as error:
-        raise click.BadParameter(str(error), param_hint="--week") from None
-    return weeks_from(year, number, count)
-
-
-def check_accounts(state: AppState, accounts: tuple[str, ...]) -> list[str] | None:
-    known = state.config.settings.accounts
-    for name in accounts:
-        if name not in known:
-            expected = ", ".join(sorted(known)) or "none configured"
-            raise click.BadParameter(
-                f"no account {name!r} in {state.config.path} (accounts: {expected})",
-                param_hint="--account",
-            )
-    return list(accounts) or None
-
-
-week_option = click.option(
-    "--week",
-    default="next",
-    show_default=True,
-    help="ISO week to start from: next, this, or like 2026-W49.",
-)
-account_option = click.option(
-    "--account", "accounts", multiple=True, help="Only this account (repeatable; default all)."
-)
 
 
 @click.command("plan")
@@ -149,36 +114,3 @@ def _echo_some(lines: list[str], what: str, where: str) -> None:
         click.echo(line)
     if len(lines) > SHOWN:
         click.echo(f"  … and {len(lines) - SHOWN} more {what}: {where} (or use --json)")
-
-
-@click.command("hold")
-@click.argument("item_id", metavar="ITEM")
-@pass_state
-def hold_command(state: AppState, item_id: str) -> None:
-    """Hold ITEM by hand: it leaves the plan at the next `planner plan` and stays queued.
-
-    A held item is not planned until `planner release ITEM`.
-    """
-    with state.database() as db, db.transaction() as session:
-        hold_item(session, item_id, now_utc())
-    click.echo(f"held {item_id}; run `planner plan` to take it out of the calendar")
-
-
-@click.command("release")
-@click.argument("item_id", metavar="ITEM")
-@click.option(
-    "--force",
-    is_flag=True,
-    help="Place it at its next slot even if the ratio rule says no (an override).",
-)
-@pass_state
-def release_command(state: AppState, item_id: str, force: bool) -> None:
-    """Release a held ITEM so the planner may place it again.
-
-    With --force the next `planner plan` puts it on the first slot it can use whatever the
-    ratio says; the post is marked as an override and still counts in the window.
-    """
-    with state.database() as db, db.transaction() as session:
-        release_item(session, item_id, now_utc(), force=force)
-    how = "forced: it goes on its next slot" if force else "released"
-    click.echo(f"{item_id} {how}; run `planner plan` to place it")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from planner.cli._app import AppState, echo_json, now_utc, pass_state
-from planner.cli.plan_cmd import account_option, check_accounts, resolve_weeks
+from planner.cli._options import account_option, check_accounts, resolve_weeks
 from planner.reports.preview.formats import as_json, format_markdown, format_table
 from planner.reports.preview.html import format_html
 from planner.reports.preview.ics import format_ics

@@ -1,0 +1,83 @@
+"""``planner status``, and settling what it reports: ``planner resolve`` and ``planner resume``.
+
+``status`` shows what needs a person; ``resolve`` settles a post whose fate is unknown after
+a crash, ``resume`` lifts the pause an authentication failure put on an account.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+
+from planner.cli._app import AppState, echo_json, now_utc, pass_state
+from planner.publish.pipeline import Publisher
+from planner.publish.resolve import resolve_post
+from planner.reports.status import build_status
+
+
+@click.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def status_command(state: AppState, as_json: bool) -> None:
+    """Show what is due next, retrying, failed, held, unknown and paused, per account."""
+    with state.database() as db, db.transaction() as session:
+        report = build_status(session, state.config, now_utc())
+    if as_json:
+        echo_json(report)
+        return
+    for name, account in report["accounts"].items():
+        line = f"{name} ({account['network']})"
+        if account["paused"]:
+            line += f": PAUSED: {account['paused_reason']} (fix it, then `planner resume {name}`)"
+        click.echo(line)
+        nxt = account["next"]
+        click.echo(
+            f"  next       {nxt['at']} {nxt['kind']} {nxt['item']}"
+            if nxt
+            else "  next       nothing planned"
+        )
+        click.echo(f"  last       {account['last_published_at'] or 'never'}")
+        counts = ", ".join(f"{k} {v}" for k, v in account["counts"].items() if v)
+        click.echo(f"  posts      {counts or 'none'}")
+    for title, key in (("retrying", "retrying"), ("failed", "failed"), ("unknown", "unknown"),
+                       ("missed", "missed"), ("held at publish time", "held_posts")):  # fmt: skip
+        rows: list[dict[str, Any]] = report[key]
+        if rows:
+            click.echo(f"{title}:")
+            for row in rows:
+                when = f" next {row['next_attempt_at']}" if row["next_attempt_at"] else ""
+                click.echo(
+                    f"  post {row['post']} {row['account']} {row['slot_at']}{when}: {row['reason']}"
+                )
+    if report["held_items"]:
+        click.echo("held items:")
+        for row in report["held_items"]:
+            click.echo(f"  {row['item']} ({row['kind']}): {row['reason']}")
+
+
+@click.command("resolve")
+@click.argument("post_id", metavar="POST", type=int)
+@click.option("--published", "url", metavar="URL", help="It did go out, at this URL.")
+@click.option("--not-published", is_flag=True, help="It did not go out: send it again.")
+@pass_state
+def resolve_command(state: AppState, post_id: int, url: str | None, not_published: bool) -> None:
+    """Settle a post whose fate is unknown after a crash (see `planner status`)."""
+    if (url is None) == (not not_published):
+        raise click.UsageError("give exactly one of --published URL or --not-published")
+    with state.database() as db, db.transaction() as session:
+        resolve_post(session, post_id, now_utc(), published_url=url)
+    click.echo(f"post {post_id}: {'published' if url else 'will be sent again'}")
+
+
+@click.command("resume")
+@click.argument("account")
+@pass_state
+def resume_command(state: AppState, account: str) -> None:
+    """Resume an account paused after an authentication failure (fix its credentials first)."""
+    if account not in state.config.settings.accounts:
+        raise click.BadParameter(f"no account {account!r} in {state.config.path}")
+    with state.database() as db:
+        Publisher(db, state.config, "cli", os.environ).resume_account(account)
+    click.echo(f"{account} resumed; its planned posts go out at the next run")

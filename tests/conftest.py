@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 # Helper modules whose asserts explain themselves, as the tests' own do.
-pytest.register_assert_rewrite("adapter_checks", "pipeline")
+pytest.register_assert_rewrite("support")
 
 REPO = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get(

@@ -14,7 +14,7 @@ from planner.plan.render import Renderer, RenderError, RenderInput
 from planner.store.models import Item
 from planner.workspace import default_templates_dir
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 SHARE = RenderInput(
     id="share-abc",

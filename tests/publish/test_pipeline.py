@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from pipeline import Clock
 from sqlalchemy import select
 
 from planner.adapters.base import OutgoingPost, Published
@@ -21,6 +20,8 @@ from planner.publish.resolve import resolve_post
 from planner.publish.scheduler import Runner
 from planner.store.database import Database, open_database
 from planner.store.models import AccountState, Item, ItemStatus, Post, PostStatus, PublishAttempt
+
+from support.pipeline import Clock
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ import pytest
 from planner.config.settings import load_config, parse_config
 from planner.errors import ConfigError, ExitCode
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 MINIMAL = """\
 timezone = "Europe/Berlin"

@@ -12,11 +12,12 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from fake_bluesky import REJECT_MESSAGE, FakeBluesky
 
 from planner.adapters.base import AccountSettings, Adapter, OutgoingPost, Published
 from planner.adapters.bluesky import BlueskyAdapter, grapheme_count
 from planner.errors import AuthFailed, InputError, RateLimited, Rejected, Transient, Uncertain
+
+from fakes.fake_bluesky import REJECT_MESSAGE, FakeBluesky
 
 FIXED = datetime(2024, 5, 6, 9, 30, tzinfo=UTC)
 PASSWORD = "sekrit-token-123"

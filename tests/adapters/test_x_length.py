@@ -16,11 +16,7 @@ import yaml
 from planner.adapters.x_length import MAX_WEIGHTED_LENGTH, measure, url_spans
 
 SUITE = (
-    Path(__file__).resolve().parent.parent.parent
-    / "shared"
-    / "conformance"
-    / "twitter-text"
-    / "validate.yml"
+    Path(__file__).resolve().parents[3] / "shared" / "conformance" / "twitter-text" / "validate.yml"
 )
 SECTIONS = ("WeightedTweetsWithDiscountedEmojiCounterTest", "UnicodeDirectionalMarkerCounterTest")
 

@@ -1,4 +1,4 @@
-"""The webhook adapter against a fake catch hook on 127.0.0.1 (tests/fake_webhook.py).
+"""The webhook adapter against a fake catch hook on 127.0.0.1 (tests/fakes/fake_webhook.py).
 
 The receiver gets the exact JSON body, an Idempotency-Key and a signature it can check;
 every answer maps to the planner's errors; and neither the signing secret, the
@@ -15,8 +15,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from adapter_checks import assert_no_leak, input_error, unused_port
-from fake_webhook import BEHAVIOURS, FakeWebhook
 
 from planner.adapters.base import AccountSettings, Adapter, OutgoingPost, Published
 from planner.adapters.webhook import WebhookAdapter
@@ -28,6 +26,9 @@ from planner.errors import (
     Transient,
     Uncertain,
 )
+
+from fakes.fake_webhook import BEHAVIOURS, FakeWebhook
+from support.adapter_checks import assert_no_leak, input_error, unused_port
 
 NOW = datetime(2024, 5, 6, 9, 30, tzinfo=UTC)
 SECRET = "sekrit-token-123"

@@ -25,7 +25,7 @@ from planner.plan.store import idempotency_key
 from planner.store.database import Database, open_database
 from planner.store.models import Item, ItemStatus, Post, PostStatus
 
-PLUGINS = Path(__file__).parent / "plugins"
+PLUGINS = Path(__file__).resolve().parents[1] / "plugins"
 
 
 def write_config(folder: Path, account: str) -> Path:

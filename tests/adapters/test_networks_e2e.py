@@ -16,11 +16,6 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from fake_bluesky import FakeBluesky
-from fake_facebook import FakeGraphAPI
-from fake_mastodon import FakeMastodon
-from fake_webhook import FakeWebhook
-from fake_x import FakeX
 from sqlalchemy import inspect, select, text
 
 from planner.cli import main
@@ -28,6 +23,12 @@ from planner.config.settings import load_config
 from planner.plan.store import idempotency_key
 from planner.store.database import open_database
 from planner.store.models import Item, ItemStatus, Post, PostStatus
+
+from fakes.fake_bluesky import FakeBluesky
+from fakes.fake_facebook import FakeGraphAPI
+from fakes.fake_mastodon import FakeMastodon
+from fakes.fake_webhook import FakeWebhook
+from fakes.fake_x import FakeX
 
 SECRETS = {
     "E2E_X_KEY": "sekrit-x-consumer-key-1",

@@ -13,9 +13,10 @@ import icalendar
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from test_preview import HELD_B, SOLO_QUEUE, preview_of, run, solo, sync_and_plan
 
 from planner.reports.preview.ics import _fold, _text
+
+from support.preview_weeks import HELD_B, SOLO_QUEUE, preview_of, run, solo, sync_and_plan
 
 TRICKY = "Commas, semicolons; a back\\slash,\nnew lines and 👩‍👩‍👧 — <b>bold</b> & more " + "x" * 80
 TRICKY_QUEUE = SOLO_QUEUE.replace(

@@ -22,8 +22,8 @@ import hmac
 import json
 from typing import Any
 
-from fake_http import Answer, LoopbackServer, Received, Reply
-from fake_http import json_answer as _json
+from fakes.fake_http import Answer, LoopbackServer, Received, Reply
+from fakes.fake_http import json_answer as _json
 
 BEHAVIOURS = (
     "success",  # 200 {"id": "wh-<n>", "status": "success", "url": <if with_url>}

@@ -1,7 +1,7 @@
 """The Mastodon adapter, with the real Mastodon.py talking to a fake instance on 127.0.0.1.
 
 Nothing here reaches the internet and nothing in the library is patched: the fake server
-(``tests/fake_mastodon.py``) answers as Mastodon documents, and each test switches it to
+(``tests/fakes/fake_mastodon.py``) answers as Mastodon documents, and each test switches it to
 the behaviour it needs.
 """
 
@@ -17,7 +17,6 @@ from typing import Any
 
 import mastodon
 import pytest
-from fake_mastodon import BEHAVIOURS, FIRST_STATUS_ID, FakeMastodon
 
 from planner.adapters import mastodon as mastodon_module
 from planner.adapters.base import AccountSettings, Adapter, OutgoingPost, Published
@@ -31,6 +30,8 @@ from planner.errors import (
     Transient,
     Uncertain,
 )
+
+from fakes.fake_mastodon import BEHAVIOURS, FIRST_STATUS_ID, FakeMastodon
 
 SECRET = "sekrit-token-123"
 ENV = {"MASTODON_TOKEN": SECRET}

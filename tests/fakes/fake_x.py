@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from fake_http import Answer, LoopbackServer, Received, Reply, json_answer
+from fakes.fake_http import Answer, LoopbackServer, Received, Reply, json_answer
 
 # What the fake can be told to answer.
 BEHAVIOURS = (

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from click.testing import Result
-from pipeline import invoke, json_output, sync_and_plan
 from sqlalchemy import select
 
 from planner.cli.simulate_cmd import simulate_command
@@ -23,6 +22,8 @@ from planner.reports.simulate.run import simulate_week
 from planner.store.database import open_database
 from planner.store.models import AccountState, Item, Post, PostStatus, PublishAttempt
 from planner.store.models import Runner as RunnerRow
+
+from support.pipeline import invoke, json_output, sync_and_plan
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # Tue of 2026-W49; W50 is Mon 7 - Sun 13 Dec
 W50 = (2026, 50)

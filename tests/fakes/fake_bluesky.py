@@ -35,8 +35,8 @@ import json
 import time
 from typing import Any
 
-import fake_http
-from fake_http import RESET, Answer, LoopbackServer, Reply, json_answer
+from fakes import fake_http
+from fakes.fake_http import RESET, Answer, LoopbackServer, Reply, json_answer
 
 BEHAVIOURS = (
     "ok",  # answer as documented

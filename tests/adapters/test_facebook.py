@@ -1,4 +1,4 @@
-"""The Facebook Page adapter against a fake Graph API on 127.0.0.1 (tests/fake_facebook.py).
+"""The Facebook Page adapter against a fake Graph API on 127.0.0.1 (tests/fakes/fake_facebook.py).
 
 Every outcome the Graph API documents is mapped to the planner's errors, the token only
 ever travels in the body (or a header), and no secret reaches an error, a log or a result.
@@ -14,8 +14,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from adapter_checks import assert_no_leak, input_error, unused_port
-from fake_facebook import BEHAVIOURS, FakeGraphAPI, GraphError
 
 from planner.adapters.base import AccountSettings, Adapter, OutgoingPost, Published
 from planner.adapters.facebook import FacebookPageAdapter
@@ -27,6 +25,9 @@ from planner.errors import (
     Transient,
     Uncertain,
 )
+
+from fakes.fake_facebook import BEHAVIOURS, FakeGraphAPI, GraphError
+from support.adapter_checks import assert_no_leak, input_error, unused_port
 
 NOW = datetime(2024, 5, 6, 9, 30, tzinfo=UTC)
 TOKEN = "sekrit-token-123"

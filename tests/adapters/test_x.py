@@ -1,4 +1,4 @@
-"""The X adapter against tests/fake_x.py: real tweepy and requests, a loopback server.
+"""The X adapter against tests/fakes/fake_x.py: real tweepy and requests, a loopback server.
 
 Every outcome X documents is played by the fake and must come out as the planner's own
 result or error; no credential may show in an error, a log record or a result.
@@ -14,14 +14,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from fake_x import (
-    BEHAVIOURS,
-    DUPLICATE_DETAIL,
-    FAKE_ENVIRON,
-    OAUTH1_CREDENTIALS,
-    OAUTH2_CREDENTIALS,
-    FakeX,
-)
 
 from planner.adapters.base import AccountSettings, Adapter, OutgoingPost, Published
 from planner.adapters.x import XAdapter
@@ -33,6 +25,15 @@ from planner.errors import (
     Rejected,
     Transient,
     Uncertain,
+)
+
+from fakes.fake_x import (
+    BEHAVIOURS,
+    DUPLICATE_DETAIL,
+    FAKE_ENVIRON,
+    OAUTH1_CREDENTIALS,
+    OAUTH2_CREDENTIALS,
+    FakeX,
 )
 
 NOW = datetime(2030, 3, 17, 12, 0, tzinfo=UTC)

@@ -54,9 +54,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
-import fake_http
 import regex
-from fake_http import Answer, LoopbackServer, Reply
+
+from fakes import fake_http
+from fakes.fake_http import Answer, LoopbackServer, Reply
 
 BEHAVIOURS = (
     "ok",

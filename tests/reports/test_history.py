@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 from click.testing import Result
-from pipeline import Clock, invoke, json_output, sync_and_plan
 from sqlalchemy import select
 
 from planner.adapters.base import OutgoingPost, Published
@@ -27,6 +26,8 @@ from planner.publish.scheduler import Runner
 from planner.rule.balancer import max_window_share
 from planner.store.database import Database, open_database
 from planner.store.models import Item, ItemStatus, Post, PostStatus
+
+from support.pipeline import Clock, invoke, json_output, sync_and_plan
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # planning time: Tue of 2026-W49
 LATER = datetime(2026, 12, 14, 12, 0, tzinfo=UTC)  # Mon of 2026-W51, after its pitches
@@ -44,7 +45,7 @@ timezone = "America/New_York"
 
 
 class Scripted:
-    """An in-process adapter that accepts every post (the pattern of tests/test_publish.py)."""
+    """An in-process adapter that accepts every post (as in tests/publish/test_pipeline.py)."""
 
     supports_idempotency = True
 

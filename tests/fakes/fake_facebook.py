@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-import fake_http
-from fake_http import Answer, LoopbackServer, Reply
-from fake_http import json_answer as _json
+from fakes import fake_http
+from fakes.fake_http import Answer, LoopbackServer, Reply
+from fakes.fake_http import json_answer as _json
 
 BEHAVIOURS = (
     "success",

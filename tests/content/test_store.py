@@ -15,7 +15,7 @@ from planner.errors import QueueFileError
 from planner.store.database import Database, open_database
 from planner.store.models import Item, ItemStatus
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 

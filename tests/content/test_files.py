@@ -11,7 +11,7 @@ from planner.config.settings import Config, load_config
 from planner.content.files import derive_id, item_from_mapping, queue_file_paths, read_queue_files
 from planner.errors import ExitCode, QueueFileError
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Helpers the tests share: adapter checks, and driving the pipeline and commands."""

@@ -13,12 +13,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, or_, select, update
 
 from planner.config.settings import Config
+from planner.plan.load import scope_key
 from planner.plan.render import Renderer, RenderError, RenderInput
-from planner.plan.store import LIVE_STATUSES, idempotency_key, scope_key
+from planner.plan.store import idempotency_key
 from planner.publish.claims import Claimed
 from planner.rule.balancer import WindowTracker
 from planner.store.database import Database
-from planner.store.models import Item, ItemStatus, Post, PostStatus
+from planner.store.models import LIVE_STATUSES, Item, ItemStatus, Post, PostStatus
 
 log = logging.getLogger(__name__)
 

@@ -23,10 +23,17 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from planner.config.settings import Config
-from planner.plan.store import LIVE_STATUSES
 from planner.publish.claims import UNCERTAIN, Outcome
 from planner.store.database import Database
-from planner.store.models import AccountState, Item, ItemStatus, Post, PostStatus, PublishAttempt
+from planner.store.models import (
+    LIVE_STATUSES,
+    AccountState,
+    Item,
+    ItemStatus,
+    Post,
+    PostStatus,
+    PublishAttempt,
+)
 
 log = logging.getLogger(__name__)
 

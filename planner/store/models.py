@@ -88,6 +88,16 @@ class PostStatus(enum.StrEnum):
     UNKNOWN = "unknown"
 
 
+# Posts that went out, are going out, or will: they count in the windows and use their item.
+LIVE_STATUSES = (
+    PostStatus.PLANNED,
+    PostStatus.CLAIMED,
+    PostStatus.PUBLISHED,
+    PostStatus.RETRY,
+    PostStatus.UNKNOWN,
+)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[str]: JSON()}

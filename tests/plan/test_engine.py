@@ -9,14 +9,14 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner.plan.engine import (
+from planner.plan.engine import plan
+from planner.plan.model import (
     Candidate,
     FixedPost,
     PlanResult,
     PlanRules,
     RenderFailed,
     Slot,
-    plan,
 )
 from planner.rule.balancer import BalanceSettings
 

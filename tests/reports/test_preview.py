@@ -15,11 +15,11 @@ import pytest
 from sqlalchemy import select
 
 from planner.config.settings import Config, load_config
-from planner.plan.store import LIVE_STATUSES, idempotency_key
+from planner.plan.store import idempotency_key
 from planner.reports.preview.model import NOT_PLANNED, PASSED
 from planner.rule.balancer import WindowTracker
 from planner.store.database import open_database
-from planner.store.models import Item, Post
+from planner.store.models import LIVE_STATUSES, Item, Post
 
 from support.preview_weeks import (
     HELD_B,

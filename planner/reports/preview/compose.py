@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 from planner.config.settings import Config
 from planner.plan.slots import SlotInstant, expand_week, iso_week_bounds, weeks_from
-from planner.plan.store import LIVE_STATUSES
 from planner.reports.preview.model import (
     EMPTY,
     LOOKAHEAD_WEEKS,
@@ -35,7 +34,7 @@ from planner.reports.preview.model import (
 )
 from planner.rule.balancer import BalanceSettings, WindowTracker, percents
 from planner.rule.windows import Window, WindowCounts, fullest
-from planner.store.models import ItemStatus
+from planner.store.models import LIVE_STATUSES, ItemStatus
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 For every account, every slot of the week (from its config, so slots never planned show too)
 with the post on it or why it is empty, the running pitch share, and a summary:
 
-- **Running pitch share**: the scope's live posts (``plan_store.LIVE_STATUSES``: the account's,
+- **Running pitch share**: the scope's live posts (``models.LIVE_STATUSES``: the account's,
   or every account's when ``balance.scope = "brand"``) are fed in time order, history before
   the week first; after each slot the fullest configured window ending there is reported as
   ``p/n`` (p pitches among the n posts of that window, the count window on a tie). Its value
@@ -50,11 +50,10 @@ from sqlalchemy.orm import Session
 
 from planner.config.settings import Config
 from planner.plan.slots import iso_week_bounds
-from planner.plan.store import LIVE_STATUSES
 from planner.reports.preview.compose import LivePost, PostRow, QueueRow, compose_account
 from planner.reports.preview.model import Preview
 from planner.rule.balancer import BalanceSettings
-from planner.store.models import EmptySlot, Item, ItemStatus, Post
+from planner.store.models import LIVE_STATUSES, EmptySlot, Item, ItemStatus, Post
 
 # --- reading the database -------------------------------------------------------------------
 

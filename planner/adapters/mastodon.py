@@ -56,6 +56,10 @@ sets); below it, urllib3 logs at DEBUG the connection and the request line (meth
 status), never headers. Messages quote what the instance said, with the token replaced by
 ``***`` should an instance echo it, and errors are raised without the library's exception
 chained, since its text may quote the instance's body.
+
+Why this module is long: it is one network's whole contract (options, the call, the
+character count, the documented answers mapped to the planner's errors, and why each
+mapping holds), read in one place; an eighth of it is this docstring.
 """
 
 from __future__ import annotations

@@ -40,6 +40,10 @@ Secrets: tweepy logs each request's headers and each response's body at DEBUG on
 and oauthlib log the OAuth 1.0a header and signature base string (the consumer key and the
 access token) at DEBUG. Every credential this module reads is replaced by ``***`` in the
 records of those loggers, and in every message it builds from what X answers.
+
+Why this module is long: it is one network's whole contract (options, both kinds of
+credentials, the call, the documented answers mapped to the planner's errors, and the
+redaction of tweepy's and oauthlib's debug logs), read in one place.
 """
 
 from __future__ import annotations

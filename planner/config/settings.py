@@ -9,15 +9,14 @@ hold them (``access_token_env = "X_ACCESS_TOKEN"``), read at publish time.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -31,6 +30,7 @@ from pydantic import (
 
 from planner.adapters.base import AccountSettings
 from planner.adapters.registry import available_networks
+from planner.config.problems import describe_errors, format_loc
 from planner.config.toml_locate import find_line
 from planner.errors import ConfigError, Problem
 from planner.plan import slots
@@ -383,62 +383,10 @@ def _problem(path: Path, text: str, loc: tuple[str | int, ...], message: str) ->
     return Problem(path, message, line=find_line(text, loc), where=format_loc(loc))
 
 
-def format_loc(loc: tuple[str | int, ...]) -> str:
-    """``("accounts", "main", "slots", 1)`` -> ``accounts.main.slots[1]``."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else part
-    return out
-
-
-_SECRET_LOCS = ("credentials", "database")
-
-
-def describe_errors(
-    exc: ValidationError, known_keys: Iterable[str] = ()
-) -> list[tuple[tuple[str | int, ...], str]]:
-    """Pydantic's errors as (key path, message a person can act on) pairs.
-
-    ``known_keys`` are the valid key names, offered as "did you mean" for unknown ones.
-    """
-    described = []
-    for error in exc.errors(include_url=False):
-        loc = tuple(p for p in error["loc"] if not _is_pydantic_tag(p))
-        described.append((loc, _describe(error, loc, known_keys)))
-    return described
-
-
 def validation_problems(exc: ValidationError, text: str, path: Path) -> list[Problem]:
     """Pydantic's errors as problems naming the file, line and key."""
     pairs = describe_errors(exc, CONFIG_KEYS)
     return [_problem(path, text, loc, message) for loc, message in pairs]
-
-
-def _is_pydantic_tag(part: str | int) -> bool:
-    # Union members appear in loc as e.g. "str" or "function-after[...]"; they are not keys.
-    return isinstance(part, str) and (part in {"str", "int", "float", "bool"} or "[" in part)
-
-
-def _describe(error: Any, loc: tuple[str | int, ...], known_keys: Iterable[str]) -> str:
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        key = str(loc[-1]) if loc else "?"
-        close = difflib.get_close_matches(key, sorted(set(known_keys)), n=1)
-        return f'unknown key "{key}"' + (f' (did you mean "{close[0]}"?)' if close else "")
-    if kind == "missing":
-        return "required key is missing"
-    if kind == "value_error":
-        return str(error["ctx"]["error"])
-    message = str(error["msg"])
-    if any(part in _SECRET_LOCS for part in loc):
-        return message
-    value = error.get("input")
-    if isinstance(value, dict):
-        return f"{message}, got a table"
-    return f"{message}, got {value!r} ({type(value).__name__})"
 
 
 CONFIG_KEYS = {

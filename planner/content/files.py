@@ -37,7 +37,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from planner.config.settings import Config, describe_errors, format_loc
+from planner.config.problems import describe_errors, format_loc
+from planner.config.settings import Config
 from planner.config.toml_locate import find_line
 from planner.errors import Problem, QueueFileError
 

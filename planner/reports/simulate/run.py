@@ -27,6 +27,9 @@ The simulation never writes to the real database and never reaches a network:
 
 The pipeline's own log lines would describe the copy as if it were real ("post 12 missed its
 slot"), so they are silenced while it runs; the result says everything they would.
+
+Why this module is long: copying, driving and reading back are the three steps of one
+run and share the copy's lifetime; the copy's queries and the read-back's are each short.
 """
 
 from __future__ import annotations

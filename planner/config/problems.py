@@ -1,0 +1,65 @@
+"""Validation errors described for a person: the key's path and what to fix.
+
+Shared by the config (:mod:`planner.config.settings`) and the queue files
+(:mod:`planner.content.files`), which both validate TOML with pydantic.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import ValidationError
+
+
+def format_loc(loc: tuple[str | int, ...]) -> str:
+    """``("accounts", "main", "slots", 1)`` -> ``accounts.main.slots[1]``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+_SECRET_LOCS = ("credentials", "database")
+
+
+def describe_errors(
+    exc: ValidationError, known_keys: Iterable[str] = ()
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """Pydantic's errors as (key path, message a person can act on) pairs.
+
+    ``known_keys`` are the valid key names, offered as "did you mean" for unknown ones.
+    """
+    described = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(p for p in error["loc"] if not _is_pydantic_tag(p))
+        described.append((loc, _describe(error, loc, known_keys)))
+    return described
+
+
+def _is_pydantic_tag(part: str | int) -> bool:
+    # Union members appear in loc as e.g. "str" or "function-after[...]"; they are not keys.
+    return isinstance(part, str) and (part in {"str", "int", "float", "bool"} or "[" in part)
+
+
+def _describe(error: Any, loc: tuple[str | int, ...], known_keys: Iterable[str]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        key = str(loc[-1]) if loc else "?"
+        close = difflib.get_close_matches(key, sorted(set(known_keys)), n=1)
+        return f'unknown key "{key}"' + (f' (did you mean "{close[0]}"?)' if close else "")
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "value_error":
+        return str(error["ctx"]["error"])
+    message = str(error["msg"])
+    if any(part in _SECRET_LOCS for part in loc):
+        return message
+    value = error.get("input")
+    if isinstance(value, dict):
+        return f"{message}, got a table"
+    return f"{message}, got {value!r} ({type(value).__name__})"

@@ -10,7 +10,8 @@ Hierarchy::
     ├── DomainError (RuntimeError)   the planner did its job and the answer is "no": exit 1
     │   ├── ItemNotFound (LookupError)
     │   ├── PostNotFound (LookupError)
-    │   └── RunnerBusy                another `planner run` already works on this database
+    │   ├── RunnerBusy                another `planner run` already works on this database
+    │   └── DatabaseBusy              another writer kept the SQLite file past the busy timeout
     └── PublishError                 raised by network adapters; the pipeline decides what next
         ├── RateLimited              retry at ``reset_at``
         ├── AuthFailed               pause the account until a person fixes its credentials
@@ -126,6 +127,10 @@ class PostNotFound(DomainError, LookupError):
 
 class RunnerBusy(DomainError):
     """Another runner holds this (SQLite) database."""
+
+
+class DatabaseBusy(DomainError):
+    """Another process kept the SQLite database's write lock past the busy timeout."""
 
 
 class PublishError(PlannerError):

@@ -75,7 +75,10 @@ class AppState:
 
     @contextmanager
     def database(self) -> Iterator[Database]:
-        db = open_database(self.config.database_url)
+        config = self.config
+        db = open_database(
+            config.database_url, busy_timeout=config.settings.database.busy_timeout_seconds
+        )
         try:
             yield db
         finally:

@@ -52,7 +52,7 @@ def history_command(
         raise click.BadParameter(
             f"{since:%Y-%m-%d} is after --until {until:%Y-%m-%d}", param_hint="--since"
         )
-    with state.database() as db, db.transaction() as session:
+    with state.database() as db, db.reading() as session:
         history = build_history(
             session,
             state.config,

@@ -53,7 +53,7 @@ def preview_command(
     ((year, number),) = resolve_weeks(state, week, 1)
     names = check_accounts(state, accounts)
     now = now_utc()
-    with state.database() as db, db.transaction() as session:
+    with state.database() as db, db.reading() as session:
         preview = build_preview(session, state.config, year, number, now, accounts=names)
     if output_format == "json":
         echo_json(as_json(preview))

@@ -91,7 +91,7 @@ def list_command(
     config = state.config
     if account is not None and account not in config.settings.accounts:
         raise click.BadParameter(f"no account {account!r} in {config.path}", param_hint="--account")
-    with state.database() as db, db.transaction() as session:
+    with state.database() as db, db.reading() as session:
         items = list_items(session, kinds=kinds, statuses=statuses, account=account)
         rows = [
             _item_dict(item, config.kinds[item.kind].class_ if item.kind in config.kinds else "?")

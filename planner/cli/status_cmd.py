@@ -22,7 +22,7 @@ from planner.reports.status import build_status
 @pass_state
 def status_command(state: AppState, as_json: bool) -> None:
     """Show what is due next, retrying, failed, held, unknown and paused, per account."""
-    with state.database() as db, db.transaction() as session:
+    with state.database() as db, db.reading() as session:
         report = build_status(session, state.config, now_utc())
     if as_json:
         echo_json(report)

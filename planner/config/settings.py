@@ -154,6 +154,9 @@ class BalanceConfig(_Model):
 
 class DatabaseConfig(_Model):
     url: str | None = None
+    # How long a command waits for another writer to let go of a SQLite file (a runner's
+    # claims take milliseconds; a year's plan a few seconds). Unused on PostgreSQL.
+    busy_timeout_seconds: float = Field(default=30, gt=0, le=3600)
 
 
 class AccountConfig(_Model):

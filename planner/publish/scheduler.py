@@ -13,7 +13,6 @@ LOCKED``, and each runner's heartbeat tells the others whether its claims are st
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import socket
@@ -21,24 +20,22 @@ import threading
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.engine import make_url
 
 from planner.adapters.base import Adapter, resend_is_safe
 from planner.config.settings import Config
-from planner.errors import RunnerBusy
 from planner.publish.claims import Outcome
 from planner.publish.pipeline import Publisher
 from planner.publish.recovery import ensure_account_rows, mark_missed, recover
 from planner.store.database import Database
 from planner.store.models import Runner as RunnerRow
+from planner.store.sqlite_lock import SQLiteRunnerLock
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -46,40 +43,6 @@ Clock = Callable[[], datetime]
 
 def utc_clock() -> datetime:
     return datetime.now(UTC)
-
-
-class SQLiteRunnerLock:
-    """One runner per SQLite file: an exclusive ``flock`` on ``<database>.runner.lock``."""
-
-    def __init__(self, database_url: str) -> None:
-        database = make_url(database_url).database or ""
-        self.path = Path(f"{database}.runner.lock")
-        self._file: IO[str] | None = None
-
-    def acquire(self) -> None:
-        handle = self.path.open("a+", encoding="utf-8")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            handle.close()
-            raise RunnerBusy(
-                f"another `planner run` is already publishing from this database ({holder}); "
-                "on SQLite one runner owns the file: stop it first, or move to PostgreSQL to "
-                "run several"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()} on {socket.gethostname()}\n")
-        handle.flush()
-        self._file = handle
-
-    def release(self) -> None:
-        if self._file is not None:
-            fcntl.flock(self._file, fcntl.LOCK_UN)
-            self._file.close()
-            self._file = None
 
 
 class Runner:

@@ -1,6 +1,13 @@
 """Open the database, keep its schema current, and hand out sessions.
 
 The same code runs on SQLite (the embedded default) and PostgreSQL (``postgresql+psycopg``).
+
+Writers wait their turn. :meth:`Database.transaction` is a write transaction: on SQLite it
+takes the write lock as it begins (``BEGIN IMMEDIATE``), so a command that reads before it
+writes cannot find, halfway through, that a runner wrote in between (SQLite would then refuse
+at once, without waiting); it waits up to the busy timeout for the lock, and past it raises
+:class:`~planner.errors.DatabaseBusy` naming who holds the file. :meth:`Database.reading` is a
+read transaction: with WAL journaling, readers never wait for a writer and never block one.
 The schema is only ever created by the Alembic migrations in ``planner/store/migrations``: a new,
 empty database is brought to the head revision when first opened; an existing database at an
 older revision is refused until ``planner db upgrade`` is run, so data is never migrated
@@ -20,8 +27,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from planner.errors import DomainError, InputError, SchemaOutOfDate
+from planner.errors import DatabaseBusy, DomainError, InputError, SchemaOutOfDate
 from planner.redact import redact_database_url as redact_url
+from planner.store.sqlite_lock import runner_holding
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -31,9 +39,12 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # that opening a database (every command) does not import Alembic, a fifth of a second; a test
 # checks that it names the head of the migrations.
 SCHEMA_HEAD = "0003"
+# How long a writer waits for another one to let go of a SQLite file ([database]
+# busy_timeout_seconds): a year's plan for many accounts holds the lock a few seconds.
+DEFAULT_BUSY_TIMEOUT = 30.0
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engine:
     """An engine for ``url``; SQLite gets foreign keys, a busy timeout and WAL journaling."""
     try:
         parsed = make_url(url)
@@ -62,18 +73,23 @@ def make_engine(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        event.listen(engine, "connect", _sqlite_on_connect)
+        busy_ms = max(1, round(busy_timeout * 1000))
+
+        def on_connect(dbapi_connection: Any, _record: Any) -> None:
+            _sqlite_on_connect(dbapi_connection, busy_ms)
+
+        event.listen(engine, "connect", on_connect)
         event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_on_connect(dbapi_connection: Any, busy_ms: int) -> None:
     # The sqlite3 module's own implicit BEGIN cannot say IMMEDIATE; SQLAlchemy emits the
     # BEGIN instead (see _sqlite_begin), as its documentation recommends.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.execute("PRAGMA busy_timeout = 10000")
+    cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.close()
 
@@ -137,28 +153,83 @@ def upgrade_database(url: str) -> tuple[str | None, str]:
 
 @dataclass
 class Database:
-    """An engine and a session factory for one planner database."""
+    """An engine and session factories for one planner database."""
 
     engine: Engine
-    sessions: sessionmaker[Session]
+    sessions: sessionmaker[Session]  # read transactions
+    url: str = ""
+    busy_timeout: float = DEFAULT_BUSY_TIMEOUT
+    writers: sessionmaker[Session] | None = None  # write transactions (SQLite: IMMEDIATE)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session whose work is committed at the end of the block, or rolled back on error."""
+        """A write transaction, committed at the end of the block or rolled back on error.
+
+        On SQLite the write lock is taken at BEGIN, waiting up to the busy timeout; raises
+        :class:`DatabaseBusy` when another writer keeps it longer, and :class:`DomainError`
+        when the file cannot be written at all.
+        """
+        try:
+            with (self.writers or self.sessions).begin() as session:
+                yield session
+        except OperationalError as exc:
+            raise self._write_refused(exc) from None
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read transaction: never waits for a writer (WAL) and never holds one up."""
         with self.sessions.begin() as session:
             yield session
+
+    @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """A Core connection for write transactions (SQLite: ``BEGIN IMMEDIATE``), refused
+        with the same errors as :meth:`transaction`."""
+        try:
+            with self.engine.connect() as connection:
+                if self.engine.dialect.name == "sqlite":
+                    connection = connection.execution_options(sqlite_begin="IMMEDIATE")
+                yield connection
+        except OperationalError as exc:
+            raise self._write_refused(exc) from None
+
+    def _write_refused(self, exc: OperationalError) -> Exception:
+        """A one-line error for a write SQLite refused, or ``exc`` itself for anything else."""
+        reason = str(exc.orig).strip().lower() if exc.orig else ""
+        database = make_url(self.url).database if self.url else None
+        where = f"the database {database}" if database else "the database"
+        if "locked" in reason or "busy" in reason:
+            runner = runner_holding(self.url) if self.url else None
+            holder = (
+                f"a `planner run` is publishing from it ({runner}) and another command may be "
+                "writing too"
+                if runner
+                else "another planner command is writing to it"
+            )
+            return DatabaseBusy(
+                f"{where} stayed locked for {self.busy_timeout:g} s: {holder}; try again when "
+                "it is done, or raise [database] busy_timeout_seconds"
+            )
+        if "readonly" in reason or "read-only" in reason:
+            return DomainError(
+                f"cannot write to {where}: the file or its folder is read-only; give this user "
+                "write access to both (SQLite writes a -wal file beside the database)"
+            )
+        return exc
 
     def dispose(self) -> None:
         self.engine.dispose()
 
 
-def open_database(url: str, *, create: bool = True) -> Database:
+def open_database(
+    url: str, *, create: bool = True, busy_timeout: float = DEFAULT_BUSY_TIMEOUT
+) -> Database:
     """Open the database at ``url``, checking (or, when new and ``create``, creating) its schema.
 
     Raises :class:`SchemaOutOfDate` when the schema is not at this planner's head revision,
     and :class:`DomainError` when the server cannot be reached.
     """
-    engine = make_engine(url)
+    engine = make_engine(url, busy_timeout=busy_timeout)
     try:
         with _reachable(url):
             current = current_revision(engine)
@@ -170,4 +241,13 @@ def open_database(url: str, *, create: bool = True) -> Database:
     except BaseException:
         engine.dispose()
         raise
-    return Database(engine, sessionmaker(engine, expire_on_commit=False))
+    writer = engine
+    if engine.dialect.name == "sqlite":
+        writer = engine.execution_options(sqlite_begin="IMMEDIATE")
+    return Database(
+        engine,
+        sessionmaker(engine, expire_on_commit=False),
+        url=url,
+        busy_timeout=busy_timeout,
+        writers=sessionmaker(writer, expire_on_commit=False),
+    )

@@ -61,6 +61,7 @@ def _outcome_json(outcome: PlanOutcome, label: str) -> dict[str, object]:
         "dry_run": outcome.dry_run,
         "replaced": outcome.replaced,
         "kept": outcome.kept,
+        "kept_in_flight": outcome.in_flight,
         "slots": [
             {
                 "account": p.slot.account,
@@ -87,6 +88,7 @@ def _print_outcome(outcome: PlanOutcome, label: str) -> None:
         f"{label}: {verb} {len(filled)} of {len(outcome.placements)} slots "
         f"({len(filled) - pitches} give, {pitches} pitch) on {len(outcome.accounts)} account(s); "
         f"replaced {outcome.replaced} unpublished post(s), kept {outcome.kept}"
+        + (f" ({outcome.in_flight} a runner was publishing)" if outcome.in_flight else "")
     )
     held = [f"  held    {item}: {reason}" for item, reason in sorted(outcome.held.items())]
     _echo_some(held, "held", "`planner queue list --status held` lists them")

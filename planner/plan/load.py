@@ -2,7 +2,8 @@
 
 - :func:`week_slots`: every slot of the weeks to plan, and each account's planned range;
 - :func:`plan_rules`: the kinds, the rule per scope and the duplicate-URL guard;
-- :func:`existing_posts`: posts to replace, and posts that stay (they count in the windows);
+- :func:`existing_posts`: posts to replace (locked), and posts that stay (they count in the
+  windows);
 - :func:`candidates`: every item that may be placed, in planning order.
 
 Reads only; :mod:`planner.plan.store` runs the engine and writes what it chose.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -76,36 +78,66 @@ def chunks(values: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]:
         yield values[start : start + size]
 
 
+@dataclass
+class ExistingPosts:
+    """The posts already in the planned ranges and before them, as the plan finds them."""
+
+    replaced_ids: list[int]  # planned posts this plan replaces, locked until it commits
+    fixed: list[FixedPost]  # posts that stay: they count in the windows and use their items
+    kept_item_ids: set[str]
+    in_flight: int  # posts in the ranges a runner is claiming or has claimed: kept
+
+
 def existing_posts(
     session: Session,
     names: Sequence[str],
     scope_accounts: Sequence[str],
     ranges: dict[str, tuple[datetime, datetime]],
-) -> tuple[list[int], list[FixedPost], set[str]]:
-    """Posts to replace (ids), posts that stay (as fixed posts), and the items they use."""
-    replace_filter = or_(
+) -> ExistingPosts:
+    """Posts to replace, posts that stay, and the items they use.
+
+    A plan replaces only posts still ``planned``, and locks them as it reads them, so a runner
+    cannot claim one the plan is about to delete (PostgreSQL: row locks; a claim in progress
+    holds its row, and ``SKIP LOCKED`` leaves that post where it is, counted as in flight;
+    SQLite: the plan's transaction holds the write lock from its start).
+    """
+    in_ranges = or_(
         *(
             and_(Post.account == name, Post.slot_at >= start, Post.slot_at < end)
             for name, (start, end) in ranges.items()
         )
     )
     replaced_ids = list(
-        session.scalars(select(Post.id).where(Post.status == PostStatus.PLANNED, replace_filter))
+        session.scalars(
+            select(Post.id)
+            .where(Post.status == PostStatus.PLANNED, in_ranges)
+            .order_by(Post.id)
+            .with_for_update(skip_locked=True)
+        )
     )
     replaced = set(replaced_ids)
     rows = session.execute(
-        select(Post.id, Post.account, Post.slot_at, Post.item_id, Post.is_pitch, Item.url)
+        select(
+            Post.id, Post.account, Post.slot_at, Post.item_id, Post.is_pitch, Post.status, Item.url
+        )
         .join(Item, Item.id == Post.item_id)
         .where(Post.account.in_(scope_accounts), Post.status.in_(LIVE_STATUSES))
         .order_by(Post.slot_at, Post.account)
-    )
+    ).all()
     fixed = [
         FixedPost(row.account, row.slot_at, row.item_id, row.is_pitch, row.url)
         for row in rows
         if row.id not in replaced
     ]
-    kept_items = {post.item_id for post in fixed}
-    return replaced_ids, fixed, kept_items
+    in_flight = sum(
+        1
+        for row in rows
+        if row.id not in replaced
+        and row.account in ranges
+        and ranges[row.account][0] <= row.slot_at < ranges[row.account][1]
+        and row.status in (PostStatus.PLANNED, PostStatus.CLAIMED)
+    )
+    return ExistingPosts(replaced_ids, fixed, {post.item_id for post in fixed}, in_flight)
 
 
 def candidates(session: Session, config: Config, first_slot: datetime) -> list[Candidate]:

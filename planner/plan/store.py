@@ -47,6 +47,7 @@ class PlanOutcome:
     replaced: int
     kept: int
     dry_run: bool
+    in_flight: int = 0  # of the kept posts, those a runner was claiming or had claimed
     accounts: list[str] = field(default_factory=list)
 
     @property
@@ -81,7 +82,8 @@ def plan_weeks(
     rules = plan_rules(config, scope_accounts)
 
     step("reading the queue")
-    replaced_ids, fixed, kept_item_ids = existing_posts(session, names, scope_accounts, ranges)
+    existing = existing_posts(session, names, scope_accounts, ranges)
+    fixed = existing.fixed
     candidates = load_candidates(session, config, min((s.at for s in slots), default=now))
     network = {name: config.settings.accounts[name].network for name in names}
     if validators is None:
@@ -108,14 +110,15 @@ def plan_weeks(
         held=result.held,
         expired=result.expired,
         render_problems=render_problems,
-        replaced=len(replaced_ids),
+        replaced=len(existing.replaced_ids),
         kept=sum(1 for post in fixed if post.account in ranges and _in_range(post, ranges)),
+        in_flight=existing.in_flight,
         dry_run=dry_run,
         accounts=names,
     )
     if not dry_run:
         step("writing the plan")
-        _write(session, ranges, outcome, result, replaced_ids, kept_item_ids, now)
+        _write(session, ranges, outcome, result, existing.replaced_ids, existing.kept_item_ids, now)
     return outcome
 
 
@@ -216,7 +219,8 @@ def _write(
     replaced_items: set[str] = set()
     for chunk in chunks(replaced_ids):
         replaced_items.update(session.scalars(select(Post.item_id).where(Post.id.in_(chunk))))
-        session.execute(delete(Post).where(Post.id.in_(chunk)))
+        # Only posts still planned: the ids were locked when read, this says so again.
+        session.execute(delete(Post).where(Post.id.in_(chunk), Post.status == PostStatus.PLANNED))
 
     placed = {p.item.id for p in outcome.placements if p.item is not None}
     rows = (_post_row(placement, outcome, now) for placement in outcome.placements)

@@ -32,6 +32,8 @@ class Claimed:
     item_id: str
     kind: str
     url: str | None
+    # When an earlier attempt that may have reached the network started (None: none did).
+    maybe_sent_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -49,3 +51,12 @@ class Outcome:
     def needs_a_person(self) -> bool:
         """Failed, unknown, or its account paused: nothing more happens without someone."""
         return self.paused_account or self.status in (PostStatus.FAILED, PostStatus.UNKNOWN)
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """What one claim took: the post to publish now, if any, and the pitch the rule refused
+    at publish time (held, its slot given to ``post``), if any."""
+
+    post: Claimed | None
+    held: Outcome | None = None

@@ -48,7 +48,7 @@ from planner.errors import (
     Uncertain,
 )
 from planner.plan.render import Renderer
-from planner.publish.claims import UNCERTAIN, Claimed, Outcome
+from planner.publish.claims import UNCERTAIN, Claimed, ClaimResult, Outcome
 from planner.publish.recheck import claim_substitute, hold_at_publish_time, published_tracker
 from planner.store.database import Database
 from planner.store.models import (
@@ -131,90 +131,119 @@ class Publisher:
             )
         return due
 
-    def claim(self, account: str, now: datetime) -> Claimed | None:
-        """Claim the account's next due post in its own committed transaction, or None."""
-        engine = self.db.engine
-        with engine.connect() as connection:
-            if engine.dialect.name == "sqlite":
-                connection = connection.execution_options(sqlite_begin="IMMEDIATE")
-            with connection.begin():
-                lock = select(AccountState.paused).where(AccountState.account == account)
-                if engine.dialect.name == "postgresql":
-                    lock = lock.with_for_update(skip_locked=True)
-                paused = connection.scalar(lock)
-                if paused is None or paused:
-                    return None  # another runner holds the account, or it is paused
-                due = self._due_at(connection, account)
-                if due is None or due > now:
-                    return None
-                row = connection.execute(
-                    select(
-                        Post.id,
-                        Post.slot_at,
-                        Post.text,
-                        Post.idempotency_key,
-                        Post.is_pitch,
-                        Post.forced,
-                        Post.attempts,
-                        Post.item_id,
-                        Post.kind,
-                        Item.url,
+    def claim(self, account: str, now: datetime) -> ClaimResult | None:
+        """Claim the account's next due post in its own committed transaction; None when
+        nothing is due (or another runner holds the account).
+
+        A pitch is checked against what was published in the same transaction: when the
+        rule now refuses it, it is held and the next give that fits is claimed on its slot
+        instead (``ClaimResult.held`` and ``ClaimResult.post``), all or nothing.
+        """
+        with self.db.write_connection() as connection, connection.begin():
+            lock = select(AccountState.paused).where(AccountState.account == account)
+            if connection.dialect.name == "postgresql":
+                lock = lock.with_for_update(skip_locked=True)
+            paused = connection.scalar(lock)
+            if paused is None or paused:
+                return None  # another runner holds the account, or it is paused
+            due = self._due_at(connection, account)
+            if due is None or due > now:
+                return None
+            head = connection.scalar(
+                select(Post.id)
+                .where(Post.account == account, Post.status.in_(UNFINISHED))
+                .order_by(Post.slot_at, Post.id)
+                .limit(1)
+            )
+            if head is None:
+                return None
+            # The post must still be there and unfinished when it is claimed: a plan may have
+            # replaced it since it was read (it then holds its row until it commits).
+            row = connection.execute(
+                update(Post)
+                .where(Post.id == head, Post.status.in_(UNFINISHED))
+                .values(
+                    status=PostStatus.CLAIMED,
+                    claimed_by=self.worker,
+                    claimed_at=now,
+                    attempts=Post.attempts + 1,
+                    updated_at=now,
+                )
+                .returning(
+                    Post.id,
+                    Post.slot_at,
+                    Post.text,
+                    Post.idempotency_key,
+                    Post.is_pitch,
+                    Post.forced,
+                    Post.attempts,
+                    Post.item_id,
+                    Post.kind,
+                )
+            ).first()
+            if row is None:
+                return None
+            url = connection.scalar(select(Item.url).where(Item.id == row.item_id))
+            maybe_sent_at = (
+                connection.scalar(
+                    select(func.min(PublishAttempt.started_at)).where(
+                        PublishAttempt.post_id == row.id, PublishAttempt.outcome == UNCERTAIN
                     )
-                    .join(Item, Item.id == Post.item_id)
-                    .where(Post.account == account, Post.status.in_(UNFINISHED))
-                    .order_by(Post.slot_at, Post.id)
-                    .limit(1)
-                ).first()
-                if row is None:
-                    return None
-                claimed = connection.execute(
-                    update(Post)
-                    .where(Post.id == row.id, Post.status.in_(UNFINISHED))
-                    .values(
-                        status=PostStatus.CLAIMED,
-                        claimed_by=self.worker,
-                        claimed_at=now,
-                        attempts=Post.attempts + 1,
-                        updated_at=now,
-                    )
-                    .returning(Post.id)
-                ).first()
-                if claimed is None:
-                    return None
-        return Claimed(
-            post_id=row.id,
-            account=account,
-            slot_at=row.slot_at,
-            text=row.text or "",
-            idempotency_key=row.idempotency_key,
-            is_pitch=row.is_pitch,
-            forced=row.forced,
-            attempts=row.attempts + 1,
-            item_id=row.item_id,
-            kind=row.kind,
-            url=row.url,
+                )
+                if row.attempts > 1
+                else None
+            )
+            claimed = Claimed(
+                post_id=row.id,
+                account=account,
+                slot_at=row.slot_at,
+                text=row.text or "",
+                idempotency_key=row.idempotency_key,
+                is_pitch=row.is_pitch,
+                forced=row.forced,
+                attempts=row.attempts,
+                item_id=row.item_id,
+                kind=row.kind,
+                url=url,
+                maybe_sent_at=maybe_sent_at,
+            )
+            # A post that may be out already is not re-checked: holding it would plan its
+            # item again under a new key.
+            if claimed.is_pitch and not claimed.forced and maybe_sent_at is None:
+                decision = published_tracker(connection, self.config, account, now).decide(
+                    now, True
+                )
+                if not decision.allowed:
+                    return self._hold_and_substitute(connection, claimed, decision.reason, now)
+        return ClaimResult(claimed)
+
+    def _hold_and_substitute(
+        self, connection: Connection, claim: Claimed, reason: str, now: datetime
+    ) -> ClaimResult:
+        """Hold the refused pitch; claim the next give that fits in its slot, if any."""
+        hold_at_publish_time(connection, claim, reason, now)
+        substitute = claim_substitute(
+            connection, self.config, self.renderer, self.worker, claim, reason, now
         )
+        held = Outcome(claim.post_id, claim.account, PostStatus.HELD, reason)
+        return ClaimResult(substitute, held)
 
     # --- publishing -----------------------------------------------------------------------
 
     def publish(self, claim: Claimed, now: datetime) -> Outcome:
-        """Re-check, publish and record one claimed post."""
-        sent_maybe = self._first_uncertain_send(claim) if claim.attempts > 1 else None
-        if sent_maybe is not None:
+        """Publish and record one claimed post (the ratio was checked by :meth:`claim`)."""
+        sent_maybe = claim.maybe_sent_at
+        if sent_maybe is not None and not resend_is_safe(
+            self.adapter(claim.account), sent_maybe, now
+        ):
             # An earlier attempt may have reached the network. Sending again is safe only
-            # while it remembers the idempotency key; and the ratio is not re-checked, as
-            # holding a post that may be out would plan its item again under a new key.
-            if not resend_is_safe(self.adapter(claim.account), sent_maybe, now):
-                return self._mark_unknown(
-                    claim,
-                    f"an attempt at {sent_maybe:%Y-%m-%d %H:%M} UTC may have reached the "
-                    "network, which no longer remembers its idempotency key",
-                    now,
-                )
-        elif claim.is_pitch and not claim.forced:
-            decision = published_tracker(self.db, self.config, claim.account, now).decide(now, True)
-            if not decision.allowed:
-                return self._hold_and_substitute(claim, decision.reason, now)
+            # while it remembers the idempotency key.
+            return self._mark_unknown(
+                claim,
+                f"an attempt at {sent_maybe:%Y-%m-%d %H:%M} UTC may have reached the "
+                "network, which no longer remembers its idempotency key",
+                now,
+            )
         adapter = self.adapter(claim.account)
         problems = adapter.validate(claim.text)
         started = now
@@ -240,16 +269,6 @@ class Publisher:
                 claim, Transient(f"{type(error).__name__}: {error}"), started, now
             )
         return self._record_success(claim, published, started, now)
-
-    def _hold_and_substitute(self, claim: Claimed, reason: str, now: datetime) -> Outcome:
-        """Hold the refused pitch; publish the next give that fits in its slot, if any."""
-        hold_at_publish_time(self.db, claim, reason, now)
-        substitute = claim_substitute(
-            self.db, self.config, self.renderer, self.worker, claim, reason, now
-        )
-        if substitute is not None:
-            self.publish(substitute, now)
-        return Outcome(claim.post_id, claim.account, PostStatus.HELD, reason)
 
     @property
     def renderer(self) -> Renderer:
@@ -343,16 +362,6 @@ class Publisher:
             str(error),
             paused_account=pause is not None,
         )
-
-    def _first_uncertain_send(self, claim: Claimed) -> datetime | None:
-        """When the earliest attempt that may have reached the network started, if any."""
-        with self.db.engine.connect() as connection:
-            return connection.scalar(
-                select(func.min(PublishAttempt.started_at)).where(
-                    PublishAttempt.post_id == claim.post_id,
-                    PublishAttempt.outcome == UNCERTAIN,
-                )
-            )
 
     def _mark_unknown(self, claim: Claimed, why: str, now: datetime) -> Outcome:
         reason = _resolve_hint(why, claim)

@@ -137,7 +137,10 @@ class Runner:
             claim = self.publisher.claim(account, self.clock())
             if claim is None:
                 break
-            outcomes.append(self.publisher.publish(claim, self.clock()))
+            if claim.held is not None:
+                outcomes.append(claim.held)
+            if claim.post is not None:
+                outcomes.append(self.publisher.publish(claim.post, self.clock()))
         return outcomes
 
     def run_once(self) -> list[Outcome]:

@@ -512,7 +512,8 @@ def test_a_pitch_that_may_be_out_already_is_not_held_on_retry(db: Database, conf
         forced.forced, forced.status = True, PostStatus.PUBLISHED
         forced.published_at = NOW - timedelta(minutes=3)
     # A fresh pitch would be held now: 2/3 > 50 %.
-    assert not published_tracker(db, config, "a", NOW).decide(NOW, True).allowed
+    with db.engine.connect() as connection:
+        assert not published_tracker(connection, config, "a", NOW).decide(NOW, True).allowed
     run_at(db, config, NOW, adapter)
     assert statuses(db)[pitch] == PostStatus.PUBLISHED
     assert [p.post_id for p in adapter.sent] == [give, pitch]

@@ -31,7 +31,7 @@ Every function takes ``now``; nothing here reads the clock.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, exists, func, insert, select, update
@@ -75,6 +75,9 @@ class Publisher:
         worker: str,
         environ: Mapping[str, str],
         adapters: Mapping[str, Adapter] | None = None,
+        *,
+        renderer: Renderer | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.db = db
         self.config = config
@@ -82,7 +85,11 @@ class Publisher:
         self.environ = environ
         self._adapters: dict[str, Adapter] = dict(adapters or {})
         self.run = config.settings.run
-        self._renderer: Renderer | None = None
+        self._renderer = renderer
+        # Read once a network has answered, so that a retry's backoff counts from the
+        # failure, not from the claim (a slow timeout would eat the wait). Without a clock
+        # the answer is taken to come at the ``now`` the caller passed.
+        self._clock = clock
 
     # --- adapters -------------------------------------------------------------------------
 
@@ -262,13 +269,16 @@ class Publisher:
                 )
             )
         except PublishError as error:
-            return self._record_failure(claim, error, started, now)
+            return self._record_failure(claim, error, started, self._answered(now))
         except Exception as error:  # an adapter bug or an unmapped library error
             log.exception("adapter for %s raised an unexpected error", claim.account)
             return self._record_failure(
-                claim, Transient(f"{type(error).__name__}: {error}"), started, now
+                claim, Transient(f"{type(error).__name__}: {error}"), started, self._answered(now)
             )
-        return self._record_success(claim, published, started, now)
+        return self._record_success(claim, published, started, self._answered(now))
+
+    def _answered(self, now: datetime) -> datetime:
+        return max(now, self._clock()) if self._clock is not None else now
 
     @property
     def renderer(self) -> Renderer:

@@ -62,7 +62,7 @@ class Runner:
         self.config = config
         self.clock = clock
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self.publisher = Publisher(db, config, self.worker, environ, adapters)
+        self.publisher = Publisher(db, config, self.worker, environ, adapters, clock=clock)
         self.run = config.settings.run
         self._lock = (
             SQLiteRunnerLock(config.database_url) if db.engine.dialect.name == "sqlite" else None

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from planner.adapters.registry import make_adapter
 from planner.cli._app import AppState, echo_json, pass_state
 from planner.errors import PostsNeedAPerson
 from planner.publish.claims import Outcome
@@ -38,9 +39,19 @@ def run_command(state: AppState, once: bool, as_json: bool, verbose: bool) -> No
         level=logging.INFO if verbose or not once else logging.WARNING,
         format="%(asctime)s %(levelname)s %(message)s",
     )
+    if not verbose:
+        # APScheduler's bookkeeping (each job run, "maximum number of running instances
+        # reached" when a wake-up finds an account still busy) says nothing a person needs.
+        logging.getLogger("apscheduler").setLevel(logging.ERROR)
     config = state.config
+    # Every account's adapter first: a bad option or a missing credential stops the run
+    # before it opens (or creates) the database, so a failed start writes nothing.
+    adapters = {
+        name: make_adapter(config.account_settings(name), os.environ)
+        for name in config.settings.accounts
+    }
     with state.database() as db:
-        runner = Runner(db, config, os.environ)
+        runner = Runner(db, config, os.environ, adapters=adapters)
         if once:
             outcomes = runner.run_once()
             if as_json:

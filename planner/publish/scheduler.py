@@ -109,10 +109,24 @@ class Runner:
         now = self.clock()
         stale = now - timedelta(seconds=max(90.0, 3 * self.run.sweep_seconds))
         with self.db.transaction() as session:
-            session.execute(
-                update(RunnerRow).where(RunnerRow.id == self.worker).values(heartbeat_at=now)
-            )
+            beat = session.execute(
+                update(RunnerRow)
+                .where(RunnerRow.id == self.worker)
+                .values(heartbeat_at=now)
+                .returning(RunnerRow.id)
+            ).first()
+            if beat is None:  # taken for dead by another runner while it was slow
+                session.execute(
+                    insert(RunnerRow).values(id=self.worker, started_at=now, heartbeat_at=now)
+                )
             live = set(session.scalars(select(RunnerRow.id).where(RunnerRow.heartbeat_at > stale)))
+            # Runners whose heartbeat stopped are gone: their rows go (their claims are
+            # recovered below, by whoever sweeps first).
+            session.execute(
+                delete(RunnerRow).where(
+                    RunnerRow.heartbeat_at <= stale, RunnerRow.id != self.worker
+                )
+            )
         if self._lock is not None:
             # On SQLite this runner holds the file's lock: any other runner is gone, however
             # fresh its last heartbeat.
@@ -185,6 +199,7 @@ class Runner:
             scheduler.remove_all_jobs()
             scheduler.shutdown(wait=True)
             self.stop()
+            log.info("runner %s stopped", self.worker)
 
     def _sweep(self) -> None:
         self.housekeeping()

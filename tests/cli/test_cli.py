@@ -234,3 +234,15 @@ def test_config_check_online_asks_each_account_and_offline_touches_nothing(
     assert failed.exit_code == 1
     assert "main (outbox): FAILED: " in failed.output and "colour" in failed.output
     assert "credentials check failed for: main" in failed.output
+
+
+def test_a_run_that_cannot_start_writes_nothing(tmp_path: Path) -> None:
+    config = tmp_path / "planner.toml"
+    config.write_text(
+        '[accounts.main]\nnetwork = "outbox"\nslots = ["mon 09:00"]\n'
+        '[accounts.main.options]\ncolour = "red"\n'
+    )
+    result = CliRunner().invoke(main, ["--config", str(config), "run", "--once"])
+    assert result.exit_code == 2, result.output
+    assert "colour" in result.output and "Traceback" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["planner.toml"]  # no database made

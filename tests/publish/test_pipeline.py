@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from planner.adapters.base import OutgoingPost, Published
 from planner.config.settings import Config, parse_config
@@ -20,6 +20,7 @@ from planner.publish.resolve import resolve_post
 from planner.publish.scheduler import Runner
 from planner.store.database import Database, open_database
 from planner.store.models import AccountState, Item, ItemStatus, Post, PostStatus, PublishAttempt
+from planner.store.models import Runner as RunnerRow
 
 from support.pipeline import Clock
 
@@ -548,3 +549,47 @@ def test_an_uncertain_outcome_is_resent_only_where_the_network_is_idempotent(
         assert row.reason is not None and row.reason.startswith("outcome unknown: no answer")
     run_at(db, config, NOW + timedelta(hours=1), adapter)
     assert [p.post_id for p in adapter.sent] == ([post] if idempotent else [])
+
+
+class SlowToFail(Scripted):
+    """Fails transiently after the network took ``seconds`` to answer (the clock moves)."""
+
+    def __init__(self, clock: Clock, seconds: float) -> None:
+        super().__init__()
+        self.clock, self.seconds = clock, seconds
+
+    def publish(self, post: OutgoingPost) -> Published:
+        self.clock.now += timedelta(seconds=self.seconds)
+        raise Transient("timed out")
+
+
+def test_a_retry_waits_its_backoff_from_when_the_attempt_failed(
+    db: Database, config: Config
+) -> None:
+    post = add_post(db, "a", NOW)
+    clock = Clock(NOW)
+    r = runner(db, config, clock, SlowToFail(clock, 50))
+    r.run_once()
+    with db.transaction() as session:
+        row = session.get(Post, post)
+        assert row is not None and row.status == PostStatus.RETRY
+        # 50 s to time out, then the full 60 s backoff: not 10 s after the failure.
+        assert row.next_attempt_at == NOW + timedelta(seconds=50 + 60)
+
+
+def test_a_dead_runners_row_goes_once_its_heartbeat_expires(db: Database, config: Config) -> None:
+    with db.transaction() as session:
+        session.add(RunnerRow(id="dead", started_at=NOW - timedelta(hours=2),
+                              heartbeat_at=NOW - timedelta(hours=1)))  # fmt: skip
+        session.add(RunnerRow(id="alive", started_at=NOW, heartbeat_at=NOW - timedelta(seconds=5)))
+    r = runner(db, config, Clock(NOW), Scripted(), worker="me")
+    r.start()
+    try:
+        with db.transaction() as session:
+            assert set(session.scalars(select(RunnerRow.id))) == {"alive", "me"}
+            session.execute(delete(RunnerRow).where(RunnerRow.id == "me"))  # taken for dead
+        r.housekeeping()
+        with db.transaction() as session:
+            assert "me" in set(session.scalars(select(RunnerRow.id)))  # registered again
+    finally:
+        r.stop()

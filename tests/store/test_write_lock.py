@@ -13,9 +13,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy import event, update
 
 from planner.cli import main
+from planner.errors import DomainError
 from planner.store.database import open_database
+from planner.store.models import AccountState
 from planner.store.sqlite_lock import SQLiteRunnerLock, runner_lock_path
 
 QUEUE = """\
@@ -158,3 +161,20 @@ def test_the_runner_lock_is_keyed_on_the_real_path(tmp_path: Path) -> None:
             SQLiteRunnerLock(f"sqlite:///{tmp_path / 'alias.db'}").acquire()
     finally:
         first.release()
+
+
+def test_a_database_that_refuses_writes_is_reported_in_one_line(tmp_path: Path) -> None:
+    db = open_database(f"sqlite:///{tmp_path / 'planner.db'}")
+    db.engine.dispose()
+
+    def read_only(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        # What SQLite answers for a file it may not write: SQLITE_READONLY.
+        dbapi_connection.execute("PRAGMA query_only = ON")
+
+    event.listen(db.engine, "connect", read_only)
+    try:
+        refused = pytest.raises(DomainError, match=r"cannot write to the database .*read-only")
+        with refused, db.transaction() as session:
+            session.execute(update(AccountState).values(paused=False))
+    finally:
+        db.dispose()

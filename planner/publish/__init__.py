@@ -1,6 +1,7 @@
 """Publishing: planned posts go out at their times, each exactly once where the network allows.
 
 - :mod:`~planner.publish.claims`: a claimed post and what came of it;
+- :mod:`~planner.publish.claiming`: claiming an account's next due post, with the re-check;
 - :mod:`~planner.publish.recheck`: the rule again at publish time, against what was published;
 - :mod:`~planner.publish.pipeline`: claim, re-check, send, record (``planner run --once``);
 - :mod:`~planner.publish.scheduler`: ``planner run``, APScheduler as the clock;

@@ -2,15 +2,12 @@
 
 The database is the source of truth; a post goes through:
 
-1. **claim**, in its own committed transaction: the account's row in ``account_states`` is
-   locked first (PostgreSQL: ``FOR UPDATE SKIP LOCKED``; SQLite: ``BEGIN IMMEDIATE``), so
-   one account's posts are claimed one at a time and in slot order, by one runner, however
-   many runners share the database. Only the account's earliest unfinished post may be
-   claimed, once it is due: its slot time (or retry time) has come, and the account's last
-   post went out at least ``min_spacing_seconds`` ago (late posts never come as a burst).
-2. **re-check** (:mod:`planner.publish.recheck`): a pitch is checked again against what was actually
-   *published*; if the rule now says no, the post is held and its slot goes to the next give
-   item that fits.
+1. **claim** (:mod:`planner.publish.claiming`), in its own committed transaction, one
+   account's posts one at a time and in slot order, by one runner, never closer than
+   ``min_spacing_seconds`` (late posts never come as a burst);
+2. **re-check** (:mod:`planner.publish.recheck`), in the claim's transaction: a pitch is
+   checked again against what was actually *published*; if the rule now says no, the post is
+   held and the next give item that fits is claimed on its slot instead.
 3. **publish** through the account's adapter, outside any transaction.
 4. **record** the outcome and the attempt: published; ``retry`` at the rate-limit reset or
    after exponential backoff (then ``failed`` after ``max_attempts``); ``failed`` when
@@ -25,7 +22,7 @@ attempts are logged as ``uncertain``; every later retry of the post goes under t
 skips the ratio re-check (the post may be out already) and becomes ``unknown`` once the
 network's ``idempotency_window`` (Mastodon: one hour) has passed since the first of them.
 
-Every function takes ``now``; nothing here reads the clock.
+Every method takes ``now``; only a runner's own clock, if given, dates the network's answer.
 """
 
 from __future__ import annotations
@@ -34,7 +31,7 @@ import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, exists, func, insert, select, update
+from sqlalchemy import Connection, insert, update
 
 from planner.adapters.base import Adapter, OutgoingPost, Published, resend_is_safe
 from planner.adapters.registry import make_adapter
@@ -48,8 +45,8 @@ from planner.errors import (
     Uncertain,
 )
 from planner.plan.render import Renderer
+from planner.publish.claiming import claim_next, due_at
 from planner.publish.claims import UNCERTAIN, Claimed, ClaimResult, Outcome
-from planner.publish.recheck import claim_substitute, hold_at_publish_time, published_tracker
 from planner.store.database import Database
 from planner.store.models import (
     AccountState,
@@ -61,8 +58,6 @@ from planner.store.models import (
 )
 
 log = logging.getLogger(__name__)
-
-UNFINISHED = (PostStatus.PLANNED, PostStatus.RETRY)
 
 
 class Publisher:
@@ -104,138 +99,14 @@ class Publisher:
     def next_due(self, now: datetime) -> datetime | None:
         """When the next post of any unpaused account becomes due (None: nothing planned)."""
         with self.db.engine.connect() as connection:
-            times = [self._due_at(connection, account) for account in self.config.settings.accounts]
+            spacing = self.run.min_spacing_seconds
+            times = [due_at(connection, a, spacing) for a in self.config.settings.accounts]
         due = [t for t in times if t is not None]
         return min(due) if due else None
 
-    def _due_at(self, connection: Connection, account: str) -> datetime | None:
-        state = connection.execute(
-            select(AccountState.paused, AccountState.last_published_at).where(
-                AccountState.account == account
-            )
-        ).first()
-        if state is None or state.paused:
-            return None
-        in_flight = connection.scalar(
-            select(exists().where(Post.account == account, Post.status == PostStatus.CLAIMED))
-        )
-        if in_flight:
-            return None
-        head = connection.execute(
-            select(Post.status, Post.slot_at, Post.next_attempt_at)
-            .where(Post.account == account, Post.status.in_(UNFINISHED))
-            .order_by(Post.slot_at, Post.id)
-            .limit(1)
-        ).first()
-        if head is None:
-            return None
-        due: datetime = head.slot_at
-        if head.status == PostStatus.RETRY and head.next_attempt_at is not None:
-            due = head.next_attempt_at
-        if state.last_published_at is not None:
-            due = max(
-                due, state.last_published_at + timedelta(seconds=self.run.min_spacing_seconds)
-            )
-        return due
-
     def claim(self, account: str, now: datetime) -> ClaimResult | None:
-        """Claim the account's next due post in its own committed transaction; None when
-        nothing is due (or another runner holds the account).
-
-        A pitch is checked against what was published in the same transaction: when the
-        rule now refuses it, it is held and the next give that fits is claimed on its slot
-        instead (``ClaimResult.held`` and ``ClaimResult.post``), all or nothing.
-        """
-        with self.db.write_connection() as connection, connection.begin():
-            lock = select(AccountState.paused).where(AccountState.account == account)
-            if connection.dialect.name == "postgresql":
-                lock = lock.with_for_update(skip_locked=True)
-            paused = connection.scalar(lock)
-            if paused is None or paused:
-                return None  # another runner holds the account, or it is paused
-            due = self._due_at(connection, account)
-            if due is None or due > now:
-                return None
-            head = connection.scalar(
-                select(Post.id)
-                .where(Post.account == account, Post.status.in_(UNFINISHED))
-                .order_by(Post.slot_at, Post.id)
-                .limit(1)
-            )
-            if head is None:
-                return None
-            # The post must still be there and unfinished when it is claimed: a plan may have
-            # replaced it since it was read (it then holds its row until it commits).
-            row = connection.execute(
-                update(Post)
-                .where(Post.id == head, Post.status.in_(UNFINISHED))
-                .values(
-                    status=PostStatus.CLAIMED,
-                    claimed_by=self.worker,
-                    claimed_at=now,
-                    attempts=Post.attempts + 1,
-                    updated_at=now,
-                )
-                .returning(
-                    Post.id,
-                    Post.slot_at,
-                    Post.text,
-                    Post.idempotency_key,
-                    Post.is_pitch,
-                    Post.forced,
-                    Post.attempts,
-                    Post.item_id,
-                    Post.kind,
-                )
-            ).first()
-            if row is None:
-                return None
-            url = connection.scalar(select(Item.url).where(Item.id == row.item_id))
-            maybe_sent_at = (
-                connection.scalar(
-                    select(func.min(PublishAttempt.started_at)).where(
-                        PublishAttempt.post_id == row.id, PublishAttempt.outcome == UNCERTAIN
-                    )
-                )
-                if row.attempts > 1
-                else None
-            )
-            claimed = Claimed(
-                post_id=row.id,
-                account=account,
-                slot_at=row.slot_at,
-                text=row.text or "",
-                idempotency_key=row.idempotency_key,
-                is_pitch=row.is_pitch,
-                forced=row.forced,
-                attempts=row.attempts,
-                item_id=row.item_id,
-                kind=row.kind,
-                url=url,
-                maybe_sent_at=maybe_sent_at,
-            )
-            # A post that may be out already is not re-checked: holding it would plan its
-            # item again under a new key.
-            if claimed.is_pitch and not claimed.forced and maybe_sent_at is None:
-                decision = published_tracker(connection, self.config, account, now).decide(
-                    now, True
-                )
-                if not decision.allowed:
-                    return self._hold_and_substitute(connection, claimed, decision.reason, now)
-        return ClaimResult(claimed)
-
-    def _hold_and_substitute(
-        self, connection: Connection, claim: Claimed, reason: str, now: datetime
-    ) -> ClaimResult:
-        """Hold the refused pitch; claim the next give that fits in its slot, if any."""
-        hold_at_publish_time(connection, claim, reason, now)
-        substitute = claim_substitute(
-            connection, self.config, self.renderer, self.worker, claim, reason, now
-        )
-        held = Outcome(claim.post_id, claim.account, PostStatus.HELD, reason)
-        return ClaimResult(substitute, held)
-
-    # --- publishing -----------------------------------------------------------------------
+        """Claim the account's next due post (see :func:`~planner.publish.claiming.claim_next`)."""
+        return claim_next(self.db, self.config, self.worker, lambda: self.renderer, account, now)
 
     def publish(self, claim: Claimed, now: datetime) -> Outcome:
         """Publish and record one claimed post (the ratio was checked by :meth:`claim`)."""

@@ -77,8 +77,15 @@ import regex
 from atproto import Client, Request, models
 from atproto import exceptions as atproto_errors
 
-from planner.adapters.base import AccountSettings, OutgoingPost, Published, check_names
-from planner.adapters.http import timeout_problem
+from planner.adapters.base import (
+    AccountSettings,
+    OptionProblem,
+    OutgoingPost,
+    Published,
+    option_problems,
+    require_valid,
+)
+from planner.adapters.http import excerpt, scrub, timeout_problem
 from planner.errors import (
     AuthFailed,
     InputError,
@@ -98,6 +105,7 @@ MAX_BYTES = 3000  # app.bsky.feed.post lexicon: text maxLength (lexicon lengths 
 MAX_LANGS = 3  # app.bsky.feed.post lexicon: langs maxLength
 RATE_LIMIT_FALLBACK = timedelta(minutes=15)
 PASSWORD_KEY = "app_password_env"
+_MESSAGE_LIMIT = 300  # characters of a server's words kept in our messages
 
 _OPTIONS = ("handle", "service", "timeout", "langs")
 _CREDENTIALS = (PASSWORD_KEY,)
@@ -139,9 +147,8 @@ class BlueskyAdapter:
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self.account = settings.name
-        where = f'account "{settings.name}"'
-        check_names(settings, _OPTIONS, _CREDENTIALS)
-        options = settings.options
+        require_valid(settings, self.check_options(settings))
+        where, options = f'account "{settings.name}"', settings.options
         self.handle = _handle(where, options.get("handle"))
         self.service = _service(where, options.get("service", DEFAULT_SERVICE))
         self.timeout = _timeout(where, options.get("timeout", DEFAULT_TIMEOUT))
@@ -154,6 +161,23 @@ class BlueskyAdapter:
         self._did: str | None = None
         self._session_handle: str | None = None
         self._password: str | None = None  # kept only to scrub it from server messages
+        self._tokens: set[str] = set()  # every session token seen, likewise
+
+    @staticmethod
+    def check_options(settings: AccountSettings) -> list[OptionProblem]:
+        """Every problem with the account's options and credential keys; reads no secret."""
+        where, options = f'account "{settings.name}"', settings.options
+        return option_problems(
+            settings,
+            _OPTIONS,
+            _CREDENTIALS,
+            [
+                ("handle", lambda: _handle(where, options.get("handle"))),
+                ("service", lambda: _service(where, options.get("service", DEFAULT_SERVICE))),
+                ("timeout", lambda: _timeout(where, options.get("timeout", DEFAULT_TIMEOUT))),
+                ("langs", lambda: _langs(where, options.get("langs", ""))),
+            ],
+        )
 
     # --- the adapter interface -------------------------------------------------------------
 
@@ -238,7 +262,7 @@ class BlueskyAdapter:
             client.login(self.handle, password, fetch_bsky_profile=False)
         except Exception as exc:
             client.request.close()
-            raise self._mapped(exc) from None
+            raise self._mapped(exc, login=True) from None
         if self._did is None:
             client.request.close()
             raise Transient("Bluesky's createSession answer carried no DID")
@@ -255,6 +279,9 @@ class BlueskyAdapter:
         # Called by the SDK on login and on every refresh; the handle may have changed.
         self._did = str(session.did)
         self._session_handle = str(session.handle)
+        for token in (getattr(session, "access_jwt", None), getattr(session, "refresh_jwt", None)):
+            if isinstance(token, str) and token:
+                self._tokens.add(token)
 
     def _drop_session(self) -> None:
         if self._client is not None:
@@ -300,8 +327,12 @@ class BlueskyAdapter:
 
     # --- errors ----------------------------------------------------------------------------
 
-    def _mapped(self, exc: BaseException) -> PublishError:
-        """The planner's error for what the SDK raised; its message names no secret."""
+    def _mapped(self, exc: BaseException, *, login: bool = False) -> PublishError:
+        """The planner's error for what the SDK raised; its message names no secret.
+
+        ``login``: the SDK was logging in, so a refusal is about the handle and the app
+        password, not about a session.
+        """
         if isinstance(exc, PublishError):
             return exc
         if isinstance(exc, atproto_errors.InvokeTimeoutError):
@@ -320,7 +351,7 @@ class BlueskyAdapter:
             if status == HTTPStatus.TOO_MANY_REQUESTS:
                 return RateLimited(self._reset_at(response.headers), detail)
             if status in (401, 403) or error in _SESSION_ERRORS:
-                return AuthFailed(detail)
+                return AuthFailed(self._refusal(detail, login))
             if status >= 500 or status == HTTPStatus.REQUEST_TIMEOUT:
                 return Transient(detail)
             return Rejected(detail)
@@ -331,6 +362,20 @@ class BlueskyAdapter:
         if isinstance(exc, httpx.TransportError):  # not wrapped by the SDK: RemoteProtocolError
             return Transient(f"{self._connection_failed}: {type(exc).__name__}")
         return Transient(f"unexpected {type(exc).__name__} while talking to Bluesky")
+
+    def _refusal(self, detail: str, login: bool) -> str:
+        """What a refused login or session means and what a person should do."""
+        where = f"the app password in {self._password_var}"
+        if login:
+            return (
+                f"Bluesky refused the login of @{self.handle} with {where}: the handle or the "
+                "app password is wrong, or the app password was revoked (create one under "
+                f"Settings > Privacy and security > App passwords). {detail}"
+            )
+        return (
+            f"Bluesky refused a session just opened for @{self.handle} with {where}: the "
+            f"app password may have been revoked, or the account suspended. {detail}"
+        )
 
     @property
     def _connection_failed(self) -> str:
@@ -344,7 +389,7 @@ class BlueskyAdapter:
         status = int(response.status_code)
         error, message = _xrpc_error(response.content)
         said = (f"{error}: {message}" if message else error) if error else _status_phrase(status)
-        return self._scrub(f"Bluesky said {said} (HTTP {status})")
+        return f"Bluesky said {self._scrub(said)} (HTTP {status})"
 
     def _reset_at(self, headers: Mapping[str, str]) -> datetime:
         now = self._clock().astimezone(UTC)
@@ -358,9 +403,9 @@ class BlueskyAdapter:
         return max(reset, now)
 
     def _scrub(self, text: str) -> str:
-        if self._password:
-            text = text.replace(self._password, "***")
-        return text
+        """``text`` without the app password or any session token, then cut short: scrubbed
+        first, so that a token cut in two by the shortening cannot survive in part."""
+        return excerpt(scrub(text, [self._password, *self._tokens]), _MESSAGE_LIMIT)
 
 
 # --- helpers ------------------------------------------------------------------------------

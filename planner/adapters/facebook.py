@@ -78,7 +78,14 @@ from urllib.parse import urlsplit
 
 import requests
 
-from planner.adapters.base import AccountSettings, OutgoingPost, Published, check_names
+from planner.adapters.base import (
+    AccountSettings,
+    OptionProblem,
+    OutgoingPost,
+    Published,
+    option_problems,
+    require_valid,
+)
 from planner.adapters.http import (
     RATE_LIMIT_FALLBACK,
     excerpt,
@@ -139,7 +146,7 @@ class FacebookPageAdapter:
         *,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
-        check_names(settings, _OPTIONS, _CREDENTIALS)
+        require_valid(settings, self.check_options(settings))
         self.name = settings.name
         self.page_id = _page_id(settings)
         self.graph_url = _graph_url(settings)
@@ -150,6 +157,21 @@ class FacebookPageAdapter:
         self._clock = clock
         self._session = new_session()
         self._feed_url = f"{self.graph_url}/{self.api_version}/{self.page_id}/feed"
+
+    @staticmethod
+    def check_options(settings: AccountSettings) -> list[OptionProblem]:
+        """Every problem with the account's options and credential keys; reads no secret."""
+        return option_problems(
+            settings,
+            _OPTIONS,
+            _CREDENTIALS,
+            [
+                ("page_id", lambda: _page_id(settings)),
+                ("graph_url", lambda: _graph_url(settings)),
+                ("api_version", lambda: _api_version(settings)),
+                ("timeout", lambda: timeout_option(settings)),
+            ],
+        )
 
     # --- the interface --------------------------------------------------------------------
 

@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import logging
 import math
 import re
@@ -29,6 +30,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import requests
 import urllib3
@@ -210,9 +212,21 @@ def retry_after(value: str | None, now: datetime) -> datetime | None:
 
 
 def scrub(text: str, secrets: Iterable[str | None]) -> str:
-    """``text`` with every secret in ``secrets`` replaced by ``***``, longest first."""
-    for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
+    """``text`` with every secret in ``secrets`` replaced by ``***``, longest first.
+
+    A server that echoes a request quotes a secret as it was sent: as is (a header),
+    percent-encoded (a form or a query string) or escaped in JSON; each form is replaced.
+    Scrub the whole text before shortening it (:func:`excerpt`): a secret cut in two by the
+    shortening would no longer be found.
+    """
+    forms = {
+        form
+        for secret in secrets
+        if secret and len(secret) >= 4
+        for form in (secret, quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1])
+    }
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, REDACTED)
     return text
 
 

@@ -102,8 +102,9 @@ def test_unknown_options_are_an_input_error_naming_them() -> None:
     with pytest.raises(InputError) as caught:
         BlueskyAdapter(settings({"handle": "b.bsky.social", "colour": "red", "pds": "x"}), {})
     assert str(caught.value) == (
-        'account "main": unknown option(s) for network "bluesky": colour, pds '
-        "(known: handle, service, timeout, langs)"
+        'account "main": unknown option "colour" for network "bluesky" '
+        "(known: handle, service, timeout, langs); "
+        'unknown option "pds" for network "bluesky" (known: handle, service, timeout, langs)'
     )
 
 
@@ -111,8 +112,8 @@ def test_unknown_credential_keys_are_an_input_error_naming_them() -> None:
     with pytest.raises(InputError) as caught:
         BlueskyAdapter(settings(credentials={"app_pasword_env": "BSKY_APP_PASSWORD"}), {})
     assert str(caught.value) == (
-        'account "main": unknown credential(s) for network "bluesky": app_pasword_env '
-        "(known: app_password_env)"
+        'account "main": unknown credential "app_pasword_env" for network "bluesky" '
+        '(did you mean "app_password_env"? known: app_password_env)'
     )
 
 
@@ -344,7 +345,11 @@ def test_a_session_still_refused_after_a_new_login_is_an_auth_failure(
         "expired": "Bluesky said ExpiredToken: Token has expired (HTTP 400)",
         "auth": "Bluesky said AuthenticationRequired: Authentication Required (HTTP 401)",
     }[behaviour]
-    assert str(caught.value) == f"authentication failed: {expected}"
+    assert str(caught.value) == (
+        "authentication failed: Bluesky refused a session just opened for @brand.bsky.social "
+        "with the app password in BSKY_APP_PASSWORD: the app password may have been revoked, "
+        f"or the account suspended. {expected}"
+    )
 
 
 def test_a_fresh_session_refused_is_not_retried(make: Make, fake: FakeBluesky) -> None:
@@ -359,8 +364,11 @@ def test_a_wrong_app_password_is_an_auth_failure(make: Make, fake: FakeBluesky) 
     with pytest.raises(AuthFailed) as caught:
         make(environ={"BSKY_APP_PASSWORD": "wrong-password"}).publish(post(1))
     assert str(caught.value) == (
-        "authentication failed: Bluesky said AuthenticationRequired: "
-        "Invalid identifier or password (HTTP 401)"
+        "authentication failed: Bluesky refused the login of @brand.bsky.social with the app "
+        "password in BSKY_APP_PASSWORD: the handle or the app password is wrong, or the app "
+        "password was revoked (create one under Settings > Privacy and security > App "
+        "passwords). Bluesky said AuthenticationRequired: Invalid identifier or password "
+        "(HTTP 401)"
     )
     assert fake.count(CREATE_SESSION) == 1
     assert fake.count(CREATE_RECORD) == 0

@@ -405,14 +405,17 @@ def test_defaults_point_at_the_real_graph_api() -> None:
         (
             {"page_id": "1", "colour": "blue", "token": "x"},
             {},
-            'account "b": unknown option(s) for network "facebook": colour, token '
+            'account "b": unknown option "colour" for network "facebook" '
+            "(known: page_id, graph_url, api_version, timeout); "
+            'unknown option "token" for network "facebook" '
             "(known: page_id, graph_url, api_version, timeout)",
         ),
         (
             {"page_id": "1"},
             {"page_token_env": "X"},
-            'account "b": unknown credential(s) for network "facebook": page_token_env '
-            "(known: page_access_token_env, app_secret_env)",
+            'account "b": unknown credential "page_token_env" for network "facebook" '
+            '(did you mean "page_access_token_env"? '
+            "known: page_access_token_env, app_secret_env)",
         ),
         ({}, {}, 'option "page_id" is required'),
         ({"page_id": "Acme Coffee"}, {}, "must be the Page's numeric id, got 'Acme Coffee'"),

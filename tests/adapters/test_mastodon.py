@@ -147,9 +147,12 @@ def test_unknown_options_and_credentials_are_named() -> None:
             {},
         )
     assert str(caught.value) == (
-        'account "main": unknown option(s) for network "mastodon": colour, privacy '
+        'account "main": unknown option "colour" for network "mastodon" '
         "(known: api_base_url, language, max_characters, timeout, visibility); "
-        'unknown credential(s) for network "mastodon": token_env (known: access_token_env)'
+        'unknown option "privacy" for network "mastodon" '
+        "(known: api_base_url, language, max_characters, timeout, visibility); "
+        'unknown credential "token_env" for network "mastodon" '
+        '(did you mean "access_token_env"? known: access_token_env)'
     )
 
 
@@ -342,15 +345,18 @@ def test_a_new_token_in_the_environment_is_used_from_the_next_post(
         (
             "unauthorized",
             AuthFailed,
-            "authentication failed: {host} refused the access token in MASTODON_TOKEN: "
-            "The access token is invalid (HTTP 401; the token needs the write:statuses scope)",
+            # A 401 is a wrong, expired or revoked token, not a missing scope (issue 9).
+            "authentication failed: {host} does not accept the access token in "
+            "MASTODON_TOKEN: it is wrong, expired or revoked: The access token is invalid "
+            "(HTTP 401; create a new token under Preferences > Development and set it in "
+            "that variable)",
         ),
         (
             "forbidden",
             AuthFailed,
             "authentication failed: {host} refused the access token in MASTODON_TOKEN: "
-            "This action is outside the authorized scopes (HTTP 403; "
-            "the token needs the write:statuses scope)",
+            "This action is outside the authorized scopes (HTTP 403: the token lacks the "
+            "write:statuses scope, or the account's login is disabled or unconfirmed)",
         ),
         (
             "rejected",

@@ -358,14 +358,16 @@ def test_it_is_an_adapter_without_a_length_rule(hook: FakeWebhook) -> None:
         (
             {"url": "https://h.example/x", "headers": "X-A: 1", "secret": "x"},
             {},
-            'account "zap": unknown option(s) for network "webhook": headers, secret '
+            'account "zap": unknown option "headers" for network "webhook" '
+            "(known: url, signature_header, auth_header, user_agent, timeout); "
+            'unknown option "secret" for network "webhook" '
             "(known: url, signature_header, auth_header, user_agent, timeout)",
         ),
         (
             {"url": "https://h.example/x"},
             {"secret_env": "X"},
-            'unknown credential(s) for network "webhook": secret_env '
-            "(known: signing_secret_env, authorization_env)",
+            'unknown credential "secret_env" for network "webhook" '
+            '(did you mean "signing_secret_env"? known: signing_secret_env, authorization_env)',
         ),
         ({}, {}, 'account "zap": option "url" is required'),
         ({"url": 3}, {}, 'option "url" must be an http(s) URL, got 3'),

@@ -96,8 +96,8 @@ def test_an_unknown_option_is_an_input_error_naming_it() -> None:
     with pytest.raises(InputError) as caught:
         adapter(colour="blue", handle="@brand")
     assert str(caught.value) == (
-        'account "brand": unknown option(s) for network "x": colour, handle '
-        "(known: api_base, timeout)"
+        'account "brand": unknown option "colour" for network "x" (known: api_base, timeout); '
+        'unknown option "handle" for network "x" (known: api_base, timeout)'
     )
 
 
@@ -137,7 +137,7 @@ def test_no_credentials_is_an_input_error_saying_what_to_set() -> None:
 
 
 def test_an_unknown_credential_key_is_an_input_error_naming_it() -> None:
-    with pytest.raises(InputError, match=r"unknown credential\(s\) for network \"x\": bearer"):
+    with pytest.raises(InputError, match=r'unknown credential "bearer_token_env" for network "x"'):
         adapter(credentials=OAUTH2_CREDENTIALS | {"bearer_token_env": "X_BEARER"})
 
 

@@ -32,6 +32,11 @@ run`` would), and the built-in adapters call it first thing when they are constr
 factory without it is checked by being called with an empty environment, as ``planner
 plan`` does (see :func:`planner.adapters.registry.check_account`).
 
+Optionally, ``public_url_options`` (a tuple of option names) says which options hold the
+public address of a service (a Mastodon instance): ``planner config check`` shows their
+host and path. Every other URL option is shown as ``scheme://host/***``, since a URL like
+a webhook's may carry a token (:mod:`planner.redact`).
+
 Adapters are found through the ``planner.adapters`` entry-point group (see
 :mod:`planner.adapters.registry`): a third party adds a network by publishing a package
 with such an entry point, and the built-ins are registered the same way.

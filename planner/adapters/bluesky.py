@@ -138,6 +138,7 @@ class BlueskyAdapter:
     """Publishes to one Bluesky account; one login per adapter, reused between posts."""
 
     supports_idempotency = False
+    public_url_options = ("service",)  # a PDS's address: shown by `config check`
 
     def __init__(
         self,

@@ -138,6 +138,7 @@ class FacebookPageAdapter:
     """
 
     supports_idempotency = False
+    public_url_options = ("graph_url",)  # the Graph API's address: shown by `config check`
 
     def __init__(
         self,

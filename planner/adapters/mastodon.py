@@ -203,6 +203,7 @@ class MastodonAdapter:
     """
 
     supports_idempotency = True
+    public_url_options = ("api_base_url",)  # an instance's address: shown by `config check`
     # Mastodon keeps an Idempotency-Key for one hour: a claim older than that is not re-sent.
     idempotency_window = timedelta(hours=1)
 

@@ -129,6 +129,20 @@ def check_account(settings: AccountSettings) -> list[OptionProblem]:
     return []
 
 
+def public_url_options(network: str) -> frozenset[str]:
+    """The options of ``network`` that hold the public address of a service (an adapter's
+    ``public_url_options``), which may be shown in full; empty when the adapter declares
+    none or cannot be loaded, so that every URL option is then hidden."""
+    try:
+        factory = load_factory(network)
+    except InputError:
+        return frozenset()
+    declared = getattr(factory, "public_url_options", ())
+    if not isinstance(declared, tuple | list | frozenset | set):
+        return frozenset()
+    return frozenset(key for key in declared if isinstance(key, str))
+
+
 def _broken(settings: AccountSettings, what: str) -> OptionProblem:
     return OptionProblem(
         "", f'the adapter for network "{settings.network}" cannot check this account: {what}'

@@ -110,6 +110,7 @@ class XAdapter:
     """
 
     supports_idempotency = False
+    public_url_options = ("api_base",)  # an API proxy's address: shown by `config check`
 
     def __init__(
         self,

@@ -74,7 +74,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import requests
 
@@ -89,6 +89,7 @@ from planner.adapters.base import (
 from planner.adapters.http import (
     RATE_LIMIT_FALLBACK,
     excerpt,
+    hide_path_in_library_logs,
     new_session,
     scrub,
     send,
@@ -225,14 +226,16 @@ class FacebookPageAdapter:
         """
         token, secrets, proof = self._token()
         params = {"fields": "id,name"}
-        if proof:  # a hash of the token, not the token: it may be seen
+        if proof:  # a hash of the token: it goes in the query string of a GET
             params["appsecret_proof"] = proof
         url = f"{self.graph_url}/{self.api_version}/me"
+        target = f"{url}?{urlencode(params)}"
+        if proof:  # urllib3 logs the query string at DEBUG: not this one
+            hide_path_in_library_logs(target)
         response = send(
             self._session,
             "GET",
-            url,
-            params=params,
+            target,
             headers={"Authorization": f"Bearer {token}"},
             timeout=self.timeout,
             shown_url=url,

@@ -15,9 +15,18 @@ import pytest
 
 from planner.adapters.base import AccountSettings, Adapter, OutgoingPost, Published
 from planner.adapters.bluesky import BlueskyAdapter, grapheme_count
-from planner.errors import AuthFailed, InputError, RateLimited, Rejected, Transient, Uncertain
+from planner.errors import (
+    AuthFailed,
+    InputError,
+    PublishError,
+    RateLimited,
+    Rejected,
+    Transient,
+    Uncertain,
+)
 
 from fakes.fake_bluesky import REJECT_MESSAGE, FakeBluesky
+from support.adapter_checks import assert_no_secret_piece, shown_texts
 
 FIXED = datetime(2024, 5, 6, 9, 30, tzinfo=UTC)
 PASSWORD = "sekrit-token-123"
@@ -608,3 +617,59 @@ def test_a_server_message_quoting_the_password_is_scrubbed(make: Make, fake: Fak
     assert caught.value.reason == (
         "Bluesky said InvalidRequest: cannot post as brand.bsky.social:*** (HTTP 400)"
     )
+
+
+def _echoed_errors(fake: FakeBluesky, action: Callable[[int], object]) -> list[BaseException]:
+    """The errors of ``action`` while the server's echo moves across the 300-character cut."""
+    errors: list[BaseException] = []
+    for padding in range(0, 320, 4):
+        fake.echo_padding = padding
+        with pytest.raises(PublishError) as caught:
+            action(padding)
+        errors.append(caught.value)
+    return errors
+
+
+def test_an_echoed_access_token_leaves_no_piece_of_it(
+    make: Make, fake: FakeBluesky, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Issue 9: the session's accessJwt/refreshJwt were not scrubbed from server messages.
+    caplog.set_level(logging.DEBUG)
+    adapter = make()
+    adapter.publish(post(1))  # logged in: the session's tokens exist
+    fake.behaviour = "echo"
+    errors = _echoed_errors(fake, lambda n: adapter.publish(post(n)))
+    with pytest.raises(Rejected) as verified:
+        adapter.verify()
+    errors.append(verified.value)
+    assert fake.requests[-1].headers["authorization"].startswith("Bearer ey")  # a JWT was sent
+    assert "authorization: Bearer ***" in str(errors[0])  # the echo reached the message
+    assert all(len(str(error)) < 450 for error in errors)  # cut short, after scrubbing
+    assert_no_secret_piece(shown_texts(errors, caplog.records), fake.issued_tokens())
+
+
+def test_an_echoed_refresh_token_leaves_no_piece_of_it(
+    fake: FakeBluesky, make: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    fake.access_ttl = 60  # the SDK refreshes a token this close to expiry before each call
+    adapter = make()
+    adapter.publish(post(1))
+    fake.refresh_behaviour = "echo"
+    errors = _echoed_errors(fake, lambda n: adapter.publish(post(n)))
+    refreshes = [r for r in fake.requests if r.nsid == REFRESH_SESSION]
+    assert len(refreshes) > 1  # the refresh token really went out, again and again
+    assert "Invalid request: " in str(errors[0])
+    assert_no_secret_piece(shown_texts(errors, caplog.records), fake.issued_tokens())
+
+
+def test_an_echoed_app_password_leaves_no_piece_of_it(
+    fake: FakeBluesky, make: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    fake.login_behaviour = "echo"
+    adapter = make()
+    errors = _echoed_errors(fake, lambda n: adapter.publish(post(n)))
+    assert all(isinstance(error, AuthFailed) for error in errors)
+    assert '"password":"***"' in str(errors[0])
+    assert_no_secret_piece(shown_texts(errors, caplog.records), [PASSWORD])

@@ -27,7 +27,13 @@ from planner.errors import (
 )
 
 from fakes.fake_facebook import BEHAVIOURS, FakeGraphAPI, GraphError
-from support.adapter_checks import assert_no_leak, input_error, unused_port
+from support.adapter_checks import (
+    assert_no_leak,
+    assert_no_secret_piece,
+    input_error,
+    shown_texts,
+    unused_port,
+)
 
 NOW = datetime(2024, 5, 6, 9, 30, tzinfo=UTC)
 TOKEN = "sekrit-token-123"
@@ -484,3 +490,30 @@ def test_no_secret_reaches_a_result_or_a_log_on_success(
     assert any("urllib3" in record.name for record in caplog.records)
     for record in caplog.records:
         assert not _leaks(record.getMessage())
+
+
+def test_an_echoing_graph_api_leaves_no_piece_of_a_secret(
+    graph: FakeGraphAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The token travels in the form body (percent-encoded), the proof beside it; the echo
+    # moves both across the 300-character cut of Facebook's message.
+    caplog.set_level(logging.DEBUG)
+    graph.app_secret = APP_SECRET
+    credentials = {**CREDENTIALS, "app_secret_env": "FB_APP_SECRET"}
+    page = adapter(graph, credentials=credentials)
+    graph.behaviour = "echo"
+    errors: list[BaseException] = []
+    for padding in range(0, 320, 4):
+        graph.echo_padding = padding
+        with pytest.raises(Rejected) as caught:
+            page.publish(post())
+        errors.append(caught.value)
+    graph.echo_padding = 0
+    with pytest.raises(Rejected) as verified:
+        page.verify()  # the token goes in the Authorization header there
+    errors.append(verified.value)
+    proof = graph.requests[0].form["appsecret_proof"]
+    assert graph.requests[0].form["access_token"] == TOKEN  # it was sent
+    assert "access_token=***" in str(errors[0]) and "appsecret_proof=***" in str(errors[0])
+    assert "authorization: Bearer ***" in str(errors[-1])
+    assert_no_secret_piece(shown_texts(errors, caplog.records), [TOKEN, APP_SECRET, proof])

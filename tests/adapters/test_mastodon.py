@@ -32,6 +32,7 @@ from planner.errors import (
 )
 
 from fakes.fake_mastodon import BEHAVIOURS, FIRST_STATUS_ID, FakeMastodon
+from support.adapter_checks import assert_no_secret_piece, shown_texts
 
 SECRET = "sekrit-token-123"
 ENV = {"MASTODON_TOKEN": SECRET}
@@ -544,3 +545,27 @@ def test_the_token_appears_in_no_error_log_or_result(
     assert [text for text in seen if SECRET in text] == []
     if behaviour == "leaky":
         assert "cannot post with Bearer ***" in seen[0]
+
+
+def test_an_instance_echoing_the_request_leaves_no_piece_of_the_token(
+    make: MakeAdapter, server: FakeMastodon, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Issue 9: the instance's message was cut to 300 characters before the token was
+    # replaced, so a token straddling the cut survived in part. The padding moves the
+    # echoed Authorization header across every point of the cut.
+    caplog.set_level(logging.DEBUG)
+    adapter = make()
+    server.behaviour = "echo"
+    errors: list[BaseException] = []
+    for padding in range(0, 320, 4):
+        server.echo_padding = padding
+        with pytest.raises(Rejected) as caught:
+            adapter.publish(post(padding))
+        errors.append(caught.value)
+    with pytest.raises(Rejected) as verified:
+        adapter.verify()
+    errors.append(verified.value)
+    assert server.requests[0].headers["authorization"] == f"Bearer {SECRET}"  # it was sent
+    assert "authorization: Bearer *** " in str(errors[0])  # the echo reached the message
+    assert all(len(str(error)) < 400 for error in errors)  # and was still cut short
+    assert_no_secret_piece(shown_texts(errors, caplog.records), [SECRET])

@@ -259,6 +259,10 @@ class FacebookPageAdapter:
 
     # --- credentials ----------------------------------------------------------------------
 
+    @property
+    def _token_env(self) -> str:
+        return self._env_name("page_access_token_env")
+
     def _env_name(self, key: str) -> str:
         return self._credentials.get(key, "")
 
@@ -297,7 +301,7 @@ class FacebookPageAdapter:
         if 200 <= status < 300:
             return body
         reason = f"Facebook answered HTTP {status} ({_describe_body(response, secrets)})"
-        _raise_by_status(status, reason, self._reset_at(response))
+        _raise_by_status(status, reason, self._reset_at(response), self._token_env)
 
     def _raise_graph_error(
         self, response: requests.Response, error: dict[str, Any], secrets: list[str]
@@ -331,7 +335,7 @@ class FacebookPageAdapter:
             raise Rejected(said)
         if code in _TRANSIENT_CODES or error.get("is_transient") is True:
             raise Transient(said)
-        _raise_by_status(response.status_code, said, self._reset_at(response))
+        _raise_by_status(response.status_code, said, self._reset_at(response), self._token_env)
 
     def _reset_at(self, response: requests.Response) -> datetime:
         now = self._clock().astimezone(UTC)
@@ -339,9 +343,12 @@ class FacebookPageAdapter:
         return now + (timedelta(minutes=minutes) if minutes > 0 else RATE_LIMIT_FALLBACK)
 
 
-def _raise_by_status(status: int, reason: str, reset_at: datetime) -> NoReturn:
-    if status == 401:
-        raise AuthFailed(reason)
+def _raise_by_status(status: int, reason: str, reset_at: datetime, token_env: str) -> NoReturn:
+    if status == 401:  # not about a permission (those have codes): the token itself
+        raise AuthFailed(
+            f"the Page access token in {token_env} was refused: it is wrong, expired or "
+            f"revoked; issue a new one. {reason}"
+        )
     if status == 429:
         raise RateLimited(reset_at, reason)
     if status >= 500:

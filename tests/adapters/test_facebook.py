@@ -261,6 +261,19 @@ def test_other_codes_are_mapped_by_http_status(
         adapter(graph).publish(post())
 
 
+def test_a_401_without_a_known_code_says_the_token_is_bad_not_a_permission(
+    graph: FakeGraphAPI,
+) -> None:
+    graph.behaviour = GraphError(9999, "Who are you", status=401)
+    with pytest.raises(AuthFailed) as caught:
+        adapter(graph).publish(post())
+    assert str(caught.value).startswith(
+        "authentication failed: the Page access token in FB_PAGE_TOKEN was refused: it is "
+        'wrong, expired or revoked; issue a new one. Facebook: "Who are you" (code 9999'
+    )
+    assert "permission" not in str(caught.value)
+
+
 def test_a_server_error_page_is_transient(graph: FakeGraphAPI) -> None:
     graph.behaviour = "server_error"
     with pytest.raises(Transient, match=r"HTTP 502 \(<html><body><h1>502 Bad Gateway"):

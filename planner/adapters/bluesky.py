@@ -74,8 +74,6 @@ from typing import Any, TypeVar
 
 import httpx
 import regex
-from atproto import Client, Request, models
-from atproto import exceptions as atproto_errors
 
 from planner.adapters.base import (
     AccountSettings,
@@ -95,6 +93,10 @@ from planner.errors import (
     Transient,
     Uncertain,
 )
+
+# The atproto SDK is imported inside the functions that use it ("slow: see the imports"):
+# importing it takes seconds, and every command loads the config, which checks this
+# adapter's options (check_options) without needing the SDK. The first login imports it.
 
 logger = logging.getLogger(__name__)
 
@@ -253,6 +255,8 @@ class BlueskyAdapter:
         password = self._read_password()
         # No keep-alive: posts are hours apart, so an idle connection would only go stale
         # (and an adapter nobody closes would leave its socket to the garbage collector).
+        from atproto import Client, Request  # slow: see the imports
+
         limits = httpx.Limits(max_keepalive_connections=0)
         request = Request(timeout=self.timeout, limits=limits, verify=_tls_context())
         client = Client(base_url=self.service, request=request)
@@ -309,6 +313,8 @@ class BlueskyAdapter:
     # --- the post --------------------------------------------------------------------------
 
     def _create_post(self, client: Any, text: str) -> str:
+        from atproto import models  # slow: see the imports
+
         facets = client.detect_facets(text)  # resolves @mentions: network calls
         record = models.AppBskyFeedPost.Record(
             text=text,
@@ -334,6 +340,8 @@ class BlueskyAdapter:
         ``login``: the SDK was logging in, so a refusal is about the handle and the app
         password, not about a session.
         """
+        from atproto import exceptions as atproto_errors  # slow: see the imports
+
         if isinstance(exc, PublishError):
             return exc
         if isinstance(exc, atproto_errors.InvokeTimeoutError):
@@ -413,6 +421,8 @@ class BlueskyAdapter:
 
 
 def _session_refused(exc: BaseException) -> bool:
+    from atproto import exceptions as atproto_errors  # slow: see the imports
+
     if not isinstance(exc, atproto_errors.RequestErrorBase) or exc.response is None:
         return False
     error, _ = _xrpc_error(exc.response.content)
@@ -441,6 +451,8 @@ def _status_phrase(status: int) -> str:
 def _may_have_arrived(exc: BaseException) -> bool:
     """Whether Bluesky may have stored the record although no usable answer came back: a
     timeout after connecting, or a success answer that is not the documented model."""
+    from atproto import exceptions as atproto_errors  # slow: see the imports
+
     if isinstance(exc, atproto_errors.InvokeTimeoutError):
         return not isinstance(exc.__cause__, httpx.ConnectTimeout | httpx.PoolTimeout)
     if isinstance(exc, atproto_errors.RequestErrorBase):

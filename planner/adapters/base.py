@@ -168,12 +168,15 @@ def option_problems(
     options: Sequence[str],
     credentials: Sequence[str],
     checks: Iterable[OptionCheck] = (),
+    meant: Mapping[str, str] | None = None,
 ) -> list[OptionProblem]:
     """Unknown option and credential keys (with a "did you mean" hint), then what each
     parser in ``checks`` refuses, in order. The parsers are the ones the adapter's
-    constructor uses, so the check and the construction cannot disagree."""
+    constructor uses, so the check and the construction cannot disagree. ``meant`` maps
+    names people write by mistake to the option they mean, where spelling cannot guess it
+    (``instance`` for Mastodon's ``api_base_url``)."""
     problems = [
-        OptionProblem(key, _unknown(settings, "option", key, options))
+        OptionProblem(key, _unknown(settings, "option", key, options, meant))
         for key in sorted(set(settings.options) - set(options))
     ]
     problems += [
@@ -195,10 +198,17 @@ def require_valid(settings: AccountSettings, problems: Sequence[OptionProblem]) 
         raise InputError(f'account "{settings.name}": ' + "; ".join(p.message for p in problems))
 
 
-def _unknown(settings: AccountSettings, what: str, key: str, known: Sequence[str]) -> str:
+def _unknown(
+    settings: AccountSettings,
+    what: str,
+    key: str,
+    known: Sequence[str],
+    meant: Mapping[str, str] | None = None,
+) -> str:
     # A stricter cutoff than difflib's 0.6, which offers "user_agent" for "secret"; the
     # known names follow anyway, should the guess be wrong.
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.7)
-    hint = f'did you mean "{close[0]}"? ' if close else ""
+    guess = (meant or {}).get(key) or (close[0] if close else None)
+    hint = f'did you mean "{guess}"? ' if guess else ""
     names = ", ".join(known) or "none"
     return f'unknown {what} "{key}" for network "{settings.network}" ({hint}known: {names})'

@@ -116,6 +116,8 @@ _CREDENTIALS = (TOKEN_KEY,)
 _LANGUAGE = regex.compile(r"[a-z]{2,3}", regex.IGNORECASE)
 _MESSAGE_LIMIT = 300  # characters of an instance's error message kept in ours
 _USER_AGENT = "planner (Mastodon.py)"
+# What people write for the instance's address (the names other tools use).
+_MEANT = dict.fromkeys(("instance", "server", "url", "base_url", "host"), "api_base_url")
 
 
 def _utc_now() -> datetime:
@@ -243,6 +245,7 @@ class MastodonAdapter:
                 ("max_characters", lambda: _max_characters(settings)),
                 ("timeout", lambda: _timeout(settings)),
             ],
+            meant=_MEANT,
         )
 
     def validate(self, text: str) -> list[str]:

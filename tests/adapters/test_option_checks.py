@@ -97,8 +97,8 @@ def test_an_unknown_instance_key_on_mastodon_is_named_with_what_is_known() -> No
         ("accounts.toot.options.api_base_url", 4),  # still missing; the table's header
     ]
     assert found[0].message == (
-        'unknown option "instance" for network "mastodon" '
-        "(known: api_base_url, language, max_characters, timeout, visibility)"
+        'unknown option "instance" for network "mastodon" (did you mean "api_base_url"? '
+        "known: api_base_url, language, max_characters, timeout, visibility)"
     )
 
 

@@ -83,7 +83,7 @@ from planner.adapters.base import (
     option_problems,
     require_valid,
 )
-from planner.adapters.http import excerpt, scrub, timeout_problem
+from planner.adapters.http import excerpt, http_url, scrub, timeout_problem
 from planner.errors import (
     AuthFailed,
     InputError,
@@ -493,7 +493,7 @@ def _handle(where: str, raw: object) -> str:
 
 
 def _service(where: str, raw: object) -> str:
-    if not isinstance(raw, str) or not raw.startswith(("https://", "http://")):
+    if not isinstance(raw, str) or http_url(raw) is None:
         raise InputError(
             f'{where}: option "service" must be an http(s) URL like "{DEFAULT_SERVICE}", '
             f"got {raw!r}"

@@ -74,7 +74,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import requests
 
@@ -90,6 +90,7 @@ from planner.adapters.http import (
     RATE_LIMIT_FALLBACK,
     excerpt,
     hide_path_in_library_logs,
+    http_url,
     new_session,
     scrub,
     send,
@@ -435,19 +436,13 @@ def _page_id(settings: AccountSettings) -> str:
 
 def _graph_url(settings: AccountSettings) -> str:
     value = settings.options.get("graph_url", DEFAULT_GRAPH_URL)
-    parts = urlsplit(value) if isinstance(value, str) else None
+    parts = http_url(value)
     ok = (
         parts is not None
-        and parts.scheme in ("https", "http")
-        and bool(parts.hostname)
         and not parts.query
         and not parts.fragment
         and (parts.scheme == "https" or _is_loopback(parts.hostname or ""))
     )
-    try:
-        ok = ok and parts is not None and (parts.port or 0) >= 0  # a bad port raises
-    except ValueError:
-        ok = False
     if not ok:
         raise InputError(
             f'account "{settings.name}": option "graph_url" must be an https:// URL '

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import quote, quote_plus
+from urllib.parse import SplitResult, quote, quote_plus, urlsplit
 
 import requests
 import urllib3
@@ -74,6 +74,22 @@ def timeout_problem(value: object) -> str | None:
             f"{MAX_TIMEOUT:g}, got {value!r}"
         )
     return None
+
+
+def http_url(value: object) -> SplitResult | None:
+    """``value`` split, if it is an http(s) URL ``requests`` can send to: a host, a port
+    that is a number up to 65535, no whitespace or control character; else None.
+    (``urlsplit`` itself raises for a bad IPv6 host and quietly drops line breaks.)"""
+    if not isinstance(value, str) or not value.isprintable() or any(c.isspace() for c in value):
+        return None
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return parts
 
 
 def new_session(user_agent: str = USER_AGENT) -> requests.Session:

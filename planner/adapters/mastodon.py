@@ -419,6 +419,8 @@ def _base_url(settings: AccountSettings) -> str:
     if not isinstance(raw, str) or not raw.strip():
         raise _option_error(settings, wrong)
     value = raw.strip()
+    if not value.isprintable() or any(c.isspace() for c in value):  # urlsplit drops them
+        raise _option_error(settings, wrong)
     if "://" not in value:
         value = "https://" + value
     try:

@@ -83,6 +83,7 @@ from planner.adapters.http import (
     USER_AGENT,
     excerpt,
     hide_path_in_library_logs,
+    http_url,
     new_session,
     retry_after,
     scrub,
@@ -305,13 +306,10 @@ class WebhookAdapter:
 
 def _url(settings: AccountSettings) -> str:
     value = settings.options.get("url")
-    parts = urlsplit(value) if isinstance(value, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        parts = None
-    else:
-        try:  # what requests will do with it: a host it cannot encode, a bad port
+    parts = http_url(value)
+    if parts is not None:
+        try:  # what requests will do with it: a host it cannot encode
             requests.Request("POST", value).prepare()
-            parts.port  # noqa: B018 - raises ValueError for a port out of range
         except (requests.RequestException, ValueError):
             parts = None
     if parts is None:

@@ -54,7 +54,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import requests
 import tweepy
@@ -69,7 +69,7 @@ from planner.adapters.base import (
     option_problems,
     require_valid,
 )
-from planner.adapters.http import may_have_arrived, timeout_option
+from planner.adapters.http import http_url, may_have_arrived, timeout_option
 from planner.adapters.x_length import MAX_WEIGHTED_LENGTH, URL_WEIGHT, measure
 from planner.errors import (
     AuthFailed,
@@ -288,13 +288,9 @@ def _api_base(settings: AccountSettings) -> str | None:
     value = settings.options.get("api_base")
     if value is None:
         return None
-    if isinstance(value, str):
-        try:
-            parts = urlsplit(value)
-            if parts.scheme in ("http", "https") and parts.hostname:
-                return value.rstrip("/")
-        except ValueError:  # e.g. an unclosed IPv6 bracket
-            pass
+    if http_url(value) is not None:
+        assert isinstance(value, str)  # http_url said so
+        return value.rstrip("/")
     shown = redact_http_url(value) if isinstance(value, str) else repr(value)
     raise InputError(
         f'account "{settings.name}": option "api_base" must be an http(s) URL such as '

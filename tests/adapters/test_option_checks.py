@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from planner.adapters import registry
 from planner.adapters.base import AccountSettings, OptionProblem
@@ -423,3 +425,76 @@ def test_check_account_returns_the_hooks_problems_as_given(plugin: None) -> None
     assert registry.check_account(settings) == [
         OptionProblem("size", "option \"size\" must be a number, got 'big'")
     ]
+
+
+# --- any value: a problem, never an exception --------------------------------------------
+
+# Each network's options, and names of the others (unknown there).
+NETWORK_OPTIONS = {
+    "outbox": ("path",),
+    "console": ("width",),
+    "mastodon": ("api_base_url", "visibility", "language", "max_characters", "timeout"),
+    "bluesky": ("handle", "service", "timeout", "langs"),
+    "facebook": ("page_id", "graph_url", "api_version", "timeout"),
+    "webhook": ("url", "signature_header", "auth_header", "user_agent", "timeout"),
+    "x": ("api_base", "timeout", "instance"),
+}
+CREDENTIAL_NAMES = (
+    "access_token_env", "app_password_env", "page_access_token_env", "app_secret_env",
+    "signing_secret_env", "authorization_env", "api_key_env", "api_secret_env",
+    "access_token_secret_env", "oauth2_access_token_env", "token_env",
+)  # fmt: skip
+URLISH = st.sampled_from(
+    ["http://[::1", "https://h:99999/", "https://h:x/", "https://", "http://h/p?q#f",
+     "https://u:p@h/", "mastodon.social", "ftp://h", "https://h\n/", "https://h/@b"]
+)  # fmt: skip
+VALUES = st.one_of(
+    st.text(max_size=30),
+    URLISH,
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    network_and_options=st.sampled_from(sorted(NETWORK_OPTIONS)).flatmap(
+        lambda network: st.tuples(
+            st.just(network),
+            st.dictionaries(st.sampled_from(NETWORK_OPTIONS[network]), VALUES, max_size=4),
+        )
+    ),
+    credentials=st.dictionaries(st.sampled_from(CREDENTIAL_NAMES), st.just("SOME_VAR")),
+)
+def test_every_option_value_is_a_problem_or_fine_never_an_exception(
+    network_and_options: tuple[str, dict[str, object]], credentials: dict[str, str]
+) -> None:
+    # A value no parser expected (an unclosed IPv6 bracket, a port of 99999, a NaN) must be
+    # a problem naming the key: the config loader reports an exception as a broken adapter.
+    network, options = network_and_options
+    account = AccountSettings(name="a", network=network, options=options, credentials=credentials)
+    found = registry.check_account(account)
+    assert all(isinstance(problem, OptionProblem) for problem in found)
+    assert not [p for p in found if "cannot check this account" in p.message], found
+    given = [*options, *credentials]
+    assert {p.key for p in found if "unknown" in p.message} <= set(given)
+
+
+@pytest.mark.parametrize("bad", ["http://[::1", "https://h:99999/", "https://h:x/", "https://h\n/"])
+@pytest.mark.parametrize(
+    ("network", "key", "others"),
+    [
+        ("webhook", "url", {}),
+        ("facebook", "graph_url", {"page_id": "1"}),
+        ("bluesky", "service", {"handle": "b.bsky.social"}),
+        ("mastodon", "api_base_url", {}),
+        ("x", "api_base", {}),
+    ],
+)
+def test_a_url_requests_could_not_send_to_is_refused_at_its_key(
+    network: str, key: str, others: dict[str, str], bad: str
+) -> None:
+    credentials = {"oauth2_access_token_env": "X_TOKEN"} if network == "x" else {}
+    account = AccountSettings("a", network, options={key: bad, **others}, credentials=credentials)
+    assert [problem.key for problem in registry.check_account(account)] == [key]

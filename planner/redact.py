@@ -3,6 +3,12 @@
 Secrets are never in the config (accounts name environment variables instead), but URLs
 can carry them: a database password, a webhook's path token, an API key in a query
 string. Everything shown to a person passes through here first.
+
+An adapter option holding a URL is shown as ``scheme://host/***`` (a webhook's URL is its
+secret), unless the adapter declares it a public address (``public_url_options``: a
+Mastodon instance, a Bluesky PDS, the Graph API's base URL): then its host and path are
+shown, as a person needs them to check the config, and only a user name, a password, a
+query string or a fragment is hidden.
 """
 
 from __future__ import annotations
@@ -39,10 +45,30 @@ def redact_http_url(url: str) -> str:
     return urlunsplit((parts.scheme, host, tail, "", ""))
 
 
-def redact_option(key: str, value: object) -> object:
-    """An account option as it may be shown: secret-looking keys and URL paths hidden."""
+def redact_public_url(url: str) -> str:
+    """Scheme, host, port and path of a public service's URL; credentials in it, the query
+    string and the fragment are replaced by ``***``."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return REDACTED
+    if not parts.scheme or not parts.hostname:
+        return REDACTED
+    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    userinfo = f"{REDACTED}@" if parts.username is not None or parts.password is not None else ""
+    netloc = userinfo + host + (f":{port}" if port else "")
+    query = REDACTED if parts.query else ""
+    fragment = REDACTED if parts.fragment else ""
+    return urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
+
+
+def redact_option(key: str, value: object, *, public_url: bool = False) -> object:
+    """An account option as it may be shown: secret-looking keys hidden, and URLs shown as
+    ``scheme://host/***`` unless ``public_url`` (the adapter says the option is the public
+    address of a service): then as :func:`redact_public_url` shows them."""
     if _SECRET_KEY.search(key):
         return REDACTED
     if isinstance(value, str) and value.startswith(("http://", "https://")):
-        return redact_http_url(value)
+        return redact_public_url(value) if public_url else redact_http_url(value)
     return value

@@ -23,6 +23,20 @@ An adapter whose network forgets keys after a while says so with an optional
 ``idempotency_window`` (a ``timedelta``); a claim older than that is not re-sent either
 (:func:`resend_is_safe`).
 
+Optionally, the factory (usually the adapter class) has ``check_options(settings) ->
+list[OptionProblem]``: every problem with the account's options and credential *keys*,
+one per key, without reading any secret, touching the network or the file system. Loading
+the config calls it for every account (so ``planner config check`` refuses what ``planner
+run`` would), and the built-in adapters call it first thing when they are constructed.
+:func:`option_problems` builds it from the known names and one parser per option. A
+factory without it is checked by being called with an empty environment, as ``planner
+plan`` does (see :func:`planner.adapters.registry.check_account`).
+
+Optionally, ``public_url_options`` (a tuple of option names) says which options hold the
+public address of a service (a Mastodon instance): ``planner config check`` shows their
+host and path. Every other URL option is shown as ``scheme://host/***``, since a URL like
+a webhook's may carry a token (:mod:`planner.redact`).
+
 Adapters are found through the ``planner.adapters`` entry-point group (see
 :mod:`planner.adapters.registry`): a third party adds a network by publishing a package
 with such an entry point, and the built-ins are registered the same way.
@@ -30,11 +44,12 @@ with such an entry point, and the built-ins are registered the same way.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from planner.errors import InputError
 
@@ -127,3 +142,73 @@ def check_names(
         problem = unknown_names(settings, what, given, known)
         if problem is not None:
             raise InputError(f'account "{settings.name}": {problem}')
+
+
+@dataclass(frozen=True)
+class OptionProblem:
+    """One thing wrong with an account's configuration for its network.
+
+    ``key`` is the option (or credential key) at fault, or ``""`` when the problem is about
+    the whole table (no credentials at all); ``table`` says which table of the account it
+    is in. ``message`` names the key and the value seen, not the account: the config names
+    the file, the line and ``accounts.NAME.options.KEY`` in front of it.
+    """
+
+    key: str
+    message: str
+    table: Literal["options", "credentials"] = "options"
+
+
+OptionCheck = tuple[str, Callable[[], object]]
+"""An option's key and a parser that raises :class:`InputError` when its value is wrong."""
+
+
+def option_problems(
+    settings: AccountSettings,
+    options: Sequence[str],
+    credentials: Sequence[str],
+    checks: Iterable[OptionCheck] = (),
+    meant: Mapping[str, str] | None = None,
+) -> list[OptionProblem]:
+    """Unknown option and credential keys (with a "did you mean" hint), then what each
+    parser in ``checks`` refuses, in order. The parsers are the ones the adapter's
+    constructor uses, so the check and the construction cannot disagree. ``meant`` maps
+    names people write by mistake to the option they mean, where spelling cannot guess it
+    (``instance`` for Mastodon's ``api_base_url``)."""
+    problems = [
+        OptionProblem(key, _unknown(settings, "option", key, options, meant))
+        for key in sorted(set(settings.options) - set(options))
+    ]
+    problems += [
+        OptionProblem(key, _unknown(settings, "credential", key, credentials), "credentials")
+        for key in sorted(set(settings.credentials) - set(credentials))
+    ]
+    prefix = f'account "{settings.name}": '
+    for key, parse in checks:
+        try:
+            parse()
+        except InputError as exc:
+            problems.append(OptionProblem(key, str(exc).removeprefix(prefix)))
+    return problems
+
+
+def require_valid(settings: AccountSettings, problems: Sequence[OptionProblem]) -> None:
+    """Raise one :class:`InputError` naming the account and every problem, if any."""
+    if problems:
+        raise InputError(f'account "{settings.name}": ' + "; ".join(p.message for p in problems))
+
+
+def _unknown(
+    settings: AccountSettings,
+    what: str,
+    key: str,
+    known: Sequence[str],
+    meant: Mapping[str, str] | None = None,
+) -> str:
+    # A stricter cutoff than difflib's 0.6, which offers "user_agent" for "secret"; the
+    # known names follow anyway, should the guess be wrong.
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.7)
+    guess = (meant or {}).get(key) or (close[0] if close else None)
+    hint = f'did you mean "{guess}"? ' if guess else ""
+    names = ", ".join(known) or "none"
+    return f'unknown {what} "{key}" for network "{settings.network}" ({hint}known: {names})'

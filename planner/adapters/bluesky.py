@@ -74,11 +74,16 @@ from typing import Any, TypeVar
 
 import httpx
 import regex
-from atproto import Client, Request, models
-from atproto import exceptions as atproto_errors
 
-from planner.adapters.base import AccountSettings, OutgoingPost, Published, check_names
-from planner.adapters.http import timeout_problem
+from planner.adapters.base import (
+    AccountSettings,
+    OptionProblem,
+    OutgoingPost,
+    Published,
+    option_problems,
+    require_valid,
+)
+from planner.adapters.http import excerpt, http_url, scrub, timeout_problem
 from planner.errors import (
     AuthFailed,
     InputError,
@@ -89,6 +94,10 @@ from planner.errors import (
     Uncertain,
 )
 
+# The atproto SDK is imported inside the functions that use it ("slow: see the imports"):
+# importing it takes seconds, and every command loads the config, which checks this
+# adapter's options (check_options) without needing the SDK. The first login imports it.
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_SERVICE = "https://bsky.social"
@@ -98,6 +107,7 @@ MAX_BYTES = 3000  # app.bsky.feed.post lexicon: text maxLength (lexicon lengths 
 MAX_LANGS = 3  # app.bsky.feed.post lexicon: langs maxLength
 RATE_LIMIT_FALLBACK = timedelta(minutes=15)
 PASSWORD_KEY = "app_password_env"
+_MESSAGE_LIMIT = 300  # characters of a server's words kept in our messages
 
 _OPTIONS = ("handle", "service", "timeout", "langs")
 _CREDENTIALS = (PASSWORD_KEY,)
@@ -130,6 +140,7 @@ class BlueskyAdapter:
     """Publishes to one Bluesky account; one login per adapter, reused between posts."""
 
     supports_idempotency = False
+    public_url_options = ("service",)  # a PDS's address: shown by `config check`
 
     def __init__(
         self,
@@ -139,9 +150,8 @@ class BlueskyAdapter:
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self.account = settings.name
-        where = f'account "{settings.name}"'
-        check_names(settings, _OPTIONS, _CREDENTIALS)
-        options = settings.options
+        require_valid(settings, self.check_options(settings))
+        where, options = f'account "{settings.name}"', settings.options
         self.handle = _handle(where, options.get("handle"))
         self.service = _service(where, options.get("service", DEFAULT_SERVICE))
         self.timeout = _timeout(where, options.get("timeout", DEFAULT_TIMEOUT))
@@ -154,6 +164,23 @@ class BlueskyAdapter:
         self._did: str | None = None
         self._session_handle: str | None = None
         self._password: str | None = None  # kept only to scrub it from server messages
+        self._tokens: set[str] = set()  # every session token seen, likewise
+
+    @staticmethod
+    def check_options(settings: AccountSettings) -> list[OptionProblem]:
+        """Every problem with the account's options and credential keys; reads no secret."""
+        where, options = f'account "{settings.name}"', settings.options
+        return option_problems(
+            settings,
+            _OPTIONS,
+            _CREDENTIALS,
+            [
+                ("handle", lambda: _handle(where, options.get("handle"))),
+                ("service", lambda: _service(where, options.get("service", DEFAULT_SERVICE))),
+                ("timeout", lambda: _timeout(where, options.get("timeout", DEFAULT_TIMEOUT))),
+                ("langs", lambda: _langs(where, options.get("langs", ""))),
+            ],
+        )
 
     # --- the adapter interface -------------------------------------------------------------
 
@@ -228,6 +255,8 @@ class BlueskyAdapter:
         password = self._read_password()
         # No keep-alive: posts are hours apart, so an idle connection would only go stale
         # (and an adapter nobody closes would leave its socket to the garbage collector).
+        from atproto import Client, Request  # slow: see the imports
+
         limits = httpx.Limits(max_keepalive_connections=0)
         request = Request(timeout=self.timeout, limits=limits, verify=_tls_context())
         client = Client(base_url=self.service, request=request)
@@ -238,7 +267,7 @@ class BlueskyAdapter:
             client.login(self.handle, password, fetch_bsky_profile=False)
         except Exception as exc:
             client.request.close()
-            raise self._mapped(exc) from None
+            raise self._mapped(exc, login=True) from None
         if self._did is None:
             client.request.close()
             raise Transient("Bluesky's createSession answer carried no DID")
@@ -255,6 +284,9 @@ class BlueskyAdapter:
         # Called by the SDK on login and on every refresh; the handle may have changed.
         self._did = str(session.did)
         self._session_handle = str(session.handle)
+        for token in (getattr(session, "access_jwt", None), getattr(session, "refresh_jwt", None)):
+            if isinstance(token, str) and token:
+                self._tokens.add(token)
 
     def _drop_session(self) -> None:
         if self._client is not None:
@@ -281,6 +313,8 @@ class BlueskyAdapter:
     # --- the post --------------------------------------------------------------------------
 
     def _create_post(self, client: Any, text: str) -> str:
+        from atproto import models  # slow: see the imports
+
         facets = client.detect_facets(text)  # resolves @mentions: network calls
         record = models.AppBskyFeedPost.Record(
             text=text,
@@ -300,8 +334,14 @@ class BlueskyAdapter:
 
     # --- errors ----------------------------------------------------------------------------
 
-    def _mapped(self, exc: BaseException) -> PublishError:
-        """The planner's error for what the SDK raised; its message names no secret."""
+    def _mapped(self, exc: BaseException, *, login: bool = False) -> PublishError:
+        """The planner's error for what the SDK raised; its message names no secret.
+
+        ``login``: the SDK was logging in, so a refusal is about the handle and the app
+        password, not about a session.
+        """
+        from atproto import exceptions as atproto_errors  # slow: see the imports
+
         if isinstance(exc, PublishError):
             return exc
         if isinstance(exc, atproto_errors.InvokeTimeoutError):
@@ -320,7 +360,7 @@ class BlueskyAdapter:
             if status == HTTPStatus.TOO_MANY_REQUESTS:
                 return RateLimited(self._reset_at(response.headers), detail)
             if status in (401, 403) or error in _SESSION_ERRORS:
-                return AuthFailed(detail)
+                return AuthFailed(self._refusal(detail, login))
             if status >= 500 or status == HTTPStatus.REQUEST_TIMEOUT:
                 return Transient(detail)
             return Rejected(detail)
@@ -331,6 +371,20 @@ class BlueskyAdapter:
         if isinstance(exc, httpx.TransportError):  # not wrapped by the SDK: RemoteProtocolError
             return Transient(f"{self._connection_failed}: {type(exc).__name__}")
         return Transient(f"unexpected {type(exc).__name__} while talking to Bluesky")
+
+    def _refusal(self, detail: str, login: bool) -> str:
+        """What a refused login or session means and what a person should do."""
+        where = f"the app password in {self._password_var}"
+        if login:
+            return (
+                f"Bluesky refused the login of @{self.handle} with {where}: the handle or the "
+                "app password is wrong, or the app password was revoked (create one under "
+                f"Settings > Privacy and security > App passwords). {detail}"
+            )
+        return (
+            f"Bluesky refused a session just opened for @{self.handle} with {where}: the "
+            f"app password may have been revoked, or the account suspended. {detail}"
+        )
 
     @property
     def _connection_failed(self) -> str:
@@ -344,7 +398,7 @@ class BlueskyAdapter:
         status = int(response.status_code)
         error, message = _xrpc_error(response.content)
         said = (f"{error}: {message}" if message else error) if error else _status_phrase(status)
-        return self._scrub(f"Bluesky said {said} (HTTP {status})")
+        return f"Bluesky said {self._scrub(said)} (HTTP {status})"
 
     def _reset_at(self, headers: Mapping[str, str]) -> datetime:
         now = self._clock().astimezone(UTC)
@@ -358,15 +412,17 @@ class BlueskyAdapter:
         return max(reset, now)
 
     def _scrub(self, text: str) -> str:
-        if self._password:
-            text = text.replace(self._password, "***")
-        return text
+        """``text`` without the app password or any session token, then cut short: scrubbed
+        first, so that a token cut in two by the shortening cannot survive in part."""
+        return excerpt(scrub(text, [self._password, *self._tokens]), _MESSAGE_LIMIT)
 
 
 # --- helpers ------------------------------------------------------------------------------
 
 
 def _session_refused(exc: BaseException) -> bool:
+    from atproto import exceptions as atproto_errors  # slow: see the imports
+
     if not isinstance(exc, atproto_errors.RequestErrorBase) or exc.response is None:
         return False
     error, _ = _xrpc_error(exc.response.content)
@@ -395,6 +451,8 @@ def _status_phrase(status: int) -> str:
 def _may_have_arrived(exc: BaseException) -> bool:
     """Whether Bluesky may have stored the record although no usable answer came back: a
     timeout after connecting, or a success answer that is not the documented model."""
+    from atproto import exceptions as atproto_errors  # slow: see the imports
+
     if isinstance(exc, atproto_errors.InvokeTimeoutError):
         return not isinstance(exc.__cause__, httpx.ConnectTimeout | httpx.PoolTimeout)
     if isinstance(exc, atproto_errors.RequestErrorBase):
@@ -435,7 +493,7 @@ def _handle(where: str, raw: object) -> str:
 
 
 def _service(where: str, raw: object) -> str:
-    if not isinstance(raw, str) or not raw.startswith(("https://", "http://")):
+    if not isinstance(raw, str) or http_url(raw) is None:
         raise InputError(
             f'{where}: option "service" must be an http(s) URL like "{DEFAULT_SERVICE}", '
             f"got {raw!r}"

@@ -19,8 +19,15 @@ import threading
 from collections.abc import Mapping
 from typing import TextIO
 
-from planner.adapters.base import AccountSettings, OutgoingPost, Published
-from planner.errors import InputError, Rejected
+from planner.adapters.base import (
+    AccountSettings,
+    OptionProblem,
+    OutgoingPost,
+    Published,
+    option_problems,
+    require_valid,
+)
+from planner.errors import Rejected
 
 
 class ConsoleAdapter:
@@ -38,16 +45,16 @@ class ConsoleAdapter:
         environ: Mapping[str, str],
         stream: TextIO | None = None,
     ) -> None:
-        if settings.options:
-            raise InputError(
-                f'account "{settings.name}": unknown option(s) for network '
-                f'"{settings.network}": {", ".join(sorted(settings.options))} '
-                "(it takes none)"
-            )
+        require_valid(settings, self.check_options(settings))
         self.network = settings.network
         self._stream = stream
         self._lock = threading.Lock()  # one block at a time, and one number per block
         self._count = itertools.count(1)
+
+    @staticmethod
+    def check_options(settings: AccountSettings) -> list[OptionProblem]:
+        """It takes no option; credentials are ignored, as by the outbox (dry runs)."""
+        return option_problems(settings, (), tuple(settings.credentials))
 
     def verify(self) -> str:
         """Who we publish as: for the console, standard output."""

@@ -74,14 +74,23 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
-from urllib.parse import urlsplit
+from urllib.parse import urlencode
 
 import requests
 
-from planner.adapters.base import AccountSettings, OutgoingPost, Published, check_names
+from planner.adapters.base import (
+    AccountSettings,
+    OptionProblem,
+    OutgoingPost,
+    Published,
+    option_problems,
+    require_valid,
+)
 from planner.adapters.http import (
     RATE_LIMIT_FALLBACK,
     excerpt,
+    hide_path_in_library_logs,
+    http_url,
     new_session,
     scrub,
     send,
@@ -131,6 +140,7 @@ class FacebookPageAdapter:
     """
 
     supports_idempotency = False
+    public_url_options = ("graph_url",)  # the Graph API's address: shown by `config check`
 
     def __init__(
         self,
@@ -139,7 +149,7 @@ class FacebookPageAdapter:
         *,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
-        check_names(settings, _OPTIONS, _CREDENTIALS)
+        require_valid(settings, self.check_options(settings))
         self.name = settings.name
         self.page_id = _page_id(settings)
         self.graph_url = _graph_url(settings)
@@ -150,6 +160,21 @@ class FacebookPageAdapter:
         self._clock = clock
         self._session = new_session()
         self._feed_url = f"{self.graph_url}/{self.api_version}/{self.page_id}/feed"
+
+    @staticmethod
+    def check_options(settings: AccountSettings) -> list[OptionProblem]:
+        """Every problem with the account's options and credential keys; reads no secret."""
+        return option_problems(
+            settings,
+            _OPTIONS,
+            _CREDENTIALS,
+            [
+                ("page_id", lambda: _page_id(settings)),
+                ("graph_url", lambda: _graph_url(settings)),
+                ("api_version", lambda: _api_version(settings)),
+                ("timeout", lambda: timeout_option(settings)),
+            ],
+        )
 
     # --- the interface --------------------------------------------------------------------
 
@@ -202,14 +227,16 @@ class FacebookPageAdapter:
         """
         token, secrets, proof = self._token()
         params = {"fields": "id,name"}
-        if proof:  # a hash of the token, not the token: it may be seen
+        if proof:  # a hash of the token: it goes in the query string of a GET
             params["appsecret_proof"] = proof
         url = f"{self.graph_url}/{self.api_version}/me"
+        target = f"{url}?{urlencode(params)}"
+        if proof:  # urllib3 logs the query string at DEBUG: not this one
+            hide_path_in_library_logs(target)
         response = send(
             self._session,
             "GET",
-            url,
-            params=params,
+            target,
             headers={"Authorization": f"Bearer {token}"},
             timeout=self.timeout,
             shown_url=url,
@@ -232,6 +259,10 @@ class FacebookPageAdapter:
         return f"Page {name} (id {found_id})"
 
     # --- credentials ----------------------------------------------------------------------
+
+    @property
+    def _token_env(self) -> str:
+        return self._env_name("page_access_token_env")
 
     def _env_name(self, key: str) -> str:
         return self._credentials.get(key, "")
@@ -271,7 +302,7 @@ class FacebookPageAdapter:
         if 200 <= status < 300:
             return body
         reason = f"Facebook answered HTTP {status} ({_describe_body(response, secrets)})"
-        _raise_by_status(status, reason, self._reset_at(response))
+        _raise_by_status(status, reason, self._reset_at(response), self._token_env)
 
     def _raise_graph_error(
         self, response: requests.Response, error: dict[str, Any], secrets: list[str]
@@ -305,7 +336,7 @@ class FacebookPageAdapter:
             raise Rejected(said)
         if code in _TRANSIENT_CODES or error.get("is_transient") is True:
             raise Transient(said)
-        _raise_by_status(response.status_code, said, self._reset_at(response))
+        _raise_by_status(response.status_code, said, self._reset_at(response), self._token_env)
 
     def _reset_at(self, response: requests.Response) -> datetime:
         now = self._clock().astimezone(UTC)
@@ -313,9 +344,12 @@ class FacebookPageAdapter:
         return now + (timedelta(minutes=minutes) if minutes > 0 else RATE_LIMIT_FALLBACK)
 
 
-def _raise_by_status(status: int, reason: str, reset_at: datetime) -> NoReturn:
-    if status == 401:
-        raise AuthFailed(reason)
+def _raise_by_status(status: int, reason: str, reset_at: datetime, token_env: str) -> NoReturn:
+    if status == 401:  # not about a permission (those have codes): the token itself
+        raise AuthFailed(
+            f"the Page access token in {token_env} was refused: it is wrong, expired or "
+            f"revoked; issue a new one. {reason}"
+        )
     if status == 429:
         raise RateLimited(reset_at, reason)
     if status >= 500:
@@ -402,19 +436,13 @@ def _page_id(settings: AccountSettings) -> str:
 
 def _graph_url(settings: AccountSettings) -> str:
     value = settings.options.get("graph_url", DEFAULT_GRAPH_URL)
-    parts = urlsplit(value) if isinstance(value, str) else None
+    parts = http_url(value)
     ok = (
         parts is not None
-        and parts.scheme in ("https", "http")
-        and bool(parts.hostname)
         and not parts.query
         and not parts.fragment
         and (parts.scheme == "https" or _is_loopback(parts.hostname or ""))
     )
-    try:
-        ok = ok and parts is not None and (parts.port or 0) >= 0  # a bad port raises
-    except ValueError:
-        ok = False
     if not ok:
         raise InputError(
             f'account "{settings.name}": option "graph_url" must be an https:// URL '

@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import logging
 import math
 import re
@@ -29,6 +30,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import SplitResult, quote, quote_plus, urlsplit
 
 import requests
 import urllib3
@@ -72,6 +74,22 @@ def timeout_problem(value: object) -> str | None:
             f"{MAX_TIMEOUT:g}, got {value!r}"
         )
     return None
+
+
+def http_url(value: object) -> SplitResult | None:
+    """``value`` split, if it is an http(s) URL ``requests`` can send to: a host, a port
+    that is a number up to 65535, no whitespace or control character; else None.
+    (``urlsplit`` itself raises for a bad IPv6 host and quietly drops line breaks.)"""
+    if not isinstance(value, str) or not value.isprintable() or any(c.isspace() for c in value):
+        return None
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return parts
 
 
 def new_session(user_agent: str = USER_AGENT) -> requests.Session:
@@ -210,9 +228,21 @@ def retry_after(value: str | None, now: datetime) -> datetime | None:
 
 
 def scrub(text: str, secrets: Iterable[str | None]) -> str:
-    """``text`` with every secret in ``secrets`` replaced by ``***``, longest first."""
-    for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
+    """``text`` with every secret in ``secrets`` replaced by ``***``, longest first.
+
+    A server that echoes a request quotes a secret as it was sent: as is (a header),
+    percent-encoded (a form or a query string) or escaped in JSON; each form is replaced.
+    Scrub the whole text before shortening it (:func:`excerpt`): a secret cut in two by the
+    shortening would no longer be found.
+    """
+    forms = {
+        form
+        for secret in secrets
+        if secret and len(secret) >= 4
+        for form in (secret, quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1])
+    }
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, REDACTED)
     return text
 
 

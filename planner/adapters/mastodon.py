@@ -38,7 +38,8 @@ What the instance answers becomes:
 200 with a status                              :class:`Published` (status ``id``, ``url``)
 429 Too Many Requests                          ``RateLimited`` at ``X-RateLimit-Reset``
                                                (now + 15 min when the header is missing)
-401, 403 (bad, revoked or under-scoped token,  ``AuthFailed``
+401 (a wrong, expired or revoked token)        ``AuthFailed``, saying to issue a new token
+403 (a token without write:statuses, a         ``AuthFailed``, naming the scope
 disabled or unconfirmed login)
 408                                            ``Transient``
 any other 4xx (422 "Text character limit of    ``Rejected``, with the instance's message
@@ -54,7 +55,8 @@ Secrets: the token goes only into the ``Authorization`` header. Mastodon.py does
 :mod:`logging` (it prints requests only with ``debug_requests``, which this adapter never
 sets); below it, urllib3 logs at DEBUG the connection and the request line (method, path,
 status), never headers. Messages quote what the instance said, with the token replaced by
-``***`` should an instance echo it, and errors are raised without the library's exception
+``***`` should an instance echo it (replaced in the whole message before it is cut to 300
+characters, so no piece of it survives), and errors are raised without the library's exception
 chained, since its text may quote the instance's body.
 
 Why this module is long: it is one network's whole contract (options, the call, the
@@ -80,8 +82,15 @@ from mastodon.errors import (
     MastodonRatelimitError,
 )
 
-from planner.adapters.base import AccountSettings, OutgoingPost, Published, unknown_names
-from planner.adapters.http import may_have_arrived, timeout_problem
+from planner.adapters.base import (
+    AccountSettings,
+    OptionProblem,
+    OutgoingPost,
+    Published,
+    option_problems,
+    require_valid,
+)
+from planner.adapters.http import excerpt, may_have_arrived, scrub, timeout_problem
 from planner.errors import (
     AuthFailed,
     InputError,
@@ -107,6 +116,8 @@ _CREDENTIALS = (TOKEN_KEY,)
 _LANGUAGE = regex.compile(r"[a-z]{2,3}", regex.IGNORECASE)
 _MESSAGE_LIMIT = 300  # characters of an instance's error message kept in ours
 _USER_AGENT = "planner (Mastodon.py)"
+# What people write for the instance's address (the names other tools use).
+_MEANT = dict.fromkeys(("instance", "server", "url", "base_url", "host"), "api_base_url")
 
 
 def _utc_now() -> datetime:
@@ -194,6 +205,7 @@ class MastodonAdapter:
     """
 
     supports_idempotency = True
+    public_url_options = ("api_base_url",)  # an instance's address: shown by `config check`
     # Mastodon keeps an Idempotency-Key for one hour: a claim older than that is not re-sent.
     idempotency_window = timedelta(hours=1)
 
@@ -204,54 +216,37 @@ class MastodonAdapter:
         *,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
-        unknown = (
-            unknown_names(settings, "option", settings.options, _OPTIONS),
-            unknown_names(settings, "credential", settings.credentials, _CREDENTIALS),
-        )
-        problems = [problem for problem in unknown if problem is not None]
-        options = settings.options
-        url = _base_url(options.get("api_base_url"))
-        if url is None:
-            problems.append(
-                'option "api_base_url" must be the address of your Mastodon instance, like '
-                f'"https://mastodon.social", got {options.get("api_base_url")!r}'
-            )
-        visibility = options.get("visibility", DEFAULT_VISIBILITY)
-        if visibility not in VISIBILITIES:
-            problems.append(
-                f'option "visibility" must be one of {", ".join(VISIBILITIES)}, got {visibility!r}'
-            )
-        language = options.get("language")
-        if language is not None and not (
-            isinstance(language, str) and _LANGUAGE.fullmatch(language)
-        ):
-            problems.append(
-                f'option "language" must be an ISO 639 language code like "en", got {language!r}'
-            )
-        max_characters = options.get("max_characters", DEFAULT_MAX_CHARACTERS)
-        if not _is_number(max_characters, int) or max_characters < 1:
-            problems.append(
-                f'option "max_characters" must be a whole number above 0, got {max_characters!r}'
-            )
-        timeout = options.get("timeout", DEFAULT_TIMEOUT)
-        timeout_wrong = timeout_problem(timeout)
-        if timeout_wrong is not None:
-            problems.append(timeout_wrong)
-        if problems:
-            raise InputError(f'account "{settings.name}": ' + "; ".join(problems))
-        assert url is not None  # a None was reported above
-        self.api_base_url = url
-        self.instance = urlsplit(url).netloc  # "mastodon.social": who we name in messages
-        self.visibility: str = visibility
-        self.language: str | None = language.lower() if isinstance(language, str) else None
-        self.max_characters = int(max_characters)
-        self.timeout = float(timeout)
+        require_valid(settings, self.check_options(settings))
+        self.api_base_url = _base_url(settings)
+        # "mastodon.social": who we name in messages
+        self.instance = urlsplit(self.api_base_url).netloc
+        self.visibility = _visibility(settings)
+        self.language = _language(settings)
+        self.max_characters = _max_characters(settings)
+        self.timeout = _timeout(settings)
         self.account = settings.name
         self._token_env = settings.credentials.get(TOKEN_KEY)
         self._environ = environ
         self._clock = clock
         self._lock = threading.Lock()
         self._api: Mastodon | None = None
+
+    @staticmethod
+    def check_options(settings: AccountSettings) -> list[OptionProblem]:
+        """Every problem with the account's options and credential keys; reads no secret."""
+        return option_problems(
+            settings,
+            _OPTIONS,
+            _CREDENTIALS,
+            [
+                ("api_base_url", lambda: _base_url(settings)),
+                ("visibility", lambda: _visibility(settings)),
+                ("language", lambda: _language(settings)),
+                ("max_characters", lambda: _max_characters(settings)),
+                ("timeout", lambda: _timeout(settings)),
+            ],
+            meant=_MEANT,
+        )
 
     def validate(self, text: str) -> list[str]:
         """Empty text, or text longer than the instance allows as Mastodon counts it."""
@@ -376,11 +371,19 @@ class MastodonAdapter:
             status, reason, message = _http_error(exc)
             if status is None:  # raised when a 2xx body is not JSON
                 return Transient(f"{where} sent an answer that is not valid JSON")
-            said = _scrub(message or reason or "no message", token)
-            if status in (401, 403):
+            # Scrubbed whole before it is cut short: a cut could leave half a token behind.
+            said = excerpt(scrub(message or reason or "no message", [token]), _MESSAGE_LIMIT)
+            if status == 401:
                 return AuthFailed(
-                    f"{where} refused the access token in {self._token_env}: {said} "
-                    f"(HTTP {status}; the token needs the write:statuses scope)"
+                    f"{where} does not accept the access token in {self._token_env}: it is "
+                    f"wrong, expired or revoked: {said} (HTTP 401; create a new token under "
+                    "Preferences > Development and set it in that variable)"
+                )
+            if status == 403:
+                return AuthFailed(
+                    f"{where} refused the access token in {self._token_env}: {said} (HTTP 403: "
+                    "the token lacks the write:statuses scope, or the account's login is "
+                    "disabled or unconfirmed)"
                 )
             if status == 408:
                 return Transient(f"{where} timed out reading the request: {said} (HTTP 408)")
@@ -405,28 +408,79 @@ def _forget_rate_limit(api: Mastodon) -> None:
     api.ratelimit_reset = None  # type: ignore[assignment]
 
 
-def _base_url(value: object) -> str | None:
-    """``scheme://host[:port]`` from what a person wrote, or None if it is not that."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    value = value.strip()
+def _base_url(settings: AccountSettings) -> str:
+    """``scheme://host[:port]`` of the instance, from what a person wrote (a bare host
+    means https); an :class:`InputError` with the fix when it is anything else."""
+    raw = settings.options.get("api_base_url")
+    wrong = (
+        'option "api_base_url" must be the address of your Mastodon instance, like '
+        f'"https://mastodon.social", got {raw!r}'
+    )
+    if not isinstance(raw, str) or not raw.strip():
+        raise _option_error(settings, wrong)
+    value = raw.strip()
+    if not value.isprintable() or any(c.isspace() for c in value):  # urlsplit drops them
+        raise _option_error(settings, wrong)
     if "://" not in value:
         value = "https://" + value
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
     except ValueError:
+        raise _option_error(settings, wrong) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username is not None:
+        raise _option_error(settings, wrong)
+    base = f"{parts.scheme}://{parts.netloc}"
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        # A profile or page address pasted instead of the instance's: say what to write.
+        raise _option_error(
+            settings,
+            f'option "api_base_url" must be the instance\'s address without a path, got '
+            f'{raw!r}: use "{base}"',
+        )
+    return base
+
+
+def _visibility(settings: AccountSettings) -> str:
+    value = settings.options.get("visibility", DEFAULT_VISIBILITY)
+    if value not in VISIBILITIES:
+        raise _option_error(
+            settings,
+            f'option "visibility" must be one of {", ".join(VISIBILITIES)}, got {value!r}',
+        )
+    return str(value)
+
+
+def _language(settings: AccountSettings) -> str | None:
+    value = settings.options.get("language")
+    if value is None:
         return None
-    if (
-        parts.scheme not in ("http", "https")
-        or not parts.hostname
-        or parts.username is not None
-        or parts.path not in ("", "/")
-        or parts.query
-        or parts.fragment
-    ):
-        return None
-    return f"{parts.scheme}://{parts.netloc}"
+    if not (isinstance(value, str) and _LANGUAGE.fullmatch(value)):
+        raise _option_error(
+            settings, f'option "language" must be an ISO 639 language code like "en", got {value!r}'
+        )
+    return value.lower()
+
+
+def _max_characters(settings: AccountSettings) -> int:
+    value = settings.options.get("max_characters", DEFAULT_MAX_CHARACTERS)
+    if not _is_number(value, int) or value < 1:
+        raise _option_error(
+            settings, f'option "max_characters" must be a whole number above 0, got {value!r}'
+        )
+    return int(value)
+
+
+def _timeout(settings: AccountSettings) -> float:
+    value = settings.options.get("timeout", DEFAULT_TIMEOUT)
+    problem = timeout_problem(value)
+    if problem is not None:
+        raise _option_error(settings, problem)
+    return float(value)
+
+
+def _option_error(settings: AccountSettings, problem: str) -> InputError:
+    return InputError(f'account "{settings.name}": {problem}')
 
 
 def _is_number(value: object, types: type | tuple[type, ...]) -> bool:
@@ -453,13 +507,7 @@ def _http_error(exc: MastodonAPIError) -> tuple[int | None, str, str | None]:
     message = args[3]
     if message is not None and not isinstance(message, str):
         message = str(message)
-    if message and len(message) > _MESSAGE_LIMIT:
-        message = message[:_MESSAGE_LIMIT] + "…"
     return args[1], str(args[2] or ""), message or None
-
-
-def _scrub(text: str, secret: str) -> str:
-    return text.replace(secret, "***") if secret else text
 
 
 def _may_have_arrived(exc: Exception) -> bool:

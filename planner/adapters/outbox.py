@@ -29,7 +29,14 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-from planner.adapters.base import AccountSettings, OutgoingPost, Published, unknown_names
+from planner.adapters.base import (
+    AccountSettings,
+    OptionProblem,
+    OutgoingPost,
+    Published,
+    option_problems,
+    require_valid,
+)
 from planner.errors import InputError, Rejected, Transient
 
 DEFAULT_PATH = "outbox.jsonl"
@@ -38,6 +45,16 @@ _OPTIONS = ("path",)
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _path(settings: AccountSettings) -> Path:
+    raw = settings.options.get("path", DEFAULT_PATH)
+    if not isinstance(raw, str) or not raw.strip():
+        raise InputError(
+            f'account "{settings.name}": option "path" must be a file path, got {raw!r}'
+        )
+    path = Path(raw).expanduser()
+    return (path if path.is_absolute() else settings.base_dir / path).absolute()
 
 
 class OutboxAdapter:
@@ -56,16 +73,8 @@ class OutboxAdapter:
         *,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
-        unknown = unknown_names(settings, "option", settings.options, _OPTIONS)
-        if unknown is not None:
-            raise InputError(f'account "{settings.name}": {unknown}')
-        raw = settings.options.get("path", DEFAULT_PATH)
-        if not isinstance(raw, str) or not raw.strip():
-            raise InputError(
-                f'account "{settings.name}": option "path" must be a file path, got {raw!r}'
-            )
-        path = Path(raw).expanduser()
-        self.path = (path if path.is_absolute() else settings.base_dir / path).absolute()
+        require_valid(settings, self.check_options(settings))
+        self.path = _path(settings)
         self.network = settings.network
         self._clock = clock
         self._lock = threading.Lock()
@@ -78,6 +87,15 @@ class OutboxAdapter:
             raise InputError(
                 f'account "{settings.name}": cannot read the outbox {self.path}: {exc.strerror}'
             ) from exc
+
+    @staticmethod
+    def check_options(settings: AccountSettings) -> list[OptionProblem]:
+        """Unknown options and a ``path`` that is not a path; the file is not opened.
+
+        Credentials are ignored, not refused: an account switched to the outbox for a dry
+        run keeps the ones of its real network."""
+        credentials = tuple(settings.credentials)
+        return option_problems(settings, _OPTIONS, credentials, [("path", lambda: _path(settings))])
 
     def verify(self) -> str:
         """Who we publish as: for the outbox, the file it appends to."""

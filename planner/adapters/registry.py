@@ -17,7 +17,13 @@ from collections.abc import Mapping
 from importlib.metadata import EntryPoint, entry_points
 from typing import cast
 
-from planner.adapters.base import ENTRY_POINT_GROUP, AccountSettings, Adapter, AdapterFactory
+from planner.adapters.base import (
+    ENTRY_POINT_GROUP,
+    AccountSettings,
+    Adapter,
+    AdapterFactory,
+    OptionProblem,
+)
 from planner.errors import InputError
 
 _networks: dict[str, EntryPoint] | None = None
@@ -90,6 +96,57 @@ def make_adapter(settings: AccountSettings, environ: Mapping[str, str]) -> Adapt
             f"(missing: {', '.join(missing)})"
         )
     return cast(Adapter, adapter)  # its members were just checked
+
+
+def check_account(settings: AccountSettings) -> list[OptionProblem]:
+    """What is wrong with an account's options and credential keys for its network, with no
+    secret read and nothing sent; an empty list when it is fine.
+
+    Uses the factory's ``check_options`` when it has one. A factory without it (a
+    third-party adapter written before the hook) is called with an empty environment, as
+    ``planner plan`` calls it, and an :class:`InputError` it raises becomes one problem
+    about the account's options; it cannot say which key. Any other exception from either
+    is reported by its type, never raised: a plugin's bug must not stop the config from
+    loading with a traceback. Raises :class:`InputError` only when the network's adapter
+    cannot be found or loaded (:func:`load_factory`).
+    """
+    factory = load_factory(settings.network)
+    hook = getattr(factory, "check_options", None)
+    prefix = f'account "{settings.name}": '
+    try:
+        if callable(hook):
+            found = hook(settings)
+            if not isinstance(found, list | tuple) or not all(
+                isinstance(problem, OptionProblem) for problem in found
+            ):
+                return [_broken(settings, "its check_options() did not return OptionProblems")]
+            return list(found)
+        make_adapter(settings, {})
+    except InputError as exc:
+        return [OptionProblem("", str(exc).removeprefix(prefix))]
+    except Exception as exc:  # a plugin's bug: name it, never a traceback
+        return [_broken(settings, f"it failed with {type(exc).__name__}")]
+    return []
+
+
+def public_url_options(network: str) -> frozenset[str]:
+    """The options of ``network`` that hold the public address of a service (an adapter's
+    ``public_url_options``), which may be shown in full; empty when the adapter declares
+    none or cannot be loaded, so that every URL option is then hidden."""
+    try:
+        factory = load_factory(network)
+    except InputError:
+        return frozenset()
+    declared = getattr(factory, "public_url_options", ())
+    if not isinstance(declared, tuple | list | frozenset | set):
+        return frozenset()
+    return frozenset(key for key in declared if isinstance(key, str))
+
+
+def _broken(settings: AccountSettings, what: str) -> OptionProblem:
+    return OptionProblem(
+        "", f'the adapter for network "{settings.network}" cannot check this account: {what}'
+    )
 
 
 def _missing_members(adapter: object) -> list[str]:

@@ -70,12 +70,20 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import requests
 
-from planner.adapters.base import AccountSettings, OutgoingPost, Published, check_names
+from planner.adapters.base import (
+    AccountSettings,
+    OptionProblem,
+    OutgoingPost,
+    Published,
+    option_problems,
+    require_valid,
+)
 from planner.adapters.http import (
     RATE_LIMIT_FALLBACK,
     USER_AGENT,
     excerpt,
     hide_path_in_library_logs,
+    http_url,
     new_session,
     retry_after,
     scrub,
@@ -114,7 +122,7 @@ class WebhookAdapter:
         *,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
-        check_names(settings, _OPTIONS, _CREDENTIALS)
+        require_valid(settings, self.check_options(settings))
         self.name = settings.name
         self.network = settings.network
         self.url = _url(settings)
@@ -123,16 +131,6 @@ class WebhookAdapter:
             settings, "signature_header", DEFAULT_SIGNATURE_HEADER
         )
         self.auth_header = _header_option(settings, "auth_header", DEFAULT_AUTH_HEADER)
-        if "auth_header" in settings.options and "authorization_env" not in settings.credentials:
-            raise InputError(
-                f'account "{settings.name}": option "auth_header" needs the credential '
-                '"authorization_env" (the environment variable holding the header\'s value)'
-            )
-        if self.signature_header.lower() == self.auth_header.lower():
-            raise InputError(
-                f'account "{settings.name}": options "signature_header" and "auth_header" '
-                f"name the same header {self.signature_header!r}"
-            )
         self.timeout = timeout_option(settings)
         self._credentials = dict(settings.credentials)
         self._environ = environ
@@ -140,6 +138,29 @@ class WebhookAdapter:
         self._session = new_session(_user_agent(settings))
         self._url_secrets = _url_secrets(self.url)
         hide_path_in_library_logs(self.url)
+
+    @staticmethod
+    def check_options(settings: AccountSettings) -> list[OptionProblem]:
+        """Every problem with the account's options and credential keys; reads no secret."""
+        return option_problems(
+            settings,
+            _OPTIONS,
+            _CREDENTIALS,
+            [
+                ("url", lambda: _url(settings)),
+                (
+                    "signature_header",
+                    lambda: _header_option(settings, "signature_header", DEFAULT_SIGNATURE_HEADER),
+                ),
+                (
+                    "auth_header",
+                    lambda: _header_option(settings, "auth_header", DEFAULT_AUTH_HEADER),
+                ),
+                ("auth_header", lambda: _headers_agree(settings)),
+                ("user_agent", lambda: _user_agent(settings)),
+                ("timeout", lambda: timeout_option(settings)),
+            ],
+        )
 
     # --- the interface --------------------------------------------------------------------
 
@@ -285,13 +306,10 @@ class WebhookAdapter:
 
 def _url(settings: AccountSettings) -> str:
     value = settings.options.get("url")
-    parts = urlsplit(value) if isinstance(value, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        parts = None
-    else:
-        try:  # what requests will do with it: a host it cannot encode, a bad port
+    parts = http_url(value)
+    if parts is not None:
+        try:  # what requests will do with it: a host it cannot encode
             requests.Request("POST", value).prepare()
-            parts.port  # noqa: B018 - raises ValueError for a port out of range
         except (requests.RequestException, ValueError):
             parts = None
     if parts is None:
@@ -317,6 +335,22 @@ def _header_option(settings: AccountSettings, key: str, default: str) -> str:
             f"than {', '.join(sorted(_RESERVED_HEADERS))}, got {value!r}"
         )
     return value
+
+
+def _headers_agree(settings: AccountSettings) -> None:
+    """``auth_header`` needs its credential, and must not be the signature's header."""
+    if "auth_header" in settings.options and "authorization_env" not in settings.credentials:
+        raise InputError(
+            f'account "{settings.name}": option "auth_header" needs the credential '
+            '"authorization_env" (the environment variable holding the header\'s value)'
+        )
+    signature = settings.options.get("signature_header", DEFAULT_SIGNATURE_HEADER)
+    auth = settings.options.get("auth_header", DEFAULT_AUTH_HEADER)
+    if isinstance(signature, str) and isinstance(auth, str) and signature.lower() == auth.lower():
+        raise InputError(
+            f'account "{settings.name}": options "signature_header" and "auth_header" '
+            f"name the same header {signature!r}"
+        )
 
 
 def _user_agent(settings: AccountSettings) -> str:

@@ -54,15 +54,22 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import requests
 import tweepy
 from requests.adapters import HTTPAdapter
 from requests.utils import get_environ_proxies
 
-from planner.adapters.base import AccountSettings, OutgoingPost, Published, check_names
-from planner.adapters.http import may_have_arrived, timeout_option
+from planner.adapters.base import (
+    AccountSettings,
+    OptionProblem,
+    OutgoingPost,
+    Published,
+    option_problems,
+    require_valid,
+)
+from planner.adapters.http import http_url, may_have_arrived, timeout_option
 from planner.adapters.x_length import MAX_WEIGHTED_LENGTH, URL_WEIGHT, measure
 from planner.errors import (
     AuthFailed,
@@ -103,6 +110,7 @@ class XAdapter:
     """
 
     supports_idempotency = False
+    public_url_options = ("api_base",)  # an API proxy's address: shown by `config check`
 
     def __init__(
         self,
@@ -112,52 +120,33 @@ class XAdapter:
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self._where = f'account "{settings.name}"'
-        check_names(settings, _OPTIONS, OAUTH1_KEYS + OAUTH2_KEYS)
+        require_valid(settings, self.check_options(settings))
         self.timeout = timeout_option(settings)
-        self.api_base = self._api_base(settings.options.get("api_base"))
-        self._keys = self._credential_keys(settings)
+        self.api_base = _api_base(settings)
+        self._keys = _credential_keys(settings)
         self._oauth2 = self._keys == OAUTH2_KEYS
         self._settings = settings
         self._environ = environ
         self._clock = clock
 
-    # --- construction ---------------------------------------------------------------------
-
-    def _api_base(self, value: object) -> str | None:
-        if value is None:
-            return None
-        if isinstance(value, str):
-            try:
-                parts = urlsplit(value)
-                if parts.scheme in ("http", "https") and parts.hostname:
-                    return value.rstrip("/")
-            except ValueError:  # e.g. an unclosed IPv6 bracket
-                pass
-        shown = redact_http_url(value) if isinstance(value, str) else repr(value)
-        raise InputError(
-            f'{self._where}: option "api_base" must be an http(s) URL such as '
-            f'"http://127.0.0.1:8080", got {shown}'
+    @staticmethod
+    def check_options(settings: AccountSettings) -> list[OptionProblem]:
+        """Every problem with the account's options and credential keys; reads no secret."""
+        problems = option_problems(
+            settings,
+            _OPTIONS,
+            OAUTH1_KEYS + OAUTH2_KEYS,
+            [
+                ("api_base", lambda: _api_base(settings)),
+                ("timeout", lambda: timeout_option(settings)),
+            ],
         )
-
-    def _credential_keys(self, settings: AccountSettings) -> tuple[str, ...]:
-        given = set(settings.credentials)
-        oauth1, oauth2 = given & set(OAUTH1_KEYS), given & set(OAUTH2_KEYS)
-        choose = (
-            f"set either the four OAuth 1.0a keys ({', '.join(OAUTH1_KEYS)}) "
-            f"or the OAuth 2.0 user token ({OAUTH2_KEYS[0]})"
-        )
-        if oauth1 and oauth2:
-            raise InputError(f"{self._where}: both OAuth 1.0a and OAuth 2.0 credentials: {choose}")
-        if oauth2:
-            return OAUTH2_KEYS
-        if not oauth1:
-            raise InputError(f"{self._where}: no credentials for X: {choose}")
-        missing = [key for key in OAUTH1_KEYS if key not in oauth1]
-        if missing:
-            raise InputError(
-                f"{self._where}: incomplete OAuth 1.0a credentials: missing {', '.join(missing)}"
-            )
-        return OAUTH1_KEYS
+        try:
+            _credential_keys(settings)
+        except InputError as exc:
+            message = str(exc).removeprefix(f'account "{settings.name}": ')
+            problems.append(OptionProblem("", message, "credentials"))
+        return problems
 
     # --- the adapter interface ------------------------------------------------------------
 
@@ -293,6 +282,43 @@ class XAdapter:
         if _DUPLICATE in message.lower():
             return Rejected(f"{_DUPLICATE}: {message}")
         return Rejected(f"X answered {status}: {message}")
+
+
+def _api_base(settings: AccountSettings) -> str | None:
+    value = settings.options.get("api_base")
+    if value is None:
+        return None
+    if http_url(value) is not None:
+        assert isinstance(value, str)  # http_url said so
+        return value.rstrip("/")
+    shown = redact_http_url(value) if isinstance(value, str) else repr(value)
+    raise InputError(
+        f'account "{settings.name}": option "api_base" must be an http(s) URL such as '
+        f'"http://127.0.0.1:8080", got {shown}'
+    )
+
+
+def _credential_keys(settings: AccountSettings) -> tuple[str, ...]:
+    """Which set of credentials the account names; an InputError for none, both or half."""
+    where = f'account "{settings.name}"'
+    given = set(settings.credentials)
+    oauth1, oauth2 = given & set(OAUTH1_KEYS), given & set(OAUTH2_KEYS)
+    choose = (
+        f"set either the four OAuth 1.0a keys ({', '.join(OAUTH1_KEYS)}) "
+        f"or the OAuth 2.0 user token ({OAUTH2_KEYS[0]})"
+    )
+    if oauth1 and oauth2:
+        raise InputError(f"{where}: both OAuth 1.0a and OAuth 2.0 credentials: {choose}")
+    if oauth2:
+        return OAUTH2_KEYS
+    if not oauth1:
+        raise InputError(f"{where}: no credentials for X: {choose}")
+    missing = [key for key in OAUTH1_KEYS if key not in oauth1]
+    if missing:
+        raise InputError(
+            f"{where}: incomplete OAuth 1.0a credentials: missing {', '.join(missing)}"
+        )
+    return OAUTH1_KEYS
 
 
 class _Transport(HTTPAdapter):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from planner.adapters.registry import public_url_options
 from planner.config.settings import Config
 from planner.redact import redact_database_url, redact_option
 from planner.rule.balancer import BalanceSettings
@@ -32,6 +33,7 @@ def describe_config(config: Config, environ: dict[str, str] | None = None) -> di
     settings = config.settings
     accounts: dict[str, Any] = {}
     for name, account in settings.accounts.items():
+        public = public_url_options(account.network)
         accounts[name] = {
             "network": account.network,
             "timezone": str(config.account_timezone(name)),
@@ -41,7 +43,10 @@ def describe_config(config: Config, environ: dict[str, str] | None = None) -> di
                 key: {"env": env_name, "set": bool(env.get(env_name))}
                 for key, env_name in account.credentials.items()
             },
-            "options": {key: redact_option(key, value) for key, value in account.options.items()},
+            "options": {
+                key: redact_option(key, value, public_url=key in public)
+                for key, value in account.options.items()
+            },
             "balance": describe_balance(config.balance_for(name)),
         }
     return {

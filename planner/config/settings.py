@@ -30,6 +30,7 @@ from pydantic import (
 
 from planner.adapters.base import AccountSettings
 from planner.adapters.registry import available_networks
+from planner.config.adapter_options import adapter_problems
 from planner.config.problems import describe_errors, format_loc
 from planner.config.toml_locate import find_line
 from planner.errors import ConfigError, Problem
@@ -379,6 +380,7 @@ def _cross_check(settings: PlannerSettings, text: str, path: Path) -> list[Probl
         if balance.preset is not None and balance.give_to_pitch is not None:
             msg = "give preset or give_to_pitch, not both: a preset sets the ratio"
             problems.append(_problem(path, text, (*balance_loc, "give_to_pitch"), msg))
+    problems += adapter_problems(settings.accounts, text, path)  # what `run` would refuse
     return problems
 
 

@@ -394,7 +394,8 @@ def test_an_unknown_outbox_option_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         outbox(tmp_path, path="o.jsonl", fail="always", colour="red")
     assert str(caught.value) == (
-        'account "main": unknown option(s) for network "outbox": colour, fail (known: path)'
+        'account "main": unknown option "colour" for network "outbox" (known: path); '
+        'unknown option "fail" for network "outbox" (known: path)'
     )
 
 
@@ -464,5 +465,7 @@ def test_console_validates_only_emptiness() -> None:
 
 
 def test_console_takes_no_options() -> None:
-    with pytest.raises(InputError, match=r'network "console": width \(it takes none\)'):
+    with pytest.raises(
+        InputError, match=r'unknown option "width" for network "console" \(known: none\)'
+    ):
         console(width=80)

@@ -15,9 +15,18 @@ import pytest
 
 from planner.adapters.base import AccountSettings, Adapter, OutgoingPost, Published
 from planner.adapters.bluesky import BlueskyAdapter, grapheme_count
-from planner.errors import AuthFailed, InputError, RateLimited, Rejected, Transient, Uncertain
+from planner.errors import (
+    AuthFailed,
+    InputError,
+    PublishError,
+    RateLimited,
+    Rejected,
+    Transient,
+    Uncertain,
+)
 
 from fakes.fake_bluesky import REJECT_MESSAGE, FakeBluesky
+from support.adapter_checks import assert_no_secret_piece, shown_texts
 
 FIXED = datetime(2024, 5, 6, 9, 30, tzinfo=UTC)
 PASSWORD = "sekrit-token-123"
@@ -102,8 +111,9 @@ def test_unknown_options_are_an_input_error_naming_them() -> None:
     with pytest.raises(InputError) as caught:
         BlueskyAdapter(settings({"handle": "b.bsky.social", "colour": "red", "pds": "x"}), {})
     assert str(caught.value) == (
-        'account "main": unknown option(s) for network "bluesky": colour, pds '
-        "(known: handle, service, timeout, langs)"
+        'account "main": unknown option "colour" for network "bluesky" '
+        "(known: handle, service, timeout, langs); "
+        'unknown option "pds" for network "bluesky" (known: handle, service, timeout, langs)'
     )
 
 
@@ -111,8 +121,8 @@ def test_unknown_credential_keys_are_an_input_error_naming_them() -> None:
     with pytest.raises(InputError) as caught:
         BlueskyAdapter(settings(credentials={"app_pasword_env": "BSKY_APP_PASSWORD"}), {})
     assert str(caught.value) == (
-        'account "main": unknown credential(s) for network "bluesky": app_pasword_env '
-        "(known: app_password_env)"
+        'account "main": unknown credential "app_pasword_env" for network "bluesky" '
+        '(did you mean "app_password_env"? known: app_password_env)'
     )
 
 
@@ -344,7 +354,11 @@ def test_a_session_still_refused_after_a_new_login_is_an_auth_failure(
         "expired": "Bluesky said ExpiredToken: Token has expired (HTTP 400)",
         "auth": "Bluesky said AuthenticationRequired: Authentication Required (HTTP 401)",
     }[behaviour]
-    assert str(caught.value) == f"authentication failed: {expected}"
+    assert str(caught.value) == (
+        "authentication failed: Bluesky refused a session just opened for @brand.bsky.social "
+        "with the app password in BSKY_APP_PASSWORD: the app password may have been revoked, "
+        f"or the account suspended. {expected}"
+    )
 
 
 def test_a_fresh_session_refused_is_not_retried(make: Make, fake: FakeBluesky) -> None:
@@ -359,8 +373,11 @@ def test_a_wrong_app_password_is_an_auth_failure(make: Make, fake: FakeBluesky) 
     with pytest.raises(AuthFailed) as caught:
         make(environ={"BSKY_APP_PASSWORD": "wrong-password"}).publish(post(1))
     assert str(caught.value) == (
-        "authentication failed: Bluesky said AuthenticationRequired: "
-        "Invalid identifier or password (HTTP 401)"
+        "authentication failed: Bluesky refused the login of @brand.bsky.social with the app "
+        "password in BSKY_APP_PASSWORD: the handle or the app password is wrong, or the app "
+        "password was revoked (create one under Settings > Privacy and security > App "
+        "passwords). Bluesky said AuthenticationRequired: Invalid identifier or password "
+        "(HTTP 401)"
     )
     assert fake.count(CREATE_SESSION) == 1
     assert fake.count(CREATE_RECORD) == 0
@@ -600,3 +617,59 @@ def test_a_server_message_quoting_the_password_is_scrubbed(make: Make, fake: Fak
     assert caught.value.reason == (
         "Bluesky said InvalidRequest: cannot post as brand.bsky.social:*** (HTTP 400)"
     )
+
+
+def _echoed_errors(fake: FakeBluesky, action: Callable[[int], object]) -> list[BaseException]:
+    """The errors of ``action`` while the server's echo moves across the 300-character cut."""
+    errors: list[BaseException] = []
+    for padding in range(0, 320, 4):
+        fake.echo_padding = padding
+        with pytest.raises(PublishError) as caught:
+            action(padding)
+        errors.append(caught.value)
+    return errors
+
+
+def test_an_echoed_access_token_leaves_no_piece_of_it(
+    make: Make, fake: FakeBluesky, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Issue 9: the session's accessJwt/refreshJwt were not scrubbed from server messages.
+    caplog.set_level(logging.DEBUG)
+    adapter = make()
+    adapter.publish(post(1))  # logged in: the session's tokens exist
+    fake.behaviour = "echo"
+    errors = _echoed_errors(fake, lambda n: adapter.publish(post(n)))
+    with pytest.raises(Rejected) as verified:
+        adapter.verify()
+    errors.append(verified.value)
+    assert fake.requests[-1].headers["authorization"].startswith("Bearer ey")  # a JWT was sent
+    assert "authorization: Bearer ***" in str(errors[0])  # the echo reached the message
+    assert all(len(str(error)) < 450 for error in errors)  # cut short, after scrubbing
+    assert_no_secret_piece(shown_texts(errors, caplog.records), fake.issued_tokens())
+
+
+def test_an_echoed_refresh_token_leaves_no_piece_of_it(
+    fake: FakeBluesky, make: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    fake.access_ttl = 60  # the SDK refreshes a token this close to expiry before each call
+    adapter = make()
+    adapter.publish(post(1))
+    fake.refresh_behaviour = "echo"
+    errors = _echoed_errors(fake, lambda n: adapter.publish(post(n)))
+    refreshes = [r for r in fake.requests if r.nsid == REFRESH_SESSION]
+    assert len(refreshes) > 1  # the refresh token really went out, again and again
+    assert "Invalid request: " in str(errors[0])
+    assert_no_secret_piece(shown_texts(errors, caplog.records), fake.issued_tokens())
+
+
+def test_an_echoed_app_password_leaves_no_piece_of_it(
+    fake: FakeBluesky, make: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    fake.login_behaviour = "echo"
+    adapter = make()
+    errors = _echoed_errors(fake, lambda n: adapter.publish(post(n)))
+    assert all(isinstance(error, AuthFailed) for error in errors)
+    assert '"password":"***"' in str(errors[0])
+    assert_no_secret_piece(shown_texts(errors, caplog.records), [PASSWORD])

@@ -27,7 +27,13 @@ from planner.errors import (
 )
 
 from fakes.fake_facebook import BEHAVIOURS, FakeGraphAPI, GraphError
-from support.adapter_checks import assert_no_leak, input_error, unused_port
+from support.adapter_checks import (
+    assert_no_leak,
+    assert_no_secret_piece,
+    input_error,
+    shown_texts,
+    unused_port,
+)
 
 NOW = datetime(2024, 5, 6, 9, 30, tzinfo=UTC)
 TOKEN = "sekrit-token-123"
@@ -255,6 +261,19 @@ def test_other_codes_are_mapped_by_http_status(
         adapter(graph).publish(post())
 
 
+def test_a_401_without_a_known_code_says_the_token_is_bad_not_a_permission(
+    graph: FakeGraphAPI,
+) -> None:
+    graph.behaviour = GraphError(9999, "Who are you", status=401)
+    with pytest.raises(AuthFailed) as caught:
+        adapter(graph).publish(post())
+    assert str(caught.value).startswith(
+        "authentication failed: the Page access token in FB_PAGE_TOKEN was refused: it is "
+        'wrong, expired or revoked; issue a new one. Facebook: "Who are you" (code 9999'
+    )
+    assert "permission" not in str(caught.value)
+
+
 def test_a_server_error_page_is_transient(graph: FakeGraphAPI) -> None:
     graph.behaviour = "server_error"
     with pytest.raises(Transient, match=r"HTTP 502 \(<html><body><h1>502 Bad Gateway"):
@@ -405,14 +424,17 @@ def test_defaults_point_at_the_real_graph_api() -> None:
         (
             {"page_id": "1", "colour": "blue", "token": "x"},
             {},
-            'account "b": unknown option(s) for network "facebook": colour, token '
+            'account "b": unknown option "colour" for network "facebook" '
+            "(known: page_id, graph_url, api_version, timeout); "
+            'unknown option "token" for network "facebook" '
             "(known: page_id, graph_url, api_version, timeout)",
         ),
         (
             {"page_id": "1"},
             {"page_token_env": "X"},
-            'account "b": unknown credential(s) for network "facebook": page_token_env '
-            "(known: page_access_token_env, app_secret_env)",
+            'account "b": unknown credential "page_token_env" for network "facebook" '
+            '(did you mean "page_access_token_env"? '
+            "known: page_access_token_env, app_secret_env)",
         ),
         ({}, {}, 'option "page_id" is required'),
         ({"page_id": "Acme Coffee"}, {}, "must be the Page's numeric id, got 'Acme Coffee'"),
@@ -481,3 +503,30 @@ def test_no_secret_reaches_a_result_or_a_log_on_success(
     assert any("urllib3" in record.name for record in caplog.records)
     for record in caplog.records:
         assert not _leaks(record.getMessage())
+
+
+def test_an_echoing_graph_api_leaves_no_piece_of_a_secret(
+    graph: FakeGraphAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The token travels in the form body (percent-encoded), the proof beside it; the echo
+    # moves both across the 300-character cut of Facebook's message.
+    caplog.set_level(logging.DEBUG)
+    graph.app_secret = APP_SECRET
+    credentials = {**CREDENTIALS, "app_secret_env": "FB_APP_SECRET"}
+    page = adapter(graph, credentials=credentials)
+    graph.behaviour = "echo"
+    errors: list[BaseException] = []
+    for padding in range(0, 320, 4):
+        graph.echo_padding = padding
+        with pytest.raises(Rejected) as caught:
+            page.publish(post())
+        errors.append(caught.value)
+    graph.echo_padding = 0
+    with pytest.raises(Rejected) as verified:
+        page.verify()  # the token goes in the Authorization header there
+    errors.append(verified.value)
+    proof = graph.requests[0].form["appsecret_proof"]
+    assert graph.requests[0].form["access_token"] == TOKEN  # it was sent
+    assert "access_token=***" in str(errors[0]) and "appsecret_proof=***" in str(errors[0])
+    assert "authorization: Bearer ***" in str(errors[-1])
+    assert_no_secret_piece(shown_texts(errors, caplog.records), [TOKEN, APP_SECRET, proof])

@@ -32,6 +32,7 @@ from planner.errors import (
 )
 
 from fakes.fake_mastodon import BEHAVIOURS, FIRST_STATUS_ID, FakeMastodon
+from support.adapter_checks import assert_no_secret_piece, shown_texts
 
 SECRET = "sekrit-token-123"
 ENV = {"MASTODON_TOKEN": SECRET}
@@ -147,9 +148,12 @@ def test_unknown_options_and_credentials_are_named() -> None:
             {},
         )
     assert str(caught.value) == (
-        'account "main": unknown option(s) for network "mastodon": colour, privacy '
+        'account "main": unknown option "colour" for network "mastodon" '
         "(known: api_base_url, language, max_characters, timeout, visibility); "
-        'unknown credential(s) for network "mastodon": token_env (known: access_token_env)'
+        'unknown option "privacy" for network "mastodon" '
+        "(known: api_base_url, language, max_characters, timeout, visibility); "
+        'unknown credential "token_env" for network "mastodon" '
+        '(did you mean "access_token_env"? known: access_token_env)'
     )
 
 
@@ -342,15 +346,18 @@ def test_a_new_token_in_the_environment_is_used_from_the_next_post(
         (
             "unauthorized",
             AuthFailed,
-            "authentication failed: {host} refused the access token in MASTODON_TOKEN: "
-            "The access token is invalid (HTTP 401; the token needs the write:statuses scope)",
+            # A 401 is a wrong, expired or revoked token, not a missing scope (issue 9).
+            "authentication failed: {host} does not accept the access token in "
+            "MASTODON_TOKEN: it is wrong, expired or revoked: The access token is invalid "
+            "(HTTP 401; create a new token under Preferences > Development and set it in "
+            "that variable)",
         ),
         (
             "forbidden",
             AuthFailed,
             "authentication failed: {host} refused the access token in MASTODON_TOKEN: "
-            "This action is outside the authorized scopes (HTTP 403; "
-            "the token needs the write:statuses scope)",
+            "This action is outside the authorized scopes (HTTP 403: the token lacks the "
+            "write:statuses scope, or the account's login is disabled or unconfirmed)",
         ),
         (
             "rejected",
@@ -538,3 +545,27 @@ def test_the_token_appears_in_no_error_log_or_result(
     assert [text for text in seen if SECRET in text] == []
     if behaviour == "leaky":
         assert "cannot post with Bearer ***" in seen[0]
+
+
+def test_an_instance_echoing_the_request_leaves_no_piece_of_the_token(
+    make: MakeAdapter, server: FakeMastodon, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Issue 9: the instance's message was cut to 300 characters before the token was
+    # replaced, so a token straddling the cut survived in part. The padding moves the
+    # echoed Authorization header across every point of the cut.
+    caplog.set_level(logging.DEBUG)
+    adapter = make()
+    server.behaviour = "echo"
+    errors: list[BaseException] = []
+    for padding in range(0, 320, 4):
+        server.echo_padding = padding
+        with pytest.raises(Rejected) as caught:
+            adapter.publish(post(padding))
+        errors.append(caught.value)
+    with pytest.raises(Rejected) as verified:
+        adapter.verify()
+    errors.append(verified.value)
+    assert server.requests[0].headers["authorization"] == f"Bearer {SECRET}"  # it was sent
+    assert "authorization: Bearer *** " in str(errors[0])  # the echo reached the message
+    assert all(len(str(error)) < 400 for error in errors)  # and was still cut short
+    assert_no_secret_piece(shown_texts(errors, caplog.records), [SECRET])

@@ -248,3 +248,33 @@ def test_run_json_without_once_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["--config", str(path), "run", "--json"])
     assert result.exit_code == 2
     assert "--json goes with --once" in result.output
+
+
+def test_a_revoked_mastodon_token_pauses_the_account_and_says_so(tmp_path: Path) -> None:
+    # Issue 9: a 401 was reported as a missing scope. It is a wrong or revoked token.
+    with FakeMastodon(token="the-token-the-instance-knows") as instance:
+        instance.behaviour = "unauthorized"
+        path = tmp_path / "planner.toml"
+        path.write_text(
+            'timezone = "UTC"\n[run]\nmin_spacing_seconds = 0\n[accounts.masto]\n'
+            'network = "mastodon"\ncredentials = { access_token_env = "E2E_REVOKED" }\n'
+            f'options = {{ api_base_url = "{instance.url}" }}\n'
+        )
+        config = load_config(path)
+        posts = seed(config.database_url, ["masto"], datetime.now(UTC))
+        env = {"E2E_REVOKED": "a-revoked-token-4242"}
+        ran = CliRunner().invoke(main, ["--config", str(path), "run", "--once", "--json"], env=env)
+        status = CliRunner().invoke(main, ["--config", str(path), "status", "--json"], env=env)
+    assert ran.exit_code == 1
+    first = json.loads(ran.stdout)["outcomes"][0]
+    assert (first["post"], first["status"], first["account_paused"]) == (
+        posts["masto"][0],
+        "planned",
+        True,
+    )
+    reason = json.loads(status.output)["accounts"]["masto"]["paused_reason"]
+    assert "does not accept the access token in E2E_REVOKED: it is wrong, expired or revoked" in (
+        reason
+    )
+    assert "scope" not in reason
+    assert "a-revoked-token-4242" not in ran.output + status.output

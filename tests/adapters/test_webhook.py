@@ -28,7 +28,13 @@ from planner.errors import (
 )
 
 from fakes.fake_webhook import BEHAVIOURS, FakeWebhook
-from support.adapter_checks import assert_no_leak, input_error, unused_port
+from support.adapter_checks import (
+    assert_no_leak,
+    assert_no_secret_piece,
+    input_error,
+    shown_texts,
+    unused_port,
+)
 
 NOW = datetime(2024, 5, 6, 9, 30, tzinfo=UTC)
 SECRET = "sekrit-token-123"
@@ -358,14 +364,16 @@ def test_it_is_an_adapter_without_a_length_rule(hook: FakeWebhook) -> None:
         (
             {"url": "https://h.example/x", "headers": "X-A: 1", "secret": "x"},
             {},
-            'account "zap": unknown option(s) for network "webhook": headers, secret '
+            'account "zap": unknown option "headers" for network "webhook" '
+            "(known: url, signature_header, auth_header, user_agent, timeout); "
+            'unknown option "secret" for network "webhook" '
             "(known: url, signature_header, auth_header, user_agent, timeout)",
         ),
         (
             {"url": "https://h.example/x"},
             {"secret_env": "X"},
-            'unknown credential(s) for network "webhook": secret_env '
-            "(known: signing_secret_env, authorization_env)",
+            'unknown credential "secret_env" for network "webhook" '
+            '(did you mean "signing_secret_env"? known: signing_secret_env, authorization_env)',
         ),
         ({}, {}, 'account "zap": option "url" is required'),
         ({"url": 3}, {}, 'option "url" must be an http(s) URL, got 3'),
@@ -443,3 +451,24 @@ def test_no_secret_reaches_a_result_or_a_log_on_success(
 def test_a_receiver_echoing_its_url_does_not_leak_it_into_the_result(hook: FakeWebhook) -> None:
     hook.behaviour = "echo_url"
     assert adapter(hook).publish(post()) == Published(remote_id="key-7", url=None)
+
+
+def test_a_receiver_echoing_the_request_leaves_no_piece_of_a_secret(
+    hook: FakeWebhook, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The echo moves across the 200-character cut of the receiver's answer: the secrets are
+    # replaced in the whole answer before it is shortened (issue 9).
+    caplog.set_level(logging.DEBUG)
+    credentials = {**SIGNED, "authorization_env": "HOOK_AUTH"}
+    webhook = adapter(hook, credentials=credentials)
+    hook.behaviour = "echo"
+    errors: list[BaseException] = []
+    for padding in range(0, 220, 4):
+        hook.echo_padding = padding
+        with pytest.raises(Rejected) as caught:
+            webhook.publish(post(key=f"key-{padding}"))
+        errors.append(caught.value)
+    assert hook.requests[0].header("Authorization") == AUTH_VALUE  # it was sent
+    assert "POST *** " in str(errors[0]) and "authorization: ***" in str(errors[0])
+    secrets = [SECRET, AUTH_VALUE.removeprefix("Bearer "), PATH_TOKEN]
+    assert_no_secret_piece(shown_texts(errors, caplog.records), secrets)

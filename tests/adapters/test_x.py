@@ -35,6 +35,7 @@ from fakes.fake_x import (
     OAUTH2_CREDENTIALS,
     FakeX,
 )
+from support.adapter_checks import assert_no_secret_piece, shown_texts
 
 NOW = datetime(2030, 3, 17, 12, 0, tzinfo=UTC)
 TIMEOUT = 0.5
@@ -96,8 +97,8 @@ def test_an_unknown_option_is_an_input_error_naming_it() -> None:
     with pytest.raises(InputError) as caught:
         adapter(colour="blue", handle="@brand")
     assert str(caught.value) == (
-        'account "brand": unknown option(s) for network "x": colour, handle '
-        "(known: api_base, timeout)"
+        'account "brand": unknown option "colour" for network "x" (known: api_base, timeout); '
+        'unknown option "handle" for network "x" (known: api_base, timeout)'
     )
 
 
@@ -137,7 +138,7 @@ def test_no_credentials_is_an_input_error_saying_what_to_set() -> None:
 
 
 def test_an_unknown_credential_key_is_an_input_error_naming_it() -> None:
-    with pytest.raises(InputError, match=r"unknown credential\(s\) for network \"x\": bearer"):
+    with pytest.raises(InputError, match=r'unknown credential "bearer_token_env" for network "x"'):
         adapter(credentials=OAUTH2_CREDENTIALS | {"bearer_token_env": "X_BEARER"})
 
 
@@ -430,3 +431,36 @@ def test_a_secret_echoed_by_the_server_is_masked_in_the_reason(fake: FakeX) -> N
     with pytest.raises(Rejected) as caught:
         adapter(fake, credentials=OAUTH2_CREDENTIALS, environ=SECRET_ENVIRON).publish(post())
     assert caught.value.reason == "X answered 400: Cannot use the header 'Bearer ***'"
+
+
+# Random-looking values: no 8-character piece of them occurs in X's or OAuth's own words.
+ECHO_ENVIRON = {
+    "X_API_KEY": "qR7vLm2XwT9pKz4sNc8b",
+    "X_API_SECRET": "Hd3kWq9ZrT5vYm1xPs7LcB2n",
+    "X_ACCESS_TOKEN": "1500-Gk4TzQw8RmV2pXc7LsY9",
+    "X_ACCESS_TOKEN_SECRET": "Uf6pNa3QzW8rKt1vYm5xLc",
+    "X_OAUTH2_TOKEN": "bE9wQ2rTz7LkXm4VpS8cYn3H",
+}
+
+
+@pytest.mark.parametrize("credentials", [OAUTH1_CREDENTIALS, OAUTH2_CREDENTIALS])
+def test_an_echoing_x_leaves_no_piece_of_a_credential(
+    fake: FakeX, caplog: pytest.LogCaptureFixture, credentials: dict[str, str]
+) -> None:
+    # tweepy logs the request's headers and the answer's body at DEBUG: the echo is in both.
+    caplog.set_level(logging.DEBUG)
+    fake.behaviour = "echo"
+    account = adapter(fake, credentials=credentials, environ=ECHO_ENVIRON)
+    errors: list[BaseException] = []
+    for padding in range(0, 320, 4):
+        fake.echo_padding = padding
+        with pytest.raises(Rejected) as caught:
+            account.publish(post())
+        errors.append(caught.value)
+    with pytest.raises(AuthFailed) as verified:  # a refused verify is about the credentials
+        account.verify()
+    errors.append(verified.value)
+    assert fake.requests[0].header("Authorization")  # the credentials were sent
+    assert "authorization: " in str(errors[0]) and "***" in str(errors[0])
+    assert any(record.name == "tweepy.client" for record in caplog.records)
+    assert_no_secret_piece(shown_texts(errors, caplog.records), ECHO_ENVIRON.values())

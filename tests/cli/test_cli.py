@@ -134,10 +134,9 @@ def test_queue_add_stores_one_item_and_reports_bad_input(workspace: Path) -> Non
 def test_config_check_redacts_every_secret(workspace: Path) -> None:
     config = (workspace / "planner.toml").read_text()
     config += (
-        '\n[accounts.hook]\nnetwork = "console"\nslots = ["mon 09:00"]\n'
+        '\n[accounts.hook]\nnetwork = "webhook"\nslots = ["mon 09:00"]\n'
         '[accounts.hook.credentials]\nsigning_secret_env = "HOOK_SECRET"\n'
         '[accounts.hook.options]\nurl = "https://hooks.example.com/catch/123/abcsecretpath"\n'
-        'api_key = "inline-key-value"\n'
     )
     config = config.replace('url = "sqlite:///', 'url = "sqlite:///')  # keep the db
     (workspace / "planner.toml").write_text(config)
@@ -145,7 +144,7 @@ def test_config_check_redacts_every_secret(workspace: Path) -> None:
     for args in (["config", "check"], ["config", "check", "--json"]):
         result = run(*args, env=env)
         assert result.exit_code == 0, result.output
-        for secret in ("s3cr3t-value", "abcsecretpath", "inline-key-value"):
+        for secret in ("s3cr3t-value", "abcsecretpath"):
             assert secret not in result.output
         assert "HOOK_SECRET" in result.output
     report = json.loads(run("config", "check", "--json", env=env).output)
@@ -224,16 +223,18 @@ def test_config_check_online_asks_each_account_and_offline_touches_nothing(
     online = run("config", "check", "--online")
     assert online.exit_code == 0, online.output
     assert "main (outbox): ok: publishes as outbox file" in online.output
-    broken = (
-        (workspace / "planner.toml")
-        .read_text()
-        .replace('path = "outbox.jsonl"', 'path = "outbox.jsonl"\ncolour = "red"')
+    # An account whose token is not in the environment: found before any request is made.
+    (workspace / "planner.toml").write_text(
+        (workspace / "planner.toml").read_text()
+        + '\n[accounts.toot]\nnetwork = "mastodon"\nslots = ["mon 09:00"]\n'
+        'credentials = { access_token_env = "PLANNER_TEST_UNSET_TOKEN" }\n'
+        'options = { api_base_url = "http://127.0.0.1:9" }\n'
     )
-    (workspace / "planner.toml").write_text(broken)
-    failed = CliRunner().invoke(main, ["config", "check", "--online"])
-    assert failed.exit_code == 1
-    assert "main (outbox): FAILED: " in failed.output and "colour" in failed.output
-    assert "credentials check failed for: main" in failed.output
+    failed = CliRunner().invoke(main, ["config", "check", "--online"], env={})
+    assert failed.exit_code == 1, failed.output
+    assert "toot (mastodon): FAILED: " in failed.output
+    assert "PLANNER_TEST_UNSET_TOKEN" in failed.output
+    assert "credentials check failed for: toot" in failed.output
 
 
 def test_a_run_that_cannot_start_writes_nothing(tmp_path: Path) -> None:

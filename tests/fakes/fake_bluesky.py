@@ -51,6 +51,7 @@ BEHAVIOURS = (
     "reset",  # read the request, then reset the connection (TCP RST) without answering
     "malformed",  # 200 with a body that is not JSON although it says it is
     "incomplete",  # 200 with JSON that lacks required fields
+    "echo",  # 400 InvalidRequest quoting the whole request (echo_text, after echo_padding dots)
 )
 
 REJECT_MESSAGE = (
@@ -99,6 +100,7 @@ class FakeBluesky(LoopbackServer[Received]):
         self.access_ttl = access_ttl
         self.delay = delay
         self.login_behaviour = "ok"
+        self.refresh_behaviour = "ok"  # or "echo", for refreshSession
         self.reject_message = REJECT_MESSAGE
         self.account_status: str | None = None  # "deactivated", "takendown": not active
         self.rate_limit_reset: int | None = int(time.time()) + 300
@@ -144,8 +146,12 @@ class FakeBluesky(LoopbackServer[Received]):
         if nsid == "com.atproto.server.createSession":
             if self.login_behaviour == "hang_up":
                 return None
+            if self.login_behaviour == "echo":  # quotes the app password back
+                return _error(401, "AuthenticationRequired", self._echo(request))
             return self._behave(self.login_behaviour, nsid) or self._create_session(request)
         if nsid == _REFRESH:
+            if self.refresh_behaviour == "echo":  # quotes the refresh token back
+                return _error(400, "InvalidRequest", self._echo(request))
             return self._refresh_session(request)
         if nsid not in _BEHAVING and nsid not in _PUBLIC:
             return _error(501, "MethodNotImplemented", "Method Not Implemented")
@@ -158,6 +164,8 @@ class FakeBluesky(LoopbackServer[Received]):
                 return None
             if self._behaviour == "reset":
                 return RESET
+            if self._behaviour == "echo":  # quotes the access token back
+                return _error(400, "InvalidRequest", self._echo(request))
             answered = self._behave(self._behaviour, nsid)
             if answered:
                 return answered
@@ -169,6 +177,9 @@ class FakeBluesky(LoopbackServer[Received]):
                 return _error(400, "InvalidRequest", "Unable to resolve handle")
             return _json(200, {"did": found})
         return self._create_record(request)
+
+    def _echo(self, request: Received) -> str:
+        return "Invalid request: " + fake_http.echo_text(request, self.echo_padding)
 
     def _behave(self, behaviour: str, nsid: str) -> Answer | None:
         if behaviour == "ok":

@@ -43,6 +43,7 @@ BEHAVIOURS = (
     "hang_up",  # reads the request, then closes the connection without answering
     "malformed",  # HTTP 200 with a body that is not JSON
     "no_id",  # HTTP 200 {"success": true}
+    "echo",  # code 12 (HTTP 400) quoting the whole request (echo_text, after echo_padding)
 )
 
 
@@ -156,6 +157,9 @@ class FakeGraphAPI(LoopbackServer[Received]):
         named = _NAMED_ERRORS.get(behaviour)
         if named is not None:
             return _error(named(self))
+        if behaviour == "echo":  # an error quoting the whole request
+            echoed = fake_http.echo_text(got, self.echo_padding)
+            return _error(GraphError(12, f"(#12) This call is deprecated: {echoed}"))
         if behaviour == "server_error":
             page = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
             return 502, {"Content-Type": "text/html"}, page

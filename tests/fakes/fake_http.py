@@ -92,6 +92,21 @@ def json_answer(
     return status, {"Content-Type": content_type, **(headers or {})}, json.dumps(value).encode()
 
 
+def echo_text(received: Received, padding: int = 0) -> str:
+    """The request quoted back whole, as a careless server does in an error message:
+    ``padding`` dots first, then the request line, the Authorization header, the body and
+    the other headers. The secrets come early, so that a test moving them with ``padding``
+    can put each across the point where a client cuts a long message short (200 or 300
+    characters)."""
+    headers = dict(received.headers)
+    lines = [f"{received.method} {received.target}"]
+    if "authorization" in headers:
+        lines.append(f"authorization: {headers.pop('authorization')}")
+    lines.append(received.body.decode("utf-8", "replace"))
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    return "." * padding + "\n".join(lines)
+
+
 R = TypeVar("R", bound=Received)
 
 
@@ -103,6 +118,7 @@ class LoopbackServer(Generic[R]):
     """
 
     methods: tuple[str, ...] = ("GET", "POST")  # others are answered 501, as http.server does
+    echo_padding = 0  # dots before the request in an "echo" answer (see echo_text)
     protocol_version = "HTTP/1.1"  # keep-alive; every answer is sized
 
     def __init__(self, received_as: type[R]) -> None:

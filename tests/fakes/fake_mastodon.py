@@ -39,6 +39,8 @@ Errors are Mastodon's ``{"error": "..."}`` bodies, except where noted below.
 ``malformed``      200 with a truncated JSON body
 ``no_id``          200 with valid JSON that is not a status
 ``leaky``          422 whose error message quotes the request's Authorization header
+``echo``           422 whose error message quotes the whole request (``echo_text``,
+                   after ``echo_padding`` dots)
 =================  ===================================================================
 
 ``requests`` lists what arrived (method, target, path, query, headers with lower-case names,
@@ -73,6 +75,7 @@ BEHAVIOURS = (
     "malformed",
     "no_id",
     "leaky",
+    "echo",
 )
 
 RATE_LIMIT = 300  # Mastodon's default: 300 requests per 5 minutes per account
@@ -151,6 +154,9 @@ class FakeMastodon(LoopbackServer[Received]):
             return 200, _JSON, b'{"id": "1", "url": "https://'
         if behaviour == "no_id":
             return 200, _JSON, b'{"message": "this is not a status"}'
+        if behaviour == "echo":
+            echoed = fake_http.echo_text(received, self.echo_padding)
+            return self._error(422, f"Validation failed: {echoed}")
         if behaviour == "leaky":
             echoed = received.headers.get("authorization", "none")
             return self._error(422, f"Validation failed: cannot post with {echoed}")

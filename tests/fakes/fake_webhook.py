@@ -22,7 +22,7 @@ import hmac
 import json
 from typing import Any
 
-from fakes.fake_http import Answer, LoopbackServer, Received, Reply
+from fakes.fake_http import Answer, LoopbackServer, Received, Reply, echo_text
 from fakes.fake_http import json_answer as _json
 
 BEHAVIOURS = (
@@ -41,6 +41,7 @@ BEHAVIOURS = (
     "server_error",  # 503 text "Service Unavailable"
     "timeout",  # answers only after `hang_seconds` (or when the server closes)
     "not_http",  # bytes that are not an HTTP response, then closes
+    "echo",  # 422 text quoting the whole request (echo_text, after echo_padding dots)
 )
 
 
@@ -115,6 +116,9 @@ class FakeWebhook(LoopbackServer[Received]):
                 {"Retry-After": self.retry_after, "Content-Type": "text/plain"},
                 b"slow down",
             )
+        if behaviour == "echo":
+            echoed = echo_text(received, self.echo_padding)
+            return 422, {"Content-Type": "text/plain"}, f"cannot take {echoed}".encode()
         if behaviour == "auth_failure":
             return _json(401, {"error": "invalid credentials"})
         if behaviour == "forbidden":

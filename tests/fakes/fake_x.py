@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from fakes.fake_http import Answer, LoopbackServer, Received, Reply, json_answer
+from fakes.fake_http import Answer, LoopbackServer, Received, Reply, echo_text, json_answer
 
 # What the fake can be told to answer.
 BEHAVIOURS = (
@@ -41,6 +41,7 @@ BEHAVIOURS = (
     "credits_depleted",  # 402 CreditsDepleted: the app's API credits are used up
     "invalid_request",  # 400 invalid-request with a per-parameter message
     "echo_auth",  # 400 whose detail quotes the Authorization header it received
+    "echo",  # 400 whose detail quotes the whole request (echo_text, after echo_padding dots)
     "server_error",  # 500 with a problem body
     "unavailable",  # 503 with a plain-text body
     "slow",  # answers "ok" after FakeX.delay seconds
@@ -142,6 +143,9 @@ class FakeX(LoopbackServer[Received]):
                 headers["x-user-limit-24hour-remaining"] = "0"
                 headers["x-user-limit-24hour-reset"] = str(self.daily_reset_epoch)
             return status, headers, body
+        if behaviour == "echo":
+            detail = echo_text(received, self.echo_padding)
+            return _problem(400, "Invalid Request", f"Cannot accept {detail}")
         if behaviour == "echo_auth":
             seen = received.headers.get("authorization", "")
             return _problem(400, "Invalid Request", f"Cannot use the header {seen!r}")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Callable, Mapping, Sequence
+import traceback
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import pytest
 
@@ -40,3 +41,32 @@ def assert_no_leak(
     assert records, "the request was logged, so this test can see a leak"
     for record in records:
         assert not leaks(record.getMessage()), record.getMessage()
+
+
+def secret_pieces(secrets: Iterable[str], size: int = 8) -> set[str]:
+    """Every ``size``-character piece of every secret: what must not appear anywhere, so
+    that a secret cut in two by a shortened message is caught too."""
+    return {secret[i : i + size] for secret in secrets for i in range(len(secret) - size + 1)}
+
+
+def shown_texts(
+    errors: Iterable[BaseException], records: Iterable[logging.LogRecord], *results: object
+) -> list[str]:
+    """What a person may see of an adapter's work: each error with its whole chain (as a
+    traceback shows it), each log record's message, and whatever it returned."""
+    texts: list[str] = []
+    for error in errors:
+        texts.append("".join(traceback.format_exception(error)))  # the chain it shows
+        texts += [str(error), repr(error)]
+    texts += [record.getMessage() for record in records]
+    texts += [repr(result) for result in results]
+    return texts
+
+
+def assert_no_secret_piece(texts: Iterable[str], secrets: Iterable[str]) -> None:
+    """No text holds an 8-character piece of any secret."""
+    pieces = secret_pieces(secrets)
+    assert pieces, "the secrets are long enough to be checked"
+    for text in texts:
+        found = sorted(piece for piece in pieces if piece in text)
+        assert not found, f"{found[0]!r}, part of a secret, in: {text[:2000]!r}"

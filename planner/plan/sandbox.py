@@ -10,10 +10,11 @@ limits (:class:`Limits`), enforced without threads or signals:
   bounds a loop that prints nothing: ``range()`` is capped too, but a loop over a list made
   once can be nested.
 - **Sizes**: no string or list a template makes (``*``, ``+``, ``~``, ``%``, a filter, a
-  method call, a ``{% set %}`` block) may be longer than ``value_chars``. The operations
-  whose result grows with an argument (``"x" * n``, ``|center(n)``, ``|indent(n)``,
-  ``|replace``, ``|join``, ``|wordwrap``, format widths, ``**``) are refused *before* they
-  allocate.
+  method call, a ``{% set %}`` block, ``list.extend``) may be longer than ``value_chars``,
+  and no number larger than 32,768 bits. The operations whose result grows with an argument
+  (``"x" * n``, ``|center(n)``, ``|indent(n)``, ``|replace``, ``|join``, ``|wordwrap``,
+  ``|batch``, ``|slice``, ``|tojson(indent)``, ``|urlize(target)``, ``lipsum(n)``, format
+  widths, ``**``) are refused *before* they allocate.
 - **Work**: the characters all outputs, operations, filters and calls produce add up; a render
   may produce ``chars_made`` of them, so a loop cannot pile up a large text inside a macro or
   a ``{% set %}`` block either.
@@ -118,6 +119,9 @@ _BUDGET: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar(
 
 _N = TypeVar("_N", bound=nodes.Node)
 
+_MAX_BITS = 32 * 1024  # a number of ~10,000 digits: more than any post can print
+_MAX_INDENT = 64
+
 # Filters the code transformation below inserts; their names cannot be shadowed by a variable.
 _LOOP_FILTER = "planner_counted"
 _OUTPUT_FILTER = "planner_charged"
@@ -178,8 +182,11 @@ class BoundedSandbox(SandboxedEnvironment):
             for sequence, times in ((left, right), (right, left)):
                 if _sized(sequence) and isinstance(times, int):
                     self._fits(len(sequence) * max(times, 0), "a repetition")
+            numbers = isinstance(left, int) and isinstance(right, int)
+            if numbers and left.bit_length() + right.bit_length() > _MAX_BITS:
+                raise TemplateLimitExceeded(f"a product of more than {_MAX_BITS:,} bits")
         elif operator == "**" and isinstance(left, int) and isinstance(right, int):
-            if right > 0 and abs(left) > 1 and left.bit_length() * right > 4 * 8 * 1024:
+            if right > 0 and abs(left) > 1 and left.bit_length() * right > _MAX_BITS:
                 raise TemplateLimitExceeded(f"{left} ** {right} is too large a number")
         elif operator == "%" and isinstance(left, str):
             self._check_format(left, right if isinstance(right, tuple) else (right,))
@@ -197,6 +204,8 @@ class BoundedSandbox(SandboxedEnvironment):
         if isinstance(owner, str):
             args = __self._check_str_method(owner, getattr(__obj, "__name__", ""), args, kwargs)
         result = super().call(__context, __obj, *args, **kwargs)
+        if _sized(owner) and not isinstance(owner, str):  # list.extend, dict.update, ...
+            __self._fits(len(owner), f"a {type(owner).__name__}")
         return __self._made(result)
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
@@ -237,6 +246,8 @@ class BoundedSandbox(SandboxedEnvironment):
             budget = _BUDGET.get()
             if budget is not None:
                 budget.charge(len(value))
+        elif isinstance(value, int) and value.bit_length() > _MAX_BITS:
+            raise TemplateLimitExceeded(f"a number of {value.bit_length():,} bits")
         return value
 
     def _check_format(self, text: str, args: tuple[Any, ...], braces: bool = False) -> None:
@@ -331,6 +342,17 @@ class BoundedSandbox(SandboxedEnvironment):
             self._fits(len(text) + (len(text) + 1) * extra, "|wordwrap")
         elif name == "format" and text is not None:
             self._check_format(text, (*rest, *kwargs.values()))
+        elif name in {"batch", "slice"}:  # a count of items, or of lists, to make
+            count = argument(0, "linecount" if name == "batch" else "slices", 1)
+            if isinstance(count, int):
+                self._fits(count, f"|{name}")
+        elif name == "tojson":
+            indent = argument(0, "indent", None)
+            if isinstance(indent, int) and indent > _MAX_INDENT:
+                raise TemplateLimitExceeded(f"|tojson indent {indent}; at most {_MAX_INDENT}")
+        elif name == "urlize":
+            added = [argument(2, "target", None), argument(3, "rel", None)]
+            self._fits(sum(len(a) for a in added if isinstance(a, str)) * 64, "|urlize")
         elif name == "join":
             separator = argument(0, "d", "")
             items = _materialized(value)

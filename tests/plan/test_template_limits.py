@@ -55,6 +55,16 @@ HOSTILE = {
     "a set block piling up text": '{% set x %}{% for i in range(60000) %}{{ "y" * 60000 }}'
     "{% endfor %}{% endset %}{{ x|length }}",
     "too long an output": "{% for i in range(40000) %}xx{% endfor %}",
+    "a number squared and squared": "{% set ns = namespace(x=10) %}{% for i in range(40) %}"
+    "{% set ns.x = ns.x * ns.x %}{% endfor %}{{ ns.x > 5 }}",
+    "a huge power": "{{ 2 ** 100000000 > 1 }}",
+    "a list extending itself": "{% set l = [1] %}{% for i in range(40) %}{{ l.extend(l) }}"
+    "{% endfor %}{{ l|length }}",
+    "a slice into 100,000,000 lists": "{{ range(3)|slice(100000000)|list|length }}",
+    "a batch padded to 100,000,000": "{{ range(3)|batch(100000000, 0)|list|length }}",
+    "a json indent": "{{ range(60000)|list|tojson(indent=60000)|length }}",
+    "an urlize target": '{{ ("a.example " * 5000)|urlize(target="x" * 60000)|length }}',
+    "lorem ipsum": "{{ lipsum(100000)|length }}",
 }
 
 
@@ -83,9 +93,13 @@ def test_templates_within_the_limits_render_as_before(tmp_path: Path) -> None:
     source = (
         '{{ "=" * 3 }} {{ "%5s|" % "ab" }} {{ "{:>4}|".format(7) }} {{ range(3)|join(",") }} '
         '{{ "Call 0800123456 now: %s" % 1 }} {{ "ab"|center(6) }}|'
-        "{% for i in range(1000) %}{% endfor %}{{ text }}"
+        "{% for i in range(1000) %}{% endfor %}{{ text }} {{ [1, 2]|tojson }} {{ 10 ** 20 }} "
+        "{{ range(5)|batch(2)|list|length }} {{ [1] + [2] }}"
     )
-    assert render(source, tmp_path) == "=== ab| 7| 0,1,2 Call 0800123456 now: 1 ab |Tip: fail fast."
+    assert render(source, tmp_path) == (
+        "=== ab| 7| 0,1,2 Call 0800123456 now: 1 ab |Tip: fail fast. [1, 2] "
+        "100000000000000000000 3 [1, 2]"
+    )
 
 
 def test_the_longest_post_a_network_takes_fits_the_output_limit(tmp_path: Path) -> None:

@@ -204,7 +204,7 @@ class BoundedSandbox(SandboxedEnvironment):
         if isinstance(owner, str):
             args = __self._check_str_method(owner, getattr(__obj, "__name__", ""), args, kwargs)
         result = super().call(__context, __obj, *args, **kwargs)
-        if _sized(owner) and not isinstance(owner, str):  # list.extend, dict.update, ...
+        if isinstance(owner, list | dict | set):  # list.extend, dict.update, set.update, ...
             __self._fits(len(owner), f"a {type(owner).__name__}")
         return __self._made(result)
 

@@ -19,7 +19,8 @@ limits (:class:`Limits`), enforced without threads or signals:
   may produce ``chars_made`` of them, so a loop cannot pile up a large text inside a macro or
   a ``{% set %}`` block either.
 - **Time**: every step and every charge checks a deadline (``seconds`` after the render began).
-- **Output**: the caller stops reading the rendered stream at ``output_chars``.
+- **Output**: the rendered text may be ``output_chars`` long (checked once it is joined;
+  every piece was charged as **work** while it was made, so it cannot grow unbounded first).
 
 Going over a limit raises :class:`TemplateLimitExceeded` from inside the template, so the
 caller reports it with the template's file and line like any other template error. Limits
@@ -295,7 +296,7 @@ class BoundedSandbox(SandboxedEnvironment):
             )
         return numbers
 
-    def _lipsum(self, n: int = 5, html: bool = True, min: int = 20, max: int = 100) -> str:  # noqa: A002
+    def _lipsum(self, n: int = 5, html: bool = True, min: int = 20, max: int = 100) -> str:
         self._fits(n * max * 16, "lipsum()")  # words are under 16 characters
         return generate_lorem_ipsum(n, html, min, max)
 

@@ -14,7 +14,8 @@ import click
 from planner.cli._app import AppState, echo_json, now_utc, pass_state
 from planner.publish.pipeline import Publisher
 from planner.publish.resolve import resolve_post
-from planner.reports.status import build_status
+from planner.reports.status import build_status, resume_outlook
+from planner.text import visible
 
 
 @click.command("status")
@@ -27,34 +28,38 @@ def status_command(state: AppState, as_json: bool) -> None:
     if as_json:
         echo_json(report)
         return
+
+    def echo(line: str) -> None:  # reasons and ids come from queue files and networks
+        click.echo(visible(line))
+
     for name, account in report["accounts"].items():
         line = f"{name} ({account['network']})"
         if account["paused"]:
             line += f": PAUSED: {account['paused_reason']} (fix it, then `planner resume {name}`)"
-        click.echo(line)
+        echo(line)
         nxt = account["next"]
-        click.echo(
+        echo(
             f"  next       {nxt['at']} {nxt['kind']} {nxt['item']}"
             if nxt
             else "  next       nothing planned"
         )
-        click.echo(f"  last       {account['last_published_at'] or 'never'}")
+        echo(f"  last       {account['last_published_at'] or 'never'}")
         counts = ", ".join(f"{k} {v}" for k, v in account["counts"].items() if v)
-        click.echo(f"  posts      {counts or 'none'}")
+        echo(f"  posts      {counts or 'none'}")
     for title, key in (("retrying", "retrying"), ("failed", "failed"), ("unknown", "unknown"),
                        ("missed", "missed"), ("held at publish time", "held_posts")):  # fmt: skip
         rows: list[dict[str, Any]] = report[key]
         if rows:
-            click.echo(f"{title}:")
+            echo(f"{title}:")
             for row in rows:
                 when = f" next {row['next_attempt_at']}" if row["next_attempt_at"] else ""
-                click.echo(
+                echo(
                     f"  post {row['post']} {row['account']} {row['slot_at']}{when}: {row['reason']}"
                 )
     if report["held_items"]:
-        click.echo("held items:")
+        echo("held items:")
         for row in report["held_items"]:
-            click.echo(f"  {row['item']} ({row['kind']}): {row['reason']}")
+            echo(f"  {row['item']} ({row['kind']}): {row['reason']}")
 
 
 @click.command("resolve")
@@ -80,4 +85,8 @@ def resume_command(state: AppState, account: str) -> None:
         raise click.BadParameter(f"no account {account!r} in {state.config.path}")
     with state.database() as db:
         Publisher(db, state.config, "cli", os.environ).resume_account(account)
-    click.echo(f"{account} resumed; its planned posts go out at the next run")
+        with db.transaction() as session:
+            outlook = resume_outlook(session, state.config, account, now_utc())
+    click.echo(f"{account} resumed")
+    for line in outlook.lines():
+        click.echo(f"  {line}")

@@ -10,15 +10,23 @@ Posts are rendered when they are planned, so a broken template or an item missin
 3. else, with no template at all, the item's own ``text`` (and its ``url`` if the text does
    not already contain it).
 
-Templates run in Jinja's sandbox with strict undefined variables. An optional item attribute
-that is not set (``title``, ``url``, ``credit``, ``text``) is falsy in ``{% if %}`` but an
-error when printed, so ``"{{ credit }}"`` on an item without credit is reported instead of
-publishing "None".
+Templates run in Jinja's sandbox with strict undefined variables, bounded by
+:data:`POST_LIMITS` (see :mod:`planner.plan.sandbox`): a template that loops or grows without
+end is reported like any other template error instead of hanging the plan.
+
+An optional item attribute that is not set (``title``, ``url``, ``credit``, ``text``) is
+falsy in ``{% if %}`` but an error when printed, so ``"{{ credit }}"`` on an item without
+credit is reported instead of publishing "None".
 
 Errors::
 
     InputError
-    └── RenderError     item, template, line and variable named; exit 2
+    └── RenderError             item, template, line and variable named; exit 2
+        └── TemplateFileError   a template file cannot be read (not UTF-8): no item renders
+
+Why this module is long: choosing the template, rendering it and saying where it failed
+(which file of which folder, which line, which variable) need the same folders and names;
+the limits themselves live in :mod:`planner.plan.sandbox`.
 """
 
 from __future__ import annotations
@@ -42,9 +50,15 @@ from jinja2 import (
     UndefinedError,
 )
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import SandboxedEnvironment
 
 from planner.errors import InputError, Problem
+from planner.plan.sandbox import (
+    BoundedSandbox,
+    Limits,
+    TemplateLimitExceeded,
+    innermost_template_line,
+    not_utf8,
+)
 from planner.workspace import default_templates_dir
 
 if TYPE_CHECKING:
@@ -65,6 +79,19 @@ _SPACE_RUN = re.compile(r"(?<=\S) {2,}")
 _TRAILING_SPACES = re.compile(r" +(?=\n)")
 
 _NO_TEMPLATE_NAMES: Mapping[str, str | None] = MappingProxyType({})
+
+# What rendering one post may use. 65,536 characters is above the longest post any network
+# takes (a Facebook Page post: 63,206), so no real post is refused; the step, work and time
+# limits are a thousand times what the built-in templates need, and stop a runaway loop in
+# well under a second.
+POST_LIMITS = Limits(
+    output_chars=65_536,
+    value_chars=65_536,
+    steps=100_000,
+    chars_made=4 * 1024 * 1024,
+    seconds=1.0,
+    range_items=65_536,
+)
 
 
 class RenderError(InputError):
@@ -95,6 +122,14 @@ class RenderError(InputError):
             parts.append(f"template {template}" + (f" line {line}" if line is not None else ""))
         parts.append(reason)
         super().__init__(": ".join(parts))
+
+
+class TemplateFileError(RenderError):
+    """A template file cannot be read at all: every post it renders would fail.
+
+    ``planner plan`` stops on it (exit 2) instead of skipping each item; at publish time it
+    is a render error like any other.
+    """
 
 
 class _Missing(StrictUndefined):
@@ -197,7 +232,8 @@ class Renderer:
             folder for folder in (user_templates, default_templates) if folder is not None
         )
         self.templates_by_kind = dict(templates_by_kind)
-        self.environment = SandboxedEnvironment(
+        self.environment = BoundedSandbox(
+            POST_LIMITS,
             loader=ChoiceLoader([FileSystemLoader(folder) for folder in self.folders]),
             undefined=StrictUndefined,
             autoescape=False,
@@ -253,10 +289,12 @@ class Renderer:
         )
         # Template.render() would merge the globals (a ChainMap) into a new dict for every
         # post, two thirds of the cost of a short template; they are merged once instead.
+        environment = self.environment
         try:
-            rendered = "".join(
-                template.root_render_func(template.new_context(context, shared=True))
-            )
+            with environment.budget():
+                rendered = environment.render_bounded(
+                    template.root_render_func(template.new_context(context, shared=True))
+                )
         except Exception:  # a user's template may fail in any way: report, don't crash
             try:
                 self.environment.handle_exception()  # re-raises with the template's lines
@@ -288,6 +326,8 @@ class Renderer:
         for name in sorted(names):
             try:
                 self.environment.get_template(name)
+            except UnicodeDecodeError as exc:
+                problems.append(not_utf8(self._path_of(name), exc))
             except TemplateSyntaxError as exc:
                 where = exc.filename or name
                 problems.append(str(Problem(where, exc.message or str(exc), exc.lineno)))
@@ -330,6 +370,15 @@ class Renderer:
             raise RenderError(
                 exc.message or str(exc), item_id=item_id, template=exc.name or name, line=exc.lineno
             ) from None
+        except UnicodeDecodeError as exc:  # raised for the file itself or one it includes
+            raise TemplateFileError(not_utf8(self._path_of(name), exc)) from None
+
+    def _path_of(self, name: str) -> Path:
+        """Where the template ``name`` is read from: the first folder that has it."""
+        for folder in self.folders:
+            if (folder / name).is_file():
+                return folder / name
+        return Path(name)
 
     def _not_found(self, name: str) -> str:
         folders = " or ".join(str(folder) for folder in self.folders)
@@ -351,6 +400,8 @@ class Renderer:
         if isinstance(exc, TemplateSyntaxError):  # an included template does not compile
             name, line = exc.name or name, exc.lineno
             reason = exc.message or str(exc)
+        elif isinstance(exc, TemplateLimitExceeded):
+            reason = str(exc)
         elif isinstance(exc, SecurityError):
             reason = f"unsafe operation: {exc}"
         elif isinstance(exc, UndefinedError):
@@ -365,6 +416,8 @@ class Renderer:
                 reason = message
         elif isinstance(exc, TemplateError):
             reason = exc.message or str(exc)
+        elif isinstance(exc, UnicodeDecodeError):  # a template it includes
+            reason = f"an included template is not UTF-8 text ({exc.reason} at {exc.start})"
         else:
             reason = f"{type(exc).__name__}: {exc}"
         raise RenderError(
@@ -374,18 +427,11 @@ class Renderer:
     def _where(
         self, traceback: TracebackType | None, template: Template
     ) -> tuple[str | None, int | None]:
-        """The innermost template frame of a traceback: (template name, line).
-
-        Jinja rewrites a render's traceback so that its frames carry the template's file
-        name and line; an error inside an ``{% include %}`` names the included file.
-        """
-        name, line = template.name, None
-        while traceback is not None:
-            frame = traceback.tb_frame
-            if "__jinja_exception__" in frame.f_globals:  # a frame Jinja made for a template
-                name, line = self._template_name(frame.f_code.co_filename), traceback.tb_lineno
-            traceback = traceback.tb_next
-        return name, line
+        """The innermost template frame of a traceback: (template name, line)."""
+        found = innermost_template_line(traceback)
+        if found is None:
+            return template.name, None
+        return self._template_name(found[0]), found[1]
 
     def _template_name(self, filename: str) -> str:
         """A template file's name relative to the folder it is in (its path if in neither)."""

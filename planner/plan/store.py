@@ -29,7 +29,7 @@ from planner.plan.engine import plan
 from planner.plan.load import candidates as load_candidates
 from planner.plan.load import chunks, existing_posts, plan_rules, week_slots
 from planner.plan.model import Candidate, FixedPost, Placement, PlanResult, RenderFailed
-from planner.plan.render import Renderer, RenderError, RenderInput
+from planner.plan.render import Renderer, RenderError, RenderInput, TemplateFileError
 from planner.store.models import EmptySlot, Item, ItemStatus, Post, PostStatus
 
 _POSTS = type_cast(Table, Post.__table__)
@@ -165,6 +165,8 @@ def _render_placements(
                 account = placement.slot.account
                 try:
                     text = renderer.render(content, network[account], account)
+                except TemplateFileError:
+                    raise  # the file, not the item, is wrong: nothing of its kind renders
                 except RenderError as error:
                     failures.add((row.id, account))
                     problems.append(f"{account}: {error}")

@@ -1,12 +1,16 @@
 """``planner status``: what is due, retrying, failed, held, unknown or paused, per account.
 
-Plain data for the command line (table or ``--json``); reads only.
+Plain data for the command line (table or ``--json``); reads only. Also what ``planner
+resume`` tells a person: when a paused account's posts will really go out
+(:func:`resume_outlook`).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,7 +30,12 @@ def _post(row: Any) -> dict[str, Any]:
         "slot_at": row.slot_at.isoformat(),
         "status": row.status,
         "attempts": row.attempts,
-        "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
+        # Only a post in retry will be tried again; a failed one may keep its last retry time.
+        "next_attempt_at": (
+            row.next_attempt_at.isoformat()
+            if row.next_attempt_at and row.status == PostStatus.RETRY
+            else None
+        ),
         "reason": row.reason,
     }
 
@@ -98,3 +107,81 @@ def build_status(session: Session, config: Config, now: datetime) -> dict[str, A
             {"item": r.id, "kind": r.kind, "reason": r.status_reason} for r in held_items
         ],
     }
+
+
+@dataclass(frozen=True)
+class ResumeOutlook:
+    """When a paused account's planned posts go out once it is resumed, at ``now``.
+
+    ``late``: posts whose slot passed less than ``grace_minutes`` ago; the runner sends them
+    at its next sweep, oldest first, ``spacing_seconds`` apart, the ratio checked again.
+    ``overdue``: posts whose slot passed longer ago; they become ``missed`` and their items
+    return to the queue. ``next_at`` (UTC) and ``next_item``: the first post still ahead.
+    """
+
+    account: str
+    timezone: str
+    late: int
+    overdue: int
+    next_at: datetime | None
+    next_item: str | None
+    grace_minutes: float
+    spacing_seconds: float
+    sweep_seconds: float
+
+    def lines(self) -> list[str]:
+        """What ``planner resume`` prints: one line each for the late, the overdue, the next."""
+        said = []
+        if self.late:
+            said.append(
+                f"{_posts(self.late)} whose time passed less than {self.grace_minutes:g} min "
+                f"ago: sent at the runner's next sweep (every {self.sweep_seconds:g} s while "
+                f"`planner run` runs), oldest first, {self.spacing_seconds:g} s apart, the "
+                "ratio checked again"
+            )
+        if self.overdue:
+            said.append(
+                f"{_posts(self.overdue)} whose time passed more than {self.grace_minutes:g} "
+                "min ago: marked missed at the runner's next sweep, their items back in the "
+                "queue"
+            )
+        if self.next_at is None:
+            said.append("no post planned ahead: run `planner plan`")
+        else:
+            local = self.next_at.astimezone(ZoneInfo(self.timezone))
+            said.append(
+                f"next planned post: {local:%a %Y-%m-%d %H:%M} {self.timezone} ({self.next_item})"
+            )
+        return said
+
+
+def _posts(count: int) -> str:
+    return "1 post" if count == 1 else f"{count} posts"
+
+
+def resume_outlook(session: Session, config: Config, account: str, now: datetime) -> ResumeOutlook:
+    """What happens to ``account``'s planned posts when it is resumed at ``now``."""
+    run = config.settings.run
+    cutoff = now - timedelta(minutes=run.grace_minutes)
+    planned = (Post.account == account, Post.status == PostStatus.PLANNED)
+    late = session.scalar(
+        select(func.count()).where(*planned, Post.slot_at >= cutoff, Post.slot_at <= now)
+    )
+    overdue = session.scalar(select(func.count()).where(*planned, Post.slot_at < cutoff))
+    ahead = session.execute(
+        select(Post.slot_at, Post.item_id)
+        .where(*planned, Post.slot_at > now)
+        .order_by(Post.slot_at, Post.id)
+        .limit(1)
+    ).first()
+    return ResumeOutlook(
+        account=account,
+        timezone=str(config.account_timezone(account)),
+        late=late or 0,
+        overdue=overdue or 0,
+        next_at=ahead.slot_at if ahead else None,
+        next_item=ahead.item_id if ahead else None,
+        grace_minutes=run.grace_minutes,
+        spacing_seconds=run.min_spacing_seconds,
+        sweep_seconds=run.sweep_seconds,
+    )

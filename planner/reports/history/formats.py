@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from planner.reports.history.read import AccountHistory, History, Period, PublishedPost
 from planner.reports.preview.formats import rule_text
 from planner.reports.preview.model import WEEKDAYS, share_text
-from planner.text import iso_utc, shorten
+from planner.text import iso_utc, shorten, visible
 
 TABLE_WIDTH = 100
 TEXT_WIDTH = 60
@@ -93,7 +93,7 @@ def format_table(history: History, width: int = TABLE_WIDTH) -> str:
         lines += ["", *_post_lines(history.posts, width)]
     for account in history.accounts:
         lines += ["", *_account_lines(account)]
-    return "\n".join(lines)
+    return visible("\n".join(lines))  # queue texts and network answers, never live codes
 
 
 def _post_lines(posts: Sequence[PublishedPost], width: int) -> list[str]:

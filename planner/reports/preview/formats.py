@@ -9,6 +9,7 @@ times are ISO-8601 in UTC. See the README section "planner preview" for every ke
 
 from __future__ import annotations
 
+import re
 import textwrap
 from datetime import datetime, timedelta
 from fractions import Fraction
@@ -27,9 +28,14 @@ from planner.reports.preview.model import (
     when_text,
 )
 from planner.rule.balancer import BalanceSettings, percent
-from planner.text import iso_utc, one_line, shorten
+from planner.text import iso_utc, one_line, shorten, visible
 
 TABLE_WIDTH = 100
+# "&amp;", "&#60;", "&#x3c;": an ampersand Markdown would read as the start of an entity.
+_ENTITY = re.compile(r"&(?=#?\w+;)")
+# A "<" that Markdown could read as raw HTML or an autolink: a tag, a closing tag, a
+# comment, a declaration or a processing instruction.
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 TEXT_WIDTH = 60  # the post text is shortened to this in the table
 
 
@@ -196,7 +202,7 @@ def format_table(preview: Preview, width: int = TABLE_WIDTH) -> str:
     """A report for a terminal ``width`` columns wide: per account a header, one line per slot
     grouped by day (with the reason beneath), then the summary."""
     blocks = [_account_table(account, preview.label, width) for account in preview.accounts]
-    return "\n\n".join(blocks) if blocks else f"{preview.label}: no accounts configured"
+    return visible("\n\n".join(blocks)) if blocks else f"{preview.label}: no accounts configured"
 
 
 def _account_table(account: AccountPreview, label: str, width: int) -> str:
@@ -296,7 +302,7 @@ def format_markdown(preview: Preview) -> str:
 
 def _account_markdown(account: AccountPreview) -> list[str]:
     lines = [
-        f"## {account.account}",
+        f"## {_md_inline(account.account)}",
         "",
         f"{account.network} · {account.timezone} · rule {rule_text(account.settings)}"
         f"{scope_note(account)}",
@@ -330,7 +336,7 @@ def _account_markdown(account: AccountPreview) -> list[str]:
     lines += [f"  - {_md_inline(' → '.join(held_text(account, held)))}" for held in account.held]
     lines.append(f"- **Empty slots**: {empty_text(account)}")
     lines.append("- **Runway**:")
-    lines += [f"  - {runway_text(runway)}" for runway in account.runway]
+    lines += [f"  - {_md_inline(runway_text(runway))}" for runway in account.runway]
     if account.problems:
         lines.append("- **Problems**:")
         lines += [f"  - {_md_inline(problem)}" for problem in account.problems]
@@ -342,8 +348,13 @@ def _account_markdown(account: AccountPreview) -> list[str]:
 
 
 def _md_cell(text: str) -> str:
+    """A table cell: every ``|`` escaped, so a text cannot end its cell or add one."""
     return _md_inline(text).replace("|", "\\|")
 
 
 def _md_inline(text: str) -> str:
-    return one_line(text)
+    """A text on one line that Markdown shows as written: raw HTML in it (``<script>``,
+    ``<img onerror=…>``, ``<!-- -->``, ``<https://…>``) comes out as text, never as markup or
+    a link, and so do entities. Only a ``<`` that could open one is escaped, so "<= 33 %"
+    and "40 % > 33 %" stay readable in the file."""
+    return _TAG_START.sub("&lt;", _ENTITY.sub("&amp;", one_line(text)))

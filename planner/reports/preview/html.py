@@ -9,7 +9,9 @@ texts are user content.
 
 The page comes from the template ``preview.html.j2``: the built-in one in the default
 ``templates/`` folder, or a workspace's own of that name, which overrides it (rendered in a
-sandbox, with the same variables: see :func:`format_html`).
+sandbox, with the same variables: see :func:`format_html`). The sandbox bounds the render
+(:func:`page_limits`, scaled to the week's size), and any failure of the template, a
+runaway loop included, is an :class:`~planner.errors.InputError` naming its file and line.
 """
 
 from __future__ import annotations
@@ -19,11 +21,17 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import (
+    ChoiceLoader,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateSyntaxError,
+)
 
 from planner import __version__
 from planner.errors import InputError
+from planner.plan.sandbox import BoundedSandbox, Limits, innermost_template_line, not_utf8
 from planner.reports.preview.formats import (
     empty_text,
     held_text,
@@ -48,6 +56,20 @@ from planner.workspace import default_templates_dir
 TEMPLATE = "preview.html.j2"
 
 
+def page_limits(rows: int) -> Limits:
+    """What rendering a page of ``rows`` slots may use: a thousand times what the built-in
+    page needs per slot, so only a runaway template reaches it (in a second or two)."""
+    size = 1_000_000 + 3 * 65_536 * rows  # characters: room for three of the longest posts a slot
+    return Limits(
+        output_chars=size,
+        value_chars=size,
+        steps=100_000 + 1_000 * rows,
+        chars_made=4 * size,
+        seconds=10.0,
+        range_items=65_536,
+    )
+
+
 def format_html(preview: Preview, user_templates: Path | None = None) -> str:
     """The whole HTML document, from ``user_templates/preview.html.j2`` if there is one.
 
@@ -57,10 +79,13 @@ def format_html(preview: Preview, user_templates: Path | None = None) -> str:
     ``time``, ``kind``, ``class_``, ``status``, ``text``, ``why``, ``share``), and the
     summary's ``mix``, ``windows``, ``held`` (pairs of what and where it would fit), ``empty``,
     ``runway``, ``problems`` and ``notes``. Raises :class:`InputError` naming the template
-    when it does not compile or uses a variable that does not exist.
+    file (and line) when it is not UTF-8, does not compile, or fails or goes over its limits
+    while rendering (an undefined variable, ``{{ 1/0 }}``, a runaway loop).
     """
     folders = [folder for folder in (user_templates, default_templates_dir()) if folder]
-    environment = SandboxedEnvironment(
+    rows = sum(len(day.rows) for account in preview.accounts for day in account.days)
+    environment = BoundedSandbox(
+        page_limits(rows + len(preview.accounts)),
         loader=ChoiceLoader([FileSystemLoader(folder) for folder in folders]),
         autoescape=True,
         undefined=StrictUndefined,
@@ -78,14 +103,27 @@ def format_html(preview: Preview, user_templates: Path | None = None) -> str:
         else f"{len(preview.problems)} problem(s)",
         "accounts": [_account(account) for account in preview.accounts],
     }
+    where = _template_path(folders)
     try:
         template = environment.get_template(TEMPLATE)
-        return template.render(context)
-    except TemplateError as exc:
-        where = _template_path(folders)
-        line = getattr(exc, "lineno", None)
-        at = f", line {line}" if line else ""
-        raise InputError(f"{where}{at}: {exc.message or exc}") from None
+        with environment.budget():
+            return environment.render_bounded(template.generate(context))
+    except UnicodeDecodeError as exc:
+        raise InputError(not_utf8(where, exc)) from None
+    except TemplateSyntaxError as exc:
+        raise InputError(f"{exc.filename or where}{_at(exc.lineno)}: {exc.message}") from None
+    except Exception as exc:  # a user's template may fail in any way: report, don't crash
+        found = innermost_template_line(exc.__traceback__)
+        file, line = found if found else (where, None)
+        if isinstance(exc, TemplateError):
+            reason = exc.message or str(exc)
+        else:
+            reason = f"{type(exc).__name__}: {exc}"
+        raise InputError(f"{file}{_at(line)}: {reason}") from None
+
+
+def _at(line: int | None) -> str:
+    return f", line {line}" if line else ""
 
 
 def _template_path(folders: list[Path]) -> Path:

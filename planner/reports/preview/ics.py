@@ -7,11 +7,14 @@ slot's instant, not the item: after a re-plan, importing the new file updates th
 event instead of adding a second one.
 
 Text values are escaped (``\\``, ``;``, ``,``, newlines) and lines folded at 75 octets
-without splitting a UTF-8 sequence; lines end in CRLF, as the RFC requires.
+without splitting a UTF-8 sequence; lines end in CRLF, as the RFC requires. The RFC allows
+no control character in a value but the tab: line breaks of any kind (CR, LF, U+0085 NEL,
+U+2028, U+2029) become escaped newlines, and the other control characters are dropped.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from planner.reports.preview.formats import kind_cell, rule_text
@@ -21,6 +24,9 @@ from planner.text import shorten
 EVENT_MINUTES = 15
 SUMMARY_TEXT = 60  # characters of the post text in an event's title
 _FOLD_AT = 75  # octets per line, CRLF excluded (RFC 5545 section 3.1)
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+# Control characters but the tab (C0, DEL, C1): RFC 5545 section 3.3.11 forbids them.
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 
 def format_ics(preview: Preview) -> str:
@@ -53,7 +59,7 @@ def _event(account: AccountPreview, row: SlotRow, stamp: str, nth: int) -> list[
     else:
         title = f"{account.account}: {kind}"
         if row.text:
-            title += f" · {shorten(row.text, SUMMARY_TEXT)}"
+            title += f" · {shorten(_CONTROL.sub('', row.text), SUMMARY_TEXT)}"
     details = [row.text] if row.text else []
     details += [
         f"Why: {row.why}",
@@ -82,14 +88,10 @@ def _utc(at: datetime) -> str:
 
 
 def _text(value: str) -> str:
-    """A TEXT value escaped (RFC 5545 section 3.3.11)."""
-    return (
-        value.replace("\\", "\\\\")
-        .replace(";", "\\;")
-        .replace(",", "\\,")
-        .replace("\r\n", "\\n")
-        .replace("\n", "\\n")
-        .replace("\r", "\\n")
+    """A TEXT value escaped (RFC 5545 section 3.3.11), without control characters."""
+    lines = (_CONTROL.sub("", line) for line in _LINE_BREAK.split(value))
+    return "\\n".join(
+        line.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,") for line in lines
     )
 
 

@@ -15,7 +15,7 @@ from planner.reports.preview.formats import rule_text
 from planner.reports.preview.model import WEEKDAYS, share_text
 from planner.reports.simulate.run import NOT_SENT, AccountSimulation, SimulatedPost, Simulation
 from planner.store.models import PostStatus
-from planner.text import iso_utc, shorten
+from planner.text import iso_utc, one_line, shorten, visible
 
 TABLE_WIDTH = 100
 TEXT_WIDTH = 60
@@ -89,7 +89,7 @@ def format_table(simulation: Simulation, width: int = TABLE_WIDTH) -> str:
         lines.append(f"warning: stopped at the step limit ({simulation.steps} steps)")
     for account in simulation.accounts:
         lines += ["", *_account_lines(account, width)]
-    return "\n".join(lines)
+    return visible("\n".join(lines))  # queue texts and network answers, never live codes
 
 
 def _account_lines(account: AccountSimulation, width: int) -> list[str]:
@@ -156,7 +156,7 @@ def _note(post: SimulatedPost, posts: Sequence[SimulatedPost]) -> str:
 
 def _wrap(text: str, width: int, indent: str) -> str:
     return textwrap.fill(
-        " ".join(text.split()),
+        one_line(text),
         width,
         initial_indent=indent,
         subsequent_indent=indent + "  ",

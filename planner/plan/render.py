@@ -1,7 +1,9 @@
 """Render a post's text from its item, with the user's Jinja2 templates over the built-in ones.
 
-Posts are rendered when they are planned, so a broken template or an item missing data fails
-``planner plan`` (exit 2) instead of a publish at 3 a.m. The rules, in order:
+Posts are rendered when they are planned, so a broken template or an item missing data shows
+at ``planner plan``, not at a publish at 3 a.m.: the item is reported (template, line,
+variable) and skipped, and the rest of the week is planned; a template file that cannot be
+read at all stops the plan (exit 2). The rules, in order:
 
 1. a per-network variant (``[item.variants.mastodon] text = "…"``) is the text, literally;
 2. else a template: ``<kind>.<network>.txt.j2`` if present, else the kind's configured
@@ -21,7 +23,8 @@ credit is reported instead of publishing "None".
 Errors::
 
     InputError
-    └── RenderError             item, template, line and variable named; exit 2
+    └── RenderError             item, template, line and variable named; the item
+                                is skipped
         └── TemplateFileError   a template file cannot be read (not UTF-8): no item renders
 
 Why this module is long: choosing the template, rendering it and saying where it failed

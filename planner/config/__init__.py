@@ -1,6 +1,7 @@
 """``planner.toml``: loaded, validated, and reported back with secrets redacted.
 
 - :mod:`~planner.config.settings`: load and validate the file (pydantic, strict);
+- :mod:`~planner.config.bounds`: the limits of numbers and names beyond their types;
 - :mod:`~planner.config.problems`: validation errors described by key path, for a person;
 - :mod:`~planner.config.toml_locate`: the line of a key, for error messages;
 - :mod:`~planner.config.report`: the resolved configuration as plain data (``config check``);

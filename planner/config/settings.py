@@ -30,7 +30,9 @@ from pydantic import (
 
 from planner.adapters.base import AccountSettings
 from planner.adapters.registry import available_networks
-from planner.config.problems import describe_errors, format_loc
+from planner.config import bounds
+from planner.config.bounds import PlainText
+from planner.config.problems import describe_errors, format_loc, quoted
 from planner.config.toml_locate import find_line
 from planner.errors import ConfigError, Problem
 from planner.plan import slots
@@ -52,7 +54,8 @@ def _check_timezone(value: str | None) -> str | None:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(
-            f'unknown timezone "{value}" (expected an IANA name like "Europe/Berlin" or "UTC")'
+            f"unknown timezone {quoted(value)} "
+            '(expected an IANA name like "Europe/Berlin" or "UTC")'
         ) from None
     return value
 
@@ -67,7 +70,7 @@ def _credential_key(key: str) -> str:
 
 
 def _env_var_name(value: str) -> str:
-    if not _ENV_VAR_NAME.match(value):
+    if not _ENV_VAR_NAME.fullmatch(value):
         # Never echo the value: a secret pasted here must not end up in a log.
         raise ValueError(
             "must be the name of an environment variable (letters, digits and _), "
@@ -81,16 +84,21 @@ EnvVarName = Annotated[str, AfterValidator(_env_var_name)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+    # inf and nan are valid TOML floats but no duration: refused for every float key.
+    model_config = ConfigDict(
+        extra="forbid", strict=True, frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
 
 class KindConfig(_Model):
     """A content category and its class (give or pitch)."""
 
     class_: Literal["give", "pitch"] = Field(alias="class")
-    weight: int = Field(default=1, ge=0, description="share of open slots in the target mix")
-    template: str | None = None
-    requires: list[str] = Field(default_factory=list)
+    weight: int = Field(
+        default=1, ge=0, le=bounds.MAX_WEIGHT, description="share of open slots in the target mix"
+    )
+    template: PlainText | None = None
+    requires: list[PlainText] = Field(default_factory=list)
 
 
 DEFAULT_KINDS: Mapping[str, KindConfig] = {
@@ -107,9 +115,9 @@ class BalanceConfig(_Model):
 
     preset: str | None = None
     give_to_pitch: str | None = None
-    window_posts: int | None = Field(default=None, ge=1)
-    window_days: float | None = Field(default=None, gt=0)
-    min_pitch_gap_hours: float | None = Field(default=None, ge=0)
+    window_posts: int | None = Field(default=None, ge=1, le=bounds.MAX_WINDOW_POSTS)
+    window_days: float | None = Field(default=None, gt=0, le=bounds.MAX_WINDOW_DAYS)
+    min_pitch_gap_hours: float | None = Field(default=None, ge=0, le=bounds.MAX_GAP_HOURS)
     scope: Literal["account", "brand"] = "account"
 
     @field_validator("preset")
@@ -153,7 +161,7 @@ class BalanceConfig(_Model):
 
 
 class DatabaseConfig(_Model):
-    url: str | None = None
+    url: PlainText | None = None
 
 
 class AccountConfig(_Model):
@@ -174,8 +182,9 @@ class AccountConfig(_Model):
     @field_validator("network")
     @classmethod
     def _network_name(cls, value: str) -> str:
-        if not _NAME.match(value):
-            raise ValueError(f'"{value}" is not a network name (expected e.g. "x", "mastodon")')
+        if not _NAME.fullmatch(value):
+            expected = '(expected e.g. "x", "mastodon")'
+            raise ValueError(f"{quoted(value)} is not a network name {expected}")
         return value
 
     @field_validator("slots")
@@ -188,18 +197,18 @@ class AccountConfig(_Model):
 class PlanConfig(_Model):
     """How ``planner plan`` fills slots beyond the ratio rule."""
 
-    duplicate_url_days: int = Field(default=30, ge=0)
+    duplicate_url_days: int = Field(default=30, ge=0, le=bounds.MAX_WINDOW_DAYS)
 
 
 class RunConfig(_Model):
     """How ``planner run`` publishes: lateness, retries and the clock."""
 
-    grace_minutes: float = Field(default=60, ge=0)
-    min_spacing_seconds: float = Field(default=120, ge=0)
-    max_attempts: int = Field(default=5, ge=1)
-    retry_base_seconds: float = Field(default=60, gt=0)
-    retry_cap_seconds: float = Field(default=3600, gt=0)
-    sweep_seconds: float = Field(default=30, gt=0)
+    grace_minutes: float = Field(default=60, ge=0, le=bounds.MAX_GRACE_MINUTES)
+    min_spacing_seconds: float = Field(default=120, ge=0, le=bounds.MAX_SPACING_SECONDS)
+    max_attempts: int = Field(default=5, ge=1, le=bounds.MAX_ATTEMPTS)
+    retry_base_seconds: float = Field(default=60, gt=0, le=bounds.MAX_RETRY_SECONDS)
+    retry_cap_seconds: float = Field(default=3600, gt=0, le=bounds.MAX_RETRY_SECONDS)
+    sweep_seconds: float = Field(default=30, gt=0, le=bounds.MAX_SWEEP_SECONDS)
 
 
 class PlannerSettings(_Model):
@@ -207,8 +216,8 @@ class PlannerSettings(_Model):
 
     timezone: str = "UTC"
     own_domains: list[str] = Field(default_factory=list)
-    queue_dir: str = "queue"
-    templates_dir: str = "templates"
+    queue_dir: PlainText = "queue"
+    templates_dir: PlainText = "templates"
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     kinds: dict[str, KindConfig] = Field(default_factory=dict)
     balance: BalanceConfig = Field(default_factory=BalanceConfig)
@@ -226,8 +235,9 @@ class PlannerSettings(_Model):
     @classmethod
     def _domains(cls, value: list[str]) -> list[str]:
         for domain in value:
-            if not _DOMAIN.match(domain):
-                raise ValueError(f'"{domain}" is not a domain name (expected e.g. "example.com")')
+            if not _DOMAIN.fullmatch(domain):
+                expected = '(expected e.g. "example.com")'
+                raise ValueError(f"{quoted(domain)} is not a domain name {expected}")
         return value
 
 
@@ -344,15 +354,22 @@ def _cross_check(settings: PlannerSettings, text: str, path: Path) -> list[Probl
     loc: tuple[str | int, ...]
     known = {**DEFAULT_KINDS, **settings.kinds}
     for name in settings.kinds:
-        if not _NAME.match(name):
+        if not _NAME.fullmatch(name) or len(name) > bounds.MAX_KIND_NAME:
             loc = ("kinds", name)
-            problems.append(_problem(path, text, loc, f'"{name}" is not a valid kind name'))
+            msg = (
+                f"{quoted(name)} is not a valid kind name (lower-case letters, digits, - _; "
+                f"at most {bounds.MAX_KIND_NAME} characters)"
+            )
+            problems.append(_problem(path, text, loc, msg))
     labels = set(known) | set(KIND_CLASSES)
     balances: list[tuple[tuple[str | int, ...], BalanceConfig]] = [(("balance",), settings.balance)]
     for account_name, account in settings.accounts.items():
-        if not _NAME.match(account_name):
+        if not _NAME.fullmatch(account_name) or len(account_name) > bounds.MAX_ACCOUNT_NAME:
             loc = ("accounts", account_name)
-            msg = f'"{account_name}" is not a valid account name (lower-case letters, digits, - _)'
+            msg = (
+                f"{quoted(account_name)} is not a valid account name (lower-case letters, "
+                f"digits, - _; at most {bounds.MAX_ACCOUNT_NAME} characters)"
+            )
             problems.append(_problem(path, text, loc, msg))
         for index, spec in enumerate(account.slots):
             label = slots.parse_slot(spec)[0].label  # every day of one spec has the same label

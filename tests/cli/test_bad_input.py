@@ -298,3 +298,13 @@ def test_nul_from_the_command_line_is_refused_or_not_found(
     refused(invoke("hold", "tip\x00"), 1, "no queue item")
     refused(invoke("release", "abc\n"), 1, "no queue item")
     assert rows(db_url) == synced
+
+
+def test_a_queue_file_whose_path_does_not_fit_its_column_exits_2(
+    workspace: Path, db_url: str, synced: dict[str, Any]
+) -> None:
+    folder = workspace / "queue" / "/".join(["d" * 250] * 5)  # over the 1024 of items.source
+    folder.mkdir(parents=True)
+    (folder / "deep.toml").write_text(ITEM)
+    refused(invoke("queue", "sync"), 2, "deep.toml: the file's path is longer than 1024")
+    assert rows(db_url) == synced

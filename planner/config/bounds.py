@@ -15,6 +15,9 @@ from typing import Annotated
 from pydantic import AfterValidator
 
 MAX_WINDOW_DAYS = 366  # window_days, duplicate_url_days: at most a year (leap years included)
+# A shorter window is no window: 1e-300 days is zero once a time span, and the rule's
+# windows would then hold no post at all.
+MIN_WINDOW_DAYS = 0.01  # about a quarter of an hour
 MAX_WINDOW_POSTS = 1000
 MAX_GAP_HOURS = MAX_WINDOW_DAYS * 24  # min_pitch_gap_hours
 MAX_WEIGHT = 1000

@@ -105,6 +105,7 @@ def test_queue_add_and_resolve_refuse_huge_numbers(
     [
         ("balance", "window_days", "inf"),
         ("balance", "window_days", "367"),
+        ("balance", "window_days", "1e-300"),  # zero once a time span: a window of nothing
         ("balance", "window_posts", "9223372036854775808"),
         ("balance", "min_pitch_gap_hours", "nan"),
         ("plan", "duplicate_url_days", "99999999999999999999"),

@@ -116,7 +116,9 @@ class BalanceConfig(_Model):
     preset: str | None = None
     give_to_pitch: str | None = None
     window_posts: int | None = Field(default=None, ge=1, le=bounds.MAX_WINDOW_POSTS)
-    window_days: float | None = Field(None, ge=bounds.MIN_WINDOW_DAYS, le=bounds.MAX_WINDOW_DAYS)
+    window_days: float | None = Field(
+        default=None, ge=bounds.MIN_WINDOW_DAYS, le=bounds.MAX_WINDOW_DAYS
+    )
     min_pitch_gap_hours: float | None = Field(default=None, ge=0, le=bounds.MAX_GAP_HOURS)
     scope: Literal["account", "brand"] = "account"
 

@@ -283,10 +283,16 @@ def _read_one(path: Path, config: Config) -> tuple[list[tuple[QueueItem, str]], 
     return items, problems
 
 
-def item_from_mapping(data: Mapping[str, Any], config: Config, origin: str) -> QueueItem:
+def item_from_mapping(
+    data: Mapping[str, Any],
+    config: Config,
+    origin: str,
+    name_key: Callable[[tuple[str | int, ...]], str] = format_loc,
+) -> QueueItem:
     """Validate one item given as a mapping (e.g. from command-line options).
 
-    ``origin`` names where it came from in error messages and is recorded as its source.
+    ``origin`` names where it came from in error messages and is recorded as its source;
+    ``name_key`` says how a message names a key (``queue add`` names its option).
     Raises :class:`QueueFileError` listing every problem.
     """
     try:
@@ -294,13 +300,13 @@ def item_from_mapping(data: Mapping[str, Any], config: Config, origin: str) -> Q
     except ValidationError as exc:
         raise QueueFileError(
             [
-                Problem(origin, message, None, format_loc(loc))
+                Problem(origin, message, None, name_key(loc))
                 for loc, message in describe_errors(exc, ITEM_KEYS)
             ]
         ) from None
     item, problems = resolve_item(spec, config, origin)
     if item is None:
         raise QueueFileError(
-            [Problem(origin, message, None, format_loc(loc)) for loc, message in problems]
+            [Problem(origin, message, None, name_key(loc)) for loc, message in problems]
         )
     return item

@@ -94,8 +94,9 @@ def test_queue_add_and_resolve_refuse_huge_numbers(
     workspace: Path, db_url: str, synced: dict[str, Any]
 ) -> None:
     add = ("queue", "add", "--kind", "help", "--text", "y")
-    refused(invoke(*add, "--priority", "99999999999999999999"), 2, "command line: priority:")
-    refused(invoke(*add, "--evergreen", "--cooldown-days", str(2**40)), 2, "cooldown_days:", "3660")
+    refused(invoke(*add, "--priority", "99999999999999999999"), 2, "command line: --priority:")
+    huge_cooldown = invoke(*add, "--evergreen", "--cooldown-days", str(2**40))
+    refused(huge_cooldown, 2, "command line: --cooldown-days:", "3660")
     refused(invoke("resolve", "99999999999999999999", "--not-published"), 2, "POST", "2147483647")
     assert rows(db_url) == synced
 
@@ -295,7 +296,8 @@ def test_what_postgresql_refuses_is_refused_at_validation_on_both(
 def test_nul_from_the_command_line_is_refused_or_not_found(
     workspace: Path, db_url: str, synced: dict[str, Any]
 ) -> None:
-    refused(invoke("queue", "add", "--kind", "help", "--text", "a\x00b"), 2, "command line: text:")
+    add = ("queue", "add", "--kind", "help")
+    refused(invoke(*add, "--text", "a\x00b"), 2, "command line: --text:")
     refused(invoke("hold", "tip\x00"), 1, "no queue item")
     refused(invoke("release", "abc\n"), 1, "no queue item")
     assert rows(db_url) == synced

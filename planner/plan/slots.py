@@ -37,8 +37,10 @@ _TIME = re.compile(r"([0-9]{2}):([0-9]{2})")
 _LABEL = re.compile(r"[a-z][a-z0-9_-]*")
 _ISO_WEEK = re.compile(r"([0-9]{4})-?W([0-9]{1,2})", re.IGNORECASE)
 _WEEK_FORM = 'YYYY-Www like "2026-W49", "this", "current" or "next"'
-# Years whose weeks, and the day either side, stay inside what datetime can represent.
-FIRST_YEAR, LAST_YEAR = MINYEAR + 1, MAXYEAR - 1
+# The planner's calendar: years whose weeks stay inside what datetime can represent with a
+# day either side for a timezone shift, and, before them, room for the windows that look back
+# (at most 366 days each, planner.config.bounds), even two of them end to end.
+FIRST_YEAR, LAST_YEAR = MINYEAR + 3, MAXYEAR - 1
 
 
 class SlotSpecError(ValueError):

@@ -15,6 +15,8 @@ from sqlalchemy import create_engine, select
 
 from planner.cli import main
 from planner.config import bounds
+from planner.content.files import FIRST_DATE
+from planner.plan.slots import FIRST_YEAR
 from planner.store import models
 
 
@@ -163,7 +165,7 @@ def test_queue_dates_outside_the_calendar_exit_2(
         invoke("queue", "sync"),
         2,
         f"zz.toml:4: item[0].{key}: {shown} is outside the planner's calendar",
-        "0002-01-01 to 9998-12-31",
+        "0004-01-01 to 9998-12-31",
     )
     assert rows(db_url) == synced
 
@@ -171,8 +173,8 @@ def test_queue_dates_outside_the_calendar_exit_2(
 def test_queue_dates_at_the_calendar_edges_are_stored_and_planned(
     workspace: Path, db_url: str
 ) -> None:
-    # Europe/Berlin is ahead of UTC: 0002-01-01 00:00 there is still year 1 in UTC.
-    write_item(workspace, 'id = "edges"\nnot_before = 0002-01-01\nnot_after = 9998-12-31')
+    # Europe/Berlin is ahead of UTC: 0004-01-01 00:00 there is still year 3 in UTC.
+    write_item(workspace, 'id = "edges"\nnot_before = 0004-01-01\nnot_after = 9998-12-31')
     assert invoke("queue", "sync").exit_code == 0
     assert invoke("plan", "--week", "9998-W53").exit_code == 0
     assert invoke("preview", "--week", "9998-W48", "--format", "json").exit_code == 0
@@ -189,6 +191,31 @@ def test_weeks_past_the_calendar_exit_2_naming_the_option(
     if command == "preview":  # it looks 4 weeks ahead for held items
         refused(invoke(command, "--week", "9998-W52"), 2, "--week", "looks 4 weeks ahead")
     assert rows(db_url) == synced
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Etc/GMT+12"])  # UTC+14 and UTC-12
+def test_the_calendar_edges_work_with_the_longest_windows_in_any_timezone(
+    workspace: Path, db_url: str, zone: str
+) -> None:
+    config = workspace / "planner.toml"
+    text = config.read_text().replace('timezone = "Europe/Berlin"', f'timezone = "{zone}"')
+    for key, value in (
+        ("window_days", 366), ("min_pitch_gap_hours", 8784), ("duplicate_url_days", 366)
+    ):  # fmt: skip
+        text = re.sub(rf"(?m)^{key} = \S+", f"{key} = {value}", text)
+    config.write_text(text)
+    assert invoke("queue", "sync").exit_code == 0
+    first_week, first_day = f"{FIRST_YEAR:04d}-W01", FIRST_DATE.isoformat()  # 0004-W01
+    for week in (first_week, "9998-W53"):
+        for command in ("plan", "simulate"):
+            result = invoke(command, "--week", week)
+            assert result.exit_code == 0, result.output
+    for week in (first_week, "9998-W49"):
+        result = invoke("preview", "--week", week, "--format", "json")
+        assert result.exit_code == 0, result.output
+    for since, until in ((first_day, f"{FIRST_YEAR:04d}-01-31"), ("9998-12-01", "9998-12-31")):
+        result = invoke("history", "--since", since, "--until", until, "--by", "day")
+        assert result.exit_code == 0, result.output
 
 
 def test_history_dates_outside_the_calendar_exit_2(workspace: Path) -> None:

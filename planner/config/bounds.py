@@ -48,3 +48,21 @@ def _plain_text(value: str) -> str:
 
 
 PlainText = Annotated[str, AfterValidator(_plain_text)]
+
+
+def _plain_options(
+    options: dict[str, str | int | float | bool],
+) -> dict[str, str | int | float | bool]:
+    # Checked after the union type, so a bad value gets one message, not one per member.
+    for key, value in options.items():
+        if isinstance(value, str):
+            try:
+                _plain_text(value)
+            except ValueError as exc:
+                raise ValueError(f'option "{key}" {exc}') from None
+    return options
+
+
+# An account's network options: URLs, paths, ids and names, none with a control character
+# (a NUL in the outbox path would reach open() and crash).
+PlainOptions = Annotated[dict[str, str | int | float | bool], AfterValidator(_plain_options)]

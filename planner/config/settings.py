@@ -173,7 +173,7 @@ class AccountConfig(_Model):
     timezone: str | None = None
     slots: list[str] = Field(default_factory=list)
     credentials: dict[CredentialKey, EnvVarName] = Field(default_factory=dict)
-    options: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    options: bounds.PlainOptions = Field(default_factory=dict)
     balance: BalanceConfig | None = None
 
     @field_validator("timezone")

@@ -145,6 +145,19 @@ def test_config_kind_and_account_names_must_fit_their_columns(workspace: Path) -
     assert f"kinds.{long_kind}" in output and f"accounts.{long_account}" in output
 
 
+def test_control_characters_in_config_paths_and_options_exit_2(workspace: Path) -> None:
+    config = workspace / "planner.toml"
+    example = config.read_text()
+    for old, new, where in (
+        ('path = "outbox.jsonl"', 'path = "out\\u0000box.jsonl"', "accounts.main.options:"),
+        ('queue_dir = "queue"', 'queue_dir = "queue\\n"', "queue_dir: contains a control"),
+        ('templates_dir = "templates"', 'templates_dir = "t\\u001b"', "templates_dir:"),
+    ):
+        config.write_text(example.replace(old, new))
+        for command in (("config", "check"), ("plan", "--dry-run")):
+            refused(invoke(*command), 2, "planner.toml:", where)
+
+
 # --- dates at the edge of the calendar ---------------------------------------------------
 
 

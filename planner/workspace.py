@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from planner.config.settings import CONFIG_FILENAME
-from planner.errors import DomainError
+from planner.errors import DomainError, InputError
 
 _PACKAGE_DIR = Path(__file__).parent
 
@@ -40,20 +40,38 @@ def init_workspace(target: Path, *, force: bool = False) -> InitReport:
     """Write planner.toml, queue/ and templates/ into ``target``.
 
     Existing files are kept (listed in the report) unless ``force``; nothing is deleted.
+    Raises :class:`InputError` naming the path when a file stands where a folder must go (or
+    a folder where a file must), before anything is written, and when a folder cannot be
+    written.
     """
     source = defaults_dir()
     report = InitReport()
-    target.mkdir(parents=True, exist_ok=True)
     pairs = [(source / "config.example.toml", target / CONFIG_FILENAME)]
     for folder in ("queue", "templates"):
         for path in sorted((source / folder).rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts:
                 pairs.append((path, target / folder / path.relative_to(source / folder)))
+    for _, destination in pairs:
+        _check_in_the_way(destination)
     for origin, destination in pairs:
         if destination.exists() and not force:
             report.kept.append(destination)
             continue
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(origin, destination)
+        try:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(origin, destination)
+        except OSError as exc:
+            raise InputError(f"cannot write {destination}: {exc.strerror or exc}") from None
         report.created.append(destination)
     return report
+
+
+def _check_in_the_way(destination: Path) -> None:
+    if destination.is_dir():
+        raise InputError(f"cannot write {destination}: a folder of that name is in the way")
+    for folder in destination.parents:
+        if folder.exists() and not folder.is_dir():
+            raise InputError(
+                f"cannot write {destination}: {folder} is a file, not a folder (move it away "
+                "or choose another directory)"
+            )

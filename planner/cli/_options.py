@@ -8,14 +8,20 @@ from planner.cli._app import AppState, now_utc
 from planner.plan.slots import WeekSpecError, parse_iso_week, weeks_from
 
 
-def resolve_weeks(state: AppState, week: str, count: int) -> list[tuple[int, int]]:
+def resolve_weeks(
+    state: AppState, week: str, count: int, *, ahead: int = 0
+) -> list[tuple[int, int]]:
+    """The ``count`` weeks from ``--week``; ``ahead`` more weeks must exist after them (the
+    preview looks ahead for held items), or the option is refused near the calendar's end."""
     from zoneinfo import ZoneInfo
 
     today = now_utc().astimezone(ZoneInfo(state.config.settings.timezone)).date()
     try:
         year, number = parse_iso_week(week, today)
+        weeks_from(year, number, count + ahead)
     except WeekSpecError as error:
-        raise click.BadParameter(str(error), param_hint="--week") from None
+        hint = f" (the preview also looks {ahead} weeks ahead)" if ahead else ""
+        raise click.BadParameter(f"{error}{hint}", param_hint="--week") from None
     return weeks_from(year, number, count)
 
 

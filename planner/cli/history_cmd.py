@@ -8,6 +8,7 @@ import click
 
 from planner.cli._app import AppState, echo_json, now_utc, pass_state
 from planner.cli._options import account_option, check_accounts
+from planner.content.files import FIRST_DATE, LAST_DATE
 from planner.reports.history import formats
 from planner.reports.history.read import PERIODS, build_history
 
@@ -48,6 +49,13 @@ def history_command(
     timezone.
     """
     names = check_accounts(state, accounts)
+    for option, value in (("--since", since), ("--until", until)):
+        if value is not None and not FIRST_DATE <= value.date() <= LAST_DATE:
+            raise click.BadParameter(
+                f"{value.date().isoformat()} is outside the planner's calendar (expected a "
+                f"date from {FIRST_DATE.isoformat()} to {LAST_DATE.isoformat()})",
+                param_hint=option,
+            )
     if since is not None and until is not None and since > until:
         raise click.BadParameter(
             f"{since:%Y-%m-%d} is after --until {until:%Y-%m-%d}", param_hint="--since"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from planner.cli._app import AppState, echo_json, is_terminal, now_utc, pass_state
+from planner.cli._app import AppState, CommandFailed, echo_json, is_terminal, now_utc, pass_state
 from planner.cli._options import account_option, check_accounts, resolve_weeks, week_option
 from planner.plan.store import PlanOutcome, plan_weeks
 
@@ -36,6 +36,10 @@ def plan_command(
     """
     weeks = resolve_weeks(state, week, count)
     names = check_accounts(state, accounts)
+    if not state.config.settings.accounts:
+        raise CommandFailed(
+            f"nothing to plan: {state.config.path} has no accounts (add an [accounts.NAME] table)"
+        )
     with state.database() as db, db.transaction() as session:
         outcome = plan_weeks(
             session,

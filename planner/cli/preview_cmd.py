@@ -9,7 +9,7 @@ from planner.cli._options import account_option, check_accounts, resolve_weeks
 from planner.reports.preview.formats import as_json, format_markdown, format_table
 from planner.reports.preview.html import format_html
 from planner.reports.preview.ics import format_ics
-from planner.reports.preview.model import check
+from planner.reports.preview.model import LOOKAHEAD_WEEKS, check
 from planner.reports.preview.read import build_preview
 
 FORMATS = ("table", "json", "markdown", "html", "ics")
@@ -50,7 +50,7 @@ def preview_command(
     week breaks the give-to-pitch rule (forced posts excepted) or has an empty slot; the last
     line (on stderr) says what failed.
     """
-    ((year, number),) = resolve_weeks(state, week, 1)
+    ((year, number),) = resolve_weeks(state, week, 1, ahead=LOOKAHEAD_WEEKS)
     names = check_accounts(state, accounts)
     now = now_utc()
     with state.database() as db, db.reading() as session:

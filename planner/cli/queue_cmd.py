@@ -167,13 +167,19 @@ def add_command(
         "cooldown_days": cooldown_days,
     }
     data = {key: value for key, value in given.items() if value is not None}
-    item = item_from_mapping(data, state.config, "command line")
+    item = item_from_mapping(data, state.config, "command line", _option_name)
     with state.database() as db, db.transaction() as session:
         created = add_item(session, item, now_utc())
     if as_json:
         echo_json({"id": item.id, "created": created, **_public(item.row())})
     else:
         click.echo(f"{'added' if created else 'updated'} {item.id}")
+
+
+def _option_name(loc: tuple[str | int, ...]) -> str:
+    """An item key as `queue add` spells it: ``cooldown_days`` -> ``--cooldown-days``."""
+    key = str(loc[0]) if loc else "?"
+    return {"accounts": "--account", "tags": "--tag"}.get(key, "--" + key.replace("_", "-"))
 
 
 def _public(row: dict[str, Any]) -> dict[str, Any]:

@@ -63,7 +63,8 @@ def status_command(state: AppState, as_json: bool) -> None:
 
 
 @click.command("resolve")
-@click.argument("post_id", metavar="POST", type=int)
+# Post ids are 32-bit on PostgreSQL: a larger number is no post, refused as bad usage.
+@click.argument("post_id", metavar="POST", type=click.IntRange(1, 2**31 - 1))
 @click.option("--published", "url", metavar="URL", help="It did go out, at this URL.")
 @click.option("--not-published", is_flag=True, help="It did not go out: send it again.")
 @pass_state

@@ -1,6 +1,11 @@
 """``planner.toml``: loaded, validated, and reported back with secrets redacted.
 
-- :mod:`~planner.config.settings`: load and validate the file (pydantic, strict);
+- :mod:`~planner.config.settings`: load the file, cross-check its tables, resolve the
+  :class:`~planner.config.settings.Config` every command uses;
+- :mod:`~planner.config.schema`: what the file may say, as pydantic models (strict);
+- :mod:`~planner.config.bounds`: the limits of numbers and names beyond their types;
+- :mod:`~planner.config.adapter_options`: each account's network options, checked by its
+  adapter when the file is loaded;
 - :mod:`~planner.config.problems`: validation errors described by key path, for a person;
 - :mod:`~planner.config.toml_locate`: the line of a key, for error messages;
 - :mod:`~planner.config.report`: the resolved configuration as plain data (``config check``);

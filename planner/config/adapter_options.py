@@ -21,7 +21,7 @@ from planner.config.toml_locate import find_line
 from planner.errors import InputError, Problem
 
 if TYPE_CHECKING:  # settings imports this module: only its types are needed here
-    from planner.config.settings import AccountConfig
+    from planner.config.schema import AccountConfig
 
 
 def adapter_problems(accounts: Mapping[str, AccountConfig], text: str, path: Path) -> list[Problem]:

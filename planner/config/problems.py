@@ -7,6 +7,7 @@ Shared by the config (:mod:`planner.config.settings`) and the queue files
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -25,6 +26,15 @@ def format_loc(loc: tuple[str | int, ...]) -> str:
 
 
 _SECRET_LOCS = ("credentials", "database")
+_SHOWN = 80  # characters of a bad value shown in a message
+
+
+def quoted(value: str, limit: int = 80) -> str:
+    """``value`` in double quotes with control characters escaped (a NUL or a line break
+    shows as ``\\u0000`` or ``\\n``), shortened past ``limit`` characters: safe in a
+    one-line message."""
+    shown = json.dumps(value if len(value) <= limit else value[:limit] + "…", ensure_ascii=False)
+    return shown
 
 
 def describe_errors(
@@ -62,4 +72,7 @@ def _describe(error: Any, loc: tuple[str | int, ...], known_keys: Iterable[str])
     value = error.get("input")
     if isinstance(value, dict):
         return f"{message}, got a table"
-    return f"{message}, got {value!r} ({type(value).__name__})"
+    shown = repr(value)
+    if len(shown) > _SHOWN:  # a 100,000-character text would drown the message
+        shown = shown[: _SHOWN - 1] + "…"
+    return f"{message}, got {shown} ({type(value).__name__})"

@@ -1,4 +1,4 @@
-"""Load and validate ``planner.toml``.
+"""Load and validate ``planner.toml`` (its schema: :mod:`planner.config.schema`).
 
 The file is parsed with ``tomllib`` and validated with pydantic in strict mode: unknown keys,
 wrong types, unknown timezones, bad slot specs and inconsistent balance settings are all
@@ -10,28 +10,33 @@ hold them (``access_token_env = "X_ACCESS_TOKEN"``), read at publish time.
 from __future__ import annotations
 
 import os
-import re
 import tomllib
-from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
     ValidationError,
-    field_validator,
 )
 
 from planner.adapters.base import AccountSettings
 from planner.adapters.registry import available_networks
+from planner.config import bounds
 from planner.config.adapter_options import adapter_problems
-from planner.config.problems import describe_errors, format_loc
+from planner.config.problems import describe_errors, format_loc, quoted
+from planner.config.schema import (
+    DEFAULT_KINDS,
+    KIND_CLASSES,
+    NAME,
+    AccountConfig,
+    BalanceConfig,
+    DatabaseConfig,
+    KindConfig,
+    PlanConfig,
+    PlannerSettings,
+    RunConfig,
+)
 from planner.config.toml_locate import find_line
 from planner.errors import ConfigError, Problem
 from planner.plan import slots
@@ -39,200 +44,6 @@ from planner.rule import balancer
 
 CONFIG_FILENAME = "planner.toml"
 CONFIG_ENV_VAR = "PLANNER_CONFIG"
-KIND_CLASSES = ("give", "pitch")
-
-_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
-_ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-
-
-def _check_timezone(value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f'unknown timezone "{value}" (expected an IANA name like "Europe/Berlin" or "UTC")'
-        ) from None
-    return value
-
-
-def _credential_key(key: str) -> str:
-    if not key.endswith("_env"):
-        raise ValueError(
-            f'credential key "{key}" must end in "_env" and name an environment variable '
-            f'(e.g. {key}_env = "MY_SECRET"): secrets never go in this file'
-        )
-    return key
-
-
-def _env_var_name(value: str) -> str:
-    if not _ENV_VAR_NAME.match(value):
-        # Never echo the value: a secret pasted here must not end up in a log.
-        raise ValueError(
-            "must be the name of an environment variable (letters, digits and _), "
-            "not the secret itself"
-        )
-    return value
-
-
-CredentialKey = Annotated[str, AfterValidator(_credential_key)]
-EnvVarName = Annotated[str, AfterValidator(_env_var_name)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
-
-
-class KindConfig(_Model):
-    """A content category and its class (give or pitch)."""
-
-    class_: Literal["give", "pitch"] = Field(alias="class")
-    weight: int = Field(default=1, ge=0, description="share of open slots in the target mix")
-    template: str | None = None
-    requires: list[str] = Field(default_factory=list)
-
-
-DEFAULT_KINDS: Mapping[str, KindConfig] = {
-    "share": KindConfig.model_validate(
-        {"class": "give", "weight": 4, "requires": ["url", "credit"]}
-    ),
-    "help": KindConfig.model_validate({"class": "give", "weight": 3}),
-    "promo": KindConfig.model_validate({"class": "pitch", "weight": 1}),
-}
-
-
-class BalanceConfig(_Model):
-    """The give-to-pitch rule, by preset or by its fields."""
-
-    preset: str | None = None
-    give_to_pitch: str | None = None
-    window_posts: int | None = Field(default=None, ge=1)
-    window_days: float | None = Field(default=None, gt=0)
-    min_pitch_gap_hours: float | None = Field(default=None, ge=0)
-    scope: Literal["account", "brand"] = "account"
-
-    @field_validator("preset")
-    @classmethod
-    def _known_preset(cls, value: str | None) -> str | None:
-        if value is not None and value not in balancer.PRESETS:
-            names = ", ".join(sorted(balancer.PRESETS))
-            raise ValueError(f'unknown preset "{value}" (expected one of: {names})')
-        return value
-
-    @field_validator("give_to_pitch")
-    @classmethod
-    def _valid_ratio(cls, value: str | None) -> str | None:
-        if value is not None:
-            balancer.parse_ratio(value)
-        return value
-
-    def settings(self) -> balancer.BalanceSettings:
-        """The balancer settings these fields compile to (defaults: 4:1, 10 posts, 7 days, 24 h)."""
-        if self.preset is not None:
-            preset = balancer.preset_settings(self.preset)
-            return balancer.BalanceSettings(
-                max_pitch_share=preset.max_pitch_share,
-                window_posts=self.window_posts or preset.window_posts,
-                window_days=self.window_days
-                if self.window_days is not None
-                else preset.window_days,
-                min_pitch_gap_hours=self.min_pitch_gap_hours
-                if self.min_pitch_gap_hours is not None
-                else preset.min_pitch_gap_hours,
-                preset=self.preset,
-            )
-        return balancer.BalanceSettings(
-            max_pitch_share=balancer.parse_ratio(self.give_to_pitch or "4:1"),
-            window_posts=self.window_posts if self.window_posts is not None else 10,
-            window_days=self.window_days if self.window_days is not None else 7,
-            min_pitch_gap_hours=self.min_pitch_gap_hours
-            if self.min_pitch_gap_hours is not None
-            else 24,
-        )
-
-
-class DatabaseConfig(_Model):
-    url: str | None = None
-    # How long a command waits for another writer to let go of a SQLite file (a runner's
-    # claims take milliseconds; a year's plan a few seconds). Unused on PostgreSQL.
-    busy_timeout_seconds: float = Field(default=30, gt=0, le=3600)
-
-
-class AccountConfig(_Model):
-    """One destination: a network, credentials by reference, a timezone and weekly slots."""
-
-    network: str
-    timezone: str | None = None
-    slots: list[str] = Field(default_factory=list)
-    credentials: dict[CredentialKey, EnvVarName] = Field(default_factory=dict)
-    options: dict[str, str | int | float | bool] = Field(default_factory=dict)
-    balance: BalanceConfig | None = None
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str | None) -> str | None:
-        return _check_timezone(value)
-
-    @field_validator("network")
-    @classmethod
-    def _network_name(cls, value: str) -> str:
-        if not _NAME.match(value):
-            raise ValueError(f'"{value}" is not a network name (expected e.g. "x", "mastodon")')
-        return value
-
-    @field_validator("slots")
-    @classmethod
-    def _valid_slots(cls, value: list[str]) -> list[str]:
-        slots.parse_slots(value)  # raises SlotSpecError (a ValueError) naming the bad spec
-        return value
-
-
-class PlanConfig(_Model):
-    """How ``planner plan`` fills slots beyond the ratio rule."""
-
-    duplicate_url_days: int = Field(default=30, ge=0)
-
-
-class RunConfig(_Model):
-    """How ``planner run`` publishes: lateness, retries and the clock."""
-
-    grace_minutes: float = Field(default=60, ge=0)
-    min_spacing_seconds: float = Field(default=120, ge=0)
-    max_attempts: int = Field(default=5, ge=1)
-    retry_base_seconds: float = Field(default=60, gt=0)
-    retry_cap_seconds: float = Field(default=3600, gt=0)
-    sweep_seconds: float = Field(default=30, gt=0)
-
-
-class PlannerSettings(_Model):
-    """The whole ``planner.toml``, as validated."""
-
-    timezone: str = "UTC"
-    own_domains: list[str] = Field(default_factory=list)
-    queue_dir: str = "queue"
-    templates_dir: str = "templates"
-    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
-    kinds: dict[str, KindConfig] = Field(default_factory=dict)
-    balance: BalanceConfig = Field(default_factory=BalanceConfig)
-    plan: PlanConfig = Field(default_factory=PlanConfig)
-    run: RunConfig = Field(default_factory=RunConfig)
-    accounts: dict[str, AccountConfig] = Field(default_factory=dict)
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        _check_timezone(value)
-        return value
-
-    @field_validator("own_domains")
-    @classmethod
-    def _domains(cls, value: list[str]) -> list[str]:
-        for domain in value:
-            if not _DOMAIN.match(domain):
-                raise ValueError(f'"{domain}" is not a domain name (expected e.g. "example.com")')
-        return value
 
 
 @dataclass(frozen=True)
@@ -348,15 +159,22 @@ def _cross_check(settings: PlannerSettings, text: str, path: Path) -> list[Probl
     loc: tuple[str | int, ...]
     known = {**DEFAULT_KINDS, **settings.kinds}
     for name in settings.kinds:
-        if not _NAME.match(name):
+        if not NAME.fullmatch(name) or len(name) > bounds.MAX_KIND_NAME:
             loc = ("kinds", name)
-            problems.append(_problem(path, text, loc, f'"{name}" is not a valid kind name'))
+            msg = (
+                f"{quoted(name)} is not a valid kind name (lower-case letters, digits, - _; "
+                f"at most {bounds.MAX_KIND_NAME} characters)"
+            )
+            problems.append(_problem(path, text, loc, msg))
     labels = set(known) | set(KIND_CLASSES)
     balances: list[tuple[tuple[str | int, ...], BalanceConfig]] = [(("balance",), settings.balance)]
     for account_name, account in settings.accounts.items():
-        if not _NAME.match(account_name):
+        if not NAME.fullmatch(account_name) or len(account_name) > bounds.MAX_ACCOUNT_NAME:
             loc = ("accounts", account_name)
-            msg = f'"{account_name}" is not a valid account name (lower-case letters, digits, - _)'
+            msg = (
+                f"{quoted(account_name)} is not a valid account name (lower-case letters, "
+                f"digits, - _; at most {bounds.MAX_ACCOUNT_NAME} characters)"
+            )
             problems.append(_problem(path, text, loc, msg))
         for index, spec in enumerate(account.slots):
             label = slots.parse_slot(spec)[0].label  # every day of one spec has the same label

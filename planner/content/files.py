@@ -25,87 +25,35 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    ValidationError,
+)
 
-from planner.config.problems import describe_errors, format_loc
+from planner.config.problems import describe_errors, format_loc, quoted
 from planner.config.settings import Config
 from planner.config.toml_locate import find_line
+from planner.content.item_spec import (
+    FIRST_DATE,
+    ITEM_KEYS,
+    LAST_DATE,
+    DateLike,
+    ItemSpec,
+    is_valid_id,
+)
 from planner.errors import Problem, QueueFileError
+from planner.store import models
+from planner.text import shorten
 
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$")
 DEFAULT_COOLDOWN_DAYS = 30
-# A date in not_after means "through that day"; in not_before, "from the start of that day".
-_DateLike = date | datetime | str
-
-
-class VariantSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-    text: str = Field(min_length=1)
-
-
-class ItemSpec(BaseModel):
-    """One queue item as written in a file, before it is resolved against the config."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-    id: str | None = None
-    kind: str
-    text: str | None = Field(default=None, min_length=1)
-    title: str | None = Field(default=None, min_length=1)
-    url: str | None = None
-    credit: str | None = Field(default=None, min_length=1)
-    accounts: list[str] = Field(default_factory=list)
-    variants: dict[str, VariantSpec] = Field(default_factory=dict)
-    fields: dict[str, str | int | float | bool] = Field(default_factory=dict)
-    not_before: _DateLike | None = None
-    not_after: _DateLike | None = None
-    evergreen: bool = False
-    cooldown_days: int | None = Field(default=None, ge=1)
-    priority: int = 0
-    tags: list[str] = Field(default_factory=list)
-
-    @field_validator("id")
-    @classmethod
-    def _valid_id(cls, value: str | None) -> str | None:
-        if value is not None and not _ID.match(value):
-            raise ValueError(
-                f'"{value}" is not a valid id (letters, digits, . _ : -; at most 200 characters)'
-            )
-        return value
-
-    @field_validator("url")
-    @classmethod
-    def _valid_url(cls, value: str | None) -> str | None:
-        if value is not None:
-            parts = urlsplit(value)
-            if parts.scheme not in {"http", "https"} or not parts.hostname or " " in value:
-                raise ValueError(f'"{value}" is not an http(s) URL')
-        return value
-
-    @field_validator("not_before", "not_after")
-    @classmethod
-    def _valid_date(cls, value: _DateLike | None) -> _DateLike | None:
-        if isinstance(value, str):
-            try:
-                return datetime.fromisoformat(value)
-            except ValueError:
-                raise ValueError(
-                    f'"{value}" is not a date (expected 2026-12-01 or 2026-12-01T09:00)'
-                ) from None
-        return value
-
-
-ITEM_KEYS = set(ItemSpec.model_fields)
+__all__ = ["FIRST_DATE", "LAST_DATE", "ItemSpec", "is_valid_id"]  # re-exported for callers
 
 
 @dataclass(frozen=True)
@@ -142,7 +90,7 @@ def derive_id(kind: str, url: str | None, title: str | None, text: str | None) -
     return f"{kind}-{digest[:12]}"
 
 
-def _to_utc(value: _DateLike | None, tz: ZoneInfo, *, end_of_day: bool) -> datetime | None:
+def _to_utc(value: DateLike | None, tz: ZoneInfo, *, end_of_day: bool) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -306,11 +254,19 @@ def _read_one(path: Path, config: Config) -> tuple[list[tuple[QueueItem, str]], 
         msg = "item must be an array of tables: write [[item]]"
         return [], [*problems, Problem(path, msg, find_line(text, ("item",)), "item")]
     source = source_name(path, config)
+    if len(source) > models.SOURCE_LENGTH:
+        msg = f"the file's path is longer than {models.SOURCE_LENGTH} characters: move it"
+        return [], [*problems, Problem(path, msg)]
     items: list[tuple[QueueItem, str]] = []
     for index, raw in enumerate(raw_items):
         where = f"item[{index}]"
-        if isinstance(raw, Mapping) and isinstance(raw.get("id"), str):
-            where += f' (id "{raw["id"]}")'
+        if not isinstance(raw, Mapping):
+            shown = shorten(repr(raw), 60)
+            msg = f"each item must be a table (write [[item]]), got {type(raw).__name__} {shown}"
+            problems.append(Problem(path, msg, find_line(text, ("item",)), where))
+            continue
+        if isinstance(raw.get("id"), str):
+            where += f" (id {quoted(raw['id'])})"
         try:
             spec = ItemSpec.model_validate({**defaults, **raw})
         except ValidationError as exc:
@@ -327,10 +283,16 @@ def _read_one(path: Path, config: Config) -> tuple[list[tuple[QueueItem, str]], 
     return items, problems
 
 
-def item_from_mapping(data: Mapping[str, Any], config: Config, origin: str) -> QueueItem:
+def item_from_mapping(
+    data: Mapping[str, Any],
+    config: Config,
+    origin: str,
+    name_key: Callable[[tuple[str | int, ...]], str] = format_loc,
+) -> QueueItem:
     """Validate one item given as a mapping (e.g. from command-line options).
 
-    ``origin`` names where it came from in error messages and is recorded as its source.
+    ``origin`` names where it came from in error messages and is recorded as its source;
+    ``name_key`` says how a message names a key (``queue add`` names its option).
     Raises :class:`QueueFileError` listing every problem.
     """
     try:
@@ -338,13 +300,13 @@ def item_from_mapping(data: Mapping[str, Any], config: Config, origin: str) -> Q
     except ValidationError as exc:
         raise QueueFileError(
             [
-                Problem(origin, message, None, format_loc(loc))
+                Problem(origin, message, None, name_key(loc))
                 for loc, message in describe_errors(exc, ITEM_KEYS)
             ]
         ) from None
     item, problems = resolve_item(spec, config, origin)
     if item is None:
         raise QueueFileError(
-            [Problem(origin, message, None, format_loc(loc)) for loc, message in problems]
+            [Problem(origin, message, None, name_key(loc)) for loc, message in problems]
         )
     return item

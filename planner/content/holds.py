@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from planner.content.files import is_valid_id
 from planner.errors import DomainError, ItemNotFound
 from planner.store.models import Item, ItemStatus
 
@@ -13,7 +14,9 @@ _FINAL = {ItemStatus.PUBLISHED, ItemStatus.ARCHIVED}
 
 
 def _get(session: Session, item_id: str) -> Item:
-    item = session.get(Item, item_id)
+    # No item can have an id the queue files refuse (one with a NUL would even make
+    # PostgreSQL refuse the query): such an id is simply not found.
+    item = session.get(Item, item_id) if is_valid_id(item_id) else None
     if item is None:
         raise ItemNotFound(item_id)
     return item

@@ -37,8 +37,10 @@ _TIME = re.compile(r"([0-9]{2}):([0-9]{2})")
 _LABEL = re.compile(r"[a-z][a-z0-9_-]*")
 _ISO_WEEK = re.compile(r"([0-9]{4})-?W([0-9]{1,2})", re.IGNORECASE)
 _WEEK_FORM = 'YYYY-Www like "2026-W49", "this", "current" or "next"'
-# Years whose weeks, and the day either side, stay inside what datetime can represent.
-_FIRST_YEAR, _LAST_YEAR = MINYEAR + 1, MAXYEAR - 1
+# The planner's calendar: years whose weeks stay inside what datetime can represent with a
+# day either side for a timezone shift, and, before them, room for the windows that look back
+# (at most 366 days each, planner.config.bounds), even two of them end to end.
+FIRST_YEAR, LAST_YEAR = MINYEAR + 3, MAXYEAR - 1
 
 
 class SlotSpecError(ValueError):
@@ -270,8 +272,8 @@ def _weeks_in_year(year: int) -> int:
 
 
 def _check_week(year: int, week: int) -> None:
-    if not _FIRST_YEAR <= year <= _LAST_YEAR:
-        raise WeekSpecError(f"year {year} is out of range (expected {_FIRST_YEAR}-{_LAST_YEAR})")
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise WeekSpecError(f"year {year} is out of range (expected {FIRST_YEAR}-{LAST_YEAR})")
     weeks = _weeks_in_year(year)
     if not 1 <= week <= weeks:
         raise WeekSpecError(
@@ -312,12 +314,18 @@ def parse_iso_week(text: str, today: date) -> tuple[int, int]:
 def weeks_from(year: int, week: int, count: int) -> list[tuple[int, int]]:
     """``count`` consecutive ISO weeks starting with (year, week), crossing year ends.
 
-    Raises :class:`WeekSpecError` if the first week does not exist and ``ValueError`` if
-    ``count`` is negative.
+    Raises :class:`WeekSpecError` if the first week does not exist or the weeks run past the
+    last year of the calendar (:data:`LAST_YEAR`), and ``ValueError`` if ``count`` is negative.
     """
     if count < 0:
         raise ValueError(f"count must be 0 or more, got {count}")
     monday = _monday(year, week)
+    last_monday = date.fromisocalendar(LAST_YEAR, _weeks_in_year(LAST_YEAR), 1)
+    if count and (last_monday - monday).days // 7 < count - 1:
+        raise WeekSpecError(
+            f"{count} weeks from {year}-W{week:02d} run past {LAST_YEAR}-W"
+            f"{_weeks_in_year(LAST_YEAR):02d}, the last week the planner can plan"
+        )
     result: list[tuple[int, int]] = []
     for index in range(count):
         iso = (monday + timedelta(weeks=index)).isocalendar()

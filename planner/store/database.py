@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from planner.errors import DatabaseBusy, DomainError, InputError, SchemaOutOfDate
@@ -72,7 +72,7 @@ def make_engine(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engi
         ) from None
     if engine.dialect.name == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _make_folder(Path(parsed.database), url)
         busy_ms = max(1, round(busy_timeout * 1000))
 
         def on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -81,6 +81,27 @@ def make_engine(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engi
         event.listen(engine, "connect", on_connect)
         event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def _make_folder(database: Path, url: str) -> None:
+    """Create the SQLite file's folder; a path through a file or a folder that cannot be
+    written is a mistake in ``database.url``, named as such."""
+    for folder in (database.parent, *database.parent.parents):
+        if folder.exists() and not folder.is_dir():
+            raise InputError(
+                f"database.url: {folder} is a file, not a folder: {redact_url(url)} cannot be "
+                "created under it"
+            )
+    try:
+        database.parent.mkdir(parents=True, exist_ok=True)
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise InputError(
+            f"database.url: cannot create the folder {database.parent} for {redact_url(url)}: "
+            f"{reason}"
+        ) from None
+    if database.exists() and not database.is_file():
+        raise InputError(f"database.url: {database} is not a file: {redact_url(url)}")
 
 
 def _sqlite_on_connect(dbapi_connection: Any, busy_ms: int) -> None:
@@ -139,6 +160,13 @@ def _reachable(url: str) -> Iterator[None]:
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise DomainError(f"cannot open database {redact_url(url)}: {reason}") from None
+    except DatabaseError as exc:
+        # A file that is not SQLite ("file is not a database") or a damaged one.
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise DomainError(
+            f"{redact_url(url)} is not a planner database ({reason}): point database.url "
+            "at another file, or move this one away"
+        ) from None
 
 
 def upgrade_database(url: str) -> tuple[str | None, str]:

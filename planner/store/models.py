@@ -41,6 +41,15 @@ NAMING_CONVENTION = {
 }
 
 
+# Lengths of the columns that hold what people write; the queue file and config validation
+# refuse longer values with these limits named (PostgreSQL would refuse them mid-write).
+KIND_LENGTH = 64  # kinds and slot labels (planner.config.settings.MAX_KIND_NAME)
+ACCOUNT_LENGTH = 128  # account names (planner.config.settings.MAX_ACCOUNT_NAME)
+URL_LENGTH = 2048
+CREDIT_LENGTH = 500
+SOURCE_LENGTH = 1024  # a queue file's path, relative to the config when inside its folder
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """An aware UTC ``datetime`` in Python, a UTC timestamp in the database."""
 
@@ -109,11 +118,11 @@ class Item(Base):
     __tablename__ = "items"
 
     id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(KIND_LENGTH))
     text: Mapped[str | None] = mapped_column(Text)
     title: Mapped[str | None] = mapped_column(Text)
-    url: Mapped[str | None] = mapped_column(String(2048))
-    credit: Mapped[str | None] = mapped_column(String(500))
+    url: Mapped[str | None] = mapped_column(String(URL_LENGTH))
+    credit: Mapped[str | None] = mapped_column(String(CREDIT_LENGTH))
     # Extra template variables ([item.fields]) and per-network text ([item.variants.x]).
     fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
     variants: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -133,7 +142,7 @@ class Item(Base):
     force: Mapped[bool] = mapped_column(Boolean, default=False)
     # Where the item came from ("queue/shares.toml" or "cli") and a hash of its content,
     # so a sync can tell unchanged, edited and removed items apart.
-    source: Mapped[str] = mapped_column(String(1024))
+    source: Mapped[str] = mapped_column(String(SOURCE_LENGTH))
     content_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -48,7 +48,8 @@ from sqlalchemy import Connection, Table, and_, insert, or_, select
 
 from planner.adapters.base import AccountSettings, Adapter
 from planner.adapters.outbox import OutboxAdapter
-from planner.config.settings import Config, DatabaseConfig
+from planner.config.schema import DatabaseConfig
+from planner.config.settings import Config
 from planner.plan.slots import iso_week_bounds
 from planner.publish.scheduler import Runner
 from planner.reports.preview.model import Share

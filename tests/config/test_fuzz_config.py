@@ -1,0 +1,96 @@
+"""Fuzzing planner.toml: whatever the file says, `planner config check` accepts it (exit 0)
+or names what is wrong (exit 2); a config it accepts works for `queue sync` and a dry-run
+`plan` too. Nothing crashes, and a refusal leaves the database as it was."""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from support.fuzz import (
+    REPO,
+    Workspace,
+    assert_clean_exit,
+    dump_toml,
+    odd_values,
+    plausible_values,
+    snapshot,
+)
+
+EXAMPLE = tomllib.loads((REPO / "config.example.toml").read_text())
+# Every key of the example, and the tables that hold them (a table replaced by a value is a
+# wrong shape too). database.url is left out: an odd URL could name a real server.
+PATHS: list[tuple[str, ...]] = [
+    ("timezone",), ("own_domains",), ("queue_dir",), ("templates_dir",), ("database",),
+    ("kinds",), ("kinds", "share"), ("kinds", "share", "class"), ("kinds", "help", "weight"),
+    ("kinds", "question", "requires"), ("kinds", "promo", "template"),
+    ("balance",), ("balance", "give_to_pitch"), ("balance", "preset"),
+    ("balance", "window_posts"), ("balance", "window_days"), ("balance", "min_pitch_gap_hours"),
+    ("balance", "scope"), ("plan",), ("plan", "duplicate_url_days"),
+    ("run",), ("run", "grace_minutes"), ("run", "min_spacing_seconds"), ("run", "max_attempts"),
+    ("run", "retry_base_seconds"), ("run", "retry_cap_seconds"), ("run", "sweep_seconds"),
+    ("accounts",), ("accounts", "main"), ("accounts", "main", "network"),
+    ("accounts", "main", "timezone"), ("accounts", "main", "slots"),
+    ("accounts", "main", "credentials"), ("accounts", "main", "balance"),
+    ("accounts", "main", "balance", "window_days"),
+    ("unknown",), ("kinds", "odd-kind", "class"), ("accounts", "odd", "network"),
+]  # fmt: skip
+# Values that are wrong only in their own key, besides the odd values every key gets.
+NEAR_MISSES = st.sampled_from(
+    ["sqlite:///planner.toml/x.db", "sqlite:///sub\x00dir/x.db", "not a url", "", "mon-fri 25:00"]
+)
+
+
+def _set(document: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    table = document
+    for key in path[:-1]:
+        if not isinstance(table.get(key), dict):
+            table[key] = {}
+        table = table[key]
+    table[path[-1]] = value
+
+
+@st.composite
+def configs(draw: st.DrawFn) -> dict[str, Any]:
+    document = copy.deepcopy(EXAMPLE)
+    for _ in range(draw(st.integers(1, 2))):
+        if draw(st.integers(0, 9)) == 0:
+            _set(document, ("database", "url"), draw(NEAR_MISSES))
+        else:
+            path = draw(st.sampled_from(PATHS))
+            _set(document, path, draw(odd_values | NEAR_MISSES | plausible_values))
+    return document
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    return Workspace.create(tmp_path_factory.mktemp("fuzz") / "ws")
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(document=configs())
+def test_config_check_accepts_or_names_the_problem(
+    workspace: Workspace, document: dict[str, Any]
+) -> None:
+    workspace.reset()
+    before = snapshot(workspace.database)
+    (workspace.root / "planner.toml").write_text(dump_toml(document), encoding="utf-8")
+    check = workspace.invoke("config", "check")
+    assert_clean_exit(check)
+    event(f"config check exit {check.exit_code}")
+    for command in (["queue", "sync"], ["plan", "--week", "2026-W49", "--dry-run"]):
+        result = workspace.invoke(*command)
+        assert_clean_exit(result, allowed=(0, 1, 2) if command[0] == "plan" else (0, 2))
+        if check.exit_code != 0:
+            assert result.exit_code == check.exit_code, result.output  # refused alike
+        if result.exit_code != 0:
+            assert snapshot(workspace.database) == before
+    if check.exit_code != 0:
+        assert "planner.toml" in check.output  # the file is named

@@ -7,6 +7,7 @@ a crash, ``resume`` lifts the pause an authentication failure put on an account.
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from typing import Any
 
 import click
@@ -14,6 +15,7 @@ import click
 from planner.cli._app import AppState, echo_json, now_utc, pass_state
 from planner.publish.pipeline import Publisher
 from planner.publish.resolve import resolve_post
+from planner.reports.preview.model import WEEKDAYS
 from planner.reports.status import build_status, resume_outlook
 from planner.text import visible
 
@@ -32,18 +34,27 @@ def status_command(state: AppState, as_json: bool) -> None:
     def echo(line: str) -> None:  # reasons and ids come from queue files and networks
         click.echo(visible(line))
 
+    config = state.config
+    zones = {name: config.account_timezone(name) for name in config.settings.accounts}
+
+    def when(iso: str, account: str) -> str:
+        # Reports speak each account's own time; its zone is named once, on its first line.
+        local = datetime.fromisoformat(iso).astimezone(zones[account])
+        return f"{WEEKDAYS[local.weekday()]} {local:%Y-%m-%d %H:%M}"
+
     for name, account in report["accounts"].items():
-        line = f"{name} ({account['network']})"
+        line = f"{name} ({account['network']}, times in {zones[name].key})"
         if account["paused"]:
             line += f": PAUSED: {account['paused_reason']} (fix it, then `planner resume {name}`)"
         echo(line)
         nxt = account["next"]
         echo(
-            f"  next       {nxt['at']} {nxt['kind']} {nxt['item']}"
+            f"  next       {when(nxt['at'], name)} {nxt['kind']} {nxt['item']}"
             if nxt
             else "  next       nothing planned"
         )
-        echo(f"  last       {account['last_published_at'] or 'never'}")
+        last = account["last_published_at"]
+        echo(f"  last       {when(last, name) if last else 'never'}")
         counts = ", ".join(f"{k} {v}" for k, v in account["counts"].items() if v)
         echo(f"  posts      {counts or 'none'}")
     for title, key in (("retrying", "retrying"), ("failed", "failed"), ("unknown", "unknown"),
@@ -52,9 +63,12 @@ def status_command(state: AppState, as_json: bool) -> None:
         if rows:
             echo(f"{title}:")
             for row in rows:
-                when = f" next {row['next_attempt_at']}" if row["next_attempt_at"] else ""
+                account_name = row["account"]
+                retry = row["next_attempt_at"]
+                again = f" next {when(retry, account_name)}" if retry else ""
                 echo(
-                    f"  post {row['post']} {row['account']} {row['slot_at']}{when}: {row['reason']}"
+                    f"  post {row['post']} {account_name} {when(row['slot_at'], account_name)}"
+                    f"{again}: {row['reason']}"
                 )
     if report["held_items"]:
         echo("held items:")

@@ -118,8 +118,8 @@ class Publisher:
             # while it remembers the idempotency key.
             return self._mark_unknown(
                 claim,
-                f"an attempt at {sent_maybe:%Y-%m-%d %H:%M} UTC may have reached the "
-                "network, which no longer remembers its idempotency key",
+                f"an attempt {_ago(now - sent_maybe)} ago may have reached the network, "
+                "which no longer remembers its idempotency key",
                 now,
             )
         adapter = self.adapter(claim.account)
@@ -293,3 +293,10 @@ def _resolve_hint(why: str, claim: Claimed) -> str:
         f"{why}; check the account and run `planner resolve {claim.post_id} --published URL` "
         "or `--not-published`"
     )
+
+
+def _ago(elapsed: timedelta) -> str:
+    """``"75 min"``, ``"3.5 h"``: how long ago, in no time zone (reasons are read in every
+    account's own zone)."""
+    minutes = elapsed / timedelta(minutes=1)
+    return f"{minutes:.0f} min" if minutes < 120 else f"{minutes / 60:.1f} h"

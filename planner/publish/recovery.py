@@ -66,14 +66,14 @@ def mark_missed(db: Database, config: Config, now: datetime) -> list[int]:
                 Post.account.not_in(paused),
             )
         ).all()
-        for post_id, item_id, slot_at in rows:
+        for post_id, item_id, _slot_at in rows:
             session.execute(
                 update(Post)
                 .where(Post.id == post_id)
                 .values(
                     status=PostStatus.MISSED,
                     reason=(
-                        f"missed: nothing was publishing at {slot_at:%Y-%m-%d %H:%M} UTC "
+                        "missed: nothing was publishing at its slot "
                         f"and the grace of {grace:g} min ran out"
                     ),
                     updated_at=now,

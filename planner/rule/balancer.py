@@ -259,9 +259,10 @@ class WindowTracker:
         if self._gap is not None and self._last_pitch is not None:
             elapsed = at - self._last_pitch
             if elapsed < self._gap:
+                # Relative, not a clock time: the reason is read in reports of every
+                # account's own zone, and stored with the post.
                 problems.append(
-                    f"only {_hours(elapsed)} h since the last pitch at "
-                    f"{self._last_pitch:%Y-%m-%d %H:%M} UTC "
+                    f"only {_hours(elapsed)} h since the last pitch "
                     f"(minimum gap {self.settings.min_pitch_gap_hours:g} h)"
                 )
         if problems:

@@ -485,7 +485,7 @@ def test_a_retry_after_an_uncertain_attempt_is_sent_only_while_the_key_is_rememb
         assert row is not None and row.reason is not None
         if expected == PostStatus.UNKNOWN:
             assert row.reason.startswith(
-                "an attempt at 2026-12-01 09:00 UTC may have reached the network, which no "
+                "an attempt 61 min ago may have reached the network, which no "
                 "longer remembers its idempotency key; check the account and run `planner "
                 f"resolve {post} --published URL`"
             )

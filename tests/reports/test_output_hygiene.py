@@ -156,7 +156,9 @@ def test_status_shows_escapes_and_a_next_retry_only_for_a_post_in_retry(week: Co
     failed = next(line for line in lines if "422" in line)
     retrying = next(line for line in lines if "503" in line)
     assert " next " not in failed
-    assert f" next {LATER.isoformat()}: 503 \\x1b[2J" in retrying
+    # Times in the account's own zone (named once, on the account's line), not UTC.
+    assert "solo (outbox, times in Europe/Berlin)" in lines
+    assert " next Mon 2026-12-14 13:00: 503 \\x1b[2J" in retrying  # 12:00 UTC
     report = json.loads(cli(week, "status", "--json", at=MON + timedelta(hours=1)).stdout)
     assert [row["next_attempt_at"] for row in report["failed"]] == [None]
     assert [row["next_attempt_at"] for row in report["retrying"]] == [LATER.isoformat()]

@@ -7,6 +7,7 @@ fixed ``now`` and the command runs with the clock frozen at the same instant.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from sqlalchemy import select
 
 from planner.config.settings import Config, load_config
 from planner.plan.store import idempotency_key
+from planner.reports.preview.formats import mix_text
+from planner.reports.preview.html import page_verdict
 from planner.reports.preview.model import NOT_PLANNED, PASSED
 from planner.rule.balancer import WindowTracker
 from planner.store.database import open_database
@@ -385,6 +388,34 @@ def test_a_window_over_the_limit_only_because_of_a_forced_post_passes_with_a_not
     assert summary["notes"][0].endswith("allowed, only because of forced posts (override)")
     day = json.loads(result.stdout)["accounts"][0]["days"][2]
     assert [s["forced"] for s in day["slots"]] == [False, False, True]
+    # In words, the verdict matches the numbers: not "within the rule", which it is not.
+    table = run("--week", "2026-W50").stdout
+    windows = next(line for line in table.splitlines() if "highest 3/10" in line)
+    assert windows.endswith("over the rule only because of forced posts")
+    assert "within the rule" not in windows
+    page = run("--week", "2026-W50", "--format", "html").stdout
+    assert "over the rule only because of forced posts on" in page
+    assert "every account within the rule" not in page
+
+
+def test_a_week_above_the_target_says_so_beside_the_windows_verdict(
+    tmp_path: Path, db_url: str
+) -> None:
+    config = solo(tmp_path, db_url)
+    sync_and_plan(config)
+    account = preview_of(config).accounts[0]
+    assert not account.week_over_target and account.verdict == "within the rule"
+    # 2 pitches in 5 posts against a 2:1 rule (pitch <= 33 %): the week is above the
+    # target, whatever its windows say; the headline must not claim "within the rule".
+    over = replace(account, give=3, pitch=2, empty=[])  # (and no empty Friday)
+    assert over.week_over_target
+    assert mix_text(over).endswith(
+        "(target 2:1, pitch ≤ 33 %): above the target for the week; the rule is kept or "
+        "broken window by window"
+    )
+    verdict = page_verdict(replace(preview_of(config), accounts=[over]))
+    assert "every account within the rule" not in verdict
+    assert "pitch share above the target for the week on solo" in verdict
 
 
 def test_an_unplanned_week_shows_every_slot_as_not_planned_yet(example: Config) -> None:

@@ -138,10 +138,13 @@ def rule_text(settings: BalanceSettings) -> str:
 
 def mix_text(account: AccountPreview) -> str:
     give, pitch = account.target
-    return (
+    text = (
         f"{account.give}:{account.pitch} this week, pitch share {share_text(account.week_share)} "
         f"(target {give}:{pitch}, pitch ≤ {percent(account.settings.max_pitch_share)})"
     )
+    if account.week_over_target:
+        text += ": above the target for the week; the rule is kept or broken window by window"
+    return text
 
 
 def window_text(account: AccountPreview) -> str:
@@ -152,7 +155,7 @@ def window_text(account: AccountPreview) -> str:
             f"highest {share_text(account.max_window)} at "
             f"{when_text(_local(account, account.max_window_at))}"
         )
-    return f"{verdict}: {'within the rule' if account.within_rule else 'RULE BROKEN'}"
+    return f"{verdict}: {account.verdict}"
 
 
 def held_text(account: AccountPreview, held: HeldItem) -> tuple[str, str]:

@@ -98,9 +98,7 @@ def format_html(preview: Preview, user_templates: Path | None = None) -> str:
         "label": preview.label,
         "generated": f"{preview.generated_at:%Y-%m-%d %H:%M} UTC",
         "ok": preview.ok,
-        "verdict": "every account within the rule, no empty slot"
-        if preview.ok
-        else f"{len(preview.problems)} problem(s)",
+        "verdict": page_verdict(preview),
         "accounts": [_account(account) for account in preview.accounts],
     }
     where = _template_path(folders)
@@ -180,3 +178,24 @@ def _slot(row: SlotRow) -> dict[str, Any]:
         "why": row.why,
         "share": share_text(row.pitch_share),
     }
+
+
+def page_verdict(preview: Preview) -> str:
+    """The page's headline, true to every account's numbers."""
+    if not preview.ok:
+        return f"{len(preview.problems)} problem(s)"
+    forced = [a.account for a in preview.accounts if a.notes]
+    over = [a.account for a in preview.accounts if a.week_over_target]
+    if not forced and not over:
+        return "every account within the rule, no empty slot"
+    parts = ["no empty slot"]
+    if forced:
+        parts.append(f"over the rule only because of forced posts on {', '.join(forced)}")
+    if over:
+        parts.append(
+            f"pitch share above the target for the week on {', '.join(over)} "
+            "(every window within the rule)"
+            if not forced
+            else f"pitch share above the target for the week on {', '.join(over)}"
+        )
+    return "; ".join(parts)

@@ -133,7 +133,25 @@ class AccountPreview:
 
     @property
     def within_rule(self) -> bool:
+        """No window over the limit and no gap too short, forced posts (overrides) excused:
+        what ``--check`` and the JSON's ``within_rule`` say."""
         return not self.rule_problems
+
+    @property
+    def verdict(self) -> str:
+        """The week against the rule, in words that match the numbers: "within the rule"
+        only when it holds without excusing any forced post."""
+        if self.rule_problems:
+            return "RULE BROKEN"
+        if self.notes:
+            return "over the rule only because of forced posts"
+        return "within the rule"
+
+    @property
+    def week_over_target(self) -> bool:
+        """This week's pitch share is above the rule's limit, though its windows may keep it
+        (the rule counts the last posts and days, not calendar weeks)."""
+        return self.week_share.value > self.settings.max_pitch_share
 
     @property
     def problems(self) -> list[str]:

@@ -8,12 +8,14 @@ from typing import Any
 import click
 
 from planner.cli._app import AppState, echo_json, is_terminal, now_utc, pass_state
+from planner.config.settings import Config
 from planner.content.files import (
     item_from_mapping,
     queue_file_paths,
     read_queue_files,
     source_name,
 )
+from planner.content.links import item_own_domain_link
 from planner.content.store import SyncReport, add_item, list_items, sync_items
 from planner.store.models import Item, ItemStatus
 from planner.text import shorten
@@ -93,10 +95,7 @@ def list_command(
         raise click.BadParameter(f"no account {account!r} in {config.path}", param_hint="--account")
     with state.database() as db, db.reading() as session:
         items = list_items(session, kinds=kinds, statuses=statuses, account=account)
-        rows = [
-            _item_dict(item, config.kinds[item.kind].class_ if item.kind in config.kinds else "?")
-            for item in items
-        ]
+        rows = [_item_dict(item, config) for item in items]
     if as_json:
         echo_json(rows)
         return
@@ -186,11 +185,21 @@ def _public(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k not in {"content_hash"}}
 
 
-def _item_dict(item: Item, kind_class: str) -> dict[str, Any]:
+def _item_dict(item: Item, config: Config) -> dict[str, Any]:
+    kind_class = config.kinds[item.kind].class_ if item.kind in config.kinds else "?"
+    # A give-kind item linking to an own domain is planned as a pitch: list it as one.
+    link = (
+        item_own_domain_link(
+            item.url, item.text, item.title, item.variants, config.settings.own_domains
+        )
+        if kind_class == "give"
+        else None
+    )
     return {
         "id": item.id,
         "kind": item.kind,
-        "class": kind_class,
+        "class": "pitch" if link else kind_class,
+        "pitch_link": link,
         "status": item.status,
         "status_reason": item.status_reason,
         "priority": item.priority,

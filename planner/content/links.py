@@ -9,7 +9,7 @@ Pure: standard library only.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
 _URL = re.compile(
@@ -74,12 +74,32 @@ def is_own_domain_link(text_or_urls: str | Iterable[str], own_domains: Iterable[
     ignores case, ports, user info and a leading ``www.``, and respects label boundaries:
     ``blog.example.com`` matches ``example.com``, ``evil-example.com`` does not.
     """
+    return own_domain_link(text_or_urls, own_domains) is not None
+
+
+def own_domain_link(text_or_urls: str | Iterable[str], own_domains: Iterable[str]) -> str | None:
+    """The first link that points at one of ``own_domains`` (matched as by
+    :func:`is_own_domain_link`), so a report can say which link made a post a pitch."""
     domains = {host for domain in own_domains if (host := _host(domain))}
     if not domains:
-        return False
+        return None
     urls = extract_urls(text_or_urls) if isinstance(text_or_urls, str) else text_or_urls
     for url in urls:
         host = _host(url)
         if host and any(host == d or host.endswith("." + d) for d in domains):
-            return True
-    return False
+            return url
+    return None
+
+
+def item_own_domain_link(
+    url: str | None,
+    text: str | None,
+    title: str | None,
+    variants: Mapping[str, Mapping[str, object]] | None,
+    own_domains: Iterable[str],
+) -> str | None:
+    """The link to an own domain in an item's url, text, title or network variants, if any:
+    the link that makes a give-kind item a pitch."""
+    texts = [url or "", text or "", title or ""]
+    texts += [str(variant.get("text", "")) for variant in (variants or {}).values()]
+    return own_domain_link(" ".join(texts), own_domains)

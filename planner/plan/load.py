@@ -21,7 +21,7 @@ from sqlalchemy import Text, and_, cast, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from planner.config.settings import Config
-from planner.content.links import is_own_domain_link
+from planner.content.links import item_own_domain_link
 from planner.plan.model import Candidate, FixedPost, PlanRules, Slot
 from planner.plan.slots import SlotInstant, WeeklySlot, expand_week, iso_week_bounds
 from planner.store.models import LIVE_STATUSES, Item, ItemStatus, Post, PostStatus
@@ -224,10 +224,21 @@ def _mark_own_domain_links(
     session: Session, candidates: Sequence[Candidate], own_domains: Sequence[str]
 ) -> None:
     """Give-kind items that link to an own domain count as pitches: check their links."""
-    by_id = {candidate.id: candidate for candidate in candidates}
+    links = own_domain_links(session, [candidate.id for candidate in candidates], own_domains)
+    for candidate in candidates:
+        candidate.is_pitch = candidate.id in links
+
+
+def own_domain_links(
+    session: Session, item_ids: Sequence[str], own_domains: Sequence[str]
+) -> dict[str, str]:
+    """Item id -> the link to an own domain that makes the item a pitch, for the items of
+    ``item_ids`` that have one (in their url, text, title or a network variant)."""
+    found: dict[str, str] = {}
     columns = (Item.id, Item.url, Item.text, Item.title, Item.variants)
-    for chunk in chunks(list(by_id)):
+    for chunk in chunks(list(item_ids)):
         for row in session.connection().execute(select(*columns).where(Item.id.in_(chunk))):
-            texts = [row.url or "", row.text or "", row.title or ""]
-            texts += [str(variant.get("text", "")) for variant in (row.variants or {}).values()]
-            by_id[row.id].is_pitch = is_own_domain_link(" ".join(texts), own_domains)
+            link = item_own_domain_link(row.url, row.text, row.title, row.variants, own_domains)
+            if link is not None:
+                found[row.id] = link
+    return found

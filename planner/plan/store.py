@@ -27,7 +27,7 @@ from planner.adapters.registry import make_adapter
 from planner.config.settings import Config
 from planner.plan.engine import plan
 from planner.plan.load import candidates as load_candidates
-from planner.plan.load import chunks, existing_posts, plan_rules, week_slots
+from planner.plan.load import chunks, existing_posts, own_domain_links, plan_rules, week_slots
 from planner.plan.model import Candidate, FixedPost, Placement, PlanResult, RenderFailed
 from planner.plan.render import Renderer, RenderError, RenderInput, TemplateFileError
 from planner.store.models import EmptySlot, Item, ItemStatus, Post, PostStatus
@@ -105,6 +105,7 @@ def plan_weeks(
             break
         failures |= new_failures
 
+    _name_own_domain_pitches(session, config, result)
     outcome = PlanOutcome(
         placements=result.placements,
         held=result.held,
@@ -120,6 +121,27 @@ def plan_weeks(
         step("writing the plan")
         _write(session, ranges, outcome, result, existing.replaced_ids, existing.kept_item_ids, now)
     return outcome
+
+
+def _name_own_domain_pitches(session: Session, config: Config, result: PlanResult) -> None:
+    """A give-kind item is a pitch because it links to an own domain: its reasons say which
+    link, or a person reads "pitch share would be ..." on a share and cannot tell why."""
+    classes = {name: kind.class_ for name, kind in config.kinds.items()}
+    placed = {p.item.id: p.item for p in result.placements if p.item is not None}
+    own = {i for i, item in placed.items() if item.is_pitch and classes.get(item.kind) == "give"}
+    gives = [name for name, class_ in classes.items() if class_ == "give"]
+    for chunk in chunks(sorted(result.held)):
+        held_gives = select(Item.id).where(Item.id.in_(chunk), Item.kind.in_(gives))
+        own.update(session.scalars(held_gives))
+    if not own:
+        return
+    links = own_domain_links(session, sorted(own), config.settings.own_domains)
+    for placement in result.placements:
+        if placement.item is not None and placement.item.id in links:
+            placement.reason += f" (a pitch: it links to {links[placement.item.id]}, an own domain)"
+    for item_id, reason in result.held.items():
+        if item_id in links:
+            result.held[item_id] = f"a pitch, as it links to {links[item_id]}: {reason}"
 
 
 def _skip_known(failures: set[tuple[str, str]]) -> Callable[[Candidate, str], str]:

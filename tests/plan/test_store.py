@@ -235,3 +235,31 @@ def test_a_text_the_network_would_refuse_is_skipped_at_plan_time(
     assert all("more than 90" in problem for problem in outcome.render_problems)
     texts = [row[3] or "" for row in posts(db)]
     assert texts and all(len(text) <= 90 for text in texts)
+
+
+def test_an_own_domain_share_is_listed_and_held_as_a_pitch_naming_its_link(
+    workspace: Path, config: Config
+) -> None:
+    (workspace / "queue" / "own.toml").write_text(
+        '[[item]]\nid = "share-our-blog"\nkind = "share"\npriority = 9\n'
+        'title = "How we cut build times"\nurl = "https://blog.brightline.example/builds"\n'
+        'credit = "Brightline"\n'
+    )
+    db = open_database(config.database_url)
+    try:
+        files = queue_file_paths([config.queue_path])
+        with db.transaction() as session:
+            sync_items(session, read_queue_files(files, config),
+                       [source_name(f, config) for f in files], NOW)  # fmt: skip
+        outcome = run_plan(db, config)
+        listing = CliRunner().invoke(main, ["queue", "list", "--json"])
+    finally:
+        db.dispose()
+    # Top priority, so offered at the week's first slot: a pitch there breaks the rule.
+    reason = outcome.held["share-our-blog"]
+    assert reason.startswith("a pitch, as it links to https://blog.brightline.example/builds: ")
+    assert "pitch share would be" in reason
+    row = next(r for r in json.loads(listing.output) if r["id"] == "share-our-blog")
+    assert (row["kind"], row["class"]) == ("share", "pitch")
+    assert row["pitch_link"] == "https://blog.brightline.example/builds"
+    assert row["status_reason"] == reason

@@ -11,6 +11,7 @@ Around it, the I/O:
 
 - :mod:`~planner.plan.load`: what the engine needs, read from the config and the database;
 - :mod:`~planner.plan.render`: a post's text from its item, through the Jinja2 templates;
+- :mod:`~planner.plan.sandbox`: the bounded Jinja2 sandbox templates run in (time, size);
 - :mod:`~planner.plan.store`: ``planner plan``: load, run the engine, render, write.
 
 The engine modules (slots, mix, model, engine) import only the standard library's value

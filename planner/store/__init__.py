@@ -3,6 +3,7 @@
 - :mod:`~planner.store.database`: open SQLite or PostgreSQL, keep the schema current, hand out
   sessions;
 - :mod:`~planner.store.models`: the tables as SQLAlchemy 2 typed ORM models;
+- :mod:`~planner.store.sqlite_lock`: one ``planner run`` per SQLite file, and who it is;
 - ``migrations/``: the Alembic migrations, the only thing that creates or changes the schema.
 
 May import :mod:`planner.errors` and :mod:`planner.redact`; nothing else of the planner.

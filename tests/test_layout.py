@@ -234,3 +234,16 @@ def test_long_modules_say_why_they_are_long() -> None:
             if WHY_LONG not in doc:
                 unexplained.append(f"{name}: {source.count(chr(10))} lines")
     assert unexplained == [], f"split these, or say {WHY_LONG!r} in the docstring"
+
+
+def test_every_stage_docstring_names_each_of_its_modules() -> None:
+    unnamed = []
+    for init in sorted(PACKAGE.rglob("__init__.py")):
+        folder = init.parent
+        if folder in (PACKAGE, PACKAGE / "cli", PACKAGE / "adapters"):
+            continue  # the top, the commands and the networks are listed in the README
+        doc = ast.get_docstring(ast.parse(init.read_text())) or ""
+        for module in sorted(folder.glob("*.py")):
+            if module.stem != "__init__" and module.stem not in doc:
+                unnamed.append(f"{module.relative_to(PACKAGE.parent)}")
+    assert unnamed == [], "say in the package's docstring what each module holds"

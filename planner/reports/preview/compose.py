@@ -9,9 +9,9 @@ runway) are described in :mod:`planner.reports.preview.read`.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
@@ -204,10 +204,11 @@ def compose_account(
     ahead = [instant for instant in instants if instant.at > after]
     for later_year, later_week in weeks_from(year, week, LOOKAHEAD_WEEKS + 1)[1:]:
         ahead += [i for i in expand_week(weekly, later_year, later_week, tz) if i.at > after]
+    held_rows = [row for row in queue if row.status == ItemStatus.HELD and row.goes_to(account)]
+    fits = next_fits(config, held_rows, tracker, ahead)
     held = [
-        _held(config, row, tracker, ahead)
-        for row in queue
-        if row.status == ItemStatus.HELD and row.goes_to(account)
+        HeldItem(row.id, row.kind, row.status_reason or "", fits.get(row.id), row.manual_hold)
+        for row in held_rows
     ]
     return AccountPreview(
         account=account,
@@ -284,25 +285,51 @@ def _check_windows(
         notes.append(f"{text}: allowed, only because of forced posts (override)")
 
 
-def _held(
-    config: Config, row: QueueRow, tracker: WindowTracker, ahead: Iterable[SlotInstant]
-) -> HeldItem:
-    reason = row.status_reason or ""
-    if row.manual_hold:
-        return HeldItem(row.id, row.kind, reason, None, True)
-    takes = {None, row.kind}
-    if row.kind in config.kinds:
-        takes.add(config.kind_class(row.kind))
+_NEVER = datetime.max.replace(tzinfo=UTC)
+
+
+def next_fits(
+    config: Config, rows: Sequence[QueueRow], tracker: WindowTracker, ahead: Sequence[SlotInstant]
+) -> dict[str, datetime]:
+    """Where each held item would go, planning forward: slot by slot, the first waiting item
+    that may take it (dated items first, earliest deadline first, then planning order), with
+    every earlier fit counted as a pitch and every other slot as a give. So no slot is
+    promised to two items, and each fit is a slot the rule allows given the fits before it.
+    Items held by hand get none."""
+    waiting = sorted(
+        (row for row in rows if not row.manual_hold),
+        key=lambda row: (row.not_after is None, row.not_after or _NEVER),
+    )
+    takes = {row.id: _labels_taken(config, row.kind) for row in waiting}
+    fits: dict[str, datetime] = {}
     trial = tracker.copy()
     for instant in ahead:
         at = instant.at
-        if row.not_after is not None and at >= row.not_after:
-            break
-        usable = instant.slot.label in takes and (row.not_before is None or row.not_before <= at)
-        if usable and trial.decide(at, True).allowed:
-            return HeldItem(row.id, row.kind, reason, at, False)
-        trial.record(at, False)
-    return HeldItem(row.id, row.kind, reason, None, False)
+        taker = None
+        if len(fits) < len(waiting) and trial.decide(at, True).allowed:
+            taker = next(
+                (
+                    row
+                    for row in waiting
+                    if row.id not in fits
+                    and instant.slot.label in takes[row.id]
+                    and (row.not_before is None or row.not_before <= at)
+                    and (row.not_after is None or at < row.not_after)
+                ),
+                None,
+            )
+        if taker is not None:
+            fits[taker.id] = at
+        trial.record(at, taker is not None)
+    return fits
+
+
+def _labels_taken(config: Config, kind: str) -> set[str | None]:
+    """The slot labels an item of ``kind`` may take: open slots, its kind and its class."""
+    takes: set[str | None] = {None, kind}
+    if kind in config.kinds:
+        takes.add(config.kind_class(kind))
+    return takes
 
 
 def _runway(

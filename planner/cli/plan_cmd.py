@@ -7,6 +7,7 @@ import click
 from planner.cli._app import AppState, CommandFailed, echo_json, is_terminal, now_utc, pass_state
 from planner.cli._options import account_option, check_accounts, resolve_weeks, week_option
 from planner.plan.store import PlanOutcome, plan_weeks
+from planner.text import visible
 
 SHOWN = 10  # held, expired and empty-slot lines printed by `planner plan` before "… and N more"
 
@@ -104,7 +105,8 @@ def _print_outcome(outcome: PlanOutcome, label: str) -> None:
     ]
     _echo_some(empty, "empty slots", "`planner preview --week W` shows each, with its reason")
     for problem in outcome.render_problems:
-        click.echo(f"  skipped (render): {problem}", err=True)
+        # Problems quote queue texts and template lines: shown, never run as terminal codes.
+        click.echo(visible(f"  skipped (render): {problem}"), err=True)
     if not outcome.dry_run:
         click.echo("See it with: planner preview")
 
@@ -117,6 +119,6 @@ def _echo_some(lines: list[str], what: str, where: str) -> None:
     """The first ``SHOWN`` lines, then how many more there are and where to see them: a year
     of plan for many accounts can hold thousands (``--json`` has them all)."""
     for line in lines[:SHOWN]:
-        click.echo(line)
+        click.echo(visible(line))
     if len(lines) > SHOWN:
         click.echo(f"  … and {len(lines) - SHOWN} more {what}: {where} (or use --json)")

@@ -28,6 +28,9 @@ demo: $(VENV)/.installed
 	cd $(DEMO) && ../$(BIN)/planner plan
 	cd $(DEMO) && ../$(BIN)/planner preview
 	cd $(DEMO) && ../$(BIN)/planner simulate
+	@echo
+	@echo "Next, as the README's Quick start says: . $(BIN)/activate  (puts planner on your PATH)"
+	@echo "then: cd $(DEMO) && planner config check"
 
 test: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

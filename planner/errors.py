@@ -10,6 +10,7 @@ Hierarchy::
     ├── DomainError (RuntimeError)   the planner did its job and the answer is "no": exit 1
     │   ├── ItemNotFound (LookupError)
     │   ├── PostNotFound (LookupError)
+    │   ├── NothingToDo               hold, release or remove asked of an item in no state for it
     │   ├── RunnerBusy                another `planner run` already works on this database
     │   └── DatabaseBusy              another writer kept the SQLite file past the busy timeout
     └── PublishError                 raised by network adapters; the pipeline decides what next
@@ -110,19 +111,25 @@ class SchemaOutOfDate(InputError):
 
 
 class ItemNotFound(DomainError, LookupError):
-    """No queue item has the given id."""
+    """No queue item has the given id; ``suggestions`` are existing ids close to it."""
 
-    def __init__(self, item_id: str) -> None:
+    def __init__(self, item_id: str, suggestions: Sequence[str] = ()) -> None:
         self.item_id = item_id
-        super().__init__(f"no queue item with id {item_id!r}")
+        self.suggestions = list(suggestions)
+        super().__init__(f"no queue item with id {item_id!r}" + did_you_mean(self.suggestions))
+
+
+class NothingToDo(DomainError):
+    """An item is already in the state asked for, or the request does not apply to it
+    (releasing an item that is not held); the message names its state."""
 
 
 class PostNotFound(DomainError, LookupError):
     """No post has the given id."""
 
-    def __init__(self, post_id: int) -> None:
+    def __init__(self, post_id: int, detail: str = "") -> None:
         self.post_id = post_id
-        super().__init__(f"no post with id {post_id}")
+        super().__init__(f"no post with id {post_id}" + (f"; {detail}" if detail else ""))
 
 
 class RunnerBusy(DomainError):
@@ -175,6 +182,15 @@ class Uncertain(PublishError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(f"outcome unknown: {reason}")
+
+
+def did_you_mean(names: Sequence[str]) -> str:
+    """``"; did you mean 'a', 'b' or 'c'?"`` (empty without names), to end a message."""
+    if not names:
+        return ""
+    quoted = [repr(name) for name in names]
+    listed = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+    return f"; did you mean {listed}?"
 
 
 def _tail(detail: str) -> str:

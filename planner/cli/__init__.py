@@ -43,19 +43,23 @@ def main(ctx: click.Context, config_option: str | None) -> None:
     ctx.obj = AppState(config_option)
 
 
-main.add_command(init_command)
-main.add_command(config_group)
-main.add_command(db_group)
-main.add_command(queue_group)
-main.add_command(plan_command)
-main.add_command(preview_command)
-main.add_command(hold_command)
-main.add_command(release_command)
-main.add_command(run_command)
-main.add_command(simulate_command)
-main.add_command(history_command)
-main.add_command(status_command)
-main.add_command(resolve_command)
-main.add_command(resume_command)
+# In the order of the work, which is the order `planner --help` lists them in.
+for command in (
+    init_command,
+    config_group,
+    queue_group,
+    plan_command,
+    preview_command,
+    hold_command,
+    release_command,
+    run_command,
+    status_command,
+    history_command,
+    simulate_command,
+    resolve_command,
+    resume_command,
+    db_group,
+):
+    main.add_command(command)
 
 __all__ = ["main"]

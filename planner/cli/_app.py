@@ -46,7 +46,15 @@ def as_click_error(error: PlannerError) -> CommandFailed:
     return CommandFailed(str(error))
 
 
-class PlannerGroup(click.Group):
+class InOrder(click.Group):
+    """A command group whose --help lists its commands in the order they were added (the
+    order of the work: set up, fill the queue, plan, look, publish, follow up), not A to Z."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+
+class PlannerGroup(InOrder):
     """A command group that turns the planner's own errors into messages and exit codes."""
 
     def invoke(self, ctx: click.Context) -> Any:

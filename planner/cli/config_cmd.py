@@ -14,7 +14,14 @@ from planner.config.verify import verify_accounts
 
 @click.group("config")
 def config_group() -> None:
-    """Inspect the configuration."""
+    """Inspect the configuration.
+
+    `planner config check` validates it and shows it resolved, secrets redacted.
+
+    \b
+    Example:
+      planner config check --json
+    """
 
 
 @config_group.command("check")
@@ -31,6 +38,10 @@ def check_command(state: AppState, as_json: bool, online: bool) -> None:
     Credentials are shown as the environment variable they are read from and whether it
     is set, never their value. Exits 2 naming the file, line and key of every problem.
     Without --online nothing touches a network.
+
+    \b
+    Example:
+      planner config check --online   # also ask each network whose credentials they are
     """
     report = describe_config(state.config)
     checks = verify_accounts(state.config, os.environ) if online else []

@@ -11,7 +11,14 @@ from planner.store.database import upgrade_database
 
 @click.group("db")
 def db_group() -> None:
-    """Manage the planner's database."""
+    """Manage the planner's database.
+
+    `planner db upgrade` creates it or migrates it to this version's schema.
+
+    \b
+    Example:
+      planner db upgrade
+    """
 
 
 @db_group.command("upgrade")
@@ -21,6 +28,10 @@ def upgrade_command(state: AppState) -> None:
 
     A new database is created on first use; an existing one is only migrated here, so
     data is never changed behind your back.
+
+    \b
+    Example:
+      planner db upgrade   # after installing a new version of the planner
     """
     url = state.config.database_url
     before, after = upgrade_database(url)

@@ -47,6 +47,10 @@ def history_command(
     pitch share, and whether the fullest window ending at one of that period's pitches stayed
     within the rule. The range defaults to the last 4 weeks; dates are read in each account's
     timezone.
+
+    \b
+    Example:
+      planner history --since 2026-11-01 --by day
     """
     names = check_accounts(state, accounts)
     for option, value in (("--since", since), ("--until", until)):

@@ -14,7 +14,12 @@ from planner.content.holds import hold_item, release_item
 def hold_command(state: AppState, item_id: str) -> None:
     """Hold ITEM by hand: it leaves the plan at the next `planner plan` and stays queued.
 
-    A held item is not planned until `planner release ITEM`.
+    A held item is not planned until `planner release ITEM`; holding one that is held by
+    hand already says so (exit 1).
+
+    \b
+    Example:
+      planner hold webinar-dec && planner plan
     """
     with state.database() as db, db.transaction() as session:
         hold_item(session, item_id, now_utc())
@@ -33,7 +38,12 @@ def release_command(state: AppState, item_id: str, force: bool) -> None:
     """Release a held ITEM so the planner may place it again.
 
     With --force the next `planner plan` puts it on the first slot it can use whatever the
-    ratio says; the post is marked as an override and still counts in the window.
+    ratio says; the post is marked as an override and still counts in the window. Without
+    --force only an item held by hand can be released: any other exits 1 saying its state.
+
+    \b
+    Example:
+      planner release webinar-dec --force
     """
     with state.database() as db, db.transaction() as session:
         release_item(session, item_id, now_utc(), force=force)

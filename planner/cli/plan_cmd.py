@@ -34,6 +34,10 @@ def plan_command(
     Open slots follow the target mix of kinds; a promo the rule refuses is held (never
     dropped) and retried at every later slot. Planning a week again keeps published and
     claimed posts and replaces only the unpublished plan.
+
+    \b
+    Example:
+      planner plan --week next --weeks 2 --dry-run
     """
     weeks = resolve_weeks(state, week, count)
     names = check_accounts(state, accounts)

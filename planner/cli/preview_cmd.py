@@ -49,6 +49,10 @@ def preview_command(
     With --check the output is printed as usual and the command exits 1 when any account's
     week breaks the give-to-pitch rule (forced posts excepted) or has an empty slot; the last
     line (on stderr) says what failed.
+
+    \b
+    Example:
+      planner preview --week next --format html > week.html
     """
     ((year, number),) = resolve_weeks(state, week, 1, ahead=LOOKAHEAD_WEEKS)
     names = check_accounts(state, accounts)

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from planner.cli._app import AppState, echo_json, is_terminal, now_utc, pass_state
+from planner.cli._app import AppState, InOrder, echo_json, is_terminal, now_utc, pass_state
 from planner.config.settings import Config
 from planner.content.files import (
     item_from_mapping,
@@ -16,6 +16,7 @@ from planner.content.files import (
     source_name,
 )
 from planner.content.links import item_own_domain_link
+from planner.content.removal import ADDED_BY_HAND, remove_item
 from planner.content.store import SyncReport, add_item, list_items, sync_items
 from planner.store.models import Item, ItemStatus
 from planner.text import shorten
@@ -23,9 +24,16 @@ from planner.text import shorten
 _STATUSES = [status.value for status in ItemStatus]
 
 
-@click.group("queue")
+@click.group("queue", cls=InOrder)
 def queue_group() -> None:
-    """The content queue: curated shares, helpful posts and promos."""
+    """The content queue: curated shares, helpful posts and promos.
+
+    Sync it from queue files, list it, add an item by hand, remove one added by hand.
+
+    \b
+    Example:
+      planner queue sync && planner queue list --status queued
+    """
 
 
 @queue_group.command("sync")
@@ -39,6 +47,10 @@ def sync_command(state: AppState, paths: tuple[Path, ...], as_json: bool) -> Non
     items instead of duplicating them; items removed from a synced file are archived.
     Every file is checked first: one bad file is reported with its line, item and key,
     and nothing is changed.
+
+    \b
+    Example:
+      planner queue sync queue/promos.toml --json
     """
     config = state.config
     files = queue_file_paths(paths or [config.queue_path])
@@ -89,7 +101,12 @@ def list_command(
     account: str | None,
     as_json: bool,
 ) -> None:
-    """List queue items in planning order (priority, then age)."""
+    """List queue items in planning order (priority, then age), with their status.
+
+    \b
+    Example:
+      planner queue list --kind promo --status held
+    """
     config = state.config
     if account is not None and account not in config.settings.accounts:
         raise click.BadParameter(f"no account {account!r} in {config.path}", param_hint="--account")
@@ -149,7 +166,14 @@ def add_command(
     item_id: str | None,
     as_json: bool,
 ) -> None:
-    """Add one item to the queue from the command line (or update it, by id)."""
+    """Add one item to the queue from the command line (or update it, by id).
+
+    `planner queue remove ITEM` archives it again.
+
+    \b
+    Example:
+      planner queue add --kind help --id tip-lockfile --text "Key caches by lockfile hash."
+    """
     given: dict[str, Any] = {
         "id": item_id,
         "kind": kind,
@@ -166,13 +190,62 @@ def add_command(
         "cooldown_days": cooldown_days,
     }
     data = {key: value for key, value in given.items() if value is not None}
-    item = item_from_mapping(data, state.config, "command line", _option_name)
+    item = item_from_mapping(data, state.config, ADDED_BY_HAND, _option_name)
     with state.database() as db, db.transaction() as session:
         created = add_item(session, item, now_utc())
     if as_json:
         echo_json({"id": item.id, "created": created, **_public(item.row())})
     else:
         click.echo(f"{'added' if created else 'updated'} {item.id}")
+
+
+@queue_group.command("remove")
+@click.argument("item_id", metavar="ITEM")
+@click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
+@pass_state
+def remove_command(state: AppState, item_id: str, as_json: bool) -> None:
+    """Archive ITEM, added with `planner queue add`, and take its planned posts out.
+
+    The item is kept as `archived` (posts and history refer to it); its posts still planned
+    are deleted, leaving their slots empty until the next `planner plan`; published posts,
+    and posts a runner is already sending or retrying, stay. An item from a queue file is
+    refused while the file exists (the next sync would bring it back): delete it from the
+    file and run `planner queue sync`. `planner queue add` with its id brings it back.
+
+    \b
+    Example:
+      planner queue remove tip-typo && planner plan
+    """
+    config = state.config
+    with state.database() as db, db.transaction() as session:
+        removal = remove_item(session, item_id, now_utc(), config.base_dir)
+    if as_json:
+        echo_json(
+            {
+                "item": removal.item_id,
+                "status": "archived",
+                "unplanned": removal.unplanned,
+                "under_way": removal.under_way,
+                "published": removal.published,
+            }
+        )
+        return
+    line = f"archived {removal.item_id}"
+    if removal.unplanned:
+        line += (
+            f"; took {_posts(removal.unplanned)} out of the plan: run `planner plan` to fill "
+            f"{'its slot' if removal.unplanned == 1 else 'their slots'}"
+        )
+    if removal.under_way:
+        line += f"; left {_posts(removal.under_way, 'post')} already under way (`planner status`)"
+    if removal.published:
+        stay = "stays" if removal.published == 1 else "stay"
+        line += f"; {_posts(removal.published, 'published post')} {stay} in the history"
+    click.echo(line)
+
+
+def _posts(count: int, noun: str = "planned post") -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _option_name(loc: tuple[str | int, ...]) -> str:

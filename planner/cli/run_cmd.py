@@ -32,6 +32,10 @@ def run_command(state: AppState, once: bool, as_json: bool, verbose: bool) -> No
     With --once it publishes what is due and exits: 0 when every post went out or will be
     retried by itself, 1 when one failed, ended unknown or paused its account (the last
     line, on stderr, says which; `planner status` has the details).
+
+    \b
+    Example:
+      planner run --once   # from cron, every few minutes
     """
     if as_json and not once:
         raise click.UsageError("--json goes with --once (a running runner logs instead)")

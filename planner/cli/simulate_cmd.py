@@ -37,6 +37,10 @@ def simulate_command(
     re-checking every pitch against what was published, as `planner run` would; the report
     shows when each post would go out, which pitches would be held and why, and the give
     post that would take their slot.
+
+    \b
+    Example:
+      planner simulate --week next --account main
     """
     ((year, number),) = resolve_weeks(state, week, 1)
     names = check_accounts(state, accounts)

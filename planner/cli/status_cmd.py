@@ -24,7 +24,12 @@ from planner.text import visible
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_state
 def status_command(state: AppState, as_json: bool) -> None:
-    """Show what is due next, retrying, failed, held, unknown and paused, per account."""
+    """Show what is due next, retrying, failed, held, unknown and paused, per account.
+
+    \b
+    Example:
+      planner status --json
+    """
     with state.database() as db, db.reading() as session:
         report = build_status(session, state.config, now_utc())
     if as_json:
@@ -83,7 +88,14 @@ def status_command(state: AppState, as_json: bool) -> None:
 @click.option("--not-published", is_flag=True, help="It did not go out: send it again.")
 @pass_state
 def resolve_command(state: AppState, post_id: int, url: str | None, not_published: bool) -> None:
-    """Settle a post whose fate is unknown after a crash (see `planner status`)."""
+    """Settle a post whose fate is unknown after a crash (see `planner status`).
+
+    Look at the account: if the post is there, give its URL; if not, it is sent again.
+
+    \b
+    Example:
+      planner resolve 42 --published https://mastodon.example/@brand/1234
+    """
     if (url is None) == (not not_published):
         raise click.UsageError("give exactly one of --published URL or --not-published")
     with state.database() as db, db.transaction() as session:
@@ -95,7 +107,14 @@ def resolve_command(state: AppState, post_id: int, url: str | None, not_publishe
 @click.argument("account")
 @pass_state
 def resume_command(state: AppState, account: str) -> None:
-    """Resume an account paused after an authentication failure (fix its credentials first)."""
+    """Resume an account paused after an authentication failure (fix its credentials first).
+
+    Says what happens to its posts whose time passed while it was paused.
+
+    \b
+    Example:
+      planner resume main
+    """
     if account not in state.config.settings.accounts:
         raise click.BadParameter(f"no account {account!r} in {state.config.path}")
     with state.database() as db:

@@ -4,6 +4,8 @@
 - :mod:`~planner.content.item_spec`: one item as written, and the limits of what it may say;
 - :mod:`~planner.content.store`: the queue in the database (sync, add, list);
 - :mod:`~planner.content.holds`: holding and releasing items by hand;
+- :mod:`~planner.content.lookup`: an item by the id a person typed, with "did you mean";
+- :mod:`~planner.content.removal`: archiving an item added by hand (``queue remove``);
 - :mod:`~planner.content.links`: links in a text, and whether they point at an own domain
   (pure).
 

@@ -1,4 +1,9 @@
-"""Holding and releasing items by hand (``planner hold`` / ``planner release [--force]``)."""
+"""Holding and releasing items by hand (``planner hold`` / ``planner release [--force]``).
+
+Each says so when there is nothing to do, rather than succeed silently: holding an item
+already held by hand, releasing one that is not held. An item the ratio rule holds (not a
+person) is released by the rule itself as soon as it fits; ``--force`` overrides the rule.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +11,27 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from planner.content.files import is_valid_id
-from planner.errors import DomainError, ItemNotFound
+from planner.content.lookup import get_item
+from planner.errors import NothingToDo
 from planner.store.models import Item, ItemStatus
 
 _FINAL = {ItemStatus.PUBLISHED, ItemStatus.ARCHIVED}
 
 
-def _get(session: Session, item_id: str) -> Item:
-    # No item can have an id the queue files refuse (one with a NUL would even make
-    # PostgreSQL refuse the query): such an id is simply not found.
-    item = session.get(Item, item_id) if is_valid_id(item_id) else None
-    if item is None:
-        raise ItemNotFound(item_id)
+def _changeable(session: Session, item_id: str, verb: str) -> Item:
+    item = get_item(session, item_id)
+    if item.status in _FINAL and not item.evergreen:
+        raise NothingToDo(f"{item_id} is {item.status}: there is nothing to {verb}")
     return item
 
 
 def hold_item(session: Session, item_id: str, now: datetime) -> Item:
     """Keep the planner away from an item until it is released."""
-    item = _get(session, item_id)
-    if item.status in _FINAL and not item.evergreen:
-        raise DomainError(f"{item_id} is {item.status}: there is nothing to hold")
+    item = _changeable(session, item_id, "hold")
+    if item.manual_hold:
+        raise NothingToDo(
+            f"{item_id} is already held by hand; `planner release {item_id}` lets it back in"
+        )
     item.manual_hold = True
     item.force = False
     item.status = ItemStatus.HELD
@@ -36,10 +41,20 @@ def hold_item(session: Session, item_id: str, now: datetime) -> Item:
 
 
 def release_item(session: Session, item_id: str, now: datetime, *, force: bool = False) -> Item:
-    """Let the planner place the item again; ``force`` overrides the ratio rule once."""
-    item = _get(session, item_id)
-    if item.status in _FINAL and not item.evergreen:
-        raise DomainError(f"{item_id} is {item.status}: there is nothing to release")
+    """Let the planner place the item again; ``force`` overrides the ratio rule once.
+
+    Without ``force`` only an item held by hand can be released: raises
+    :class:`NothingToDo` for any other, naming its state.
+    """
+    item = _changeable(session, item_id, "release")
+    if not force and not item.manual_hold:
+        if item.status == ItemStatus.HELD:
+            raise NothingToDo(
+                f"{item_id} is held by the ratio rule, not by hand: the planner places it as "
+                f"soon as the rule allows (`planner release {item_id} --force` places it "
+                "anyway, as an override)"
+            )
+        raise NothingToDo(f"{item_id} is not held: it is {item.status}")
     item.manual_hold = False
     item.force = force
     if item.status == ItemStatus.HELD:

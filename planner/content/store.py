@@ -134,13 +134,19 @@ def _archive_removed(
 
 
 def add_item(session: Session, item: QueueItem, now: datetime) -> bool:
-    """Insert one item (or update it if its id exists); return True when it was new."""
+    """Insert one item (or update it if its id exists); return True when it was new.
+
+    An archived item added again comes back as ``queued``, as it does from a queue file.
+    """
     current = session.get(Item, item.id)
     if current is None:
         session.add(Item(**item.row(), status=ItemStatus.QUEUED, created_at=now, updated_at=now))
         return True
     for name, value in item.row().items():
         setattr(current, name, value)
+    if current.status == ItemStatus.ARCHIVED:
+        current.status = ItemStatus.QUEUED
+        current.status_reason = None
     current.updated_at = now
     return False
 

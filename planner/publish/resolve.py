@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from planner.errors import DomainError, PostNotFound
@@ -23,9 +24,11 @@ def resolve_post(
     """
     post = session.get(Post, post_id)
     if post is None:
-        raise PostNotFound(post_id)
+        raise PostNotFound(post_id, _waiting(session))
     if post.status != PostStatus.UNKNOWN:
-        raise DomainError(f"post {post_id} is {post.status}, not unknown: nothing to resolve")
+        raise DomainError(
+            f"post {post_id} is {post.status}, not unknown: nothing to resolve; {_waiting(session)}"
+        )
     item = session.get(Item, post.item_id)
     if published_url is not None:
         post.status = PostStatus.PUBLISHED
@@ -42,3 +45,19 @@ def resolve_post(
     post.claimed_by = None
     post.updated_at = now
     return post
+
+
+def _waiting(session: Session, shown: int = 5) -> str:
+    """Which posts ``planner resolve`` is for: the ids a person may have meant."""
+    ids = list(
+        session.scalars(
+            select(Post.id)
+            .where(Post.status == PostStatus.UNKNOWN)
+            .order_by(Post.slot_at, Post.id)
+            .limit(shown + 1)
+        )
+    )
+    if not ids:
+        return "no post is waiting for `planner resolve`"
+    listed = ", ".join(map(str, ids[:shown])) + (", ..." if len(ids) > shown else "")
+    return f"waiting for `planner resolve`: post {listed} (see `planner status`)"

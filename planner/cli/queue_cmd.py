@@ -15,6 +15,7 @@ from planner.content.files import (
     source_name,
 )
 from planner.content.store import SyncReport, add_item, list_items, sync_items
+from planner.plan.sync_check import ItemChecker
 from planner.store.models import Item, ItemStatus
 from planner.text import shorten
 
@@ -36,7 +37,8 @@ def sync_command(state: AppState, paths: tuple[Path, ...], as_json: bool) -> Non
     PATHS may be .toml files or folders (searched recursively). A second sync updates
     items instead of duplicating them; items removed from a synced file are archived.
     Every file is checked first: one bad file is reported with its line, item and key,
-    and nothing is changed.
+    and nothing is changed. New and edited items are rendered for each account they go
+    to: an undefined template variable or a text too long for a network is refused too.
     """
     config = state.config
     files = queue_file_paths(paths or [config.queue_path])
@@ -49,12 +51,15 @@ def sync_command(state: AppState, paths: tuple[Path, ...], as_json: bool) -> Non
         return
     items = read_queue_files(files, config)
     sources = [source_name(path, config) for path in files]
+    check = ItemChecker(config).check
     with state.database() as db, db.transaction() as session:
         if is_terminal() and not as_json:
             with click.progressbar(length=len(items), label="storing items") as bar:
-                report = sync_items(session, items, sources, now_utc(), progress=bar.update)
+                report = sync_items(
+                    session, items, sources, now_utc(), progress=bar.update, check=check
+                )
         else:
-            report = sync_items(session, items, sources, now_utc())
+            report = sync_items(session, items, sources, now_utc(), check=check)
     if as_json:
         echo_json(_sync_json(len(files), len(items), report))
     else:
@@ -168,6 +173,7 @@ def add_command(
     }
     data = {key: value for key, value in given.items() if value is not None}
     item = item_from_mapping(data, state.config, "command line", _option_name)
+    ItemChecker(state.config).check([item], _option_name)
     with state.database() as db, db.transaction() as session:
         created = add_item(session, item, now_utc())
     if as_json:

@@ -13,7 +13,9 @@ What is refused, per item and target account:
 - a render error (an undefined variable, a template error, an empty text), named once for
   all the accounts it hits;
 - a text the network refuses (too long, …), with the network's limit and the measured
-  length from the adapter, and the fix: a shorter text or ``[item.variants.NETWORK] text``.
+  length from the adapter, and the fix: a shorter text or ``[item.variants.NETWORK] text``;
+- a variant for a network that is not installed (``[item.variants.mastodn]``), which no
+  account could ever use.
 
 A template file that cannot be read at all (:class:`TemplateFileError`) is not an item's
 fault: it propagates and stops the command.
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from planner.adapters.registry import make_adapter
+from planner.adapters.registry import available_networks, make_adapter
 from planner.config.problems import format_loc
 from planner.config.settings import Config
 from planner.content.files import ItemFailure, QueueItem, item_failures_error
@@ -51,6 +53,7 @@ class ItemChecker:
                 name: make_adapter(config.account_settings(name), {}).validate for name in accounts
             }
         self.validators = validators
+        self.networks = sorted(available_networks())
 
     def failures(self, item: QueueItem) -> list[ItemFailure]:
         """What stops ``item`` on its accounts (all accounts when it names none)."""
@@ -76,6 +79,11 @@ class ItemChecker:
                 found.append((item, key, _too_long(account, network, invalid, item)))
         for (key, reason), accounts in render_errors.items():
             found.insert(0, (item, key, f"{reason} (rendering for {_names(accounts)})"))
+        for network in item.variants:
+            if network not in self.networks:
+                installed = ", ".join(self.networks)
+                message = f'unknown network "{network}" (installed: {installed})'
+                found.append((item, ("variants", network), message))
         return found
 
     def check(

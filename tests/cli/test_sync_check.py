@@ -124,3 +124,16 @@ def test_queue_add_gets_the_same_check(workspace: Path) -> None:
     only_main = run("queue", "add", "--kind", "help", "--text", LONG, "--account", "main")
     assert only_main.exit_code == 0, only_main.output  # not going to X: no X limit
     assert len(stored_ids()) == 1
+
+
+def test_a_variant_for_a_network_that_does_not_exist_is_refused(workspace: Path) -> None:
+    path = only_queue(
+        workspace,
+        '[[item]]\nid = "tip"\nkind = "help"\ntext = "ok"\n[item.variants.mastodn]\ntext = "x"\n',
+    )
+    result = run("queue", "sync")
+    assert result.exit_code == 2, result.output
+    assert f'{path}:5: item[0] (id "tip").variants.mastodn: unknown network "mastodn"' in (
+        result.output
+    )
+    assert "mastodon" in result.output  # the installed networks are listed

@@ -76,9 +76,11 @@ class ItemChecker:
                 key: tuple[str | int, ...] = (
                     ("variants", network, "text") if network in item.variants else ("text",)
                 )
-                found.append((item, key, _too_long(account, network, invalid, item)))
-        for (key, reason), accounts in render_errors.items():
-            found.insert(0, (item, key, f"{reason} (rendering for {_names(accounts)})"))
+                found.append((item, key, _refused(account, network, invalid, item)))
+        found[:0] = [
+            (item, key, f"{reason} (rendering for {_names(accounts)})")
+            for (key, reason), accounts in render_errors.items()
+        ]
         for network in item.variants:
             if network not in self.networks:
                 installed = ", ".join(self.networks)
@@ -119,11 +121,12 @@ def _reason(error: RenderError) -> str:
     return f"{template}: {error.reason}" if template else error.reason
 
 
-def _too_long(account: str, network: str, invalid: list[str], item: QueueItem) -> str:
+def _refused(account: str, network: str, invalid: list[str], item: QueueItem) -> str:
+    verb = "shorten" if any("too long" in problem for problem in invalid) else "change"
     if network in item.variants:
-        fix = f"shorten its [item.variants.{network}] text"
+        fix = f"{verb} its [item.variants.{network}] text"
     else:
-        fix = f'shorten the text, or give {network} its own: [item.variants.{network}] text = "…"'
+        fix = f'{verb} the text, or give {network} its own: [item.variants.{network}] text = "…"'
     return f'account "{account}" ({network}): {"; ".join(invalid)}: {fix}'
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ import click
 
 from planner.cli._app import AppState, echo_json, is_terminal, now_utc, pass_state
 from planner.content.files import (
+    QueueItem,
     item_from_mapping,
     queue_file_paths,
     read_queue_files,
@@ -51,9 +53,18 @@ def sync_command(state: AppState, paths: tuple[Path, ...], as_json: bool) -> Non
         return
     items = read_queue_files(files, config)
     sources = [source_name(path, config) for path in files]
-    check = ItemChecker(config).check
+    checker = ItemChecker(config)
+    show_progress = is_terminal() and not as_json
+
+    def check(fresh: Sequence[QueueItem]) -> None:
+        if show_progress:
+            with click.progressbar(length=len(fresh), label="rendering new items") as bar:
+                checker.check(fresh, progress=bar.update)
+        else:
+            checker.check(fresh)
+
     with state.database() as db, db.transaction() as session:
-        if is_terminal() and not as_json:
+        if show_progress:
             with click.progressbar(length=len(items), label="storing items") as bar:
                 report = sync_items(
                     session, items, sources, now_utc(), progress=bar.update, check=check

@@ -32,6 +32,7 @@ from planner.content.files import ItemFailure, QueueItem, item_failures_error
 from planner.plan.render import Renderer, RenderError, RenderInput, TemplateFileError
 
 Validator = Callable[[str], list[str]]
+_PROGRESS_STEP = 500  # items between two progress reports
 
 
 class ItemChecker:
@@ -92,13 +93,19 @@ class ItemChecker:
         self,
         items: Sequence[QueueItem],
         name_key: Callable[[tuple[str | int, ...]], str] = format_loc,
+        progress: Callable[[int], None] | None = None,
     ) -> None:
         """Raise :class:`~planner.errors.QueueFileError` naming every failure among ``items``.
 
         ``name_key`` names the key at fault for an item not read from a file (``queue add``
-        names its option).
+        names its option); ``progress`` is told the number of items checked, in batches.
         """
-        failures = [failure for item in items for failure in self.failures(item)]
+        failures: list[ItemFailure] = []
+        for start in range(0, len(items), _PROGRESS_STEP):
+            batch = items[start : start + _PROGRESS_STEP]
+            failures += [failure for item in batch for failure in self.failures(item)]
+            if progress is not None:
+                progress(len(batch))
         if failures:
             raise item_failures_error(failures, name_key)
 

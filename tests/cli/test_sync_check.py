@@ -137,3 +137,13 @@ def test_a_variant_for_a_network_that_does_not_exist_is_refused(workspace: Path)
         result.output
     )
     assert "mastodon" in result.output  # the installed networks are listed
+
+
+def test_an_unreadable_template_stops_the_sync_naming_the_file(workspace: Path) -> None:
+    path = workspace / "templates" / "help.txt.j2"
+    path.write_bytes("{{ text }} café".encode("latin-1"))
+    result = run("queue", "sync")
+    assert result.exit_code == 2, result.output
+    assert f"{path}:1: not UTF-8 text" in result.output
+    assert "Traceback" not in result.output
+    assert stored_ids() == set()

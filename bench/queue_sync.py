@@ -1,8 +1,9 @@
 """Benchmark: sync a 10,000-item queue file into SQLite (and PostgreSQL when reachable).
 
 Run by hand (`make bench` or `.venv/bin/python bench/queue_sync.py [N]`); prints the time to
-read and validate the files, the time to store the items (first sync: all inserts), the
-time of a second, unchanged sync, the number of SQL statements each took, and the floor:
+read and validate the files, the time to store the items (first sync: all inserts, each
+new item rendered and validated for its accounts as `queue sync` does), the time of a
+second, unchanged sync (nothing to render), the number of SQL statements each took, and the floor:
 SQLite's own executemany of the same rows into a bare table.
 """
 
@@ -13,14 +14,16 @@ import sqlite3
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import event
 
 from planner.config.settings import load_config
-from planner.content.files import read_queue_files, source_name
+from planner.content.files import QueueItem, read_queue_files, source_name
 from planner.content.store import sync_items
+from planner.plan.sync_check import ItemChecker
 from planner.store.database import open_database
 
 REPO = Path(__file__).resolve().parent.parent
@@ -66,18 +69,30 @@ def bench(url: str, label: str, folder: Path, queue_file: Path) -> None:
 
     event.listen(db.engine, "before_cursor_execute", count)
     timings = []
+    checker = ItemChecker(config)
+    checked = 0
+
+    def check(fresh: Sequence[QueueItem]) -> None:
+        nonlocal checked
+        checked = len(fresh)
+        checker.check(fresh)
+
     for _ in range(2):
         statements = 0
         started = time.perf_counter()
         with db.transaction() as session:
-            sync_items(session, items, [source_name(queue_file, config)], NOW)
+            sync_items(session, items, [source_name(queue_file, config)], NOW, check=check)
         timings.append((time.perf_counter() - started, statements))
+    started = time.perf_counter()
+    checker.check(items)
+    check_s = time.perf_counter() - started
     db.dispose()
     (first_s, first_n), (second_s, second_n) = timings
     print(
         f"{label:<10} {len(items)} items: read+validate {read_s:.2f} s; "
         f"first sync {first_s:.2f} s ({first_n} statements); "
-        f"unchanged re-sync {second_s:.2f} s ({second_n} statements)"
+        f"unchanged re-sync {second_s:.2f} s ({second_n} statements, {checked} rendered); "
+        f"of the first sync, rendering {len(items)} items: {check_s:.2f} s"
     )
 
 

@@ -71,9 +71,7 @@ def _print_report(report: dict[str, Any]) -> None:
     click.echo(f"  queue      {report['queue_dir']}")
     click.echo(f"  templates  {report['templates_dir']}")
     click.echo(f"  own domains {', '.join(report['own_domains']) or '(none)'}")
-    click.echo(
-        f"  balance    {_balance_line(report['balance'])}, scope {report['balance']['scope']}"
-    )
+    click.echo(f"  balance    {_balance_line(report['balance'])}")
     click.echo("kinds:")
     for name, kind in report["kinds"].items():
         requires = f", requires {', '.join(kind['requires'])}" if kind["requires"] else ""
@@ -96,15 +94,28 @@ def _print_report(report: dict[str, Any]) -> None:
 
 
 def _balance_line(balance: dict[str, Any]) -> str:
-    parts = [f"pitch <= {balance['max_pitch_share']} ({balance['max_pitch_percent']:g} %)"]
+    """The whole rule on one line: ratio, both windows, the gap, the scope, what is inherited."""
+    ratio = f"pitch <= {balance['max_pitch_share']} ({balance['max_pitch_percent']:g} %)"
     if balance["preset"]:
-        parts[0] = f"preset {balance['preset']}: " + parts[0]
-    windows = []
-    if balance["window_posts"]:
-        windows.append(f"last {balance['window_posts']} posts")
-    if balance["window_days"]:
-        windows.append(f"last {balance['window_days']:g} days")
-    parts.append(" and ".join(windows))
-    if balance["min_pitch_gap_hours"]:
-        parts.append(f"pitches >= {balance['min_pitch_gap_hours']:g} h apart")
-    return ", ".join(parts)
+        ratio = f"preset {balance['preset']}: {ratio}"
+    posts = f"last {balance['window_posts']} posts" if balance["window_posts"] else "no post window"
+    days = f"last {balance['window_days']:g} days" if balance["window_days"] else "no days window"
+    gap = balance["min_pitch_gap_hours"]
+    gap_text = f"pitches >= {gap:g} h apart" if gap else "no minimum gap between pitches"
+    line = f"{ratio}, {posts} and {days}, {gap_text}, scope {balance['scope']}"
+    inherited = balance.get("from_balance")
+    if inherited is not None and len(inherited) == len(_RULE_KEYS):
+        line += " (all from [balance])"
+    elif inherited:
+        *first, last = [_RULE_KEYS[key] for key in inherited]
+        names = f"{', '.join(first)} and {last}" if first else last
+        line += f" ({names} from [balance])"
+    return line
+
+
+_RULE_KEYS = {
+    "ratio": "ratio",
+    "window_posts": "post window",
+    "window_days": "days window",
+    "min_pitch_gap_hours": "gap",
+}

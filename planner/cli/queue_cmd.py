@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import click
 from planner.cli._app import AppState, InOrder, echo_json, is_terminal, now_utc, pass_state
 from planner.config.settings import Config
 from planner.content.files import (
+    QueueItem,
     item_from_mapping,
     queue_file_paths,
     read_queue_files,
@@ -18,6 +20,7 @@ from planner.content.files import (
 from planner.content.links import item_own_domain_link
 from planner.content.removal import ADDED_BY_HAND, remove_item
 from planner.content.store import SyncReport, add_item, list_items, sync_items
+from planner.plan.sync_check import ItemChecker
 from planner.store.models import Item, ItemStatus
 from planner.text import shorten
 
@@ -46,7 +49,8 @@ def sync_command(state: AppState, paths: tuple[Path, ...], as_json: bool) -> Non
     PATHS may be .toml files or folders (searched recursively). A second sync updates
     items instead of duplicating them; items removed from a synced file are archived.
     Every file is checked first: one bad file is reported with its line, item and key,
-    and nothing is changed.
+    and nothing is changed. New and edited items are rendered for each account they go
+    to: an undefined template variable or a text too long for a network is refused too.
 
     \b
     Example:
@@ -63,12 +67,24 @@ def sync_command(state: AppState, paths: tuple[Path, ...], as_json: bool) -> Non
         return
     items = read_queue_files(files, config)
     sources = [source_name(path, config) for path in files]
-    with state.database() as db, db.transaction() as session:
-        if is_terminal() and not as_json:
-            with click.progressbar(length=len(items), label="storing items") as bar:
-                report = sync_items(session, items, sources, now_utc(), progress=bar.update)
+    checker = ItemChecker(config)
+    show_progress = is_terminal() and not as_json
+
+    def check(fresh: Sequence[QueueItem]) -> None:
+        if show_progress:
+            with click.progressbar(length=len(fresh), label="rendering new items") as bar:
+                checker.check(fresh, progress=bar.update)
         else:
-            report = sync_items(session, items, sources, now_utc())
+            checker.check(fresh)
+
+    with state.database() as db, db.transaction() as session:
+        if show_progress:
+            with click.progressbar(length=len(items), label="storing items") as bar:
+                report = sync_items(
+                    session, items, sources, now_utc(), progress=bar.update, check=check
+                )
+        else:
+            report = sync_items(session, items, sources, now_utc(), check=check)
     if as_json:
         echo_json(_sync_json(len(files), len(items), report))
     else:
@@ -191,6 +207,7 @@ def add_command(
     }
     data = {key: value for key, value in given.items() if value is not None}
     item = item_from_mapping(data, state.config, ADDED_BY_HAND, _option_name)
+    ItemChecker(state.config).check([item], _option_name)
     with state.database() as db, db.transaction() as session:
         created = add_item(session, item, now_utc())
     if as_json:

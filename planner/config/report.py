@@ -10,21 +10,41 @@ import os
 from typing import Any
 
 from planner.adapters.registry import public_url_options
+from planner.config.schema import RULE_KEYS
 from planner.config.settings import Config
 from planner.redact import redact_database_url, redact_option
 from planner.rule.balancer import BalanceSettings
 
 
-def describe_balance(settings: BalanceSettings) -> dict[str, Any]:
+def describe_balance(
+    settings: BalanceSettings, scope: str, inherited: list[str] | None = None
+) -> dict[str, Any]:
+    """A resolved rule in full; ``inherited`` lists the keys an account takes from [balance].
+
+    A window or gap that is off is ``None`` (no days window, no minimum gap).
+    """
     share = settings.max_pitch_share
-    return {
+    described: dict[str, Any] = {
         "preset": settings.preset,
         "max_pitch_share": f"{share.numerator}/{share.denominator}",
         "max_pitch_percent": round(float(share) * 100, 1),
         "window_posts": settings.window_posts,
         "window_days": settings.window_days,
-        "min_pitch_gap_hours": settings.min_pitch_gap_hours,
+        "min_pitch_gap_hours": settings.min_pitch_gap_hours or None,
+        "scope": scope,
     }
+    if inherited is not None:
+        described["from_balance"] = inherited
+    return described
+
+
+def _account_balance(config: Config, name: str) -> dict[str, Any]:
+    scope = config.settings.balance.scope
+    if scope == "brand":  # one rule, one window for every account together
+        return describe_balance(config.balance_for_brand(), scope, list(RULE_KEYS))
+    own = config.settings.accounts[name].balance
+    inherited = own.inherited() if own is not None else list(RULE_KEYS)
+    return describe_balance(config.balance_for(name), scope, inherited)
 
 
 def describe_config(config: Config, environ: dict[str, str] | None = None) -> dict[str, Any]:
@@ -47,7 +67,7 @@ def describe_config(config: Config, environ: dict[str, str] | None = None) -> di
                 key: redact_option(key, value, public_url=key in public)
                 for key, value in account.options.items()
             },
-            "balance": describe_balance(config.balance_for(name)),
+            "balance": _account_balance(config, name),
         }
     return {
         "config": str(config.path),
@@ -56,10 +76,7 @@ def describe_config(config: Config, environ: dict[str, str] | None = None) -> di
         "queue_dir": str(config.queue_path),
         "templates_dir": str(config.templates_path),
         "own_domains": list(settings.own_domains),
-        "balance": {
-            **describe_balance(config.balance_for_brand()),
-            "scope": settings.balance.scope,
-        },
+        "balance": describe_balance(config.balance_for_brand(), settings.balance.scope),
         "kinds": {
             name: {
                 "class": kind.class_,

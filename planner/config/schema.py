@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -98,6 +98,9 @@ DEFAULT_KINDS: Mapping[str, KindConfig] = {
 }
 
 
+RULE_KEYS = ("ratio", "window_posts", "window_days", "min_pitch_gap_hours")
+
+
 class BalanceConfig(_Model):
     """The give-to-pitch rule, by preset or by its fields."""
 
@@ -125,29 +128,69 @@ class BalanceConfig(_Model):
             balancer.parse_ratio(value)
         return value
 
-    def settings(self) -> balancer.BalanceSettings:
-        """The balancer settings these fields compile to (defaults: 4:1, 10 posts, 7 days, 24 h)."""
+    def settings(self, base: balancer.BalanceSettings | None = None) -> balancer.BalanceSettings:
+        """The balancer settings these fields compile to.
+
+        Without ``base`` (the top-level ``[balance]``): a preset's ratio and count window, or
+        ``give_to_pitch`` (default 4:1) over ``window_posts`` (default 10); ``window_days``
+        and ``min_pitch_gap_hours`` default to 7 days and 24 h without a preset, and to none
+        with one. With ``base`` (an account's own table over the top-level rule): every key
+        the table leaves out comes from ``base``, a preset or ``give_to_pitch`` replaces only
+        the ratio (and a preset the count window), so an account's preset keeps the brand's
+        days window and gap between pitches unless the account sets its own.
+        """
+        if base is not None:
+            return self._over(base)
         if self.preset is not None:
             preset = balancer.preset_settings(self.preset)
             return balancer.BalanceSettings(
                 max_pitch_share=preset.max_pitch_share,
                 window_posts=self.window_posts or preset.window_posts,
-                window_days=self.window_days
-                if self.window_days is not None
-                else preset.window_days,
-                min_pitch_gap_hours=self.min_pitch_gap_hours
-                if self.min_pitch_gap_hours is not None
-                else preset.min_pitch_gap_hours,
+                window_days=_given(self.window_days, preset.window_days),
+                min_pitch_gap_hours=_given(self.min_pitch_gap_hours, preset.min_pitch_gap_hours),
                 preset=self.preset,
             )
         return balancer.BalanceSettings(
             max_pitch_share=balancer.parse_ratio(self.give_to_pitch or "4:1"),
-            window_posts=self.window_posts if self.window_posts is not None else 10,
-            window_days=self.window_days if self.window_days is not None else 7,
-            min_pitch_gap_hours=self.min_pitch_gap_hours
-            if self.min_pitch_gap_hours is not None
-            else 24,
+            window_posts=_given(self.window_posts, 10),
+            window_days=_given(self.window_days, 7),
+            min_pitch_gap_hours=_given(self.min_pitch_gap_hours, 24),
         )
+
+    def inherited(self) -> list[str]:
+        """What an account's table leaves to the top-level ``[balance]``, among ``ratio``,
+        ``window_posts``, ``window_days`` and ``min_pitch_gap_hours``."""
+        keys = []
+        if self.preset is None and self.give_to_pitch is None:
+            keys.append("ratio")
+        if self.preset is None and self.window_posts is None:
+            keys.append("window_posts")
+        keys += [
+            key for key in ("window_days", "min_pitch_gap_hours") if getattr(self, key) is None
+        ]
+        return keys
+
+    def _over(self, base: balancer.BalanceSettings) -> balancer.BalanceSettings:
+        share, posts, preset = base.max_pitch_share, base.window_posts, base.preset
+        if self.preset is not None:
+            compiled = balancer.preset_settings(self.preset)
+            share, posts, preset = compiled.max_pitch_share, compiled.window_posts, self.preset
+        elif self.give_to_pitch is not None:
+            share, preset = balancer.parse_ratio(self.give_to_pitch), None
+        return balancer.BalanceSettings(
+            max_pitch_share=share,
+            window_posts=_given(self.window_posts, posts),
+            window_days=_given(self.window_days, base.window_days),
+            min_pitch_gap_hours=_given(self.min_pitch_gap_hours, base.min_pitch_gap_hours),
+            preset=preset,
+        )
+
+
+_T = TypeVar("_T")
+
+
+def _given(value: _T | None, default: _T | None) -> _T | None:
+    return value if value is not None else default
 
 
 class DatabaseConfig(_Model):

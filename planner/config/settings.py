@@ -108,9 +108,14 @@ class Config:
         return self.settings.balance.settings()
 
     def balance_for(self, account: str) -> balancer.BalanceSettings:
-        """An account's own ``balance`` table if it has one, else the top-level one."""
+        """An account's rule: its own ``balance`` table over the top-level one.
+
+        Each key the account's table leaves out comes from ``[balance]`` (see
+        :meth:`~planner.config.schema.BalanceConfig.settings`); no table: the top-level rule.
+        """
+        brand = self.balance_for_brand()
         own = self.settings.accounts[account].balance
-        return (own or self.settings.balance).settings()
+        return brand if own is None else own.settings(brand)
 
 
 def find_config(explicit: str | Path | None = None, cwd: Path | None = None) -> Path:
@@ -198,6 +203,18 @@ def _cross_check(settings: PlannerSettings, text: str, path: Path) -> list[Probl
         if balance.preset is not None and balance.give_to_pitch is not None:
             msg = "give preset or give_to_pitch, not both: a preset sets the ratio"
             problems.append(_problem(path, text, (*balance_loc, "give_to_pitch"), msg))
+        if balance_loc[0] == "accounts" and "scope" in balance.model_fields_set:
+            msg = (
+                'scope is brand-wide: set it in [balance] (scope = "brand" makes every account '
+                "share the top-level rule)"
+            )
+            problems.append(_problem(path, text, (*balance_loc, "scope"), msg))
+        elif balance_loc[0] == "accounts" and settings.balance.scope == "brand":
+            msg = (
+                'not used: with [balance] scope = "brand" every account follows the top-level '
+                'rule (remove this table, or set scope = "account" in [balance])'
+            )
+            problems.append(_problem(path, text, balance_loc, msg))
     problems += adapter_problems(settings.accounts, text, path)  # what `run` would refuse
     return problems
 

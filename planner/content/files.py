@@ -27,7 +27,7 @@ import hashlib
 import json
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,15 @@ __all__ = ["FIRST_DATE", "LAST_DATE", "ItemSpec", "is_valid_id"]  # re-exported 
 
 
 @dataclass(frozen=True)
+class ItemOrigin:
+    """Where an item was written: its file and its place among the file's ``[[item]]`` tables."""
+
+    path: Path
+    index: int
+    where: str  # "item[3] (id \"spring-sale\")", as problems name it
+
+
+@dataclass(frozen=True)
 class QueueItem:
     """A validated item, resolved against the config and ready to store."""
 
@@ -77,10 +86,15 @@ class QueueItem:
     tags: list[str]
     source: str
     content_hash: str
+    # Not stored: where to point a problem found after reading (at sync, by rendering).
+    origin: ItemOrigin | None = field(default=None, compare=False, repr=False)
 
     def row(self) -> dict[str, Any]:
         """The item as column values for the ``items`` table."""
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+        return {name: getattr(self, name) for name in _COLUMNS}
+
+
+_COLUMNS = tuple(name for name in QueueItem.__dataclass_fields__ if name != "origin")
 
 
 def derive_id(kind: str, url: str | None, title: str | None, text: str | None) -> str:
@@ -103,7 +117,7 @@ def _to_utc(value: DateLike | None, tz: ZoneInfo, *, end_of_day: bool) -> dateti
 
 
 def resolve_item(
-    spec: ItemSpec, config: Config, source: str
+    spec: ItemSpec, config: Config, source: str, origin: ItemOrigin | None = None
 ) -> tuple[QueueItem | None, list[tuple[tuple[str | int, ...], str]]]:
     """Check an item against the config; return it, or the (key path, message) problems."""
     problems: list[tuple[tuple[str | int, ...], str]] = []
@@ -172,6 +186,7 @@ def resolve_item(
         tags=tags,
         source=source,
         content_hash=digest,
+        origin=origin,
     )
     return item, []
 
@@ -274,7 +289,7 @@ def _read_one(path: Path, config: Config) -> tuple[list[tuple[QueueItem, str]], 
                 line = find_line(text, ("item", index, *loc))
                 problems.append(Problem(path, message, line, f"{where}.{format_loc(loc)}"))
             continue
-        item, item_problems = resolve_item(spec, config, source)
+        item, item_problems = resolve_item(spec, config, source, ItemOrigin(path, index, where))
         for loc, message in item_problems:
             line = find_line(text, ("item", index, *loc))
             problems.append(Problem(path, message, line, f"{where}.{format_loc(loc)}"))
@@ -310,3 +325,37 @@ def item_from_mapping(
             [Problem(origin, message, None, name_key(loc)) for loc, message in problems]
         )
     return item
+
+
+ItemFailure = tuple[QueueItem, tuple[str | int, ...], str]  # the item, the key at fault, why
+
+
+def item_failures_error(
+    failures: Sequence[ItemFailure],
+    name_key: Callable[[tuple[str | int, ...]], str] = format_loc,
+) -> QueueFileError:
+    """Problems found in items after reading them, as an error naming file, line, item and key.
+
+    An item read from a file is located in it (the key's line, else its ``[[item]]`` line);
+    one given otherwise (``queue add``) is named by its source and ``name_key(key)``.
+    """
+    texts: dict[Path, str] = {}
+    problems: list[Problem] = []
+    for item, loc, message in failures:
+        origin = item.origin
+        if origin is None:
+            problems.append(Problem(item.source, message, None, name_key(loc) if loc else None))
+            continue
+        if origin.path not in texts:
+            try:
+                texts[origin.path] = origin.path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):  # changed since it was read: no line then
+                texts[origin.path] = ""
+        line = find_line(texts[origin.path], ("item", origin.index, *loc))
+        where = origin.where
+        if "(id " not in where:  # a derived id: name it, later commands take it
+            where += f" (id {quoted(item.id)})"
+        if loc:
+            where += f".{format_loc(loc)}"
+        problems.append(Problem(origin.path, message, line, where))
+    return QueueFileError(problems)

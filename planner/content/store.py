@@ -11,6 +11,11 @@ What a sync does with each item it reads:
   as ``queued``);
 - an item that was in one of the synced files before and is gone now: ``archived`` (kept,
   since posts and history refer to it), unless it was already published.
+
+Before anything is written, the new and changed items (and archived ones coming back) are
+handed to the caller's ``check``, which may refuse them by raising (``queue sync`` renders
+them for their accounts, see :mod:`planner.plan.sync_check`); an unchanged item was checked
+when it was stored, so a re-sync of ten thousand unchanged items renders nothing.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ _ITEMS = cast(Table, Item.__table__)
 _T = TypeVar("_T")
 
 ProgressCallback = Callable[[int], None]
+# Called with the items a sync would insert or update, before it writes; raises to refuse.
+ItemCheck = Callable[[Sequence[QueueItem]], None]
 
 
 @dataclass(frozen=True)
@@ -58,11 +65,13 @@ def sync_items(
     sources: Iterable[str],
     now: datetime,
     progress: ProgressCallback | None = None,
+    check: ItemCheck | None = None,
 ) -> SyncReport:
     """Store ``items`` read from ``sources`` (the files synced); see the module docstring.
 
     Runs inside the caller's transaction. ``progress`` is called with the number of items
-    handled after each batch.
+    handled after each batch. ``check`` sees every item that would be inserted or updated
+    before the first write; what it raises propagates and nothing is written.
     """
     sources = sorted(set(sources))
     existing: dict[str, tuple[str, str]] = {}  # id -> (content_hash, status)
@@ -72,6 +81,8 @@ def sync_items(
             select(Item.id, Item.content_hash, Item.status).where(Item.id.in_(id_chunk))
         )
         existing.update({row.id: (row.content_hash, row.status) for row in rows})
+    if check is not None:
+        check([item for item in items if _needs_writing(item, existing.get(item.id))])
 
     added = updated = unchanged = 0
     for chunk in _chunks(items):
@@ -88,7 +99,7 @@ def sync_items(
                         "updated_at": now,
                     }
                 )
-            elif known[0] != item.content_hash or known[1] == ItemStatus.ARCHIVED:
+            elif _needs_writing(item, known):
                 status = ItemStatus.QUEUED if known[1] == ItemStatus.ARCHIVED else known[1]
                 updates.append({**item.row(), "status": status, "updated_at": now})
             else:
@@ -106,6 +117,11 @@ def sync_items(
 
     archived = _archive_removed(session, sources, set(ids), now)
     return SyncReport(added=added, updated=updated, unchanged=unchanged, archived=archived)
+
+
+def _needs_writing(item: QueueItem, known: tuple[str, str] | None) -> bool:
+    """New, edited, or archived and coming back."""
+    return known is None or known[0] != item.content_hash or known[1] == ItemStatus.ARCHIVED
 
 
 def _archive_removed(

@@ -12,10 +12,12 @@ Around it, the I/O:
 - :mod:`~planner.plan.load`: what the engine needs, read from the config and the database;
 - :mod:`~planner.plan.render`: a post's text from its item, through the Jinja2 templates;
 - :mod:`~planner.plan.sandbox`: the bounded Jinja2 sandbox templates run in (time, size);
-- :mod:`~planner.plan.store`: ``planner plan``: load, run the engine, render, write.
+- :mod:`~planner.plan.store`: ``planner plan``: load, run the engine, render, write;
+- :mod:`~planner.plan.sync_check`: the same rendering and length check for items as
+  ``queue sync`` and ``queue add`` write them, so plan does not find the problem weeks later.
 
 The engine modules (slots, mix, model, engine) import only the standard library's value
 types, :mod:`planner.rule` and each other (``tests/test_layout.py`` checks it). ``load``,
-``render`` and ``store`` may import the config, the content queue, the store and the
+``render``, ``store`` and ``sync_check`` may import the config, the content queue, the store and the
 adapters (for a network's length rule); never publishing, the reports or click.
 """

@@ -150,9 +150,10 @@ def planned_items(workspace: Path) -> list[str]:
 def test_plan_reports_a_hostile_template_and_still_fills_the_week(
     workspace: Path, source: str
 ) -> None:
-    (workspace / "templates" / "help.txt.j2").write_text(source)
     with time_machine.travel(NOW, tick=False):
         assert invoke("queue", "sync").exit_code == 0
+        # Edited after the sync (which would have refused the items): plan finds it.
+        (workspace / "templates" / "help.txt.j2").write_text(source)
         started = time.monotonic()
         result = invoke("plan", "--week", "2027-W02", "--json")
         elapsed = time.monotonic() - started
@@ -169,9 +170,9 @@ def test_plan_reports_a_hostile_template_and_still_fills_the_week(
 
 def test_plan_stops_on_a_template_that_is_not_utf8_and_writes_nothing(workspace: Path) -> None:
     path = workspace / "templates" / "help.txt.j2"
-    path.write_bytes("{{ text }} — café".encode("latin-1", errors="replace"))
     with time_machine.travel(NOW, tick=False):
         assert invoke("queue", "sync").exit_code == 0
+        path.write_bytes("{{ text }} — café".encode("latin-1", errors="replace"))
         result = invoke("plan", "--week", "2027-W02")
     assert result.exit_code == 2
     assert f"{path}:1: not UTF-8 text" in result.output

@@ -25,8 +25,9 @@ Slots are walked once, in time order. How a slot is filled:
    slot, and this slot goes to the most under-served give kind, or stays empty with a warning
    when no give item is left. A pitch the rule allows in an open slot still waits when it
    would make a coming typed pitch slot illegal that could otherwise take an item of its kind
-   (:mod:`planner.plan.reserve`); a dated pitch waits so only for typed slots before its
-   deadline. The rule itself is never broken, except by forced items.
+   (:mod:`planner.plan.reserve`), and the slot goes to a give (to the pitch after all when
+   no give is left, rather than stay empty); a dated pitch waits so only for typed slots
+   before its deadline. The rule itself is never broken, except by forced items.
 
 Pitches left over at the end are held (when the rule refused pitches on their account) or
 waiting (the mix gave their kind no more turns), each with its reason. Every choice is
@@ -53,7 +54,7 @@ from planner.plan.model import (
     Slot,
 )
 from planner.plan.pools import Account, Pool
-from planner.plan.reserve import Reservations, scope_entries
+from planner.plan.reserve import Lookahead, Reservations, scope_entries, typed_pitch
 from planner.rule.balancer import WindowTracker
 
 
@@ -85,9 +86,9 @@ def plan(
     # Typed pitch slots are rare: without one, nothing is reserved and nothing looked ahead.
     reservations: dict[str, Reservations] = {}
     positions: list[int] = []
-    if any(_typed_pitch(slot, rules) for slot in slots):
+    if any(typed_pitch(slot, rules) for slot in slots):
         entries, positions = scope_entries(
-            timeline, rules.scope_of.__getitem__, lambda s: _typed_pitch(s, rules), taken
+            timeline, rules.scope_of.__getitem__, lambda s: typed_pitch(s, rules), taken
         )
         reservations = {
             scope: Reservations(rules.balance[scope], scope_entries_)
@@ -103,7 +104,7 @@ def plan(
         if (account_name, at) in taken:
             continue
         account = accounts[account_name]
-        ahead = _Lookahead(reservations[scope], positions[step], accounts) if reservations else None
+        ahead = Lookahead(reservations[scope], positions[step], accounts) if reservations else None
         placement = _fill(entry, account, tracker, rules, render, result, ahead)
         result.placements.append(placement)
         if placement.item is not None:
@@ -113,48 +114,6 @@ def plan(
 
     _settle_leftovers(accounts, slots, rules, result)
     return result
-
-
-def _typed_pitch(slot: Slot, rules: PlanRules) -> bool:
-    label = slot.label
-    if label is None:
-        return False
-    return label == PITCH or (label in rules.kinds and rules.kinds[label][0] == PITCH)
-
-
-class _Lookahead:
-    """Asks the scope's reservations whether a pitch may take the slot being filled."""
-
-    def __init__(
-        self, reservations: Reservations, position: int, accounts: Mapping[str, Account]
-    ) -> None:
-        self._reservations = reservations
-        self._position = position
-        self._accounts = accounts
-
-    def blocks(
-        self, tracker: WindowTracker, rules: PlanRules, slot: Slot, before: datetime | None
-    ) -> Slot | None:
-        """The typed pitch slot a pitch placed in ``slot`` would cost, if any (never one for
-        a typed pitch slot itself: the simulation fills those as the walk will)."""
-        if _typed_pitch(slot, rules):
-            return None
-        at = slot.at
-
-        def has_item(typed: Slot) -> bool:
-            account = self._accounts[typed.account]
-            usable = account.usable_at(at)
-            label = typed.label
-            kinds = (
-                [label] if label is not None and label in rules.kinds else _kinds_of(rules, PITCH)
-            )
-            return any(account.pools[kind].first(at, usable) is not None for kind in kinds)
-
-        return self._reservations.blocks(self._position, tracker, has_item, before)
-
-
-def _kinds_of(rules: PlanRules, klass: str) -> list[str]:
-    return [kind for kind, (c, _) in rules.kinds.items() if c == klass]
 
 
 def _settle_leftovers(
@@ -234,7 +193,7 @@ def _build_accounts(
 
     shared_notable = {kind: notable(items) for kind, items in shared.items()}
     accounts = {}
-    for name in names:
+    for name in sorted(names):  # leftovers are settled in this order: keep it fixed
         pools = {
             kind: Pool(
                 shared[kind],
@@ -258,7 +217,7 @@ def _fill(
     rules: PlanRules,
     render: Renderer,
     result: PlanResult,
-    ahead: _Lookahead | None,
+    ahead: Lookahead | None,
 ) -> Placement:
     usable = account.usable_at(slot.at)
 
@@ -297,6 +256,9 @@ def _fill(
         why = "mix"
         open_slot = True
 
+    # A pitch kept back for a typed slot still goes if no give is left to take this one.
+    kept_back: Candidate | None = None
+
     # 2. A pitch that would expire within the planned weeks goes first when the rule allows.
     if account.deadlines:
         dated = _place_dated(slot, account, tracker, rules, render, result, ahead)
@@ -304,7 +266,7 @@ def _fill(
             if open_slot and dated.item is not None:
                 account.mix.served(dated.item.kind, available)
             return dated
-        note = dated
+        note, kept_back = dated
 
     def give_fallback() -> list[str]:
         return most_under_served(GIVE)
@@ -336,6 +298,7 @@ def _fill(
                 elif ahead and (kept := ahead.blocks(tracker, rules, slot, None)):
                     refusal = _kept_for(kept)
                     note = f"{candidate.id} waits: {refusal}"
+                    kept_back = kept_back or candidate
                 if refusal is not None:
                     if rules.kinds[kind][0] == PITCH:
                         # The kind's best pitch cannot go now: nor can the others of the kind.
@@ -356,6 +319,13 @@ def _fill(
             if decision is not None:
                 reason += f" ({decision.reason})"
             return Placement(slot, candidate, reason, text)
+    if kept_back is not None and (text := _render(kept_back, account, render, result)):
+        if open_slot:
+            account.mix.served(kept_back.kind, available)
+        # Left where it is in its pool and deadline queue: both drop it once it is used.
+        decision = tracker.decide(slot.at, True)
+        reason = f"{note}, but no give item is left to take the slot ({decision.reason})"
+        return Placement(slot, kept_back, reason, text)
     if note:
         return Placement(slot, None, f"empty: {note}, and no give item is left to take the slot")
     return Placement(slot, None, "empty: the queue has no item for this account")
@@ -368,10 +338,11 @@ def _place_dated(
     rules: PlanRules,
     render: Renderer,
     result: PlanResult,
-    ahead: _Lookahead | None,
-) -> Placement | str:
+    ahead: Lookahead | None,
+) -> Placement | tuple[str, Candidate | None]:
     """The dated pitch with the earliest deadline that fits this slot, if the rule allows a
-    pitch here; else why not (empty when no dated pitch fits)."""
+    pitch here; else why not (empty when no dated pitch fits) and the pitch kept back for a
+    typed slot, if one was."""
     label = slot.label
 
     def fits(candidate: Candidate) -> bool:  # the slot's own kind or class, if it is typed
@@ -383,15 +354,15 @@ def _place_dated(
         if not decision.allowed:
             result.held[candidate.id] = decision.reason
             account.refusal = decision.reason
-            return f"{candidate.id} held: {decision.reason}"
+            return f"{candidate.id} held: {decision.reason}", None
         if ahead and (kept := ahead.blocks(tracker, rules, slot, candidate.not_after)):
-            return f"{candidate.id} waits: {_kept_for(kept)}"
+            return f"{candidate.id} waits: {_kept_for(kept)}", candidate
         text = _render(candidate, account, render, result)
         if text is None:
             continue
         reason = f"earliest deadline first: {candidate.kind} ({decision.reason})"
         return Placement(slot, candidate, reason, text)
-    return ""
+    return "", None
 
 
 def _kept_for(slot: Slot) -> str:

@@ -3,7 +3,8 @@
 A pitch placed in an open slot counts in the windows, and against the gap, of every pitch
 after it within the rule's reach. Placed greedily, it can make a later typed pitch slot
 (``wed 12:00 promo``) illegal, and that slot then goes to a give while a promo waits. So
-before a pitch takes a slot the engine asks :meth:`Reservations.blocks`: walk the scope's
+before a pitch takes a slot the engine asks (through :class:`Lookahead`, which knows the
+accounts' pools) :meth:`Reservations.blocks`: walk the scope's
 coming slots within reach, once as if this slot got the pitch and once as if it got a give,
 filling every typed pitch slot that has an item of its kind when the rule allows and every
 other slot with a give; if a typed slot filled in the second walk is not in the first, the
@@ -22,11 +23,12 @@ Pure: no I/O, no clock.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from planner.plan.model import FixedPost, Slot
+from planner.plan.model import PITCH, FixedPost, PlanRules, Slot
+from planner.plan.pools import Account
 from planner.rule.balancer import BalanceSettings, WindowTracker
 
 
@@ -131,3 +133,47 @@ def scope_entries(
             positions.append(len(mine))
             mine.append(Entry(at, item, typed_pitch=typed_pitch(item)))
     return entries, positions
+
+
+def typed_pitch(slot: Slot, rules: PlanRules) -> bool:
+    label = slot.label
+    if label is None:
+        return False
+    return label == PITCH or (label in rules.kinds and rules.kinds[label][0] == PITCH)
+
+
+class Lookahead:
+    """Asks the scope's reservations whether a pitch may take the slot being filled."""
+
+    def __init__(
+        self, reservations: Reservations, position: int, accounts: Mapping[str, Account]
+    ) -> None:
+        self._reservations = reservations
+        self._position = position
+        self._accounts = accounts
+
+    def blocks(
+        self, tracker: WindowTracker, rules: PlanRules, slot: Slot, before: datetime | None
+    ) -> Slot | None:
+        """The typed pitch slot a pitch placed in ``slot`` would cost, if any (never one for
+        a typed pitch slot itself: the simulation fills those as the walk will)."""
+        if typed_pitch(slot, rules):
+            return None
+        at = slot.at
+
+        def has_item(typed: Slot) -> bool:
+            account = self._accounts[typed.account]
+            if account.forced:
+                return False  # a forced release may take the slot: nothing to keep it for
+            usable = account.usable_at(at)
+            label = typed.label
+            kinds = (
+                [label] if label is not None and label in rules.kinds else kinds_of(rules, PITCH)
+            )
+            return any(account.pools[kind].first(at, usable) is not None for kind in kinds)
+
+        return self._reservations.blocks(self._position, tracker, has_item, before)
+
+
+def kinds_of(rules: PlanRules, klass: str) -> list[str]:
+    return [kind for kind, (c, _) in rules.kinds.items() if c == klass]

@@ -86,7 +86,8 @@ def plan(
     # Typed pitch slots are rare: without one, nothing is reserved and nothing looked ahead.
     reservations: dict[str, Reservations] = {}
     positions: list[int] = []
-    if any(typed_pitch(slot, rules) for slot in slots):
+    pitch_labels = {PITCH, *(kind for kind, (c, _) in rules.kinds.items() if c == PITCH)}
+    if pitch_labels & {slot.label for slot in slots}:
         entries, positions = scope_entries(
             timeline, rules.scope_of.__getitem__, lambda s: typed_pitch(s, rules), taken
         )
@@ -123,6 +124,8 @@ def _settle_leftovers(
     rule refused pitches on their account) or waiting (their kind got no more turns)."""
     placed = {p.item.id for p in result.placements if p.item is not None}
     last = max((slot.at for slot in slots), default=None)
+    # One text per kind: a brand's leftovers run to hundreds of thousands (item, account).
+    waiting_reasons = {kind: _waiting_reason(kind, rules) for kind in rules.kinds}
     for account in accounts.values():
         for pool in account.pools.values():
             result.expired.update(c.id for c in pool.expired if c.id not in account.used)
@@ -143,16 +146,18 @@ def _settle_leftovers(
                 elif candidate.is_pitch and (
                     last is None or candidate.not_before is None or candidate.not_before <= last
                 ):
-                    result.waiting.setdefault(candidate.id, _waiting_reason(candidate, rules))
+                    result.waiting.setdefault(candidate.id, waiting_reasons[candidate.kind])
     result.expired -= placed
     for item_id in result.expired | placed:
         result.held.pop(item_id, None)
-    for item_id in result.expired | placed | set(result.held):
-        result.waiting.pop(item_id, None)
+    result.waiting = {
+        item_id: reason
+        for item_id, reason in result.waiting.items()
+        if item_id not in placed and item_id not in result.expired and item_id not in result.held
+    }
 
 
-def _waiting_reason(candidate: Candidate, rules: PlanRules) -> str:
-    kind = candidate.kind
+def _waiting_reason(kind: str, rules: PlanRules) -> str:
     weight = rules.kinds[kind][1]
     total = sum(w for _, w in rules.kinds.values())
     return (

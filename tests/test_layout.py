@@ -26,6 +26,8 @@ PURE = frozenset(
         "planner.plan.mix",
         "planner.plan.model",
         "planner.plan.engine",
+        "planner.plan.pools",
+        "planner.plan.reserve",
         "planner.content.links",
         "planner.text",
     }

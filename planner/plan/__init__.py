@@ -5,6 +5,8 @@ The engine is pure (plain values in and out, ``now`` passed in):
 - :mod:`~planner.plan.slots`: parse slot specs and lay them onto the instants of a week;
 - :mod:`~planner.plan.mix`: which kind an open slot gets next (smooth weighted round-robin);
 - :mod:`~planner.plan.model`: the engine's inputs and outputs (slots, candidates, placements);
+- :mod:`~planner.plan.pools`: each account's candidates by kind, its deadlines, what it used;
+- :mod:`~planner.plan.reserve`: keep typed pitch slots for their kind (a bounded lookahead);
 - :mod:`~planner.plan.engine`: fill slots in time order, holding what the rule refuses.
 
 Around it, the I/O:
@@ -16,8 +18,9 @@ Around it, the I/O:
 - :mod:`~planner.plan.sync_check`: the same rendering and length check for items as
   ``queue sync`` and ``queue add`` write them, so plan does not find the problem weeks later.
 
-The engine modules (slots, mix, model, engine) import only the standard library's value
-types, :mod:`planner.rule` and each other (``tests/test_layout.py`` checks it). ``load``,
-``render``, ``store`` and ``sync_check`` may import the config, the content queue, the store and the
-adapters (for a network's length rule); never publishing, the reports or click.
+The engine modules (slots, mix, model, pools, reserve, engine) import only the standard
+library's value types, :mod:`planner.rule` and each other (``tests/test_layout.py`` checks
+it). ``load``, ``render``, ``store`` and ``sync_check`` may import the config, the content
+queue, the store and the adapters (for a network's length rule); never publishing, the
+reports or click.
 """

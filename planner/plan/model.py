@@ -3,8 +3,8 @@
 Input: :class:`Slot` (an account's instant to fill), :class:`FixedPost` (a post that stays),
 :class:`Candidate` (an item that may be placed) and :class:`PlanRules` (kinds, the rule per
 scope, the duplicate-URL guard). Output: :class:`PlanResult`, one :class:`Placement` per slot
-with what was held and what expired. Built by :mod:`planner.plan.store`, consumed by
-:mod:`planner.plan.engine`. Pure: no database, no clock.
+with what was held, what waits for a turn of the mix, and what expired. Built by
+:mod:`planner.plan.store`, consumed by :mod:`planner.plan.engine`. Pure: no database, no clock.
 """
 
 from __future__ import annotations
@@ -105,6 +105,8 @@ class PlanResult:
     placements: list[Placement] = field(default_factory=list)
     held: dict[str, str] = field(default_factory=dict)  # item id -> latest reason
     expired: set[str] = field(default_factory=set)
+    # Pitches the rule would have taken but the mix gave their kind no turn: id -> reason.
+    waiting: dict[str, str] = field(default_factory=dict)
     render_problems: list[str] = field(default_factory=list)
 
 

@@ -1,0 +1,216 @@
+"""What each account may still place: its candidates by kind, its deadlines, what it used.
+
+- :class:`Pool`: one account's candidates of one kind, best first (priority, age, id), with the
+  ones not usable yet parked until they may be;
+- :class:`DeadlineQueue`: one account's pitches that expire within the planned weeks, earliest
+  ``not_after`` first, so the engine can place them before they expire;
+- :class:`Account`: the pools, the deadline queue, the mix, and what the account has used
+  (items, URLs), which decides whether a candidate is usable at an instant.
+
+An item may sit in its kind's pool and in the deadline queue at once: whichever places it
+first wins, and the other drops it when it comes up (it is no longer usable). Pure: no I/O,
+no clock.
+"""
+
+from __future__ import annotations
+
+import heapq
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from planner.plan.mix import Mix
+from planner.plan.model import Candidate, PlanRules
+
+
+class _Expired:
+    def __repr__(self) -> str:
+        return "EXPIRED"
+
+
+EXPIRED = _Expired()
+# What a pool asks of each candidate: True (use it), False (never on this account),
+# EXPIRED (past its not_after), or the time from which it may be usable.
+Usable = Callable[[Candidate], "datetime | bool | _Expired"]
+
+
+class Pool:
+    """One account's candidates of one kind, best first, with the ones not ready yet parked.
+
+    Items for every account sit in one ranked list shared by all accounts' pools (each pool
+    keeps its own position in it), so a 50-account brand does not copy its queue 50 times.
+    """
+
+    def __init__(
+        self,
+        shared: Sequence[Candidate],
+        own: Sequence[Candidate],
+        notable: tuple[Sequence[int], Sequence[int]] = ((), ()),
+    ) -> None:
+        self._lists = (shared, own)
+        # Positions in each list of the pitches and the items that can expire: the only
+        # leftovers the end of a plan has to look at (shared lists are long).
+        self._notable = notable
+        self._next = [0, 0]
+        self._ready: list[tuple[tuple[int, str], Candidate]] = []
+        self._parked: list[tuple[datetime, str, Candidate]] = []
+        self.expired: list[Candidate] = []
+
+    def _head(self) -> Candidate | None:
+        best: Candidate | None = None
+        for which in (0, 1):
+            ranked, index = self._lists[which], self._next[which]
+            if index < len(ranked) and (best is None or ranked[index].sort_key < best.sort_key):
+                best = ranked[index]
+        if self._ready and (best is None or self._ready[0][0] < best.sort_key):
+            return self._ready[0][1]
+        return best
+
+    def _pop(self, candidate: Candidate) -> None:
+        if self._ready and self._ready[0][1] is candidate:
+            heapq.heappop(self._ready)
+            return
+        for which in (0, 1):
+            ranked, index = self._lists[which], self._next[which]
+            if index < len(ranked) and ranked[index] is candidate:
+                self._next[which] += 1
+                return
+        raise AssertionError(f"{candidate.id} is not at the head of its pool")
+
+    def push(self, candidate: Candidate) -> None:
+        heapq.heappush(self._ready, (candidate.sort_key, candidate))
+
+    def park(self, candidate: Candidate, until: datetime) -> None:
+        heapq.heappush(self._parked, (until, candidate.id, candidate))
+
+    def unpark(self, at: datetime) -> None:
+        while self._parked and self._parked[0][0] <= at:
+            self.push(heapq.heappop(self._parked)[2])
+
+    def first(self, at: datetime, usable: Usable) -> Candidate | None:
+        """The best candidate usable at ``at``, left in the pool. Unusable ones are dropped
+        (``False``, or ``EXPIRED``: remembered in :attr:`expired`) or parked until the time
+        ``usable`` returns."""
+        self.unpark(at)
+        while (candidate := self._head()) is not None:
+            verdict = usable(candidate)
+            if verdict is True:
+                return candidate
+            self._pop(candidate)
+            if verdict is EXPIRED:
+                self.expired.append(candidate)
+            elif isinstance(verdict, datetime):
+                self.park(candidate, verdict)
+        return None
+
+    def take(self, candidate: Candidate) -> None:
+        self._pop(candidate)
+
+    def notable_leftovers(self) -> list[Candidate]:
+        """The pitches and expiring items not taken from this pool."""
+        rest = [
+            self._lists[which][index]
+            for which in (0, 1)
+            for index in self._notable[which][
+                bisect_left(self._notable[which], self._next[which]) :
+            ]
+        ]
+        rest += [c for _, c in self._ready] + [c for _, _, c in self._parked]
+        return [c for c in rest if c.is_pitch or c.not_after is not None]
+
+
+class Account:
+    """Per-account planning state: pools, mix, what it has used, URLs it has shared."""
+
+    def __init__(self, name: str, pools: dict[str, Pool], rules: PlanRules) -> None:
+        self.name = name
+        self.pools = pools
+        self.mix = Mix({kind: weight for kind, (_, weight) in rules.kinds.items()})
+        self.used: dict[str, datetime] = {}  # item id -> latest time on this account
+        self.url_times: dict[str, list[datetime]] = {}
+        self.forced: list[Candidate] = []
+        self.deadlines = DeadlineQueue()
+        self.unrenderable: set[str] = set()  # never offered again on this account
+        self.refusal: str | None = None  # the latest reason a pitch was held here
+        self.url_gap = timedelta(days=rules.duplicate_url_days)
+
+    def use(self, item_id: str, url: str | None, at: datetime) -> None:
+        self.used[item_id] = max(at, self.used.get(item_id, at))
+        if url:
+            times = self.url_times.setdefault(url, [])
+            times.insert(bisect_left(times, at), at)
+
+    def usable_at(self, at: datetime) -> Usable:
+        def usable(candidate: Candidate) -> datetime | bool | _Expired:
+            if candidate.id in self.unrenderable:
+                return False
+            if candidate.not_after is not None and candidate.not_after <= at:
+                return EXPIRED
+            if candidate.not_before is not None and candidate.not_before > at:
+                return candidate.not_before
+            last = self.used.get(candidate.id)
+            if last is not None:
+                if not candidate.evergreen or candidate.cooldown is None:
+                    return False
+                if last + candidate.cooldown > at:
+                    return last + candidate.cooldown
+            if candidate.url and self.url_gap:
+                clash = self._url_clash(candidate.url, at)
+                if clash is not None:
+                    return clash
+            return True
+
+        return usable
+
+    def _url_clash(self, url: str, at: datetime) -> datetime | None:
+        """When the URL may be shared again, if it was shared too close to ``at``."""
+        times = self.url_times.get(url)
+        if not times:
+            return None
+        index = bisect_left(times, at - self.url_gap + timedelta(microseconds=1))
+        if index < len(times) and times[index] < at + self.url_gap:
+            return times[index] + self.url_gap if times[index] <= at else None
+        return None
+
+
+class DeadlineQueue:
+    """One account's pitches with a ``not_after`` inside the planned weeks, earliest first.
+
+    Ties go by planning order (priority, age, id). Ones not usable yet are parked like in a
+    :class:`Pool`; ones used elsewhere, or expired, are dropped when they come up.
+    """
+
+    def __init__(self) -> None:
+        self._ready: list[tuple[datetime, tuple[int, str], Candidate]] = []
+        self._parked: list[tuple[datetime, str, Candidate]] = []
+
+    def __bool__(self) -> bool:
+        return bool(self._ready or self._parked)
+
+    def add(self, candidate: Candidate) -> None:
+        assert candidate.not_after is not None
+        heapq.heappush(self._ready, (candidate.not_after, candidate.sort_key, candidate))
+
+    def first(
+        self, at: datetime, usable: Usable, fits: Callable[[Candidate], bool]
+    ) -> Candidate | None:
+        """The usable candidate with the earliest deadline among those ``fits`` accepts."""
+        while self._parked and self._parked[0][0] <= at:
+            self.add(heapq.heappop(self._parked)[2])
+        skipped: list[tuple[datetime, tuple[int, str], Candidate]] = []
+        found = None
+        while self._ready:
+            candidate = self._ready[0][2]
+            verdict = usable(candidate)
+            if verdict is True:
+                if fits(candidate):
+                    found = candidate
+                    break
+                skipped.append(heapq.heappop(self._ready))
+                continue
+            heapq.heappop(self._ready)
+            if isinstance(verdict, datetime):
+                heapq.heappush(self._parked, (verdict, candidate.id, candidate))
+        for entry in skipped:
+            heapq.heappush(self._ready, entry)
+        return found

@@ -301,7 +301,7 @@ def _fill(
                     account.refusal = refusal
                     note = f"{candidate.id} held: {refusal}"
                 elif ahead and (kept := ahead.blocks(tracker, rules, slot, None)):
-                    refusal = _kept_for(kept)
+                    refusal = _kept_for(kept, slot)
                     note = f"{candidate.id} waits: {refusal}"
                     kept_back = kept_back or candidate
                 if refusal is not None:
@@ -361,7 +361,7 @@ def _place_dated(
             account.refusal = decision.reason
             return f"{candidate.id} held: {decision.reason}", None
         if ahead and (kept := ahead.blocks(tracker, rules, slot, candidate.not_after)):
-            return f"{candidate.id} waits: {_kept_for(kept)}", candidate
+            return f"{candidate.id} waits: {_kept_for(kept, slot)}", candidate
         text = _render(candidate, account, render, result)
         if text is None:
             continue
@@ -370,8 +370,10 @@ def _place_dated(
     return "", None
 
 
-def _kept_for(slot: Slot) -> str:
-    return f"a pitch now would make the typed {slot.label} slot at {slot.at:%a %H:%M} UTC illegal"
+def _kept_for(typed: Slot, now: Slot) -> str:
+    # How far ahead, not a clock time: reasons are read in the account's own zone.
+    hours = (typed.at - now.at) / timedelta(hours=1)
+    return f"a pitch now would make the typed {typed.label} slot {hours:g} h later illegal"
 
 
 def _render(

@@ -84,6 +84,7 @@ def _outcome_json(outcome: PlanOutcome, label: str) -> dict[str, object]:
             for p in outcome.placements
         ],
         "held": outcome.held,
+        "waiting": outcome.waiting,
         "expired": sorted(outcome.expired),
         "render_problems": outcome.render_problems,
     }
@@ -101,6 +102,8 @@ def _print_outcome(outcome: PlanOutcome, label: str) -> None:
     )
     held = [f"  held    {item}: {reason}" for item, reason in sorted(outcome.held.items())]
     _echo_some(held, "held", "`planner queue list --status held` lists them")
+    waiting = [f"  waiting {item}: {reason}" for item, reason in sorted(outcome.waiting.items())]
+    _echo_some(waiting, "waiting", "each waits for its kind's turn in the mix")
     expired = [f"  expired {item}" for item in sorted(outcome.expired)]
     _echo_some(expired, "expired", "`planner queue list --status expired` lists them")
     empty = [

@@ -42,6 +42,8 @@ class PlanOutcome:
 
     placements: list[Placement]
     held: dict[str, str]
+    # Pitches the rule would take but the mix gave their kind no turn: id -> why, and the fix.
+    waiting: dict[str, str]
     expired: set[str]
     render_problems: list[str]
     replaced: int
@@ -109,6 +111,7 @@ def plan_weeks(
     outcome = PlanOutcome(
         placements=result.placements,
         held=result.held,
+        waiting=result.waiting,
         expired=result.expired,
         render_problems=render_problems,
         replaced=len(existing.replaced_ids),

@@ -263,3 +263,35 @@ def test_an_own_domain_share_is_listed_and_held_as_a_pitch_naming_its_link(
     assert (row["kind"], row["class"]) == ("share", "pitch")
     assert row["pitch_link"] == "https://blog.brightline.example/builds"
     assert row["status_reason"] == reason
+
+
+def test_plan_names_the_pitches_waiting_for_a_turn_of_the_mix(tmp_path: Path, db_url: str) -> None:
+    (tmp_path / "queue").mkdir()
+    items = "".join(
+        f'[[item]]\nid = "{kind}-{n}"\nkind = "{kind}"\ntext = "{kind} number {n}."\n\n'
+        for kind in ("help", "promo")
+        for n in range(8)
+    )
+    (tmp_path / "queue" / "items.toml").write_text(items)
+    (tmp_path / "planner.toml").write_text(
+        f'timezone = "UTC"\n[database]\nurl = "{db_url}"\n'
+        '[balance]\ngive_to_pitch = "1:1"\nwindow_posts = 10\nmin_pitch_gap_hours = 0\n'
+        '[kinds.help]\nclass = "give"\nweight = 7\n[kinds.promo]\nclass = "pitch"\nweight = 1\n'
+        '[accounts.main]\nnetwork = "outbox"\nslots = ["mon-thu 09:00", "mon-thu 15:00"]\n'
+    )
+    config = str(tmp_path / "planner.toml")
+    assert CliRunner().invoke(main, ["--config", config, "queue", "sync"]).exit_code == 0
+    with time_machine.travel(NOW, tick=False):
+        result = CliRunner().invoke(main, ["--config", config, "plan", "--week", "2026-W49"])
+        data = json.loads(
+            CliRunner()
+            .invoke(main, ["--config", config, "plan", "--week", "2026-W49", "--json"])
+            .output
+        )
+    # The rule would take up to half pitches; the mix (share 4, help 7, promo 1) gives promo 1
+    # of 12 open slots.
+    assert data["held"] == {}
+    assert len(data["waiting"]) == 7
+    reason = data["waiting"]["promo-7"]
+    assert "promo gets 1 of 12 open slots" in reason and "[kinds.promo] weight" in reason
+    assert "  waiting promo-7: promo gets 1 of 12 open slots" in result.output

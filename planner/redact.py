@@ -63,12 +63,19 @@ def redact_public_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
 
 
-def redact_option(key: str, value: object, *, public_url: bool = False) -> object:
-    """An account option as it may be shown: secret-looking keys hidden, and URLs shown as
+def redact_option(
+    key: str, value: object, *, public_url: bool = False, plain: bool = False
+) -> object:
+    """An account option as it may be shown: secret-looking keys hidden (unless ``plain``:
+    the adapter says the value is no secret, e.g. a header's name), and URLs shown as
     ``scheme://host/***`` unless ``public_url`` (the adapter says the option is the public
     address of a service): then as :func:`redact_public_url` shows them."""
-    if _SECRET_KEY.search(key):
+    if _SECRET_KEY.search(key) and not (plain and not _looks_like_url(value)):
         return REDACTED
     if isinstance(value, str) and value.startswith(("http://", "https://")):
         return redact_public_url(value) if public_url else redact_http_url(value)
     return value
+
+
+def _looks_like_url(value: object) -> bool:
+    return isinstance(value, str) and "://" in value

@@ -36,6 +36,8 @@ Optionally, ``public_url_options`` (a tuple of option names) says which options 
 public address of a service (a Mastodon instance): ``planner config check`` shows their
 host and path. Every other URL option is shown as ``scheme://host/***``, since a URL like
 a webhook's may carry a token (:mod:`planner.redact`).
+``plain_options`` names options that look secret by name but are not (a header's name,
+``auth_header``): shown as written instead of ``***``.
 
 Adapters are found through the ``planner.adapters`` entry-point group (see
 :mod:`planner.adapters.registry`): a third party adds a network by publishing a package

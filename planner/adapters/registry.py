@@ -133,11 +133,21 @@ def public_url_options(network: str) -> frozenset[str]:
     """The options of ``network`` that hold the public address of a service (an adapter's
     ``public_url_options``), which may be shown in full; empty when the adapter declares
     none or cannot be loaded, so that every URL option is then hidden."""
+    return _declared(network, "public_url_options")
+
+
+def plain_options(network: str) -> frozenset[str]:
+    """The options of ``network`` whose names look secret but whose values are not (an
+    adapter's ``plain_options``: a header's name, say), which may be shown as written."""
+    return _declared(network, "plain_options")
+
+
+def _declared(network: str, attribute: str) -> frozenset[str]:
     try:
         factory = load_factory(network)
     except InputError:
         return frozenset()
-    declared = getattr(factory, "public_url_options", ())
+    declared = getattr(factory, attribute, ())
     if not isinstance(declared, tuple | list | frozenset | set):
         return frozenset()
     return frozenset(key for key in declared if isinstance(key, str))

@@ -114,6 +114,8 @@ class WebhookAdapter:
     """
 
     supports_idempotency = True
+    # Header names, not secrets (the secrets are in credentials): shown by `config check`.
+    plain_options = ("auth_header", "signature_header")
 
     def __init__(
         self,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from planner.adapters.registry import public_url_options
+from planner.adapters.registry import plain_options, public_url_options
 from planner.config.schema import RULE_KEYS
 from planner.config.settings import Config
 from planner.redact import redact_database_url, redact_option
@@ -54,6 +54,7 @@ def describe_config(config: Config, environ: dict[str, str] | None = None) -> di
     accounts: dict[str, Any] = {}
     for name, account in settings.accounts.items():
         public = public_url_options(account.network)
+        plain = plain_options(account.network)
         accounts[name] = {
             "network": account.network,
             "timezone": str(config.account_timezone(name)),
@@ -64,7 +65,7 @@ def describe_config(config: Config, environ: dict[str, str] | None = None) -> di
                 for key, env_name in account.credentials.items()
             },
             "options": {
-                key: redact_option(key, value, public_url=key in public)
+                key: redact_option(key, value, public_url=key in public, plain=key in plain)
                 for key, value in account.options.items()
             },
             "balance": _account_balance(config, name),

@@ -258,7 +258,9 @@ def test_config_check_shows_public_service_urls_and_hides_webhook_urls(tmp_path:
         '[accounts.toot]\nnetwork = "mastodon"\n'
         'options = { api_base_url = "https://mastodon.social" }\n'
         '[accounts.hook]\nnetwork = "webhook"\n'
-        'options = { url = "https://hooks.example.com/catch/123/s3cretpath?key=k3y" }\n'
+        'options = { url = "https://hooks.example.com/catch/123/s3cretpath?key=k3y", '
+        'auth_header = "X-N8N-Auth", signature_header = "X-Hub-Signature-256" }\n'
+        'credentials = { authorization_env = "HOOK_AUTH", signing_secret_env = "HOOK_SECRET" }\n'
     )
     result = cli(config, "config", "check")
     assert result.exit_code == 0, result.output
@@ -267,6 +269,9 @@ def test_config_check_shows_public_service_urls_and_hides_webhook_urls(tmp_path:
     assert "api_base_url = https://mastodon.social" in result.output
     assert "url = https://hooks.example.com/***" in result.output
     assert "s3cretpath" not in result.output and "k3y" not in result.output
+    # Header names look secret by name, but are not: shown as written.
+    assert "auth_header = X-N8N-Auth" in result.output
+    assert "signature_header = X-Hub-Signature-256" in result.output
 
 
 @pytest.mark.parametrize(
@@ -294,6 +299,9 @@ def test_an_option_url_is_hidden_unless_declared_public_and_secret_keys_always()
     assert redact_option("service", url, public_url=True) == url
     assert redact_option("api_key", "inline-key-value") == "***"
     assert redact_option("api_key", "https://a.example/k", public_url=True) == "***"
+    assert redact_option("auth_header", "X-N8N-Auth", plain=True) == "X-N8N-Auth"
+    assert redact_option("auth_header", "X-N8N-Auth") == "***"
+    assert redact_option("auth_header", "https://a.example/k", plain=True) == "***"
 
 
 def test_the_built_in_adapters_declare_their_public_service_urls() -> None:

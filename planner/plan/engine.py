@@ -312,6 +312,17 @@ def _fill(
                     account.pools[kind].take(candidate)
                     account.pools[kind].park(candidate, slot.at + timedelta(microseconds=1))
                     continue
+            if (
+                kept_back is not None
+                and not candidate.is_pitch
+                and candidate.url is not None
+                and candidate.url == kept_back.url
+            ):
+                # This give would shut the kept-back pitch out of the slot it waits for
+                # (the same URL on one account): it waits a slot instead.
+                account.pools[kind].take(candidate)
+                account.pools[kind].park(candidate, slot.at + timedelta(microseconds=1))
+                continue
             text = _render(candidate, account, render, result)
             account.pools[kind].take(candidate)
             if text is None:

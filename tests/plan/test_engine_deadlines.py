@@ -138,3 +138,20 @@ def test_pitches_the_rule_refused_are_held_not_waiting() -> None:
     slots = [Slot("a", at(0, 8 + h), "promo") for h in range(2)]
     result = plan(slots, [], [item("p", "promo"), *gives(4)], rules(), by_id)
     assert "p" in result.held and result.waiting == {}
+
+
+def test_a_give_sharing_the_kept_back_pitchs_url_does_not_shut_it_out() -> None:
+    # A dated promo waits at 06:00 for the typed pitch slot at 07:00 (a pitch at 06:00 would
+    # make 07:00 illegal: 2/3 > 1/3). The help item links to the same URL: had it taken 06:00,
+    # the URL guard would keep the promo out of 07:00 too, and it would expire with a legal
+    # slot behind it (found by the deadline property, on a brand of three accounts).
+    rule = BalanceSettings(Fraction(1, 3), 3, None, None)
+    url = "https://x.example/1"
+    queue = [
+        item("h", "help", age=1, url=url),
+        item("p", "promo", age=4, url=url, not_after=at(1, 2)),
+    ]
+    slots = week((0, 6, 0, None), (0, 7, 0, "pitch"), (2, 13, 0, "help"))
+    result = plan(slots, history(2), queue, rules(rule), by_id)
+    assert "p" not in result.expired
+    assert where(result, "p") is not None

@@ -7,10 +7,9 @@ from typing import Any
 
 import click
 
-from planner.cli._app import AppState, BadInput, CommandFailed, echo_json, pass_state
+from planner.cli._app import AppState, CommandFailed, echo_json, pass_state
 from planner.config.report import describe_config
 from planner.config.verify import verify_accounts
-from planner.plan.render import Renderer
 
 
 @click.group("config")
@@ -37,8 +36,7 @@ def check_command(state: AppState, as_json: bool, online: bool) -> None:
     """Validate planner.toml and print it as resolved, with every secret redacted.
 
     Credentials are shown as the environment variable they are read from and whether it
-    is set, never their value. The post templates are compiled too. Exits 2 naming the
-    file, line and key (or template and line) of every problem.
+    is set, never their value. Exits 2 naming the file, line and key of every problem.
     Without --online nothing touches a network.
 
     \b
@@ -46,10 +44,6 @@ def check_command(state: AppState, as_json: bool, online: bool) -> None:
       planner config check --online   # also ask each network whose credentials they are
     """
     report = describe_config(state.config)
-    # The post templates too: a template that cannot compile would otherwise show at plan.
-    broken = Renderer.from_config(state.config).check_templates()
-    if broken:
-        raise BadInput("the post templates have problems:\n" + "\n".join(broken))
     checks = verify_accounts(state.config, os.environ) if online else []
     if as_json:
         if online:

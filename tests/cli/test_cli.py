@@ -247,12 +247,3 @@ def test_a_run_that_cannot_start_writes_nothing(tmp_path: Path) -> None:
     assert result.exit_code == 2, result.output
     assert "colour" in result.output and "Traceback" not in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["planner.toml"]  # no database made
-
-
-def test_config_check_compiles_the_post_templates(workspace: Path) -> None:
-    assert run("config", "check").exit_code == 0
-    (workspace / "templates" / "help.txt.j2").write_text("{{ text }\n{% for x in %}\n")
-    result = CliRunner().invoke(main, ["config", "check"])
-    assert result.exit_code == 2, result.output
-    assert "the post templates have problems:" in result.output
-    assert "help.txt.j2" in result.output and "Traceback" not in result.output

@@ -14,9 +14,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+
+# CI (.ci/run) replays the same examples on every run, so that a landing depends on the
+# change, not on the draw; a run by hand explores new ones, and a failure it finds is a bug.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("PLANNER_HYPOTHESIS_PROFILE"):
+    settings.load_profile(os.environ["PLANNER_HYPOTHESIS_PROFILE"])
 
 # Helper modules whose asserts explain themselves, as the tests' own do.
 pytest.register_assert_rewrite("support")

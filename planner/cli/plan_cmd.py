@@ -83,11 +83,26 @@ def _outcome_json(outcome: PlanOutcome, label: str) -> dict[str, object]:
             }
             for p in outcome.placements
         ],
-        "held": outcome.held,
-        "waiting": outcome.waiting,
-        "expired": sorted(outcome.expired),
+        "held": _verdicts_json(outcome.held),
+        "waiting": _verdicts_json(outcome.waiting),
+        "expired": _verdicts_json(outcome.expired),
+        "skipped": _verdicts_json(outcome.skipped),
         "render_problems": outcome.render_problems,
     }
+
+
+def _verdicts_json(verdicts: dict[tuple[str, str], str]) -> list[dict[str, str]]:
+    return [
+        {"item": item, "account": account, "reason": reason}
+        for (item, account), reason in sorted(verdicts.items())
+    ]
+
+
+def _verdict_lines(word: str, verdicts: dict[tuple[str, str], str]) -> list[str]:
+    return [
+        f"  {word:<7} {item} on {account}: {reason}"
+        for (item, account), reason in sorted(verdicts.items())
+    ]
 
 
 def _print_outcome(outcome: PlanOutcome, label: str) -> None:
@@ -100,20 +115,25 @@ def _print_outcome(outcome: PlanOutcome, label: str) -> None:
         f"replaced {outcome.replaced} unpublished post(s), kept {outcome.kept}"
         + (f" ({outcome.in_flight} a runner was publishing)" if outcome.in_flight else "")
     )
-    held = [f"  held    {item}: {reason}" for item, reason in sorted(outcome.held.items())]
-    _echo_some(held, "held", "`planner queue list --status held` lists them")
-    waiting = [f"  waiting {item}: {reason}" for item, reason in sorted(outcome.waiting.items())]
-    _echo_some(waiting, "waiting", "each waits for its kind's turn in the mix")
-    expired = [f"  expired {item}" for item in sorted(outcome.expired)]
-    _echo_some(expired, "expired", "`planner queue list --status expired` lists them")
+    _echo_some(
+        _verdict_lines("held", outcome.held), "held", "`planner preview` lists each account's"
+    )
+    _echo_some(
+        _verdict_lines("waiting", outcome.waiting),
+        "waiting",
+        "each waits for its kind's turn in the mix",
+    )
+    _echo_some(
+        _verdict_lines("expired", outcome.expired), "expired", "`planner preview` lists them"
+    )
     empty = [
         f"  warning: {p.slot.account} {p.slot.at:%Y-%m-%d %H:%M} UTC left {p.reason}"
         for p in outcome.empty
     ]
     _echo_some(empty, "empty slots", "`planner preview --week W` shows each, with its reason")
-    for problem in outcome.render_problems:
+    for (item, account), problem in sorted(outcome.skipped.items()):
         # Problems quote queue texts and template lines: shown, never run as terminal codes.
-        click.echo(visible(f"  skipped (render): {problem}"), err=True)
+        click.echo(visible(f"  skipped {item} on {account} (render): {problem}"), err=True)
     if not outcome.dry_run:
         click.echo("See it with: planner preview")
 

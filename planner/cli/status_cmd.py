@@ -78,7 +78,8 @@ def status_command(state: AppState, as_json: bool) -> None:
     if report["held_items"]:
         echo("held items:")
         for row in report["held_items"]:
-            echo(f"  {row['item']} ({row['kind']}): {row['reason']}")
+            where = row["account"] or "every account"
+            echo(f"  {where}: {row['item']} ({row['kind']}): {row['reason']}")
 
 
 @click.command("resolve")

@@ -8,8 +8,8 @@ and the items that expired. No database, no clock: the I/O lives in
 :mod:`planner.plan.store`.
 
 Slots are walked once, in time order. How a slot is filled:
-1. A force-released item for the account goes first, whatever the ratio says (an override,
-   marked on the post and still counted).
+1. An item force-released on the account (or on all) goes first, whatever the ratio says (an
+   override, marked on the post and still counted).
 2. Deadlines: a pitch whose ``not_after`` falls within the planned weeks takes the slot when
    the rule allows a pitch here, earliest deadline first (:class:`~planner.plan.pools.
    DeadlineQueue`), whether or not the mix would give its kind this turn; in a typed slot
@@ -111,7 +111,7 @@ def plan(
         if placement.item is not None:
             tracker.record(at, placement.item.is_pitch)
             account.use(placement.item.id, placement.item.url, at)
-            result.held.pop(placement.item.id, None)
+            result.held.pop((placement.item.id, account_name), None)
 
     _settle_leftovers(accounts, slots, rules, result)
     return result
@@ -120,41 +120,65 @@ def plan(
 def _settle_leftovers(
     accounts: Mapping[str, Account], slots: Sequence[Slot], rules: PlanRules, result: PlanResult
 ) -> None:
-    """Expired items are reported; pitches still queued when the weeks end are held (the
-    rule refused pitches on their account) or waiting (their kind got no more turns)."""
-    placed = {p.item.id for p in result.placements if p.item is not None}
+    """Each account on its own: items that expired there are reported with why, and pitches
+    still queued when the weeks end are held (the rule refused pitches on that account) or
+    waiting (their kind got no more turns). An item placed on one account may be held on
+    another; each keeps its own verdict."""
     last = max((slot.at for slot in slots), default=None)
     # One text per kind: a brand's leftovers run to hundreds of thousands (item, account).
     waiting_reasons = {kind: _waiting_reason(kind, rules) for kind in rules.kinds}
     for account in accounts.values():
+        name = account.name
         for pool in account.pools.values():
-            result.expired.update(c.id for c in pool.expired if c.id not in account.used)
+            for candidate in pool.expired:
+                if candidate.id not in account.used:
+                    _expire(candidate, account, result)
             for candidate in pool.notable_leftovers():
-                if candidate.id in placed or candidate.id in account.used:
+                key = (candidate.id, name)
+                if candidate.id in account.used or key in result.expired:
                     continue
                 if (
                     last is not None
                     and candidate.not_after is not None
                     and candidate.not_after <= last
                 ):
-                    result.expired.add(candidate.id)
+                    _expire(candidate, account, result)
+                elif key in result.held:
+                    continue  # refused by the rule itself: its own reason stands
                 elif candidate.is_pitch and account.refusal is not None:
-                    result.held.setdefault(
-                        candidate.id,
-                        f"waiting behind other pitches on {account.name}: {account.refusal}",
+                    result.held[key] = (
+                        f"queued behind other pitches; the rule refused the last one here: "
+                        f"{account.refusal}"
                     )
                 elif candidate.is_pitch and (
                     last is None or candidate.not_before is None or candidate.not_before <= last
                 ):
-                    result.waiting.setdefault(candidate.id, waiting_reasons[candidate.kind])
-    result.expired -= placed
-    for item_id in result.expired | placed:
-        result.held.pop(item_id, None)
-    result.waiting = {
-        item_id: reason
-        for item_id, reason in result.waiting.items()
-        if item_id not in placed and item_id not in result.expired and item_id not in result.held
-    }
+                    result.waiting.setdefault(key, waiting_reasons[candidate.kind])
+        for item_id in account.used:
+            result.held.pop((item_id, name), None)
+            result.waiting.pop((item_id, name), None)
+    for key in [*result.expired, *result.skipped]:
+        result.held.pop(key, None)
+        result.waiting.pop(key, None)
+    for key in result.skipped:
+        result.expired.pop(key, None)
+    for key in result.held:
+        result.waiting.pop(key, None)
+
+
+def _expire(candidate: Candidate, account: Account, result: PlanResult) -> None:
+    """Why no slot took ``candidate`` on ``account`` before its ``not_after``."""
+    key = (candidate.id, account.name)
+    refused = result.held.pop(key, None)
+    if refused is not None:
+        reason = f"the rule refused it at each slot it could take before then (last: {refused})"
+    elif candidate.is_pitch and account.refusal is not None:
+        reason = f"the rule allowed no pitch in the slots left for it ({account.refusal})"
+    elif candidate.is_pitch:
+        reason = f"no slot before then could take a {candidate.kind}"
+    else:
+        reason = f"the slots before then went to {candidate.kind} items ahead of it or other kinds"
+    result.expired.setdefault(key, f"passed its not_after: {reason}")
 
 
 def _waiting_reason(kind: str, rules: PlanRules) -> str:
@@ -176,14 +200,15 @@ def _build_accounts(
     dated: list[tuple[Candidate, list[str]]] = []
     for candidate in ranked:
         targets = names if candidate.accounts is None else names.intersection(candidate.accounts)
-        if candidate.forced:
-            for name in sorted(targets):
-                forced[name].append(candidate)
+        forced_here = targets if candidate.forced else targets & candidate.forced_on
+        for name in sorted(forced_here):
+            forced[name].append(candidate)
+        if forced_here == targets:
             continue
-        if candidate.accounts is None:
+        if candidate.accounts is None and not forced_here:
             shared[candidate.kind].append(candidate)
         else:
-            for name in targets:
+            for name in targets - forced_here:
                 own[name][candidate.kind].append(candidate)
         if (
             candidate.is_pitch
@@ -191,7 +216,7 @@ def _build_accounts(
             and horizon is not None
             and candidate.not_after <= horizon
         ):
-            dated.append((candidate, sorted(targets)))
+            dated.append((candidate, sorted(targets - forced_here)))
 
     def notable(ranked: list[Candidate]) -> list[int]:
         return [i for i, c in enumerate(ranked) if c.is_pitch or c.not_after is not None]
@@ -297,7 +322,7 @@ def _fill(
                 decision = tracker.decide(slot.at, True)
                 refusal = None if decision.allowed else decision.reason
                 if refusal is not None:
-                    result.held[candidate.id] = refusal
+                    result.held[candidate.id, account.name] = refusal
                     account.refusal = refusal
                     note = f"{candidate.id} held: {refusal}"
                 elif ahead and (kept := ahead.blocks(tracker, rules, slot, None)):
@@ -368,7 +393,7 @@ def _place_dated(
     while (candidate := account.deadlines.first(slot.at, usable, fits)) is not None:
         decision = tracker.decide(slot.at, True)
         if not decision.allowed:
-            result.held[candidate.id] = decision.reason
+            result.held[candidate.id, account.name] = decision.reason
             account.refusal = decision.reason
             return f"{candidate.id} held: {decision.reason}", None
         if ahead and (kept := ahead.blocks(tracker, rules, slot, candidate.not_after)):
@@ -394,6 +419,7 @@ def _render(
         return render(candidate, account.name)
     except RenderFailed as problem:
         result.render_problems.append(str(problem))
+        result.skipped[candidate.id, account.name] = str(problem)
         # Never offered again on this account: the deadline queue and the pools both hold it.
         account.unrenderable.add(candidate.id)
         return None

@@ -24,7 +24,14 @@ from planner.config.settings import Config
 from planner.content.links import item_own_domain_link
 from planner.plan.model import Candidate, FixedPost, PlanRules, Slot
 from planner.plan.slots import SlotInstant, WeeklySlot, expand_week, iso_week_bounds
-from planner.store.models import LIVE_STATUSES, Item, ItemStatus, Post, PostStatus
+from planner.store.models import (
+    LIVE_STATUSES,
+    Item,
+    ItemAccountState,
+    ItemStatus,
+    Post,
+    PostStatus,
+)
 
 BATCH = 500
 
@@ -145,7 +152,8 @@ def candidates(session: Session, config: Config, first_slot: datetime) -> list[C
 
     Loads only what choosing needs: text and template fields are fetched later, for the
     items actually chosen. The database flags the items that mention an own domain at all;
-    only those get the real link check.
+    only those get the real link check. An item held by hand on some accounts goes only to
+    the others; one released with ``--force`` on some accounts is forced there only.
     """
     own_domains = [domain.lower() for domain in config.settings.own_domains]
     classes = {name: kind.class_ for name, kind in config.kinds.items()}
@@ -187,6 +195,8 @@ def candidates(session: Session, config: Config, first_slot: datetime) -> list[C
         )
         .order_by(Item.priority.desc(), Item.created_at, Item.id)
     )
+    held_on, forced_on = _by_hand_per_account(session)
+    every_account = tuple(config.settings.accounts)
     # Most items share a handful of account lists: parse each distinct one once.
     targets_seen: dict[str, tuple[str, ...] | None] = {"[]": None}
     candidates: list[Candidate] = []
@@ -198,6 +208,11 @@ def candidates(session: Session, config: Config, first_slot: datetime) -> list[C
             continue
         if targets not in targets_seen:
             targets_seen[targets] = tuple(json.loads(targets)) or None
+        accounts = targets_seen[targets]
+        if item_id in held_on:
+            accounts = tuple(a for a in accounts or every_account if a not in held_on[item_id])
+            if not accounts:
+                continue
         is_pitch = classes[kind] == "pitch"
         if mentions and not is_pitch:
             mentioning.append(len(candidates))
@@ -208,16 +223,37 @@ def candidates(session: Session, config: Config, first_slot: datetime) -> list[C
                 is_pitch,
                 rank=rank,
                 url=url,
-                accounts=targets_seen[targets],
+                accounts=accounts,
                 not_before=not_before,
                 not_after=not_after,
                 evergreen=evergreen,
                 cooldown=timedelta(days=cooldown_days) if cooldown_days else None,
                 forced=force,
+                forced_on=forced_on.get(item_id, frozenset()),
             )
         )
     _mark_own_domain_links(session, [candidates[i] for i in mentioning], own_domains)
     return candidates
+
+
+def _by_hand_per_account(
+    session: Session,
+) -> tuple[dict[str, set[str]], dict[str, frozenset[str]]]:
+    """Item id -> the accounts it is held on by hand, and -> those it is force-released on."""
+    held: dict[str, set[str]] = {}
+    forced: dict[str, set[str]] = {}
+    query = select(
+        ItemAccountState.item_id,
+        ItemAccountState.account,
+        ItemAccountState.manual_hold,
+        ItemAccountState.force,
+    ).where(or_(ItemAccountState.manual_hold.is_(True), ItemAccountState.force.is_(True)))
+    for item_id, account, manual_hold, force in session.execute(query):
+        if manual_hold:
+            held.setdefault(item_id, set()).add(account)
+        elif force:
+            forced.setdefault(item_id, set()).add(account)
+    return held, {item_id: frozenset(names) for item_id, names in forced.items()}
 
 
 def _mark_own_domain_links(

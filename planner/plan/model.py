@@ -37,6 +37,7 @@ class Candidate:
         "evergreen",
         "cooldown",
         "forced",
+        "forced_on",
         "sort_key",
     )
 
@@ -54,6 +55,7 @@ class Candidate:
         evergreen: bool = False,
         cooldown: timedelta | None = None,
         forced: bool = False,
+        forced_on: frozenset[str] = frozenset(),
     ) -> None:
         self.id = id
         self.kind = kind
@@ -64,7 +66,8 @@ class Candidate:
         self.not_after = not_after
         self.evergreen = evergreen
         self.cooldown = cooldown
-        self.forced = forced
+        self.forced = forced  # released with --force on every account it goes to
+        self.forced_on = forced_on  # released with --force on these accounts only
         self.sort_key = (rank, id)
 
     def __repr__(self) -> str:
@@ -100,13 +103,23 @@ class Placement:
     forced: bool = False
 
 
+ItemOn = tuple[str, str]  # (item id, account): states are kept per item and account
+
+
 @dataclass
 class PlanResult:
+    """The placements, and for each (item, account) the planner left out, why.
+
+    An item that goes to several accounts may be planned on one and held on another: each
+    account has its own verdict and reason. ``held`` and ``waiting`` name pitches only.
+    """
+
     placements: list[Placement] = field(default_factory=list)
-    held: dict[str, str] = field(default_factory=dict)  # item id -> latest reason
-    expired: set[str] = field(default_factory=set)
-    # Pitches the rule would have taken but the mix gave their kind no turn: id -> reason.
-    waiting: dict[str, str] = field(default_factory=dict)
+    held: dict[ItemOn, str] = field(default_factory=dict)  # the rule refused it: latest reason
+    # The rule would have taken it but the mix gave its kind no turn.
+    waiting: dict[ItemOn, str] = field(default_factory=dict)
+    expired: dict[ItemOn, str] = field(default_factory=dict)  # passed not_after, and why
+    skipped: dict[ItemOn, str] = field(default_factory=dict)  # cannot be rendered there
     render_problems: list[str] = field(default_factory=list)
 
 

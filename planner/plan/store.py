@@ -3,8 +3,14 @@
 Re-planning is idempotent. For the weeks and accounts planned, posts still ``planned`` in
 the future are replaced; published, claimed and every other post stay where they are and
 count: in the ratio windows, against re-using their item on that account, and against
-sharing their URL again too soon. Items end ``planned``, ``held`` (with the balancer's
-reason), ``expired`` or back to ``queued`` when their post was replaced and not placed again.
+sharing their URL again too soon.
+
+What the plan decided is kept per (item, account) in ``item_account_states``: an item left
+out on an account is ``held`` there (the balancer's reason), ``waiting`` (the mix), ``expired``
+or ``skipped`` (cannot be rendered for it), each with its reason; a planned account's earlier
+verdicts are replaced, holds made by hand are kept. The item's own status sums them up for
+``queue list``: ``planned`` when placed anywhere, else ``held`` when held on any account,
+``expired`` when expired on each account it was considered for, else back to ``queued``.
 
 Rendering happens in a second pass over the chosen items only, fetched in batches: an item
 that fails to render is reported and the plan is made again without it (a rare second
@@ -28,12 +34,21 @@ from planner.config.settings import Config
 from planner.plan.engine import plan
 from planner.plan.load import candidates as load_candidates
 from planner.plan.load import chunks, existing_posts, own_domain_links, plan_rules, week_slots
-from planner.plan.model import Candidate, FixedPost, Placement, PlanResult, RenderFailed
+from planner.plan.model import Candidate, FixedPost, ItemOn, Placement, PlanResult, RenderFailed
 from planner.plan.render import Renderer, RenderError, RenderInput, TemplateFileError
-from planner.store.models import EmptySlot, Item, ItemStatus, Post, PostStatus
+from planner.store.models import (
+    EmptySlot,
+    Item,
+    ItemAccountState,
+    ItemStatus,
+    PlanningState,
+    Post,
+    PostStatus,
+)
 
 _POSTS = type_cast(Table, Post.__table__)
 _ITEMS = type_cast(Table, Item.__table__)
+_STATES = type_cast(Table, ItemAccountState.__table__)
 
 
 @dataclass
@@ -41,10 +56,12 @@ class PlanOutcome:
     """What a plan run decided and wrote (or would write, on a dry run)."""
 
     placements: list[Placement]
-    held: dict[str, str]
-    # Pitches the rule would take but the mix gave their kind no turn: id -> why, and the fix.
-    waiting: dict[str, str]
-    expired: set[str]
+    # Per (item, account) the plan left out: the verdict's reason.
+    held: dict[ItemOn, str]
+    # Pitches the rule would take but the mix gave their kind no turn: why, and the fix.
+    waiting: dict[ItemOn, str]
+    expired: dict[ItemOn, str]
+    skipped: dict[ItemOn, str]  # could not be rendered (or too long) for that account
     render_problems: list[str]
     replaced: int
     kept: int
@@ -93,19 +110,19 @@ def plan_weeks(
         validators = {name: make_adapter(config.account_settings(name), {}).validate
                       for name in names}  # fmt: skip
 
-    failures: set[tuple[str, str]] = set()
-    render_problems: list[str] = []
+    failures: set[ItemOn] = set()
+    skipped: dict[ItemOn, str] = {}
     while True:
         step(f"choosing {len(slots)} slots from {len(candidates)} items")
         result = plan(slots, fixed, candidates, rules, _skip_known(failures))
         step(f"rendering {sum(p.item is not None for p in result.placements)} posts")
-        new_failures, problems = _render_placements(
-            session, result.placements, renderer, network, validators
-        )
-        render_problems.extend(problems)
+        new_failures = _render_placements(session, result.placements, renderer, network, validators)
         if not new_failures:
             break
-        failures |= new_failures
+        failures |= new_failures.keys()
+        skipped.update(new_failures)
+    # The engine knows these only as "could not be rendered": the render pass has the cause.
+    result.skipped.update(skipped)
 
     _name_own_domain_pitches(session, config, result)
     outcome = PlanOutcome(
@@ -113,7 +130,8 @@ def plan_weeks(
         held=result.held,
         waiting=result.waiting,
         expired=result.expired,
-        render_problems=render_problems,
+        skipped=result.skipped,
+        render_problems=[f"{account}: {skipped[item, account]}" for item, account in skipped],
         replaced=len(existing.replaced_ids),
         kept=sum(1 for post in fixed if post.account in ranges and _in_range(post, ranges)),
         in_flight=existing.in_flight,
@@ -133,7 +151,7 @@ def _name_own_domain_pitches(session: Session, config: Config, result: PlanResul
     placed = {p.item.id: p.item for p in result.placements if p.item is not None}
     own = {i for i, item in placed.items() if item.is_pitch and classes.get(item.kind) == "give"}
     gives = [name for name, class_ in classes.items() if class_ == "give"]
-    for chunk in chunks(sorted(result.held)):
+    for chunk in chunks(sorted({item_id for item_id, _ in result.held})):
         held_gives = select(Item.id).where(Item.id.in_(chunk), Item.kind.in_(gives))
         own.update(session.scalars(held_gives))
     if not own:
@@ -142,12 +160,12 @@ def _name_own_domain_pitches(session: Session, config: Config, result: PlanResul
     for placement in result.placements:
         if placement.item is not None and placement.item.id in links:
             placement.reason += f" (a pitch: it links to {links[placement.item.id]}, an own domain)"
-    for item_id, reason in result.held.items():
+    for (item_id, account), reason in result.held.items():
         if item_id in links:
-            result.held[item_id] = f"a pitch, as it links to {links[item_id]}: {reason}"
+            result.held[item_id, account] = f"a pitch, as it links to {links[item_id]}: {reason}"
 
 
-def _skip_known(failures: set[tuple[str, str]]) -> Callable[[Candidate, str], str]:
+def _skip_known(failures: set[ItemOn]) -> Callable[[Candidate, str], str]:
     """The engine's render hook: texts are rendered after choosing, in batches, so here an
     item only fails when an earlier pass found it cannot be rendered for that account."""
 
@@ -170,10 +188,10 @@ def _render_placements(
     renderer: Renderer,
     network: dict[str, str],
     validators: Mapping[str, Callable[[str], list[str]]],
-) -> tuple[set[tuple[str, str]], list[str]]:
+) -> dict[ItemOn, str]:
     """Render each chosen item's text onto its placement, a batch of items at a time.
 
-    Returns the (item, account) pairs that failed and the problems to report.
+    Returns the (item, account) pairs that failed, each with the problem and its fix.
     """
     by_item: dict[str, list[Placement]] = {}
     for placement in placements:
@@ -181,8 +199,7 @@ def _render_placements(
             by_item.setdefault(placement.item.id, []).append(placement)
     columns = (Item.id, Item.kind, Item.text, Item.title, Item.url, Item.credit, Item.fields,
                Item.variants, Item.tags)  # fmt: skip
-    failures: set[tuple[str, str]] = set()
-    problems: list[str] = []
+    failures: dict[ItemOn, str] = {}
     for chunk in chunks(sorted(by_item)):
         for row in session.connection().execute(select(*columns).where(Item.id.in_(chunk))):
             content = RenderInput.from_item(row)
@@ -193,17 +210,18 @@ def _render_placements(
                 except TemplateFileError:
                     raise  # the file, not the item, is wrong: nothing of its kind renders
                 except RenderError as error:
-                    failures.add((row.id, account))
-                    problems.append(f"{account}: {error}")
+                    failures[row.id, account] = str(error)
                     continue
                 # The network's own rules (length, ...), so a too-long post shows up now.
                 invalid = validators[account](text)
                 if invalid:
-                    failures.add((row.id, account))
-                    problems.append(f'{account}: item "{row.id}": {"; ".join(invalid)}')
+                    failures[row.id, account] = (
+                        f'item "{row.id}": {"; ".join(invalid)} (shorten it for '
+                        f"{network[account]}: [item.variants.{network[account]}] text = …)"
+                    )
                     continue
                 placement.text = text
-    return failures, problems
+    return failures
 
 
 def idempotency_key(account: str, at: datetime, item_id: str) -> str:
@@ -280,6 +298,77 @@ def _write(
     if empty:
         session.execute(insert(EmptySlot), empty)
 
+    _write_states(session, list(ranges), outcome, now)
+    _write_item_statuses(session, list(ranges), outcome, placed, replaced_items, kept_item_ids, now)
+
+
+def _write_states(
+    session: Session, accounts: Sequence[str], outcome: PlanOutcome, now: datetime
+) -> None:
+    """Replace the planned accounts' verdicts with this plan's, one row per (item, account);
+    holds and forced releases made by hand stay."""
+    on_accounts = _STATES.c.account.in_(accounts)
+    session.execute(
+        update(_STATES)
+        .where(on_accounts, _STATES.c.state.is_not(None))
+        .values(state=None, reason=None)
+    )
+    session.execute(
+        delete(_STATES).where(
+            on_accounts,
+            _STATES.c.state.is_(None),
+            _STATES.c.manual_hold.is_(False),
+            _STATES.c.force.is_(False),
+        )
+    )
+    verdicts: dict[ItemOn, tuple[str, str]] = {}
+    for state, found in (
+        (PlanningState.EXPIRED, outcome.expired),
+        (PlanningState.WAITING, outcome.waiting),
+        (PlanningState.HELD, outcome.held),
+        (PlanningState.SKIPPED, outcome.skipped),  # the strongest: nothing else can help it
+    ):
+        verdicts.update((key, (state, reason)) for key, reason in found.items())
+    # The rows left are holds by hand: few, so one read finds which verdicts update a row.
+    by_hand = {
+        (row.item_id, row.account)
+        for row in session.execute(select(_STATES.c.item_id, _STATES.c.account).where(on_accounts))
+    }
+    new = [
+        {"item_id": item_id, "account": account, "state": state, "reason": reason,
+         "manual_hold": False, "force": False, "updated_at": now}
+        for (item_id, account), (state, reason) in sorted(verdicts.items())
+        if (item_id, account) not in by_hand
+    ]  # fmt: skip
+    for chunk in chunks(new, 2000):
+        session.execute(insert(_STATES), list(chunk))
+    changed = [
+        {"key_item": item_id, "key_account": account, "state": state, "reason": reason}
+        for (item_id, account), (state, reason) in sorted(verdicts.items())
+        if (item_id, account) in by_hand
+    ]
+    if changed:
+        session.connection().execute(
+            update(_STATES)
+            .where(
+                _STATES.c.item_id == bindparam("key_item"),
+                _STATES.c.account == bindparam("key_account"),
+            )
+            .values(state=bindparam("state"), reason=bindparam("reason"), updated_at=now),
+            changed,
+        )
+
+
+def _write_item_statuses(
+    session: Session,
+    accounts: Sequence[str],
+    outcome: PlanOutcome,
+    placed: set[str],
+    replaced_items: set[str],
+    kept_item_ids: set[str],
+    now: datetime,
+) -> None:
+    """Each item's own status, summed up from its accounts' verdicts (see the module doc)."""
     # One UPDATE per batch of ids (an executemany of single-row updates costs several times more).
     for chunk in chunks(sorted(placed)):
         session.execute(
@@ -287,16 +376,34 @@ def _write(
             .where(_ITEMS.c.id.in_(chunk))
             .values(status=ItemStatus.PLANNED, status_reason=None, updated_at=now)
         )
+    settled = placed | kept_item_ids
+    held: dict[str, list[tuple[str, str]]] = {}
+    for (item_id, account), reason in sorted(outcome.held.items()):
+        if item_id not in settled:
+            held.setdefault(item_id, []).append((account, reason))
+    open_elsewhere = {item_id for item_id, _ in [*outcome.waiting, *outcome.skipped]}
+    expired = {item_id for item_id, _ in outcome.expired} - settled - held.keys() - open_elsewhere
     updates: list[dict[str, Any]] = []
-    for item_id, reason in sorted(result.held.items()):
-        if item_id not in placed and item_id not in kept_item_ids:
-            updates.append({"item_id": item_id, "status": ItemStatus.HELD, "reason": reason})
-    for item_id in sorted(result.expired - placed - kept_item_ids):
+    for item_id, verdicts in held.items():
+        account, reason = verdicts[0]
+        summary = f"on {account}: {reason}"
+        if len(verdicts) > 1:
+            summary += f" (held on {len(verdicts)} accounts; `planner preview` shows each)"
+        updates.append({"item_id": item_id, "status": ItemStatus.HELD, "reason": summary})
+    for item_id in sorted(expired):
         updates.append(
             {"item_id": item_id, "status": ItemStatus.EXPIRED, "reason": "passed its not_after"}
         )
-    decided = placed | set(result.held) | result.expired | kept_item_ids
-    back_to_queue = sorted(replaced_items - decided)
+    # Back to the queue: items whose post was replaced and not placed again, and items held
+    # by an earlier plan that no account holds now. Items held by hand stay held.
+    decided = settled | held.keys() | expired
+    maybe_back = replaced_items - decided
+    still_held = select(_STATES.c.item_id).where(_STATES.c.state == PlanningState.HELD)
+    held_before = select(Item.id).where(
+        Item.status == ItemStatus.HELD, Item.manual_hold.is_(False), Item.id.not_in(still_held)
+    )
+    maybe_back.update(item_id for item_id in session.scalars(held_before) if item_id not in decided)
+    back_to_queue = sorted(maybe_back)
     held_by_hand: set[str] = set()
     for chunk in chunks(back_to_queue):
         held_by_hand.update(

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import Connection, insert, or_, select, update
+from sqlalchemy import Connection, Table, and_, exists, insert, or_, select, update
 
 from planner.config.settings import Config
 from planner.plan.load import scope_key
@@ -23,7 +24,16 @@ from planner.plan.render import Renderer, RenderError, RenderInput
 from planner.plan.store import idempotency_key
 from planner.publish.claims import Claimed
 from planner.rule.balancer import WindowTracker
-from planner.store.models import LIVE_STATUSES, Item, ItemStatus, Post, PostStatus
+from planner.store.models import (
+    LIVE_STATUSES,
+    Item,
+    ItemAccountState,
+    ItemStatus,
+    PlanningState,
+    Post,
+    PostStatus,
+)
+from planner.store.upsert import upsert
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +72,7 @@ def published_tracker(
 def hold_at_publish_time(
     connection: Connection, claim: Claimed, reason: str, now: datetime
 ) -> None:
-    """The claimed pitch, and its item, become held with ``reason``."""
+    """The claimed pitch, and its item on the post's account, become held with ``reason``."""
     connection.execute(
         update(Post)
         .where(Post.id == claim.post_id)
@@ -76,7 +86,20 @@ def hold_at_publish_time(
     connection.execute(
         update(Item)
         .where(Item.id == claim.item_id)
-        .values(status=ItemStatus.HELD, status_reason=reason, updated_at=now)
+        .values(
+            status=ItemStatus.HELD, status_reason=f"on {claim.account}: {reason}", updated_at=now
+        )
+    )
+    upsert(
+        connection,
+        cast(Table, ItemAccountState.__table__),
+        {"item_id": claim.item_id, "account": claim.account},
+        {
+            "state": PlanningState.HELD,
+            "reason": f"held at publish time: {reason}",
+            "updated_at": now,
+        },
+        defaults={"manual_hold": False, "force": False},
     )
     log.info("post %s (%s) held at publish time: %s", claim.post_id, claim.item_id, reason)
 
@@ -123,6 +146,13 @@ def claim_substitute(
             Item.kind.in_(gives),
             Item.status == ItemStatus.QUEUED,
             Item.manual_hold.is_(False),
+            ~exists().where(
+                and_(
+                    ItemAccountState.item_id == Item.id,
+                    ItemAccountState.account == account,
+                    ItemAccountState.manual_hold.is_(True),
+                )
+            ),
             or_(Item.not_before.is_(None), Item.not_before <= now),
             or_(Item.not_after.is_(None), Item.not_after > now),
             Item.id.not_in(used),

@@ -16,7 +16,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from planner.config.settings import Config
-from planner.store.models import AccountState, Item, ItemStatus, Post, PostStatus
+from planner.store.models import (
+    AccountState,
+    Item,
+    ItemAccountState,
+    ItemStatus,
+    PlanningState,
+    Post,
+    PostStatus,
+)
 
 ATTENTION = (PostStatus.RETRY, PostStatus.FAILED, PostStatus.UNKNOWN, PostStatus.MISSED,
              PostStatus.HELD)  # fmt: skip
@@ -90,11 +98,7 @@ def build_status(session: Session, config: Config, now: datetime) -> dict[str, A
         .where(Post.status.in_(ATTENTION))
         .order_by(Post.slot_at, Post.id)
     ).all()
-    held_items = session.execute(
-        select(Item.id, Item.kind, Item.status_reason)
-        .where(Item.status == ItemStatus.HELD)
-        .order_by(Item.id)
-    ).all()
+    held_items = _held_items(session, config)
     return {
         "now": now.isoformat(),
         "accounts": accounts,
@@ -103,10 +107,50 @@ def build_status(session: Session, config: Config, now: datetime) -> dict[str, A
         "unknown": [_post(r) for r in attention if r.status == PostStatus.UNKNOWN],
         "missed": [_post(r) for r in attention if r.status == PostStatus.MISSED],
         "held_posts": [_post(r) for r in attention if r.status == PostStatus.HELD],
-        "held_items": [
-            {"item": r.id, "kind": r.kind, "reason": r.status_reason} for r in held_items
-        ],
+        "held_items": held_items,
     }
+
+
+def _held_items(session: Session, config: Config) -> list[dict[str, Any]]:
+    """Per account, the items held there (by the rule or by hand), each with that account's
+    own reason; an item held by hand everywhere is listed once with account ``None``."""
+    names = list(config.settings.accounts)
+    rows = session.execute(
+        select(
+            ItemAccountState.item_id,
+            ItemAccountState.account,
+            Item.kind,
+            ItemAccountState.reason,
+            ItemAccountState.manual_hold,
+        )
+        .join(Item, Item.id == ItemAccountState.item_id)
+        .where(
+            ItemAccountState.account.in_(names),
+            (ItemAccountState.state == PlanningState.HELD) | ItemAccountState.manual_hold.is_(True),
+            Item.manual_hold.is_(False),
+            Item.status.not_in([ItemStatus.ARCHIVED, ItemStatus.PUBLISHED]),
+        )
+        .order_by(ItemAccountState.account, Item.id)
+    ).all()
+    held: list[dict[str, Any]] = [
+        {
+            "item": r.item_id,
+            "account": r.account,
+            "kind": r.kind,
+            "reason": "held by hand on this account" if r.manual_hold else r.reason,
+        }
+        for r in rows
+    ]
+    by_hand = session.execute(
+        select(Item.id, Item.kind)
+        .where(Item.manual_hold.is_(True), Item.status != ItemStatus.ARCHIVED)
+        .order_by(Item.id)
+    ).all()
+    held += [
+        {"item": r.id, "account": None, "kind": r.kind, "reason": "held by hand on every account"}
+        for r in by_hand
+    ]
+    return held
 
 
 @dataclass(frozen=True)

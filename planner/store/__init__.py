@@ -4,6 +4,7 @@
   sessions;
 - :mod:`~planner.store.models`: the tables as SQLAlchemy 2 typed ORM models;
 - :mod:`~planner.store.sqlite_lock`: one ``planner run`` per SQLite file, and who it is;
+- :mod:`~planner.store.upsert`: insert or update a row by its key, in one statement;
 - ``migrations/``: the Alembic migrations, the only thing that creates or changes the schema.
 
 May import :mod:`planner.errors` and :mod:`planner.redact`; nothing else of the planner.

@@ -1,8 +1,10 @@
 """The database tables, as SQLAlchemy 2 typed ORM models.
 
-Three tables: ``items`` (the content queue), ``posts`` (an item placed on one account's slot
-at one instant: the unit that is balanced, rendered and published) and ``publish_attempts``
-(every call to a network, with its outcome). Times are stored as UTC everywhere; the
+The main tables: ``items`` (the content queue), ``posts`` (an item placed on one account's
+slot at one instant: the unit that is balanced, rendered and published), ``publish_attempts``
+(every call to a network, with its outcome) and ``item_account_states`` (what the last plan
+decided for an item on one account when it did not place it, and holds or forced releases
+made by hand for one account). Times are stored as UTC everywhere; the
 :class:`UTCDateTime` type makes SQLite (which has no time zones) and PostgreSQL return the
 same aware ``datetime``.
 
@@ -213,6 +215,36 @@ class PublishAttempt(Base):
     post: Mapped[Post] = relationship(back_populates="attempts_log")
 
     __table_args__ = (Index(None, "post_id", "started_at"),)
+
+
+class PlanningState(enum.StrEnum):
+    """Why an item is not planned on an account (kept per item and account)."""
+
+    HELD = "held"  # the ratio rule refused it there
+    WAITING = "waiting"  # the rule would take it; the mix gave its kind no turn
+    EXPIRED = "expired"  # its not_after passed before a slot fitted
+    SKIPPED = "skipped"  # it cannot be rendered for the account (template, length)
+
+
+class ItemAccountState(Base):
+    """An item on one account: the last plan's verdict when it did not place the item there,
+    and what a person decided for that account alone (``planner hold ITEM --account A``).
+
+    An item that goes to several accounts can be planned on one and held on another; each
+    account's reports read only its own row. A row exists only while it says something.
+    """
+
+    __tablename__ = "item_account_states"
+
+    item_id: Mapped[str] = mapped_column(ForeignKey("items.id"), primary_key=True)
+    account: Mapped[str] = mapped_column(String(ACCOUNT_LENGTH), primary_key=True)
+    state: Mapped[str | None] = mapped_column(String(16))  # a PlanningState, or none
+    reason: Mapped[str | None] = mapped_column(Text)
+    manual_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    force: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index(None, "account", "state"),)
 
 
 class EmptySlot(Base):

@@ -81,7 +81,8 @@ def test_hold_twice_and_release_twice_each_say_so_the_second_time(
     ok("hold", "tip-cache-keys")
     assert state(db, "tip-cache-keys") == (ItemStatus.HELD, True, False)
     assert refused(invoke("hold", "tip-cache-keys")) == (
-        "tip-cache-keys is already held by hand; `planner release tip-cache-keys` lets it back in"
+        "tip-cache-keys is already held by hand on every account; "
+        "`planner release tip-cache-keys` lets it back in"
     )
     ok("release", "tip-cache-keys")
     assert state(db, "tip-cache-keys") == (ItemStatus.QUEUED, False, False)
@@ -92,7 +93,8 @@ def test_hold_twice_and_release_twice_each_say_so_the_second_time(
 def test_an_item_the_rule_holds_is_released_only_with_force(workspace: Path, db: Database) -> None:
     with time_machine.travel(NOW, tick=False):
         ok("queue", "sync")
-        held = sorted(json.loads(ok("plan", "--week", WEEK, "--json").output)["held"])[0]
+        verdicts = json.loads(ok("plan", "--week", WEEK, "--json").output)["held"]
+        held = sorted(row["item"] for row in verdicts)[0]
         assert state(db, held) == (ItemStatus.HELD, False, False)
         message = refused(invoke("release", held))
         assert message.startswith(f"{held} is held by the ratio rule, not by hand: ")

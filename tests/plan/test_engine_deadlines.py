@@ -8,6 +8,7 @@ from fractions import Fraction
 from planner.plan.engine import plan
 from planner.plan.model import Candidate, FixedPost, PlanRules, Slot
 from planner.rule.balancer import BalanceSettings
+from support.verdicts import on
 
 MONDAY = datetime(2026, 12, 7, 0, 0, tzinfo=UTC)
 KINDS = {"share": ("give", 4), "help": ("give", 3), "promo": ("pitch", 1)}
@@ -92,7 +93,7 @@ def test_a_dated_promo_takes_a_slot_that_fits_though_the_mix_has_no_promo_turn()
     result = plan(slots, history(), queue, rules(), by_id)
     placed_at = where(result, "cupping")
     assert placed_at is not None and placed_at < deadline
-    assert "cupping" not in result.expired
+    assert "cupping" not in on(result.expired)
     reason = next(p.reason for p in result.placements if p.item and p.item.id == "cupping")
     assert reason.startswith("earliest deadline first: promo (pitch share")
 
@@ -115,7 +116,7 @@ def test_a_dated_pitch_that_cannot_fit_expires_with_the_rule_as_reason_on_the_wa
     slots = [Slot("a", at(0, 8 + h), None) for h in range(6)]
     queue = [item("d", "promo", not_after=at(0, 10)), *gives(10)]
     result = plan(slots, [], queue, rules(BalanceSettings(Fraction(1, 5), 10, None, None)), by_id)
-    assert result.expired == {"d"}
+    assert set(on(result.expired)) == {"d"}
     assert where(result, "d") is None
 
 
@@ -127,9 +128,9 @@ def test_pitches_the_mix_gave_no_turn_are_waiting_with_the_reason() -> None:
     result = plan(slots, [], queue, rules(loose), by_id)
     planned = {p.item.id for p in result.placements if p.item and p.item.is_pitch}
     assert planned == {"p0"}
-    assert result.held == {}
-    assert set(result.waiting) == {f"p{n}" for n in range(1, 7)}
-    assert result.waiting["p1"] == (
+    assert on(result.held) == {}
+    assert set(on(result.waiting)) == {f"p{n}" for n in range(1, 7)}
+    assert on(result.waiting)["p1"] == (
         "promo gets 1 of 8 open slots; raise [kinds.promo] weight to plan more, up to the rule"
     )
 
@@ -137,7 +138,7 @@ def test_pitches_the_mix_gave_no_turn_are_waiting_with_the_reason() -> None:
 def test_pitches_the_rule_refused_are_held_not_waiting() -> None:
     slots = [Slot("a", at(0, 8 + h), "promo") for h in range(2)]
     result = plan(slots, [], [item("p", "promo"), *gives(4)], rules(), by_id)
-    assert "p" in result.held and result.waiting == {}
+    assert "p" in on(result.held) and on(result.waiting) == {}
 
 
 def test_a_give_sharing_the_kept_back_pitchs_url_does_not_shut_it_out() -> None:
@@ -153,5 +154,5 @@ def test_a_give_sharing_the_kept_back_pitchs_url_does_not_shut_it_out() -> None:
     ]
     slots = week((0, 6, 0, None), (0, 7, 0, "pitch"), (2, 13, 0, "help"))
     result = plan(slots, history(2), queue, rules(rule), by_id)
-    assert "p" not in result.expired
+    assert "p" not in on(result.expired)
     assert where(result, "p") is not None

@@ -199,11 +199,13 @@ def test_a_dated_pitch_that_had_a_legal_slot_is_never_reported_expired(brand: Br
         for p in result.placements
         if p.item is None or (not p.item.is_pitch and not p.forced)
     ]
-    for candidate in brand.queue:
-        if candidate.id not in result.expired or not candidate.is_pitch or candidate.forced:
+    by_id_ = {candidate.id: candidate for candidate in brand.queue}
+    for item_id, account in result.expired:
+        candidate = by_id_[item_id]
+        if not candidate.is_pitch or candidate.forced:
             continue
         for slot in open_to_swap:
-            if fits(slot, candidate):
+            if slot.account == account and fits(slot, candidate):
                 assert not could_take(brand, result, candidate, slot), (candidate, slot)
 
 

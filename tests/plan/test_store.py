@@ -67,7 +67,15 @@ def test_plan_fills_the_week_and_holds_excess_promos(db: Database, config: Confi
     assert len(planned) == 13 == len(outcome.placements)  # the example's 13 weekly slots
     assert all(text for *_, text, _, _ in [(p[0], p[1], p[2], p[3], p[4], p[5]) for p in planned])
     states = statuses(db)
-    assert set(outcome.held) and all(states[i] == ItemStatus.HELD for i in outcome.held)
+    assert set(outcome.held) and all(states[i] == ItemStatus.HELD for i, _ in outcome.held)
+    # The item's status names the account whose verdict it sums up.
+    with db.reading() as session:
+        reasons = {
+            row.id: row.status_reason
+            for row in session.execute(select(Item.id, Item.status_reason))
+        }
+    item_id, account = sorted(outcome.held)[0]
+    assert reasons[item_id] == f"on {account}: {outcome.held[item_id, account]}"
     assert sum(states[p[1]] == ItemStatus.PLANNED for p in planned) == 13
     shares = [p for p in planned if p[1].startswith("share-")]
     assert all(" by " in (p[3] or "") for p in shares)  # rendered with the share template
@@ -125,7 +133,7 @@ def test_forced_release_places_a_held_promo_and_marks_the_override(
     db: Database, config: Config
 ) -> None:
     outcome = run_plan(db, config)
-    held = sorted(outcome.held)[0]
+    held, _ = sorted(outcome.held)[0]
     with db.transaction() as session:
         release_item(session, held, NOW, force=True)
     run_plan(db, config)
@@ -143,6 +151,7 @@ def test_an_item_that_cannot_render_is_reported_and_the_week_is_still_full(
     outcome = run_plan(db, config)
     assert outcome.render_problems
     assert "missing_variable" in outcome.render_problems[0]
+    assert outcome.skipped and all("missing_variable" in why for why in outcome.skipped.values())
     assert len(posts(db)) == 13  # the help slots went to other gives
     assert not any(p[1].startswith("tip-") for p in posts(db))
 
@@ -196,7 +205,8 @@ def test_cli_plan_hold_release(workspace: Path) -> None:
         report = json.loads(result.output)
         assert report["weeks"] == "2027-W02" and len(report["slots"]) == 13
         assert report["held"]
-        held = sorted(report["held"])[0]
+        held = sorted(report["held"], key=lambda row: row["item"])[0]["item"]
+        assert {"item", "account", "reason"} == set(report["held"][0])
         assert invoke("hold", held).exit_code == 0
         assert invoke("release", held, "--force").exit_code == 0
         text = invoke("plan", "--week", "2027-W02").output
@@ -233,6 +243,8 @@ def test_a_text_the_network_would_refuse_is_skipped_at_plan_time(
     outcome = run_plan(db, config, validators={"main": short_only})
     assert outcome.render_problems
     assert all("more than 90" in problem for problem in outcome.render_problems)
+    # Each skip names its fix: a shorter text for that network.
+    assert all("[item.variants.outbox] text" in why for why in outcome.skipped.values())
     texts = [row[3] or "" for row in posts(db)]
     assert texts and all(len(text) <= 90 for text in texts)
 
@@ -256,13 +268,13 @@ def test_an_own_domain_share_is_listed_and_held_as_a_pitch_naming_its_link(
     finally:
         db.dispose()
     # Top priority, so offered at the week's first slot: a pitch there breaks the rule.
-    reason = outcome.held["share-our-blog"]
+    reason = outcome.held["share-our-blog", "main"]
     assert reason.startswith("a pitch, as it links to https://blog.brightline.example/builds: ")
     assert "pitch share would be" in reason
     row = next(r for r in json.loads(listing.output) if r["id"] == "share-our-blog")
     assert (row["kind"], row["class"]) == ("share", "pitch")
     assert row["pitch_link"] == "https://blog.brightline.example/builds"
-    assert row["status_reason"] == reason
+    assert row["status_reason"] == f"on main: {reason}"
 
 
 def test_plan_names_the_pitches_waiting_for_a_turn_of_the_mix(tmp_path: Path, db_url: str) -> None:
@@ -290,8 +302,8 @@ def test_plan_names_the_pitches_waiting_for_a_turn_of_the_mix(tmp_path: Path, db
         )
     # The rule would take up to half pitches; the mix (share 4, help 7, promo 1) gives promo 1
     # of 12 open slots.
-    assert data["held"] == {}
+    assert data["held"] == []
     assert len(data["waiting"]) == 7
-    reason = data["waiting"]["promo-7"]
+    reason = next(w["reason"] for w in data["waiting"] if w["item"] == "promo-7")
     assert "promo gets 1 of 12 open slots" in reason and "[kinds.promo] weight" in reason
-    assert "  waiting promo-7: promo gets 1 of 12 open slots" in result.output
+    assert "  waiting promo-7 on main: promo gets 1 of 12 open slots" in result.output

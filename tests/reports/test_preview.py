@@ -179,6 +179,9 @@ EXPECTED_SOLO: dict[str, Any] = {
                 "held": [
                     {"item": "promo-b", "reason": HELD_B, "next_fit": "2026-12-16T08:00:00+00:00"}
                 ],
+                "waiting": [],
+                "expired": [],
+                "skipped": [],
                 "runway": [
                     {
                         "kind": "share",
@@ -542,7 +545,7 @@ def test_held_items_by_hand_are_listed_without_a_fit(example: Config) -> None:
     assert held["free-tier"].manual and held["free-tier"].next_fit is None
     assert held["case-study-acme"].next_fit is not None
     table = run("--week", "2026-W50").stdout
-    at = table.index("free-tier (promo): held by hand (planner hold)")
+    at = table.index("free-tier (promo): held by hand on every account (planner hold)")
     assert (
         table[at:]
         .splitlines()[1]

@@ -27,6 +27,7 @@ from planner.reports.preview.model import (
     AccountPreview,
     Day,
     HeldItem,
+    LeftOut,
     Runway,
     Share,
     SlotRow,
@@ -34,7 +35,7 @@ from planner.reports.preview.model import (
 )
 from planner.rule.balancer import BalanceSettings, WindowTracker, percents
 from planner.rule.windows import Window, WindowCounts, fullest
-from planner.store.models import LIVE_STATUSES, ItemStatus
+from planner.store.models import LIVE_STATUSES, PlanningState
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,24 @@ class QueueRow:
 
     def goes_to(self, account: str) -> bool:
         return not self.accounts or account in self.accounts
+
+
+@dataclass(frozen=True)
+class StateRow:
+    """An item on this account as the last plan left it (``item_account_states``), or held
+    by hand on every account."""
+
+    item_id: str
+    kind: str
+    state: str | None  # a PlanningState; None for a hold by hand alone
+    reason: str | None
+    manual_hold: bool
+    not_before: datetime | None
+    not_after: datetime | None
+
+    def as_queue_row(self) -> QueueRow:
+        return QueueRow(self.item_id, self.kind, [], PlanningState.HELD, self.reason,
+                        self.manual_hold, self.not_before, self.not_after)  # fmt: skip
 
 
 class ScopeWindows:
@@ -137,8 +156,12 @@ def compose_account(
     empty_reasons: dict[datetime, str],
     scope_posts: Sequence[LivePost],
     queue: Sequence[QueueRow],
+    states: Sequence[StateRow] = (),
 ) -> AccountPreview:
-    """One account's week from what :func:`build_preview` read. Pure: no I/O, no clock."""
+    """One account's week from what :func:`build_preview` read. Pure: no I/O, no clock.
+
+    ``states``: this account's own verdicts and holds; no other account's reason shows here.
+    """
     tz = config.account_timezone(account)
     start, end = iso_week_bounds(year, week, tz)
     weekly = config.account_slots(account)
@@ -204,12 +227,27 @@ def compose_account(
     ahead = [instant for instant in instants if instant.at > after]
     for later_year, later_week in weeks_from(year, week, LOOKAHEAD_WEEKS + 1)[1:]:
         ahead += [i for i in expand_week(weekly, later_year, later_week, tz) if i.at > after]
-    held_rows = [row for row in queue if row.status == ItemStatus.HELD and row.goes_to(account)]
+    held_rows = [
+        row.as_queue_row() for row in states if row.manual_hold or row.state == PlanningState.HELD
+    ]
     fits = next_fits(config, held_rows, tracker, ahead)
     held = [
         HeldItem(row.id, row.kind, row.status_reason or "", fits.get(row.id), row.manual_hold)
         for row in held_rows
     ]
+
+    def left_out(state: str) -> list[LeftOut]:
+        return [
+            LeftOut(
+                row.item_id,
+                row.kind,
+                row.reason or "",
+                row.not_after.astimezone(tz) if row.not_after else None,
+            )  # fmt: skip
+            for row in states
+            if row.state == state and not row.manual_hold
+        ]
+
     return AccountPreview(
         account=account,
         network=config.settings.accounts[account].network,
@@ -228,6 +266,9 @@ def compose_account(
         runway=_runway(config, account, now, live, queue, tz),
         rule_problems=problems,
         notes=notes,
+        waiting=left_out(PlanningState.WAITING),
+        expired=left_out(PlanningState.EXPIRED),
+        skipped=left_out(PlanningState.SKIPPED),
     )
 
 

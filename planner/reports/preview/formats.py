@@ -21,6 +21,7 @@ from planner.reports.preview.model import (
     LOOKAHEAD_WEEKS,
     AccountPreview,
     HeldItem,
+    LeftOut,
     Preview,
     Runway,
     SlotRow,
@@ -80,6 +81,14 @@ def _account_json(account: AccountPreview) -> dict[str, Any]:
                 {"item": held.item, "reason": held.reason, "next_fit": iso_utc(held.next_fit)}
                 for held in account.held
             ],
+            **{
+                name: [_left_out_json(left) for left in items]
+                for name, items in (
+                    ("waiting", account.waiting),
+                    ("expired", account.expired),
+                    ("skipped", account.skipped),
+                )
+            },
             "runway": [
                 {
                     "kind": runway.kind,
@@ -93,6 +102,15 @@ def _account_json(account: AccountPreview) -> dict[str, Any]:
             "problems": account.problems,
             "notes": account.notes,
         },
+    }
+
+
+def _left_out_json(left: LeftOut) -> dict[str, Any]:
+    return {
+        "item": left.item,
+        "kind": left.kind,
+        "reason": left.reason,
+        "not_after": iso_utc(left.until),
     }
 
 
@@ -169,6 +187,19 @@ def held_text(account: AccountPreview, held: HeldItem) -> tuple[str, str]:
     return f"{held.item} ({held.kind}): {held.reason or 'held'}", fit
 
 
+def left_out_text(left: LeftOut) -> str:
+    """``"promo-b (promo): promo gets 1 of 8 open slots; …"``; an expired item says when."""
+    until = f"expired {when_text(left.until)}: " if left.until is not None else ""
+    return f"{left.item} ({left.kind}): {until}{left.reason}"
+
+
+def left_out_groups(account: AccountPreview) -> list[tuple[str, list[str]]]:
+    """The account's waiting, expired and skipped items, each group only when it has any."""
+    groups = [("waiting", account.waiting), ("expired", account.expired),
+              ("skipped", account.skipped)]  # fmt: skip
+    return [(name, [left_out_text(left) for left in items]) for name, items in groups if items]
+
+
 def runway_text(runway: Runway) -> str:
     """``"help: 12 items, 3 a week → lasts ~4 weeks"``; ``"… → runs dry on Thu"``."""
     head = f"{runway.kind}: {_count(runway.available, 'item')}"
@@ -224,6 +255,7 @@ def _account_table(account: AccountPreview, label: str, width: int) -> str:
         ("give:pitch", [mix_text(account)]),
         ("windows", [window_text(account)]),
         ("held", [_held_lines(account, held) for held in account.held] or ["none"]),
+        *left_out_groups(account),
         ("empty", [empty_text(account)]),
         ("runway", [runway_text(runway) for runway in account.runway]),
     ]
@@ -337,6 +369,9 @@ def _account_markdown(account: AccountPreview) -> list[str]:
         "- **Held**: none" if not account.held else "- **Held**:",
     ]
     lines += [f"  - {_md_inline(' → '.join(held_text(account, held)))}" for held in account.held]
+    for name, entries in left_out_groups(account):
+        lines.append(f"- **{name.capitalize()}**:")
+        lines += [f"  - {_md_inline(entry)}" for entry in entries]
     lines.append(f"- **Empty slots**: {empty_text(account)}")
     lines.append("- **Runway**:")
     lines += [f"  - {_md_inline(runway_text(runway))}" for runway in account.runway]

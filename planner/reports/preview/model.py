@@ -6,13 +6,14 @@ Built by :func:`planner.reports.preview.read.build_preview`; formatted by
 Errors::
 
     DomainError
-    └── PreviewCheckFailed    ``--check``: a week breaks the rule or leaves a slot empty
+    └── PreviewCheckFailed    ``--check``: a week breaks the rule, leaves a slot empty or
+                              skips an item it cannot render
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from fractions import Fraction
 
@@ -94,6 +95,16 @@ class HeldItem:
 
 
 @dataclass(frozen=True)
+class LeftOut:
+    """An item the last plan left out on this account: waiting, expired or skipped."""
+
+    item: str
+    kind: str
+    reason: str
+    until: datetime | None = None  # its not_after (in the account's zone), if it has one
+
+
+@dataclass(frozen=True)
 class Runway:
     kind: str
     available: int
@@ -121,6 +132,11 @@ class AccountPreview:
     runway: list[Runway]
     rule_problems: list[str]
     notes: list[str]  # allowed only because of a forced post
+    # Pitches the rule would take but the mix gave no turn; items that expired before a slot
+    # fitted; items that cannot be rendered for this account (a ``--check`` problem).
+    waiting: list[LeftOut] = field(default_factory=list)
+    expired: list[LeftOut] = field(default_factory=list)
+    skipped: list[LeftOut] = field(default_factory=list)
 
     @property
     def target(self) -> tuple[int, int]:
@@ -156,6 +172,9 @@ class AccountPreview:
     @property
     def problems(self) -> list[str]:
         found = list(self.rule_problems)
+        if self.skipped:
+            ids = ", ".join(item.item for item in self.skipped)
+            found.append(f"{plural(len(self.skipped), 'skipped item')} (cannot be rendered): {ids}")
         if self.empty:
             when = ", ".join(when_text(row.local) for row in self.empty)
             found.append(f"{plural(len(self.empty), 'empty slot')}: {when}")

@@ -15,12 +15,13 @@ with the post on it or why it is empty, the running pitch share, and a summary:
   after the previous one, except where a forced post is the cause: a window that would be
   within the limit with its forced pitches counted as gives, or a gap next to a forced pitch,
   is allowed and noted.
-- **Held items** (status held, for this account or every account) with the first slot each
-  would fit, tried alone: the first of the account's slots after the last recorded post (and
-  after ``now``) in this week and the next :data:`LOOKAHEAD_WEEKS` weeks where
-  ``WindowTracker.decide`` allows a pitch, every slot before it counted as a give. Slots the
-  item cannot take (typed for another kind or class, before its ``not_before``) count as gives
-  too; the search stops at its ``not_after``. Items held by hand (``planner hold``) are not tried.
+- **Held, waiting, expired and skipped items**: this account's own verdicts from the last
+  plan (``item_account_states``; another account's never show), and items held by hand on
+  it or on every account. Each held item gets the slot it would take next, planning forward
+  (:func:`~planner.reports.preview.compose.next_fits`): the account's slots after the last
+  recorded post (and after ``now``) in this week and the next :data:`LOOKAHEAD_WEEKS` weeks,
+  each given to the first waiting item that may take it where ``WindowTracker.decide`` allows
+  a pitch, so no slot is promised twice. Items held by hand are not tried.
 - **Runway** per kind: ``available`` = items still usable by the account (status queued or
   held, not held by hand, ``not_after`` after ``now``, no target accounts or this one);
   ``planned_this_week`` = the account's live posts of that kind this week. The queue lasts
@@ -33,8 +34,8 @@ Queries: per account, one indexed range query for the week's posts (every status
 its ``empty_slots``; per account in the balance scope (once for a brand-wide scope), one range
 query for its live posts from the start of the windows' look-back to the week's end, and a
 ``LIMIT window_posts`` query that finds where that look-back starts; one query for the queue
-(held and queued items). The composition is pure: ``now`` is passed in, nothing reads the
-clock.
+(held and queued items) and one for the previewed accounts' verdicts. The composition is
+pure: ``now`` is passed in, nothing reads the clock.
 
 The composition is in :mod:`planner.reports.preview.compose`; the data classes and the ``--check``
 verdict are in :mod:`planner.reports.preview.model`.
@@ -50,10 +51,26 @@ from sqlalchemy.orm import Session
 
 from planner.config.settings import Config
 from planner.plan.slots import iso_week_bounds
-from planner.reports.preview.compose import LivePost, PostRow, QueueRow, compose_account
+from planner.reports.preview.compose import (
+    LivePost,
+    PostRow,
+    QueueRow,
+    StateRow,
+    compose_account,
+)
 from planner.reports.preview.model import Preview
 from planner.rule.balancer import BalanceSettings
-from planner.store.models import LIVE_STATUSES, EmptySlot, Item, ItemStatus, Post
+from planner.store.models import (
+    LIVE_STATUSES,
+    EmptySlot,
+    Item,
+    ItemAccountState,
+    ItemStatus,
+    Post,
+)
+
+HELD_BY_HAND = "held by hand on this account (planner hold --account)"
+HELD_BY_HAND_EVERYWHERE = "held by hand on every account (planner hold)"
 
 # --- reading the database -------------------------------------------------------------------
 
@@ -73,6 +90,7 @@ def build_preview(
     """
     names = list(accounts or config.settings.accounts)
     queue = _queue_rows(session)
+    states = _account_states(session, names, queue)
     bounds = {name: iso_week_bounds(year, week, config.account_timezone(name)) for name in names}
     brand = config.settings.balance.scope == "brand"
     if brand and names:
@@ -105,6 +123,7 @@ def build_preview(
                 empty_reasons=_empty_reasons(session, account, start, end),
                 scope_posts=scope_posts,
                 queue=queue,
+                states=states[account],
             )
         )
     return Preview(year, week, now, previews)
@@ -210,3 +229,53 @@ def _queue_rows(session: Session) -> list[QueueRow]:
         .order_by(Item.priority.desc(), Item.created_at, Item.id)
     )
     return [QueueRow(**row._asdict()) for row in session.execute(query)]
+
+
+def _account_states(
+    session: Session, names: Sequence[str], queue: Sequence[QueueRow]
+) -> dict[str, list[StateRow]]:
+    """Each account's own verdicts and holds, in planning order."""
+    found: dict[str, list[StateRow]] = {name: [] for name in names}
+    query = (
+        select(
+            ItemAccountState.account,
+            ItemAccountState.item_id,
+            Item.kind,
+            ItemAccountState.state,
+            ItemAccountState.reason,
+            ItemAccountState.manual_hold,
+            Item.not_before,
+            Item.not_after,
+        )
+        .join(Item, Item.id == ItemAccountState.item_id)
+        .where(
+            ItemAccountState.account.in_(names),
+            ItemAccountState.state.is_not(None) | ItemAccountState.manual_hold.is_(True),
+            Item.manual_hold.is_(False),
+            Item.status != ItemStatus.ARCHIVED,
+        )
+        .order_by(Item.priority.desc(), Item.created_at, Item.id)
+    )
+    for account, item_id, kind, state, reason, by_hand, not_before, not_after in session.execute(
+        query
+    ):
+        reason = HELD_BY_HAND if by_hand else reason
+        found[account].append(
+            StateRow(item_id, kind, state, reason, by_hand, not_before, not_after)
+        )
+    for row in queue:
+        if row.manual_hold:
+            for account in names:
+                if row.goes_to(account):
+                    found[account].append(
+                        StateRow(
+                            row.id,
+                            row.kind,
+                            None,
+                            HELD_BY_HAND_EVERYWHERE,
+                            True,
+                            row.not_before,
+                            row.not_after,
+                        )  # fmt: skip
+                    )
+    return found

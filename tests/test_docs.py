@@ -51,8 +51,9 @@ WORKFLOW = [
 @pytest.mark.parametrize(("path", "command"), COMMANDS, ids=[p for p, _ in COMMANDS])
 def test_command_help_shows_one_example_of_itself(path: str, command: click.Command) -> None:
     output = CliRunner().invoke(main, path.split()[1:] + ["--help"]).output
-    assert "\n  Example:\n" in output, f"{path} --help has no example"
-    example = output.split("\n  Example:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    heading = "\n  Examples:\n" if "\n  Examples:\n" in output else "\n  Example:\n"
+    assert heading in output, f"{path} --help has no example"
+    example = output.split(heading, 1)[1].split("\n\n", 1)[0].splitlines()
     # Kept on its own line (click's \\b paragraph), and it runs this very command.
     assert example and example[0].strip().startswith(path), (path, example)
 

@@ -26,6 +26,7 @@ PURE = frozenset(
         "planner.plan.mix",
         "planner.plan.model",
         "planner.plan.engine",
+        "planner.plan.leftovers",
         "planner.plan.pools",
         "planner.plan.reserve",
         "planner.content.links",

@@ -7,7 +7,9 @@ The engine is pure (plain values in and out, ``now`` passed in):
 - :mod:`~planner.plan.model`: the engine's inputs and outputs (slots, candidates, placements);
 - :mod:`~planner.plan.pools`: each account's candidates by kind, its deadlines, what it used;
 - :mod:`~planner.plan.reserve`: keep typed pitch slots for their kind (a bounded lookahead);
-- :mod:`~planner.plan.engine`: fill slots in time order, holding what the rule refuses.
+- :mod:`~planner.plan.engine`: fill slots in time order, holding what the rule refuses;
+- :mod:`~planner.plan.leftovers`: per account, why each item left out is held, waiting or
+  expired.
 
 Around it, the I/O:
 
@@ -15,12 +17,13 @@ Around it, the I/O:
 - :mod:`~planner.plan.render`: a post's text from its item, through the Jinja2 templates;
 - :mod:`~planner.plan.sandbox`: the bounded Jinja2 sandbox templates run in (time, size);
 - :mod:`~planner.plan.store`: ``planner plan``: load, run the engine, render, write;
+- :mod:`~planner.plan.verdicts`: write the verdicts per (item, account) and each item's status;
 - :mod:`~planner.plan.sync_check`: the same rendering and length check for items as
   ``queue sync`` and ``queue add`` write them, so plan does not find the problem weeks later.
 
-The engine modules (slots, mix, model, pools, reserve, engine) import only the standard
-library's value types, :mod:`planner.rule` and each other (``tests/test_layout.py`` checks
-it). ``load``, ``render``, ``store`` and ``sync_check`` may import the config, the content
-queue, the store and the adapters (for a network's length rule); never publishing, the
-reports or click.
+The engine modules (slots, mix, model, pools, reserve, engine, leftovers) import only the
+standard library's value types, :mod:`planner.rule` and each other (``tests/test_layout.py``
+checks it). ``load``, ``render``, ``store``, ``verdicts`` and ``sync_check`` may import the
+config, the content queue, the store and the adapters (for a network's length rule); never
+publishing, the reports or click.
 """

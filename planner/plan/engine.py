@@ -38,9 +38,10 @@ typed pitch slot looks ahead over the slots within the rule's reach (bounded by 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from planner.plan.leftovers import note_turn_passed, settle_leftovers
 from planner.plan.model import (
     GIVE,
     PITCH,
@@ -86,7 +87,8 @@ def plan(
     # Typed pitch slots are rare: without one, nothing is reserved and nothing looked ahead.
     reservations: dict[str, Reservations] = {}
     positions: list[int] = []
-    pitch_labels = {PITCH, *(kind for kind, (c, _) in rules.kinds.items() if c == PITCH)}
+    pitch_kinds = [kind for kind, (class_, _) in rules.kinds.items() if class_ == PITCH]
+    pitch_labels = {PITCH, *pitch_kinds}
     if pitch_labels & {slot.label for slot in slots}:
         entries, positions = scope_entries(
             timeline, rules.scope_of.__getitem__, lambda s: typed_pitch(s, rules), taken
@@ -96,11 +98,16 @@ def plan(
             for scope, scope_entries_ in entries.items()
         }
 
+    # The same windows with a pitch wherever the mix passed over one the rule would take:
+    # how many more pitches the rule allowed (what tells waiting pitches from held ones).
+    shadows = {scope: WindowTracker(settings) for scope, settings in rules.balance.items()}
+
     for step, (at, _, account_name, entry) in enumerate(timeline):
         scope = rules.scope_of[account_name]
         tracker = trackers[scope]
         if isinstance(entry, FixedPost):
             tracker.record(at, entry.is_pitch)
+            shadows[scope].record(at, entry.is_pitch)
             continue
         if (account_name, at) in taken:
             continue
@@ -109,85 +116,16 @@ def plan(
         placement = _fill(entry, account, tracker, rules, render, result, ahead)
         result.placements.append(placement)
         if placement.item is not None:
+            passed = not placement.item.is_pitch and note_turn_passed(
+                entry, account, shadows[scope], pitch_kinds
+            )
+            shadows[scope].record(at, placement.item.is_pitch or passed)
             tracker.record(at, placement.item.is_pitch)
             account.use(placement.item.id, placement.item.url, at)
             result.held.pop((placement.item.id, account_name), None)
 
-    _settle_leftovers(accounts, slots, rules, result)
+    settle_leftovers(accounts, slots, rules, result)
     return result
-
-
-def _settle_leftovers(
-    accounts: Mapping[str, Account], slots: Sequence[Slot], rules: PlanRules, result: PlanResult
-) -> None:
-    """Each account on its own: items that expired there are reported with why, and pitches
-    still queued when the weeks end are held (the rule refused pitches on that account) or
-    waiting (their kind got no more turns). An item placed on one account may be held on
-    another; each keeps its own verdict."""
-    last = max((slot.at for slot in slots), default=None)
-    # One text per kind: a brand's leftovers run to hundreds of thousands (item, account).
-    waiting_reasons = {kind: _waiting_reason(kind, rules) for kind in rules.kinds}
-    for account in accounts.values():
-        name = account.name
-        for pool in account.pools.values():
-            for candidate in pool.expired:
-                if candidate.id not in account.used:
-                    _expire(candidate, account, result)
-            for candidate in pool.notable_leftovers():
-                key = (candidate.id, name)
-                if candidate.id in account.used or key in result.expired:
-                    continue
-                if (
-                    last is not None
-                    and candidate.not_after is not None
-                    and candidate.not_after <= last
-                ):
-                    _expire(candidate, account, result)
-                elif key in result.held:
-                    continue  # refused by the rule itself: its own reason stands
-                elif candidate.is_pitch and account.refusal is not None:
-                    result.held[key] = (
-                        f"queued behind other pitches; the rule refused the last one here: "
-                        f"{account.refusal}"
-                    )
-                elif candidate.is_pitch and (
-                    last is None or candidate.not_before is None or candidate.not_before <= last
-                ):
-                    result.waiting.setdefault(key, waiting_reasons[candidate.kind])
-        for item_id in account.used:
-            result.held.pop((item_id, name), None)
-            result.waiting.pop((item_id, name), None)
-    for key in [*result.expired, *result.skipped]:
-        result.held.pop(key, None)
-        result.waiting.pop(key, None)
-    for key in result.skipped:
-        result.expired.pop(key, None)
-    for key in result.held:
-        result.waiting.pop(key, None)
-
-
-def _expire(candidate: Candidate, account: Account, result: PlanResult) -> None:
-    """Why no slot took ``candidate`` on ``account`` before its ``not_after``."""
-    key = (candidate.id, account.name)
-    refused = result.held.pop(key, None)
-    if refused is not None:
-        reason = f"the rule refused it at each slot it could take before then (last: {refused})"
-    elif candidate.is_pitch and account.refusal is not None:
-        reason = f"the rule allowed no pitch in the slots left for it ({account.refusal})"
-    elif candidate.is_pitch:
-        reason = f"no slot before then could take a {candidate.kind}"
-    else:
-        reason = f"the slots before then went to {candidate.kind} items ahead of it or other kinds"
-    result.expired.setdefault(key, f"passed its not_after: {reason}")
-
-
-def _waiting_reason(kind: str, rules: PlanRules) -> str:
-    weight = rules.kinds[kind][1]
-    total = sum(w for _, w in rules.kinds.values())
-    return (
-        f"{kind} gets {weight} of {total} open slots; raise [kinds.{kind}] weight to plan more, "
-        "up to the rule"
-    )
 
 
 def _build_accounts(

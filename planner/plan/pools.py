@@ -132,6 +132,8 @@ class Account:
         self.deadlines = DeadlineQueue()
         self.unrenderable: set[str] = set()  # never offered again on this account
         self.refusal: str | None = None  # the latest reason a pitch was held here
+        # Open slots that went to a give though the rule would have taken a waiting pitch.
+        self.turns_passed = 0
         self.url_gap = timedelta(days=rules.duplicate_url_days)
 
     def use(self, item_id: str, url: str | None, at: datetime) -> None:

@@ -5,12 +5,8 @@ the future are replaced; published, claimed and every other post stay where they
 count: in the ratio windows, against re-using their item on that account, and against
 sharing their URL again too soon.
 
-What the plan decided is kept per (item, account) in ``item_account_states``: an item left
-out on an account is ``held`` there (the balancer's reason), ``waiting`` (the mix), ``expired``
-or ``skipped`` (cannot be rendered for it), each with its reason; a planned account's earlier
-verdicts are replaced, holds made by hand are kept. The item's own status sums them up for
-``queue list``: ``planned`` when placed anywhere, else ``held`` when held on any account,
-``expired`` when expired on each account it was considered for, else back to ``queued``.
+What the plan decided of the items it left out is kept per (item, account): held, waiting,
+expired or skipped, each with its reason (:mod:`planner.plan.verdicts`).
 
 Rendering happens in a second pass over the chosen items only, fetched in batches: an item
 that fails to render is reported and the plan is made again without it (a rare second
@@ -26,7 +22,7 @@ from datetime import datetime
 from typing import Any
 from typing import cast as type_cast
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session
 
 from planner.adapters.registry import make_adapter
@@ -36,12 +32,11 @@ from planner.plan.load import candidates as load_candidates
 from planner.plan.load import chunks, existing_posts, own_domain_links, plan_rules, week_slots
 from planner.plan.model import Candidate, FixedPost, ItemOn, Placement, PlanResult, RenderFailed
 from planner.plan.render import Renderer, RenderError, RenderInput, TemplateFileError
+from planner.plan.verdicts import write_item_statuses, write_verdicts
 from planner.store.models import (
     EmptySlot,
     Item,
     ItemAccountState,
-    ItemStatus,
-    PlanningState,
     Post,
     PostStatus,
 )
@@ -298,126 +293,5 @@ def _write(
     if empty:
         session.execute(insert(EmptySlot), empty)
 
-    _write_states(session, list(ranges), outcome, now)
-    _write_item_statuses(session, list(ranges), outcome, placed, replaced_items, kept_item_ids, now)
-
-
-def _write_states(
-    session: Session, accounts: Sequence[str], outcome: PlanOutcome, now: datetime
-) -> None:
-    """Replace the planned accounts' verdicts with this plan's, one row per (item, account);
-    holds and forced releases made by hand stay."""
-    on_accounts = _STATES.c.account.in_(accounts)
-    session.execute(
-        update(_STATES)
-        .where(on_accounts, _STATES.c.state.is_not(None))
-        .values(state=None, reason=None)
-    )
-    session.execute(
-        delete(_STATES).where(
-            on_accounts,
-            _STATES.c.state.is_(None),
-            _STATES.c.manual_hold.is_(False),
-            _STATES.c.force.is_(False),
-        )
-    )
-    verdicts: dict[ItemOn, tuple[str, str]] = {}
-    for state, found in (
-        (PlanningState.EXPIRED, outcome.expired),
-        (PlanningState.WAITING, outcome.waiting),
-        (PlanningState.HELD, outcome.held),
-        (PlanningState.SKIPPED, outcome.skipped),  # the strongest: nothing else can help it
-    ):
-        verdicts.update((key, (state, reason)) for key, reason in found.items())
-    # The rows left are holds by hand: few, so one read finds which verdicts update a row.
-    by_hand = {
-        (row.item_id, row.account)
-        for row in session.execute(select(_STATES.c.item_id, _STATES.c.account).where(on_accounts))
-    }
-    new = [
-        {"item_id": item_id, "account": account, "state": state, "reason": reason,
-         "manual_hold": False, "force": False, "updated_at": now}
-        for (item_id, account), (state, reason) in sorted(verdicts.items())
-        if (item_id, account) not in by_hand
-    ]  # fmt: skip
-    for chunk in chunks(new, 2000):
-        session.execute(insert(_STATES), list(chunk))
-    changed = [
-        {"key_item": item_id, "key_account": account, "state": state, "reason": reason}
-        for (item_id, account), (state, reason) in sorted(verdicts.items())
-        if (item_id, account) in by_hand
-    ]
-    if changed:
-        session.connection().execute(
-            update(_STATES)
-            .where(
-                _STATES.c.item_id == bindparam("key_item"),
-                _STATES.c.account == bindparam("key_account"),
-            )
-            .values(state=bindparam("state"), reason=bindparam("reason"), updated_at=now),
-            changed,
-        )
-
-
-def _write_item_statuses(
-    session: Session,
-    accounts: Sequence[str],
-    outcome: PlanOutcome,
-    placed: set[str],
-    replaced_items: set[str],
-    kept_item_ids: set[str],
-    now: datetime,
-) -> None:
-    """Each item's own status, summed up from its accounts' verdicts (see the module doc)."""
-    # One UPDATE per batch of ids (an executemany of single-row updates costs several times more).
-    for chunk in chunks(sorted(placed)):
-        session.execute(
-            update(_ITEMS)
-            .where(_ITEMS.c.id.in_(chunk))
-            .values(status=ItemStatus.PLANNED, status_reason=None, updated_at=now)
-        )
-    settled = placed | kept_item_ids
-    held: dict[str, list[tuple[str, str]]] = {}
-    for (item_id, account), reason in sorted(outcome.held.items()):
-        if item_id not in settled:
-            held.setdefault(item_id, []).append((account, reason))
-    open_elsewhere = {item_id for item_id, _ in [*outcome.waiting, *outcome.skipped]}
-    expired = {item_id for item_id, _ in outcome.expired} - settled - held.keys() - open_elsewhere
-    updates: list[dict[str, Any]] = []
-    for item_id, verdicts in held.items():
-        account, reason = verdicts[0]
-        summary = f"on {account}: {reason}"
-        if len(verdicts) > 1:
-            summary += f" (held on {len(verdicts)} accounts; `planner preview` shows each)"
-        updates.append({"item_id": item_id, "status": ItemStatus.HELD, "reason": summary})
-    for item_id in sorted(expired):
-        updates.append(
-            {"item_id": item_id, "status": ItemStatus.EXPIRED, "reason": "passed its not_after"}
-        )
-    # Back to the queue: items whose post was replaced and not placed again, and items held
-    # by an earlier plan that no account holds now. Items held by hand stay held.
-    decided = settled | held.keys() | expired
-    maybe_back = replaced_items - decided
-    still_held = select(_STATES.c.item_id).where(_STATES.c.state == PlanningState.HELD)
-    held_before = select(Item.id).where(
-        Item.status == ItemStatus.HELD, Item.manual_hold.is_(False), Item.id.not_in(still_held)
-    )
-    maybe_back.update(item_id for item_id in session.scalars(held_before) if item_id not in decided)
-    back_to_queue = sorted(maybe_back)
-    held_by_hand: set[str] = set()
-    for chunk in chunks(back_to_queue):
-        held_by_hand.update(
-            session.scalars(select(Item.id).where(Item.id.in_(chunk), Item.manual_hold.is_(True)))
-        )
-    for item_id in back_to_queue:
-        if item_id in held_by_hand:
-            continue
-        updates.append({"item_id": item_id, "status": ItemStatus.QUEUED, "reason": None})
-    # Core executemany: the ORM's bulk update by primary key costs about twice as much here.
-    set_status = (
-        update(_ITEMS)
-        .where(_ITEMS.c.id == bindparam("item_id"))
-        .values(status=bindparam("status"), status_reason=bindparam("reason"), updated_at=now)
-    )
-    for chunk in chunks(updates, 2000):
-        session.connection().execute(set_status, list(chunk))
+    write_verdicts(session, list(ranges), outcome, now)
+    write_item_statuses(session, outcome, placed, replaced_items, kept_item_ids, now)

@@ -19,6 +19,7 @@ from planner.plan.model import (
     Slot,
 )
 from planner.rule.balancer import BalanceSettings
+
 from support.verdicts import on
 
 MONDAY = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
@@ -313,7 +314,7 @@ def test_no_window_ending_at_a_planned_pitch_breaks_the_rule(scenario) -> None: 
 
 @settings(max_examples=150, deadline=None)
 @given(scenarios())
-def test_every_pitch_is_planned_held_expired_or_untouched_never_lost(scenario) -> None:  # type: ignore[no-untyped-def]
+def test_every_pitch_is_planned_held_waiting_expired_or_untouched_never_lost(scenario) -> None:  # type: ignore[no-untyped-def]
     balance, slots, queue, history = scenario
     result = plan(slots, history, queue, rules(balance), by_id)
     chosen = [p.item.id for p in result.placements if p.item]
@@ -326,6 +327,8 @@ def test_every_pitch_is_planned_held_expired_or_untouched_never_lost(scenario) -
             if i in on(result.held)
             else "expired"
             if i in on(result.expired)
+            else "waiting"
+            if i in on(result.waiting)
             else "queued"
         )
         for i in (c.id for c in queue)

@@ -8,6 +8,7 @@ from fractions import Fraction
 from planner.plan.engine import plan
 from planner.plan.model import Candidate, FixedPost, PlanRules, Slot
 from planner.rule.balancer import BalanceSettings
+
 from support.verdicts import on
 
 MONDAY = datetime(2026, 12, 7, 0, 0, tzinfo=UTC)

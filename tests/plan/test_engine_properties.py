@@ -4,7 +4,9 @@ or one rule for the brand, typed slots, dated and undated pitches, history.
 Checked by brute force against the final plan: no window is broken (forced posts aside); a
 dated pitch reported expired had no slot it could have taken; a typed slot goes to another
 kind only when no item of its kind could legally take it, and never because the mix spent a
-pitch nearby; the same input gives the same plan.
+pitch nearby; the same input gives the same plan; every pitch ends, on each of its
+accounts, planned there or with that account's own verdict (held, waiting, expired, skipped)
+and a reason.
 """
 
 from __future__ import annotations
@@ -80,6 +82,10 @@ def brands(draw, max_accounts: int = 3) -> Brand:  # type: ignore[no-untyped-def
                     MONDAY + timedelta(hours=start) if not dated and draw(st.booleans()) else None
                 ),
                 forced=kind == "promo" and draw(st.integers(0, 12)) == 0,
+                # Now and then released with --force on some accounts only.
+                forced_on=frozenset(
+                    draw(st.lists(st.sampled_from(names), max_size=1)) if kind == "promo" else []
+                ),
             )
         )
     fixed = [
@@ -100,7 +106,8 @@ def planned(brand: Brand) -> PlanResult:
     for c in brand.queue:
         note(
             f"{c.id} {c.kind} pitch={c.is_pitch} rank={c.sort_key[0]} accounts={c.accounts} "
-            f"url={c.url} after={c.not_before} until={c.not_after} forced={c.forced}"
+            f"url={c.url} after={c.not_before} until={c.not_after} forced={c.forced} "
+            f"forced_on={sorted(c.forced_on)}"
         )
     for p in sorted(result.placements, key=lambda p: (p.slot.at, p.slot.account)):
         note(f"{p.slot.at:%a %H:%M} {p.slot.account} [{p.slot.label}] {p.item}: {p.reason}")
@@ -287,3 +294,35 @@ def test_the_same_input_gives_the_same_plan(brand: Brand, rnd) -> None:  # type:
     again = plan(slots, brand.fixed, queue, brand.rules, by_id)
     assert first.placements == again.placements
     assert (first.held, first.waiting, first.expired) == (again.held, again.waiting, again.expired)
+
+
+@FAST
+@given(brands())
+def test_every_pitch_ends_with_its_own_verdict_on_each_of_its_accounts(brand: Brand) -> None:
+    result = planned(brand)
+    names = sorted({slot.account for slot in brand.slots})
+    last = max(slot.at for slot in brand.slots)
+    placed = {(p.item.id, p.slot.account) for p in result.placements if p.item is not None}
+    verdicts = {
+        "held": result.held,
+        "waiting": result.waiting,
+        "expired": result.expired,
+        "skipped": result.skipped,
+    }
+    for candidate in brand.queue:
+        if not candidate.is_pitch or candidate.forced:
+            continue
+        for name in candidate.accounts or names:
+            if name not in names or name in candidate.forced_on:
+                continue  # forced there: placed at its first usable slot, whatever the rule
+            key = (candidate.id, name)
+            found = [state for state, on in verdicts.items() if key in on]
+            assert len(found) <= 1, (key, found)  # one verdict per item and account
+            if key in placed:
+                assert not found, (key, found)
+                continue
+            if candidate.not_before is not None and candidate.not_before > last:
+                assert not found, (key, found)  # not due yet: nothing to say
+                continue
+            assert found, f"{key} was neither placed nor given a verdict"
+            assert verdicts[found[0]][key], key

@@ -1,6 +1,7 @@
-"""Held items' next fits are planned forward: never one slot promised to two items, and each
-fit a slot the rule allows once the fits before it are counted (issue: six held items all
-showed "next fit Mon 14 Dec 08:30")."""
+"""Held items' next fits are planned forward: never one slot promised to two items, each fit
+a slot the rule allows once the fits before it are counted (issue: six held items all
+showed "next fit Mon 14 Dec 08:30"), and each the very slot the planning engine would place
+the item on."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planner.config.settings import Config, parse_config
+from planner.plan.engine import plan
+from planner.plan.model import Candidate, FixedPost, PlanRules, Slot
 from planner.plan.slots import SlotInstant, WeeklySlot
 from planner.reports.preview.compose import QueueRow, next_fits
 from planner.rule.balancer import BalanceSettings, WindowTracker
@@ -100,3 +103,50 @@ def test_several_held_promos_get_distinct_next_fits_in_the_preview(
     assert len(held_promos) >= 3
     fits = [h.next_fit for h in held_promos if h.next_fit is not None]
     assert len(fits) >= 2 and len(set(fits)) == len(fits)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    share=st.sampled_from([Fraction(1, 2), Fraction(1, 3), Fraction(1, 5)]),
+    window_posts=st.integers(2, 10),
+    gap=st.sampled_from([None, 6.0, 24.0]),
+    slots=st.integers(0, 40),
+    rows=st.lists(
+        st.tuples(st.none() | st.integers(0, 40), st.none() | st.integers(1, 40)), max_size=8
+    ),
+    history=st.lists(st.booleans(), max_size=10),
+)
+def test_each_next_fit_is_the_slot_the_planner_would_place_the_item_on(
+    share: Fraction,
+    window_posts: int,
+    gap: float | None,
+    slots: int,
+    rows: list[tuple[int | None, int | None]],
+    history: list[bool],
+) -> None:
+    # Plan the slots ahead with the engine itself: the held promos, and gives for the rest.
+    # Promo weighs so much that the mix always offers a promo turn: only the rule decides.
+    rule = BalanceSettings(share, window_posts, None, gap)
+    before = [(START - timedelta(hours=len(history) - n), p) for n, p in enumerate(history)]
+    ahead = instants([None] * slots)
+    # The engine puts a deadline first when it falls within the slots it plans (the planned
+    # weeks); a later one waits its turn by rank. Deadlines here fall within the slots.
+    items = [
+        held(n, "promo", nb, None if na is None or slots < 2 else min(na, slots - 1))
+        for n, (nb, na) in enumerate(rows)
+    ]
+    fits = next_fits(CONFIG, items, WindowTracker(rule, before), ahead)
+
+    kinds = {"share": ("give", 1), "promo": ("pitch", 1000)}
+    rules = PlanRules(kinds, {"a": rule}, {"a": "a"}, duplicate_url_days=0)
+    queue = [
+        Candidate(
+            row.id, "promo", True, rank=n, not_before=row.not_before, not_after=row.not_after
+        )  # fmt: skip
+        for n, row in enumerate(items)
+    ]
+    queue += [Candidate(f"give-{n}", "share", False, rank=100 + n) for n in range(slots)]
+    history_posts = [FixedPost("a", at, f"past-{n}", p) for n, (at, p) in enumerate(before)]
+    result = plan([Slot("a", i.at) for i in ahead], history_posts, queue, rules, lambda c, a: c.id)
+    placed = {p.item.id: p.slot.at for p in result.placements if p.item and p.item.is_pitch}
+    assert fits == placed

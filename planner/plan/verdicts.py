@@ -1,0 +1,162 @@
+"""Write what a plan decided of the items it left out: per (item, account), and per item.
+
+- :func:`write_verdicts`: the planned accounts' verdicts (held, waiting, expired, skipped,
+  each with its reason) replace their earlier ones in ``item_account_states``; holds and
+  forced releases made by hand for one account stay;
+- :func:`write_item_statuses`: each item's own status sums its accounts' verdicts up for
+  ``queue list``: ``planned`` when placed anywhere, else ``held`` when held on any account
+  (the reason names the account), ``expired`` when it expired wherever it was considered,
+  else back to ``queued`` (items held by hand stay held).
+
+Both run inside the plan's write transaction (:mod:`planner.plan.store`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+from typing import cast as type_cast
+
+from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from planner.plan.load import chunks
+from planner.plan.model import ItemOn
+from planner.store.models import Item, ItemAccountState, ItemStatus, PlanningState
+
+_ITEMS = type_cast(Table, Item.__table__)
+_STATES = type_cast(Table, ItemAccountState.__table__)
+
+
+class Verdicts(Protocol):
+    """A plan's verdicts on what it left out (:class:`planner.plan.store.PlanOutcome`)."""
+
+    @property
+    def held(self) -> Mapping[ItemOn, str]: ...
+    @property
+    def waiting(self) -> Mapping[ItemOn, str]: ...
+    @property
+    def expired(self) -> Mapping[ItemOn, str]: ...
+    @property
+    def skipped(self) -> Mapping[ItemOn, str]: ...
+
+
+def write_verdicts(
+    session: Session, accounts: Sequence[str], outcome: Verdicts, now: datetime
+) -> None:
+    """Replace the planned accounts' verdicts with this plan's, one row per (item, account);
+    holds and forced releases made by hand stay."""
+    on_accounts = _STATES.c.account.in_(accounts)
+    session.execute(
+        update(_STATES)
+        .where(on_accounts, _STATES.c.state.is_not(None))
+        .values(state=None, reason=None)
+    )
+    session.execute(
+        delete(_STATES).where(
+            on_accounts,
+            _STATES.c.state.is_(None),
+            _STATES.c.manual_hold.is_(False),
+            _STATES.c.force.is_(False),
+        )
+    )
+    verdicts: dict[ItemOn, tuple[str, str]] = {}
+    for state, found in (
+        (PlanningState.EXPIRED, outcome.expired),
+        (PlanningState.WAITING, outcome.waiting),
+        (PlanningState.HELD, outcome.held),
+        (PlanningState.SKIPPED, outcome.skipped),  # the strongest: nothing else can help it
+    ):
+        verdicts.update((key, (state, reason)) for key, reason in found.items())
+    # The rows left are holds by hand: few, so one read finds which verdicts update a row.
+    by_hand = {
+        (row.item_id, row.account)
+        for row in session.execute(select(_STATES.c.item_id, _STATES.c.account).where(on_accounts))
+    }
+    new = [
+        {"item_id": item_id, "account": account, "state": state, "reason": reason,
+         "manual_hold": False, "force": False, "updated_at": now}
+        for (item_id, account), (state, reason) in sorted(verdicts.items())
+        if (item_id, account) not in by_hand
+    ]  # fmt: skip
+    for chunk in chunks(new, 2000):
+        session.execute(insert(_STATES), list(chunk))
+    changed = [
+        {"key_item": item_id, "key_account": account, "state": state, "reason": reason}
+        for (item_id, account), (state, reason) in sorted(verdicts.items())
+        if (item_id, account) in by_hand
+    ]
+    if changed:
+        session.connection().execute(
+            update(_STATES)
+            .where(
+                _STATES.c.item_id == bindparam("key_item"),
+                _STATES.c.account == bindparam("key_account"),
+            )
+            .values(state=bindparam("state"), reason=bindparam("reason"), updated_at=now),
+            changed,
+        )
+
+
+def write_item_statuses(
+    session: Session,
+    outcome: Verdicts,
+    placed: set[str],
+    replaced_items: set[str],
+    kept_item_ids: set[str],
+    now: datetime,
+) -> None:
+    """Each item's own status, summed up from its accounts' verdicts (see the module doc)."""
+    # One UPDATE per batch of ids (an executemany of single-row updates costs several times more).
+    for chunk in chunks(sorted(placed)):
+        session.execute(
+            update(_ITEMS)
+            .where(_ITEMS.c.id.in_(chunk))
+            .values(status=ItemStatus.PLANNED, status_reason=None, updated_at=now)
+        )
+    settled = placed | kept_item_ids
+    held: dict[str, list[tuple[str, str]]] = {}
+    for (item_id, account), reason in sorted(outcome.held.items()):
+        if item_id not in settled:
+            held.setdefault(item_id, []).append((account, reason))
+    open_elsewhere = {item_id for item_id, _ in [*outcome.waiting, *outcome.skipped]}
+    expired = {item_id for item_id, _ in outcome.expired} - settled - held.keys() - open_elsewhere
+    updates: list[dict[str, Any]] = []
+    for item_id, verdicts in held.items():
+        account, reason = verdicts[0]
+        summary = f"on {account}: {reason}"
+        if len(verdicts) > 1:
+            summary += f" (held on {len(verdicts)} accounts; `planner preview` shows each)"
+        updates.append({"item_id": item_id, "status": ItemStatus.HELD, "reason": summary})
+    for item_id in sorted(expired):
+        updates.append(
+            {"item_id": item_id, "status": ItemStatus.EXPIRED, "reason": "passed its not_after"}
+        )
+    # Back to the queue: items whose post was replaced and not placed again, and items held
+    # by an earlier plan that no account holds now. Items held by hand stay held.
+    decided = settled | held.keys() | expired
+    maybe_back = replaced_items - decided
+    still_held = select(_STATES.c.item_id).where(_STATES.c.state == PlanningState.HELD)
+    held_before = select(Item.id).where(
+        Item.status == ItemStatus.HELD, Item.manual_hold.is_(False), Item.id.not_in(still_held)
+    )
+    maybe_back.update(item_id for item_id in session.scalars(held_before) if item_id not in decided)
+    back_to_queue = sorted(maybe_back)
+    held_by_hand: set[str] = set()
+    for chunk in chunks(back_to_queue):
+        held_by_hand.update(
+            session.scalars(select(Item.id).where(Item.id.in_(chunk), Item.manual_hold.is_(True)))
+        )
+    for item_id in back_to_queue:
+        if item_id in held_by_hand:
+            continue
+        updates.append({"item_id": item_id, "status": ItemStatus.QUEUED, "reason": None})
+    # Core executemany: the ORM's bulk update by primary key costs about twice as much here.
+    set_status = (
+        update(_ITEMS)
+        .where(_ITEMS.c.id == bindparam("item_id"))
+        .values(status=bindparam("status"), status_reason=bindparam("reason"), updated_at=now)
+    )
+    for chunk in chunks(updates, 2000):
+        session.connection().execute(set_status, list(chunk))

@@ -6,6 +6,7 @@ import click
 
 from planner.cli._app import AppState, CommandFailed, echo_json, is_terminal, now_utc, pass_state
 from planner.cli._options import account_option, check_accounts, resolve_weeks, week_option
+from planner.plan.model import LISTED
 from planner.plan.store import PlanOutcome, plan_weeks
 from planner.text import visible
 
@@ -87,6 +88,7 @@ def _outcome_json(outcome: PlanOutcome, label: str) -> dict[str, object]:
         "waiting": _verdicts_json(outcome.waiting),
         "expired": _verdicts_json(outcome.expired),
         "skipped": _verdicts_json(outcome.skipped),
+        "unlisted": dict(sorted(outcome.unlisted.items())),
         "render_problems": outcome.render_problems,
     }
 
@@ -126,6 +128,11 @@ def _print_outcome(outcome: PlanOutcome, label: str) -> None:
     _echo_some(
         _verdict_lines("expired", outcome.expired), "expired", "`planner preview` lists them"
     )
+    for account, count in sorted(outcome.unlisted.items()):
+        click.echo(
+            f"  and {count} more pitches or dated items left out on {account}, not named "
+            f"(a plan names the first {LISTED} per account)"
+        )
     empty = [
         f"  warning: {p.slot.account} {p.slot.at:%Y-%m-%d %H:%M} UTC left {p.reason}"
         for p in outcome.empty

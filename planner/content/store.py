@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from planner.content.files import QueueItem
-from planner.store.models import Item, ItemStatus
+from planner.store.models import Item, ItemAccountState, ItemStatus
 
 BATCH_SIZE = 500
 _ITEMS = cast(Table, Item.__table__)
@@ -110,6 +110,7 @@ def sync_items(
             session.execute(insert(_ITEMS), inserts)
         if updates:
             session.execute(update(Item), updates)
+            _forget_verdicts(session, [row["id"] for row in updates])
         added += len(inserts)
         updated += len(updates)
         if progress is not None:
@@ -117,6 +118,23 @@ def sync_items(
 
     archived = _archive_removed(session, sources, set(ids), now)
     return SyncReport(added=added, updated=updated, unchanged=unchanged, archived=archived)
+
+
+def _forget_verdicts(session: Session, item_ids: Sequence[str]) -> None:
+    """An edited item's verdicts (held, expired, ...) were about the old item: the next plan
+    gives new ones. Holds made by hand stay."""
+    session.execute(
+        update(ItemAccountState)
+        .where(ItemAccountState.item_id.in_(item_ids))
+        .values(state=None, reason=None)
+    )
+    session.execute(
+        delete(ItemAccountState).where(
+            ItemAccountState.item_id.in_(item_ids),
+            ItemAccountState.manual_hold.is_(False),
+            ItemAccountState.force.is_(False),
+        )
+    )
 
 
 def _needs_writing(item: QueueItem, known: tuple[str, str] | None) -> bool:

@@ -11,14 +11,16 @@
   them.
 
 An item placed on one account may be held on another: every verdict is keyed by (item,
-account) and names only that account's own numbers. Pure: no I/O, no clock.
+account) and names only that account's own numbers. Past :data:`~planner.plan.model.LISTED`
+such items on one account, the rest are counted, not named (a queue of 200,000 items for 50
+accounts would otherwise yield millions of verdicts nobody reads). Pure: no I/O, no clock.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from planner.plan.model import Candidate, PlanResult, PlanRules, Slot
+from planner.plan.model import LISTED, Candidate, PlanResult, PlanRules, Slot
 from planner.plan.pools import Account
 from planner.rule.balancer import WindowTracker
 
@@ -54,9 +56,10 @@ def settle_leftovers(
     for account in accounts.values():
         name = account.name
         turns_left = account.turns_passed
+        listed = _Listing(name, result).take
         for pool in account.pools.values():
             for candidate in pool.expired:
-                if candidate.id not in account.used:
+                if candidate.id not in account.used and listed():
                     _expire(candidate, account, result)
             for candidate in pool.notable_leftovers():
                 key = (candidate.id, name)
@@ -67,7 +70,8 @@ def settle_leftovers(
                     and candidate.not_after is not None
                     and candidate.not_after <= last
                 ):
-                    _expire(candidate, account, result)
+                    if key in result.held or listed():
+                        _expire(candidate, account, result)
                 elif key in result.held or not candidate.is_pitch:
                     continue  # refused by the rule itself: its own reason stands
                 elif (
@@ -76,6 +80,8 @@ def settle_leftovers(
                     and (candidate.not_before > last)
                 ):
                     continue  # not due within these weeks: nothing held it back yet
+                elif not listed():
+                    continue
                 elif turns_left > 0 or account.refusal is None:
                     # One pitch for each slot the rule would have given one: the mix kept
                     # those out; past them (or with no refusal at all) the rule is the limit.
@@ -95,6 +101,25 @@ def settle_leftovers(
         result.expired.pop(key, None)
     for key in result.held:
         result.waiting.pop(key, None)
+
+
+class _Listing:
+    """A big queue leaves thousands of pitches behind on each of many accounts: the first
+    LISTED of them are named, the rest counted (``result.unlisted``)."""
+
+    def __init__(self, account: str, result: PlanResult) -> None:
+        self.account = account
+        self.result = result
+        self.room = LISTED
+
+    def take(self) -> bool:
+        """Whether the next item left out may be named."""
+        if self.room > 0:
+            self.room -= 1
+            return True
+        unlisted = self.result.unlisted
+        unlisted[self.account] = unlisted.get(self.account, 0) + 1
+        return False
 
 
 def _expire(candidate: Candidate, account: Account, result: PlanResult) -> None:

@@ -104,6 +104,8 @@ class Placement:
 
 
 ItemOn = tuple[str, str]  # (item id, account): states are kept per item and account
+# Items left out on one account that a plan names, each with its verdict; past them it counts.
+LISTED = 100
 
 
 @dataclass
@@ -120,6 +122,8 @@ class PlanResult:
     waiting: dict[ItemOn, str] = field(default_factory=dict)
     expired: dict[ItemOn, str] = field(default_factory=dict)  # passed not_after, and why
     skipped: dict[ItemOn, str] = field(default_factory=dict)  # cannot be rendered there
+    # Per account, the pitches and expired items left out past the first LISTED: counted only.
+    unlisted: dict[str, int] = field(default_factory=dict)
     render_problems: list[str] = field(default_factory=list)
 
 

@@ -57,6 +57,7 @@ class PlanOutcome:
     waiting: dict[ItemOn, str]
     expired: dict[ItemOn, str]
     skipped: dict[ItemOn, str]  # could not be rendered (or too long) for that account
+    unlisted: dict[str, int]  # per account, items left out past the named ones
     render_problems: list[str]
     replaced: int
     kept: int
@@ -126,6 +127,7 @@ def plan_weeks(
         waiting=result.waiting,
         expired=result.expired,
         skipped=result.skipped,
+        unlisted=result.unlisted,
         render_problems=[f"{account}: {skipped[item, account]}" for item, account in skipped],
         replaced=len(existing.replaced_ids),
         kept=sum(1 for post in fixed if post.account in ranges and _in_range(post, ranges)),
@@ -293,5 +295,6 @@ def _write(
     if empty:
         session.execute(insert(EmptySlot), empty)
 
-    write_verdicts(session, list(ranges), outcome, now)
+    placed_on = [(p.item.id, p.slot.account) for p in outcome.placements if p.item is not None]
+    write_verdicts(session, list(ranges), outcome, placed_on, now)
     write_item_statuses(session, outcome, placed, replaced_items, kept_item_ids, now)

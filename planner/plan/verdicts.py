@@ -2,7 +2,8 @@
 
 - :func:`write_verdicts`: the planned accounts' verdicts (held, waiting, expired, skipped,
   each with its reason) replace their earlier ones in ``item_account_states``; holds and
-  forced releases made by hand for one account stay;
+  forced releases made by hand for one account stay; how many more it left out unnamed goes
+  to ``account_states.plan_unlisted``;
 - :func:`write_item_statuses`: each item's own status sums its accounts' verdicts up for
   ``queue list``: ``planned`` when placed anywhere, else ``held`` when held on any account
   (the reason names the account), ``expired`` when it expired wherever it was considered,
@@ -23,10 +24,18 @@ from sqlalchemy.orm import Session
 
 from planner.plan.load import chunks
 from planner.plan.model import ItemOn
-from planner.store.models import Item, ItemAccountState, ItemStatus, PlanningState
+from planner.store.models import (
+    AccountState,
+    Item,
+    ItemAccountState,
+    ItemStatus,
+    PlanningState,
+)
+from planner.store.upsert import upsert
 
 _ITEMS = type_cast(Table, Item.__table__)
 _STATES = type_cast(Table, ItemAccountState.__table__)
+_ACCOUNTS = type_cast(Table, AccountState.__table__)
 
 
 class Verdicts(Protocol):
@@ -40,19 +49,38 @@ class Verdicts(Protocol):
     def expired(self) -> Mapping[ItemOn, str]: ...
     @property
     def skipped(self) -> Mapping[ItemOn, str]: ...
+    @property
+    def unlisted(self) -> Mapping[str, int]: ...
 
 
 def write_verdicts(
-    session: Session, accounts: Sequence[str], outcome: Verdicts, now: datetime
+    session: Session,
+    accounts: Sequence[str],
+    outcome: Verdicts,
+    placed_on: Sequence[ItemOn],
+    now: datetime,
 ) -> None:
     """Replace the planned accounts' verdicts with this plan's, one row per (item, account);
-    holds and forced releases made by hand stay."""
+    holds and forced releases made by hand stay, and so do expiries: an item that expired
+    is no candidate of a later plan, which would otherwise forget why it expired. An item
+    placed on an account (``placed_on``) has no verdict there."""
     on_accounts = _STATES.c.account.in_(accounts)
     session.execute(
         update(_STATES)
-        .where(on_accounts, _STATES.c.state.is_not(None))
+        .where(on_accounts, _STATES.c.state.is_not(None), _STATES.c.state != PlanningState.EXPIRED)
         .values(state=None, reason=None)
     )
+    placed = [{"key_item": item_id, "key_account": account} for item_id, account in placed_on]
+    if placed:
+        session.connection().execute(
+            update(_STATES)
+            .where(
+                _STATES.c.item_id == bindparam("key_item"),
+                _STATES.c.account == bindparam("key_account"),
+            )
+            .values(state=None, reason=None),
+            placed,
+        )
     session.execute(
         delete(_STATES).where(
             on_accounts,
@@ -61,6 +89,11 @@ def write_verdicts(
             _STATES.c.force.is_(False),
         )
     )
+    connection = session.connection()
+    for account in accounts:
+        upsert(connection, _ACCOUNTS, {"account": account},
+               {"plan_unlisted": outcome.unlisted.get(account, 0)},
+               defaults={"paused": False})  # fmt: skip
     verdicts: dict[ItemOn, tuple[str, str]] = {}
     for state, found in (
         (PlanningState.EXPIRED, outcome.expired),

@@ -263,7 +263,8 @@ class EmptySlot(Base):
 
 
 class AccountState(Base):
-    """Per-account publishing state: paused after an auth failure, and the claim lock.
+    """Per-account state: paused after an auth failure, the claim lock, and how many items
+    the last plan left out unnamed.
 
     Claiming a post first locks the account's row (``FOR UPDATE SKIP LOCKED`` on
     PostgreSQL), so one account's posts are claimed one at a time, in order, by one runner.
@@ -276,6 +277,8 @@ class AccountState(Base):
     paused_reason: Mapped[str | None] = mapped_column(Text)
     paused_at: Mapped[datetime | None]
     last_published_at: Mapped[datetime | None]
+    # Items the last plan left out here past the ones it named (plan.model.LISTED).
+    plan_unlisted: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Runner(Base):

@@ -157,3 +157,19 @@ def test_a_give_sharing_the_kept_back_pitchs_url_does_not_shut_it_out() -> None:
     result = plan(slots, history(2), queue, rules(rule), by_id)
     assert "p" not in on(result.expired)
     assert where(result, "p") is not None
+
+
+def test_past_a_hundred_pitches_left_out_on_an_account_the_rest_are_counted_not_named() -> None:
+    # A brand's queue of thousands of promos must not yield a verdict per promo and account.
+    slots = [Slot(name, at(0, 8 + h), None) for name in ("a", "b") for h in range(4)]
+    rules_ab = PlanRules(
+        KINDS,
+        {n: BalanceSettings(Fraction(1, 5), 10, None, None) for n in "ab"},
+        {"a": "a", "b": "b"},
+    )
+    queue = [item(f"p{n:03d}", "promo", age=n) for n in range(150)] + gives(10)
+    result = plan(slots, [], queue, rules_ab, by_id)
+    for name in ("a", "b"):
+        named = on(result.held, name) | on(result.waiting, name)
+        assert len(named) == 100 and "p000" in named and "p099" in named
+        assert result.unlisted[name] == 50

@@ -182,6 +182,7 @@ EXPECTED_SOLO: dict[str, Any] = {
                 "waiting": [],
                 "expired": [],
                 "skipped": [],
+                "unlisted": 0,
                 "runway": [
                     {
                         "kind": "share",

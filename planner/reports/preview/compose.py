@@ -157,6 +157,7 @@ def compose_account(
     scope_posts: Sequence[LivePost],
     queue: Sequence[QueueRow],
     states: Sequence[StateRow] = (),
+    unlisted: int = 0,
 ) -> AccountPreview:
     """One account's week from what :func:`build_preview` read. Pure: no I/O, no clock.
 
@@ -269,6 +270,7 @@ def compose_account(
         waiting=left_out(PlanningState.WAITING),
         expired=left_out(PlanningState.EXPIRED),
         skipped=left_out(PlanningState.SKIPPED),
+        unlisted=unlisted,
     )
 
 

@@ -89,6 +89,7 @@ def _account_json(account: AccountPreview) -> dict[str, Any]:
                     ("skipped", account.skipped),
                 )
             },
+            "unlisted": account.unlisted,
             "runway": [
                 {
                     "kind": runway.kind,
@@ -197,7 +198,12 @@ def left_out_groups(account: AccountPreview) -> list[tuple[str, list[str]]]:
     """The account's waiting, expired and skipped items, each group only when it has any."""
     groups = [("waiting", account.waiting), ("expired", account.expired),
               ("skipped", account.skipped)]  # fmt: skip
-    return [(name, [left_out_text(left) for left in items]) for name, items in groups if items]
+    found = [(name, [left_out_text(left) for left in items]) for name, items in groups if items]
+    if account.unlisted:
+        found.append(
+            ("not named", [f"{account.unlisted} more pitches or dated items the plan left out"])
+        )
+    return found
 
 
 def runway_text(runway: Runway) -> str:

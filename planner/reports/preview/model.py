@@ -137,6 +137,7 @@ class AccountPreview:
     waiting: list[LeftOut] = field(default_factory=list)
     expired: list[LeftOut] = field(default_factory=list)
     skipped: list[LeftOut] = field(default_factory=list)
+    unlisted: int = 0  # items the last plan left out here past the ones it named
 
     @property
     def target(self) -> tuple[int, int]:

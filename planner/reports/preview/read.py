@@ -62,6 +62,7 @@ from planner.reports.preview.model import Preview
 from planner.rule.balancer import BalanceSettings
 from planner.store.models import (
     LIVE_STATUSES,
+    AccountState,
     EmptySlot,
     Item,
     ItemAccountState,
@@ -91,6 +92,14 @@ def build_preview(
     names = list(accounts or config.settings.accounts)
     queue = _queue_rows(session)
     states = _account_states(session, names, queue)
+    unlisted = {
+        row.account: row.plan_unlisted
+        for row in session.execute(
+            select(AccountState.account, AccountState.plan_unlisted).where(
+                AccountState.account.in_(names)
+            )
+        )
+    }
     bounds = {name: iso_week_bounds(year, week, config.account_timezone(name)) for name in names}
     brand = config.settings.balance.scope == "brand"
     if brand and names:
@@ -124,6 +133,7 @@ def build_preview(
                 scope_posts=scope_posts,
                 queue=queue,
                 states=states[account],
+                unlisted=unlisted.get(account, 0),
             )
         )
     return Preview(year, week, now, previews)

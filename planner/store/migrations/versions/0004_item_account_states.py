@@ -1,5 +1,5 @@
 """per-account planning state: held, waiting, expired or skipped, and holds by hand, per
-(item, account)
+(item, account); the count of items a plan left out unnamed, per account
 
 Revision ID: 0004
 Revises: 0003
@@ -37,6 +37,13 @@ def upgrade() -> None:
             batch_op.f("ix_item_account_states_account_state"), ["account", "state"], unique=False
         )
 
+    with op.batch_alter_table("account_states", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("plan_unlisted", sa.Integer(), nullable=False, server_default="0")
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("account_states", schema=None) as batch_op:
+        batch_op.drop_column("plan_unlisted")
     op.drop_table("item_account_states")

@@ -3,7 +3,7 @@
 - :func:`write_verdicts`: the planned accounts' verdicts (held, waiting, expired, skipped,
   each with its reason) replace their earlier ones in ``item_account_states``; holds and
   forced releases made by hand for one account stay; how many more it left out unnamed goes
-  to ``account_states.plan_unlisted``;
+  to ``account_plans.unlisted``;
 - :func:`write_item_statuses`: each item's own status sums its accounts' verdicts up for
   ``queue list``: ``planned`` when placed anywhere, else ``held`` when held on any account
   (the reason names the account), ``expired`` when it expired wherever it was considered,
@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from planner.plan.load import chunks
 from planner.plan.model import ItemOn
 from planner.store.models import (
-    AccountState,
+    AccountPlan,
     Item,
     ItemAccountState,
     ItemStatus,
@@ -35,7 +35,7 @@ from planner.store.upsert import upsert
 
 _ITEMS = type_cast(Table, Item.__table__)
 _STATES = type_cast(Table, ItemAccountState.__table__)
-_ACCOUNTS = type_cast(Table, AccountState.__table__)
+_PLANS = type_cast(Table, AccountPlan.__table__)
 
 
 class Verdicts(Protocol):
@@ -91,9 +91,8 @@ def write_verdicts(
     )
     connection = session.connection()
     for account in accounts:
-        upsert(connection, _ACCOUNTS, {"account": account},
-               {"plan_unlisted": outcome.unlisted.get(account, 0)},
-               defaults={"paused": False})  # fmt: skip
+        upsert(connection, _PLANS, {"account": account},
+               {"unlisted": outcome.unlisted.get(account, 0), "planned_at": now})  # fmt: skip
     verdicts: dict[ItemOn, tuple[str, str]] = {}
     for state, found in (
         (PlanningState.EXPIRED, outcome.expired),

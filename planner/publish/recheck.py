@@ -83,13 +83,8 @@ def hold_at_publish_time(
             updated_at=now,
         )
     )
-    connection.execute(
-        update(Item)
-        .where(Item.id == claim.item_id)
-        .values(
-            status=ItemStatus.HELD, status_reason=f"on {claim.account}: {reason}", updated_at=now
-        )
-    )
+    # The verdict row before the item, in the order `planner plan` writes them, so a plan
+    # and a claim never wait for each other in a circle.
     upsert(
         connection,
         cast(Table, ItemAccountState.__table__),
@@ -100,6 +95,13 @@ def hold_at_publish_time(
             "updated_at": now,
         },
         defaults={"manual_hold": False, "force": False},
+    )
+    connection.execute(
+        update(Item)
+        .where(Item.id == claim.item_id)
+        .values(
+            status=ItemStatus.HELD, status_reason=f"on {claim.account}: {reason}", updated_at=now
+        )
     )
     log.info("post %s (%s) held at publish time: %s", claim.post_id, claim.item_id, reason)
 

@@ -247,6 +247,21 @@ class ItemAccountState(Base):
     __table_args__ = (Index(None, "account", "state"),)
 
 
+class AccountPlan(Base):
+    """What the last ``planner plan`` of an account could not list item by item.
+
+    Apart from :class:`AccountState`: that row is the runners' claim lock, and a plan must
+    never wait for a claim (nor a claim for a plan) to write a count.
+    """
+
+    __tablename__ = "account_plans"
+
+    account: Mapped[str] = mapped_column(String(ACCOUNT_LENGTH), primary_key=True)
+    # Items the plan left out here past the ones it named (planner.plan.model.LISTED).
+    unlisted: Mapped[int] = mapped_column(Integer, default=0)
+    planned_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class EmptySlot(Base):
     """A slot the last ``planner plan`` had to leave empty, and why (for the preview)."""
 
@@ -263,8 +278,7 @@ class EmptySlot(Base):
 
 
 class AccountState(Base):
-    """Per-account state: paused after an auth failure, the claim lock, and how many items
-    the last plan left out unnamed.
+    """Per-account publishing state: paused after an auth failure, and the claim lock.
 
     Claiming a post first locks the account's row (``FOR UPDATE SKIP LOCKED`` on
     PostgreSQL), so one account's posts are claimed one at a time, in order, by one runner.
@@ -277,8 +291,6 @@ class AccountState(Base):
     paused_reason: Mapped[str | None] = mapped_column(Text)
     paused_at: Mapped[datetime | None]
     last_published_at: Mapped[datetime | None]
-    # Items the last plan left out here past the ones it named (plan.model.LISTED).
-    plan_unlisted: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Runner(Base):

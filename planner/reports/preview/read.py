@@ -62,7 +62,7 @@ from planner.reports.preview.model import Preview
 from planner.rule.balancer import BalanceSettings
 from planner.store.models import (
     LIVE_STATUSES,
-    AccountState,
+    AccountPlan,
     EmptySlot,
     Item,
     ItemAccountState,
@@ -93,11 +93,9 @@ def build_preview(
     queue = _queue_rows(session)
     states = _account_states(session, names, queue)
     unlisted = {
-        row.account: row.plan_unlisted
+        row.account: row.unlisted
         for row in session.execute(
-            select(AccountState.account, AccountState.plan_unlisted).where(
-                AccountState.account.in_(names)
-            )
+            select(AccountPlan.account, AccountPlan.unlisted).where(AccountPlan.account.in_(names))
         )
     }
     bounds = {name: iso_week_bounds(year, week, config.account_timezone(name)) for name in names}

@@ -37,13 +37,15 @@ def upgrade() -> None:
             batch_op.f("ix_item_account_states_account_state"), ["account", "state"], unique=False
         )
 
-    with op.batch_alter_table("account_states", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("plan_unlisted", sa.Integer(), nullable=False, server_default="0")
-        )
+    op.create_table(
+        "account_plans",
+        sa.Column("account", sa.String(length=128), nullable=False),
+        sa.Column("unlisted", sa.Integer(), nullable=False),
+        sa.Column("planned_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("account", name=op.f("pk_account_plans")),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("account_states", schema=None) as batch_op:
-        batch_op.drop_column("plan_unlisted")
+    op.drop_table("account_plans")
     op.drop_table("item_account_states")

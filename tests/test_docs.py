@@ -65,7 +65,7 @@ def _listed(output: str) -> list[str]:
 def test_planner_help_lists_the_commands_in_the_order_of_the_work() -> None:
     assert _listed(CliRunner().invoke(main, ["--help"]).output) == WORKFLOW
     assert _listed(CliRunner().invoke(main, ["queue", "--help"]).output) == [
-        "sync", "list", "add", "remove",
+        "sync", "import", "list", "add", "remove",
     ]  # fmt: skip
 
 

@@ -1,6 +1,8 @@
 """The content queue: where items come from and what state they are in.
 
 - :mod:`~planner.content.files`: read and validate ``queue/*.toml``, all or nothing;
+- :mod:`~planner.content.csv_import`: read a CSV file of items (``queue import``), all or
+  nothing;
 - :mod:`~planner.content.item_spec`: one item as written, and the limits of what it may say;
 - :mod:`~planner.content.store`: the queue in the database (sync, add, list);
 - :mod:`~planner.content.holds`: holding and releasing items by hand;

@@ -43,7 +43,7 @@ def test_command_is_in_the_readme(path: str) -> None:
 
 # The order of the work: set up, fill the queue, plan, look, publish, follow up, maintain.
 WORKFLOW = [
-    "init", "config", "queue", "plan", "preview", "hold", "release", "run",
+    "init", "config", "queue", "feeds", "plan", "preview", "hold", "release", "run",
     "status", "history", "simulate", "resolve", "resume", "db",
 ]  # fmt: skip
 
@@ -69,7 +69,7 @@ def test_planner_help_lists_the_commands_in_the_order_of_the_work() -> None:
     ]  # fmt: skip
 
 
-ROWS = {"queue": 5}  # command groups with a README row per subcommand
+ROWS = {"queue": 5, "feeds": 2}  # command groups with a README row per subcommand
 
 
 def test_the_readme_commands_table_follows_the_same_order() -> None:

@@ -37,7 +37,8 @@ _STATUSES = [status.value for status in ItemStatus]
 def queue_group() -> None:
     """The content queue: curated shares, helpful posts and promos.
 
-    Sync it from queue files, import a CSV file, list it, add an item by hand, remove one added by hand.
+    Sync it from queue files, import a CSV file, list it, add an item by hand, remove one
+    added by hand.
 
     \b
     Example:

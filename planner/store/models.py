@@ -1,10 +1,10 @@
 """The database tables, as SQLAlchemy 2 typed ORM models.
 
-Three tables: ``items`` (the content queue), ``posts`` (an item placed on one account's slot
+The main tables: ``items`` (the content queue), ``posts`` (an item placed on one account's slot
 at one instant: the unit that is balanced, rendered and published) and ``publish_attempts``
-(every call to a network, with its outcome). Times are stored as UTC everywhere; the
-:class:`UTCDateTime` type makes SQLite (which has no time zones) and PostgreSQL return the
-same aware ``datetime``.
+(every call to a network, with its outcome); ``feeds`` keeps each feed's fetch state. Times
+are stored as UTC everywhere; the :class:`UTCDateTime` type makes SQLite (which has no time
+zones) and PostgreSQL return the same aware ``datetime``.
 
 The schema is created by the Alembic migrations in ``planner/store/migrations``; a test checks
 that these models and the migrations agree.
@@ -244,6 +244,27 @@ class AccountState(Base):
     paused_reason: Mapped[str | None] = mapped_column(Text)
     paused_at: Mapped[datetime | None]
     last_published_at: Mapped[datetime | None]
+
+
+class FeedState(Base):
+    """One configured feed: what the next conditional GET sends, the first sync's cut-off
+    (entries published before ``since`` are never taken) and the last fetch's outcome."""
+
+    __tablename__ = "feeds"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    url: Mapped[str] = mapped_column(String(URL_LENGTH))
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    since: Mapped[datetime]
+    last_fetch_at: Mapped[datetime | None]
+    last_ok_at: Mapped[datetime | None]
+    last_result: Mapped[str] = mapped_column(String(16))  # ok, not modified, error
+    last_error: Mapped[str | None] = mapped_column(Text)
+    entries: Mapped[int] = mapped_column(Integer, default=0)  # in the last document fetched
+    added: Mapped[int] = mapped_column(Integer, default=0)  # by the last sync
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)  # filtered, too old, over the cap
 
 
 class Runner(Base):

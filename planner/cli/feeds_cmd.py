@@ -13,6 +13,7 @@ from planner.content.feed_sync import ERROR, FeedResult, sync_feeds
 from planner.content.files import QueueItem
 from planner.errors import FeedsFailed
 from planner.plan.sync_check import ItemChecker
+from planner.redact import redact_feed_url
 from planner.store.models import FeedState, Item
 
 
@@ -148,7 +149,7 @@ def _list_row(
 ) -> dict[str, Any]:
     return {
         "feed": name,
-        "url": url,
+        "url": redact_feed_url(url),
         "last_fetch_at": state.last_fetch_at.isoformat() if state and state.last_fetch_at else None,
         "last_ok_at": state.last_ok_at.isoformat() if state and state.last_ok_at else None,
         "last_result": state.last_result if state else None,

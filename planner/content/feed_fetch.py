@@ -18,6 +18,8 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
+from planner.redact import redact_feed_url
+
 USER_AGENT = "planner-feeds/0.1 (+a content planner; conditional GET)"
 
 
@@ -101,7 +103,8 @@ def _fetch_http(
                 if response.is_redirect and "location" in response.headers:
                     current = str(response.url.join(response.headers["location"]))
                     if not current.startswith(("http://", "https://")):
-                        raise FeedFetchError(f"redirected to {current}: not an http(s) URL")
+                        shown = redact_feed_url(current)
+                        raise FeedFetchError(f"redirected to {shown}: not an http(s) URL")
                     continue
                 return _answer(response, current, deadline, timeout, max_bytes)
             finally:

@@ -29,6 +29,7 @@ PURE = frozenset(
         "planner.plan.pools",
         "planner.plan.reserve",
         "planner.content.links",
+        "planner.content.etiquette",
         "planner.text",
     }
 )

@@ -15,6 +15,7 @@ from planner.errors import FeedsFailed
 from planner.plan.sync_check import ItemChecker
 from planner.redact import redact_feed_url
 from planner.store.models import FeedState, Item
+from planner.text import visible
 
 
 @click.group("feeds", cls=InOrder)
@@ -66,7 +67,14 @@ def sync_command(state: AppState, names: tuple[str, ...], as_json: bool) -> None
     for result in results if not as_json else []:
         click.echo(_result_line(result))
         for entry in result.left_out:
-            click.echo(f"  left out: {entry}")
+            click.echo(visible(f"  left out: {entry}"))
+        for line in result.lint:
+            click.echo(visible(f"  lint: {line}"))
+        if result.flagged:
+            click.echo(
+                f"  {result.flagged} item(s) flagged by the etiquette lint: kept out of the plan "
+                "(`planner queue list --status flagged`)"
+            )
     failed = [(r.name, r.error or "") for r in results if r.result == ERROR]
     if failed:
         raise FeedsFailed(failed)
@@ -101,6 +109,8 @@ def _result_json(result: FeedResult) -> dict[str, Any]:
         "pitches": result.pitches,
         "left_out": result.left_out,
         "recovered": result.recovered,
+        "lint": result.lint,
+        "flagged": result.flagged,
     }
 
 

@@ -13,6 +13,8 @@
 - :mod:`~planner.content.holds`: holding and releasing items by hand;
 - :mod:`~planner.content.lookup`: an item by the id a person typed, with "did you mean";
 - :mod:`~planner.content.removal`: archiving an item added by hand (``queue remove``);
+- :mod:`~planner.content.etiquette`: the etiquette lint of one item (pure);
+- :mod:`~planner.content.lint_state`: the lint applied to the queue (warnings, ``flagged``);
 - :mod:`~planner.content.links`: links in a text, and whether they point at an own domain
   (pure).
 

@@ -33,6 +33,7 @@ from planner.content.feed_entries import FeedParseError, ParsedFeed, one_line, p
 from planner.content.feed_fetch import FeedFetchError, Fetched, fetch_feed
 from planner.content.feed_items import OWN_DOMAIN_TAG, feed_items, feed_source, week_of
 from planner.content.files import QueueItem
+from planner.content.lint_state import apply_lint
 from planner.content.store import sync_items
 from planner.store.database import Database
 from planner.store.models import FeedState, Item
@@ -56,6 +57,8 @@ class FeedResult:
     pitches: int = 0  # items linking to an own domain, stored as pitches
     left_out: list[str] = field(default_factory=list)  # entries that make no valid item
     recovered: str | None = None  # what feedparser recovered from, if anything
+    lint: list[str] = field(default_factory=list)  # the etiquette lint's findings, "ITEM: why"
+    flagged: int = 0  # items the lint holds back (mode hold)
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,8 @@ def _store(
             else:
                 items.append(item)
         report = sync_items(session, items, [], now)
+        written = [item.id for item in items if hashes.get(item.id) != item.content_hash]
+        lint = apply_lint(session, config, now, written)
         _write_state(
             session, name, state, now, OK, fetched=fetched, counts=(
                 len(parsed.entries), report.added, report.updated,
@@ -171,6 +176,8 @@ def _store(
         pitches=sum(OWN_DOMAIN_TAG in item.tags for item in items),
         left_out=left_out,
         recovered=parsed.recovered,
+        lint=lint.lines(),
+        flagged=lint.flagged,
     )
 
 

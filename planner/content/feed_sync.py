@@ -7,7 +7,8 @@ fetched (:mod:`~planner.content.feed_fetch`, outside any transaction) and parsed
 (:mod:`~planner.content.feed_items`), and one write transaction stores them with the
 feed's new state. A re-sync updates an entry's item in place (same id) and leaves an
 unchanged one alone; entries that dropped out of the feed keep their items (a feed is a
-window onto the newest entries, not a list to mirror).
+window onto the newest entries, not a list to mirror), and an entry whose item was removed
+by hand (``queue remove``) is not brought back.
 
 A feed that cannot be fetched or is no feed is recorded as failed (``feeds list``,
 ``planner status``) and its items are left as they were; the other feeds are synced all
@@ -36,7 +37,7 @@ from planner.content.files import QueueItem
 from planner.content.lint_state import apply_lint
 from planner.content.store import sync_items
 from planner.store.database import Database
-from planner.store.models import FeedState, Item
+from planner.store.models import FeedState, Item, ItemStatus
 
 ItemProblems = Callable[[QueueItem], list[str]]
 OK, NOT_MODIFIED, ERROR = "ok", "not modified", "error"
@@ -141,15 +142,18 @@ def _store(
 ) -> FeedResult:
     feed = config.settings.feeds.sources[name]
     with db.transaction() as session:
-        rows = session.execute(
-            select(Item.id, Item.content_hash, Item.fields).where(Item.source == feed_source(name))
-        ).all()
+        columns = (Item.id, Item.content_hash, Item.fields, Item.status)
+        rows = session.execute(select(*columns).where(Item.source == feed_source(name))).all()
         hashes = {row.id: row.content_hash for row in rows}
+        # Removed by hand (`queue remove`): the entry stays out, unlike a queue file's item.
+        removed = {row.id for row in rows if row.status == ItemStatus.ARCHIVED}
         stored = [(row.id, _stored_week(row.fields)) for row in rows]
         made = feed_items(name, feed, config, parsed, since=state.since, now=now, stored=stored)
         items: list[QueueItem] = []
         left_out = list(made.invalid)
         for item in made.items:
+            if item.id in removed:
+                continue
             reasons = check(item) if check and hashes.get(item.id) != item.content_hash else []
             if reasons:
                 title = one_line(item.title or item.id, 60)

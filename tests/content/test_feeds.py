@@ -311,3 +311,16 @@ def test_a_feed_file_given_by_path(workspace: Path, db: Database) -> None:
     with db.reading() as session:
         state = session.get(FeedState, "blog")
         assert state is not None and state.last_result == "ok"
+
+
+def test_an_entry_removed_by_hand_stays_removed(
+    workspace: Path, server: FakeFeeds, db: Database
+) -> None:
+    server.documents["/feed.xml"] = Document(rss(two_years(20)))
+    configure(workspace, f'[feeds.blog]\nurl = "{server.url}/feed.xml"\n')
+    assert sync()[0].exit_code == 0
+    gone = sorted(feed_items(db))[0]
+    assert invoke("queue", "remove", gone).exit_code == 0
+    _, [report] = sync()
+    assert report["added"] == 0 and report["updated"] == 0
+    assert feed_items(db)[gone].status == "archived"

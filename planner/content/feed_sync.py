@@ -86,6 +86,30 @@ def sync_feeds(
         ]
 
 
+def due_feeds(db: Database, config: Config, now: datetime) -> list[str]:
+    """The feeds a periodic refresh should sync at ``now``: every configured feed whose last
+    fetch is older than ``[feeds] refresh_minutes`` (or that was never fetched); none when
+    ``refresh_minutes`` is not set. For a long-running process (``planner run``) to call
+    apart from its publishing work: a slow feed must not delay a post."""
+    minutes = config.settings.feeds.refresh_minutes
+    feeds = config.settings.feeds.sources
+    if minutes is None or not feeds:
+        return []
+    with db.reading() as session:
+        fetched = {
+            row.name: (row.last_fetch_at, row.url)
+            for row in session.execute(
+                select(FeedState.name, FeedState.last_fetch_at, FeedState.url)
+            )
+        }
+    due = []
+    for name, feed in feeds.items():
+        last, url = fetched.get(name, (None, None))
+        if last is None or url != feed.url or now - last >= timedelta(minutes=minutes):
+            due.append(name)
+    return due
+
+
 def sync_feed(
     db: Database,
     config: Config,

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from planner.cli import main
 from planner.config.settings import load_config
+from planner.content.feed_sync import due_feeds
 from planner.store.database import Database, open_database
 from planner.store.models import FeedState, Item
 
@@ -324,3 +325,27 @@ def test_an_entry_removed_by_hand_stays_removed(
     _, [report] = sync()
     assert report["added"] == 0 and report["updated"] == 0
     assert feed_items(db)[gone].status == "archived"
+
+
+def test_feeds_are_due_for_a_refresh_after_refresh_minutes(workspace: Path, db: Database) -> None:
+    config = workspace / "planner.toml"
+    config.write_text(config.read_text().replace("# refresh_minutes = 60", "refresh_minutes = 60"))
+    loaded = load_config(config)
+    assert due_feeds(db, loaded, NOW) == ["ci-weekly"]  # never fetched
+    assert invoke("feeds", "sync").exit_code == 0
+    synced_at = feed_state(db, "ci-weekly").last_fetch_at
+    assert synced_at is not None
+    assert due_feeds(db, loaded, synced_at + timedelta(minutes=59)) == []
+    assert due_feeds(db, loaded, synced_at + timedelta(minutes=60)) == ["ci-weekly"]
+
+
+def test_no_refresh_without_refresh_minutes(workspace: Path, db: Database) -> None:
+    assert due_feeds(db, load_config(workspace / "planner.toml"), NOW) == []
+
+
+def feed_state(db: Database, name: str) -> FeedState:
+    with db.reading() as session:
+        state = session.get(FeedState, name)
+        assert state is not None
+        session.expunge(state)
+        return state

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import io
 import re
 import time
 from dataclasses import dataclass
@@ -58,7 +59,10 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
-    document = feedparser.parse(body, response_headers=headers, sanitize_html=False)
+    # A stream, never the bytes themselves: feedparser opens bytes that name an existing
+    # file and reads that file instead, so a server answering "/etc/passwd" (or the path of
+    # a feed on this machine) would have it read.
+    document = feedparser.parse(io.BytesIO(body), response_headers=headers, sanitize_html=False)
     if document.get("bozo") and not document.entries and not document.get("version"):
         reason = str(document.get("bozo_exception") or "unreadable")
         raise FeedParseError(f"not a feed: {one_line(reason, 200)}")

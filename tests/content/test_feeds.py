@@ -349,3 +349,16 @@ def feed_state(db: Database, name: str) -> FeedState:
         assert state is not None
         session.expunge(state)
         return state
+
+
+def test_a_body_that_names_a_local_file_is_not_read_as_that_file(
+    workspace: Path, server: FakeFeeds, db: Database
+) -> None:
+    # feedparser opens bytes naming an existing file: a server must not make it read ours.
+    local = workspace / "private-feed.xml"
+    local.write_bytes(rss(two_years(20)))
+    server.documents["/feed.xml"] = Document(str(local).encode())
+    configure(workspace, f'[feeds.blog]\nurl = "{server.url}/feed.xml"\n')
+    result = invoke("feeds", "sync", "blog")
+    assert result.exit_code == 1 and "not a feed" in result.output
+    assert feed_items(db) == {}

@@ -271,6 +271,7 @@ class FeedConfig(_Model):
     include: list[PlainText] = Field(default_factory=list)
     exclude: list[PlainText] = Field(default_factory=list)
     first_sync_days: float = Field(default=14, ge=0, le=bounds.MAX_FEED_DAYS)
+    priority: int = Field(default=0, ge=-(2**31), le=2**31 - 1)  # of the items, as in a queue
     # Entries linking to an own domain are your own promotion: this kind (a pitch).
     pitch_kind: PlainText = "promo"
 

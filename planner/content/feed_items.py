@@ -138,6 +138,7 @@ def _item(
         "credit": feed.credit or entry.author or parsed.title,
         "accounts": list(feed.accounts),
         "tags": tags,
+        "priority": feed.priority,
         "fields": {"feed": name, "published": published.astimezone(UTC).isoformat()},
     }
     if feed.not_after_days is not None:

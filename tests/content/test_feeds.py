@@ -362,3 +362,17 @@ def test_a_body_that_names_a_local_file_is_not_read_as_that_file(
     result = invoke("feeds", "sync", "blog")
     assert result.exit_code == 1 and "not a feed" in result.output
     assert feed_items(db) == {}
+
+
+def test_the_example_feed_is_planned_as_shares_in_the_first_week(
+    workspace: Path, db: Database
+) -> None:
+    assert invoke("queue", "sync").exit_code == 0
+    result = invoke("feeds", "sync")
+    assert result.exit_code == 0, result.output
+    assert "1 link to your own domains: stored as pitches" in result.output
+    plan = json.loads(invoke("plan", "--week", "next", "--json").output)
+    planned = [slot for slot in plan["slots"] if str(slot["item"]).startswith("feed:ci-weekly:")]
+    assert planned and all(slot["kind"] == "share" for slot in planned)
+    urls = {item.url for item in feed_items(db, "ci-weekly").values()}
+    assert all(url and "utm_" not in url and "fbclid" not in url for url in urls)

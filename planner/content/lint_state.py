@@ -66,7 +66,11 @@ def rules_for(config: Config) -> EtiquetteRules:
 def apply_lint(
     session: Session, config: Config, now: datetime, report_ids: Collection[str] = ()
 ) -> LintReport:
-    """Lint the active items; report the findings of ``report_ids``; see the module doc."""
+    """Lint the active items; report the findings of ``report_ids``; see the module doc.
+
+    In mode ``hold`` every active item is read (about 0.4 s for 10,000 items); otherwise
+    only ``report_ids`` and the flagged items, so a re-sync that writes nothing costs
+    nothing."""
     rules = rules_for(config)
     hold = config.settings.lint.mode == "hold"
     wanted = set(report_ids)
@@ -76,7 +80,16 @@ def apply_lint(
     clear: list[str] = []
     columns = (Item.id, Item.kind, Item.text, Item.title, Item.credit, Item.variants,
                Item.status, Item.status_reason, Item.manual_hold)  # fmt: skip
-    for row in session.execute(select(*columns).where(Item.status.in_(ACTIVE))):
+    if hold:  # every active item: the mode may have just become "hold"
+        rows = list(session.execute(select(*columns).where(Item.status.in_(ACTIVE))))
+    else:  # only the items written, and the flagged ones to release
+        rows = list(session.execute(select(*columns).where(Item.status == ItemStatus.FLAGGED)))
+        for chunk in _chunks(sorted(wanted)):
+            query = select(*columns).where(
+                Item.id.in_(chunk), Item.status.in_(ACTIVE), Item.status != ItemStatus.FLAGGED
+            )
+            rows += list(session.execute(query))
+    for row in rows:
         found = lint_item(
             rules,
             kind=row.kind,

@@ -162,7 +162,7 @@ def _list_row(
         "url": redact_feed_url(url),
         "last_fetch_at": state.last_fetch_at.isoformat() if state and state.last_fetch_at else None,
         "last_ok_at": state.last_ok_at.isoformat() if state and state.last_ok_at else None,
-        "last_result": state.last_result if state else None,
+        "last_result": state.last_result if state and state.last_fetch_at else None,
         "last_error": state.last_error if state else None,
         "since": state.since.isoformat() if state else None,
         "entries": state.entries if state else 0,

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from planner.config.settings import Config
@@ -149,9 +150,27 @@ def sync_feed(
 def _read_state(db: Database, name: str, url: str, first_since: datetime) -> _State:
     with db.reading() as session:
         row = session.get(FeedState, name)
-        if row is None or row.url != url:  # new, or pointed elsewhere: a first sync again
-            return _State(url, None, None, first_since)
-        return _State(url, row.etag, row.last_modified, row.since)
+        if row is not None and row.url == url:
+            return _State(url, row.etag, row.last_modified, row.since)
+        exists = row is not None
+    if not exists:
+        # The row every later write of this feed locks first, so two syncs of one feed
+        # (a runner's refresh and a person's `feeds sync`) take turns instead of both
+        # inserting the same new items.
+        try:
+            with db.transaction() as session:
+                session.add(_new_row(name, url, first_since))
+        except IntegrityError:
+            pass  # another sync created it first: the same row
+    # New, or pointed elsewhere: a first sync again.
+    return _State(url, None, None, first_since)
+
+
+def _new_row(name: str, url: str, since: datetime) -> FeedState:
+    return FeedState(
+        name=name, url=url, since=since, last_result="", entries=0, added=0, updated=0,
+        skipped=0,
+    )  # fmt: skip
 
 
 def _store(
@@ -166,6 +185,7 @@ def _store(
 ) -> FeedResult:
     feed = config.settings.feeds.sources[name]
     with db.transaction() as session:
+        _lock(session, name)
         columns = (Item.id, Item.content_hash, Item.fields, Item.status)
         rows = session.execute(select(*columns).where(Item.source == feed_source(name))).all()
         hashes = {row.id: row.content_hash for row in rows}
@@ -230,7 +250,14 @@ def _record(
     fetched: Fetched | None = None,
 ) -> None:
     with db.transaction() as session:
+        _lock(session, name)
         _write_state(session, name, state, now, result, error=error, fetched=fetched)
+
+
+def _lock(session: Session, name: str) -> None:
+    """Wait for any other sync of feed ``name`` to commit (PostgreSQL: its row, FOR UPDATE;
+    SQLite's write transactions take turns anyway)."""
+    session.get(FeedState, name, with_for_update=True, populate_existing=True)
 
 
 def _write_state(
@@ -245,8 +272,8 @@ def _write_state(
     counts: tuple[int, int, int, int] | None = None,
 ) -> None:
     row = session.get(FeedState, name)
-    if row is None:
-        row = FeedState(name=name, entries=0, added=0, updated=0, skipped=0)
+    if row is None:  # its row was deleted meanwhile
+        row = _new_row(name, state.url, state.since)
         session.add(row)
     if row.url != state.url:
         row.url, row.since = state.url, state.since

@@ -9,6 +9,7 @@ large, not a feed) reported with the queue left exactly as it was.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,7 +20,7 @@ from sqlalchemy import select
 
 from planner.cli import main
 from planner.config.settings import load_config
-from planner.content.feed_sync import due_feeds
+from planner.content.feed_sync import FeedResult, due_feeds, sync_feed
 from planner.store.database import Database, open_database
 from planner.store.models import FeedState, Item
 
@@ -379,3 +380,33 @@ def test_the_example_feed_is_planned_as_shares_in_the_first_week(
     assert pitches <= own  # only the entry linking to brightline.example goes as a promo
     urls = {item.url for item in feed_items(db, "ci-weekly").values()}
     assert all(url and "utm_" not in url and "fbclid" not in url for url in urls)
+
+
+def test_two_syncs_of_one_feed_at_once_take_turns(
+    workspace: Path, server: FakeFeeds, db: Database
+) -> None:
+    server.documents["/feed.xml"] = Document(rss(two_years(60)))
+    configure(workspace, f'[feeds.blog]\nurl = "{server.url}/feed.xml"\n')
+    config = load_config(workspace / "planner.toml")
+    start = threading.Barrier(2)
+    results: list[FeedResult] = []
+    errors: list[BaseException] = []
+
+    def one_sync() -> None:
+        database = open_database(config.database_url)
+        try:
+            start.wait()
+            results.append(sync_feed(database, config, "blog", NOW))
+        except BaseException as exc:  # reported below, with the thread's traceback
+            errors.append(exc)
+        finally:
+            database.dispose()
+
+    threads = [threading.Thread(target=one_sync) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert sorted(result.added for result in results)[0] == 0  # the second found them stored
+    assert sum(result.added for result in results) == len(feed_items(db))

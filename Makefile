@@ -24,6 +24,7 @@ demo: $(VENV)/.installed
 	rm -rf $(DEMO)
 	$(BIN)/planner init $(DEMO)
 	cd $(DEMO) && ../$(BIN)/planner queue sync
+	cd $(DEMO) && ../$(BIN)/planner feeds sync
 	cd $(DEMO) && ../$(BIN)/planner queue list --status queued
 	cd $(DEMO) && ../$(BIN)/planner plan
 	cd $(DEMO) && ../$(BIN)/planner preview

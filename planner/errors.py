@@ -11,6 +11,7 @@ Hierarchy::
     │   ├── ItemNotFound (LookupError)
     │   ├── PostNotFound (LookupError)
     │   ├── NothingToDo               hold, release or remove asked of an item in no state for it
+    │   ├── FeedsFailed               `feeds sync`: a feed could not be fetched or read
     │   ├── RunnerBusy                another `planner run` already works on this database
     │   └── DatabaseBusy              another writer kept the SQLite file past the busy timeout
     └── PublishError                 raised by network adapters; the pipeline decides what next
@@ -130,6 +131,16 @@ class PostNotFound(DomainError, LookupError):
     def __init__(self, post_id: int, detail: str = "") -> None:
         self.post_id = post_id
         super().__init__(f"no post with id {post_id}" + (f"; {detail}" if detail else ""))
+
+
+class FeedsFailed(DomainError):
+    """Some feeds could not be fetched or read (the others were synced)."""
+
+    def __init__(self, failures: Sequence[tuple[str, str]]) -> None:
+        self.failures = list(failures)
+        listed = "; ".join(f"{name}: {reason}" for name, reason in self.failures)
+        count = len(self.failures)
+        super().__init__(f"{count} feed{'s' if count > 1 else ''} failed ({listed})")
 
 
 class RunnerBusy(DomainError):

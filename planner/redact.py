@@ -63,6 +63,14 @@ def redact_public_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
 
 
+def redact_feed_url(url: str) -> str:
+    """A feed's URL as shown: a path or ``file://`` URL as is; an http(s) URL as
+    :func:`redact_public_url` shows it (a private feed's token hides in its query)."""
+    if url.startswith(("http://", "https://")):
+        return redact_public_url(url)
+    return url
+
+
 def redact_option(
     key: str, value: object, *, public_url: bool = False, plain: bool = False
 ) -> object:

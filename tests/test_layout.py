@@ -30,6 +30,7 @@ PURE = frozenset(
         "planner.plan.pools",
         "planner.plan.reserve",
         "planner.content.links",
+        "planner.content.etiquette",
         "planner.text",
     }
 )

@@ -12,6 +12,7 @@ from planner import __version__
 from planner.cli._app import AppState, PlannerGroup
 from planner.cli.config_cmd import config_group
 from planner.cli.db_cmd import db_group
+from planner.cli.feeds_cmd import feeds_group
 from planner.cli.history_cmd import history_command
 from planner.cli.hold_cmd import hold_command, release_command
 from planner.cli.init_cmd import init_command
@@ -48,6 +49,7 @@ for command in (
     init_command,
     config_group,
     queue_group,
+    feeds_group,
     plan_command,
     preview_command,
     hold_command,

@@ -76,6 +76,10 @@ def _print_report(report: dict[str, Any]) -> None:
     for name, kind in report["kinds"].items():
         requires = f", requires {', '.join(kind['requires'])}" if kind["requires"] else ""
         click.echo(f"  {name:<12} {kind['class']:<5} weight {kind['weight']}{requires}")
+    lint = report["lint"]
+    click.echo(f"  lint       {lint['mode']}, {len(lint['ask_patterns'])} ask patterns")
+    for name, feed in report["feeds"].items():
+        click.echo(f"  feed {name}: {feed['url']} -> {feed['kind']}")
     if not report["accounts"]:
         click.echo("accounts: none (add an [accounts.NAME] table to plan posts)")
         return

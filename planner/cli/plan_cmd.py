@@ -6,6 +6,7 @@ import click
 
 from planner.cli._app import AppState, CommandFailed, echo_json, is_terminal, now_utc, pass_state
 from planner.cli._options import account_option, check_accounts, resolve_weeks, week_option
+from planner.content.lint_state import lint_lines
 from planner.plan.model import LISTED
 from planner.plan.store import PlanOutcome, plan_weeks
 from planner.text import visible
@@ -56,13 +57,15 @@ def plan_command(
             dry_run=dry_run,
             progress=_say_step if is_terminal() else None,
         )
+        lint = lint_lines(session, state.config, {p.item.id for p in outcome.placements if p.item})
         if dry_run:
             session.rollback()
     label = ", ".join(f"{y}-W{w:02d}" for y, w in weeks)
     if as_json:
-        echo_json(_outcome_json(outcome, label))
+        echo_json({**_outcome_json(outcome, label), "lint": lint})
     else:
         _print_outcome(outcome, label)
+        _echo_some([f"  lint    {line}" for line in lint], "lint warnings", "see --json")
 
 
 def _outcome_json(outcome: PlanOutcome, label: str) -> dict[str, object]:

@@ -6,11 +6,13 @@ import click
 
 from planner.cli._app import AppState, echo_json, now_utc, pass_state
 from planner.cli._options import account_option, check_accounts, resolve_weeks
+from planner.content.lint_state import lint_lines
 from planner.reports.preview.formats import as_json, format_markdown, format_table
 from planner.reports.preview.html import format_html
 from planner.reports.preview.ics import format_ics
 from planner.reports.preview.model import LOOKAHEAD_WEEKS, check
 from planner.reports.preview.read import build_preview
+from planner.text import visible
 
 FORMATS = ("table", "json", "markdown", "html", "ics")
 
@@ -59,6 +61,8 @@ def preview_command(
     now = now_utc()
     with state.database() as db, db.reading() as session:
         preview = build_preview(session, state.config, year, number, now, accounts=names)
+        items = {row.item for a in preview.accounts for d in a.days for row in d.rows if row.item}
+        lint = lint_lines(session, state.config, items)
     if output_format == "json":
         echo_json(as_json(preview))
     elif output_format == "markdown":
@@ -69,6 +73,8 @@ def preview_command(
         click.echo(format_ics(preview).encode("utf-8"), nl=False)  # bytes: CRLF kept as is
     else:
         click.echo(format_table(preview))
+    for line in lint:  # the etiquette lint's warnings, beside any format (stderr)
+        click.echo(visible(f"lint: {line}"), err=True)
     if check_rule:
         check(preview)  # PreviewCheckFailed: the group prints it last, on stderr, exit 1
         count = len(preview.accounts)

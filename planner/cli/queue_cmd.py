@@ -10,6 +10,12 @@ import click
 
 from planner.cli._app import AppState, InOrder, echo_json, is_terminal, now_utc, pass_state
 from planner.config.settings import Config
+from planner.content.csv_import import (
+    claimed_elsewhere,
+    csv_failures_error,
+    csv_source,
+    read_csv_items,
+)
 from planner.content.files import (
     QueueItem,
     item_from_mapping,
@@ -18,11 +24,12 @@ from planner.content.files import (
     source_name,
 )
 from planner.content.links import item_own_domain_link
+from planner.content.lint_state import LintReport, apply_lint
 from planner.content.removal import ADDED_BY_HAND, remove_item
-from planner.content.store import SyncReport, add_item, list_items, sync_items
+from planner.content.store import SyncReport, add_item, item_sources, list_items, sync_items
 from planner.plan.sync_check import ItemChecker
 from planner.store.models import Item, ItemStatus
-from planner.text import shorten
+from planner.text import shorten, visible
 
 _STATUSES = [status.value for status in ItemStatus]
 
@@ -31,7 +38,8 @@ _STATUSES = [status.value for status in ItemStatus]
 def queue_group() -> None:
     """The content queue: curated shares, helpful posts and promos.
 
-    Sync it from queue files, list it, add an item by hand, remove one added by hand.
+    Sync it from queue files, import a CSV file, list it, add an item by hand, remove one
+    added by hand.
 
     \b
     Example:
@@ -77,18 +85,52 @@ def sync_command(state: AppState, paths: tuple[Path, ...], as_json: bool) -> Non
         else:
             checker.check(fresh)
 
+    written: list[str] = []
+
+    def check_and_note(fresh: Sequence[QueueItem]) -> None:
+        check(fresh)
+        written.extend(item.id for item in fresh)
+
     with state.database() as db, db.transaction() as session:
         if show_progress:
             with click.progressbar(length=len(items), label="storing items") as bar:
                 report = sync_items(
-                    session, items, sources, now_utc(), progress=bar.update, check=check
+                    session, items, sources, now_utc(), progress=bar.update, check=check_and_note
                 )
         else:
-            report = sync_items(session, items, sources, now_utc(), check=check)
+            report = sync_items(session, items, sources, now_utc(), check=check_and_note)
+        lint = apply_lint(session, config, now_utc(), written)
     if as_json:
-        echo_json(_sync_json(len(files), len(items), report))
+        echo_json({**_sync_json(len(files), len(items), report), **_lint_json(lint)})
     else:
         click.echo(f"{len(files)} file(s), {len(items)} item(s): {report}")
+        _echo_lint(lint)
+
+
+def _echo_lint(lint: LintReport) -> None:
+    """The etiquette lint's findings in the items just written, and what it held back."""
+    for line in lint.lines():
+        click.echo(visible(f"  lint: {line}"))
+    if lint.flagged:
+        click.echo(
+            f'  {lint.flagged} item(s) flagged by the etiquette lint ([lint] mode = "hold"): '
+            "kept out of the plan until fixed (`planner queue list --status flagged`)"
+            + (f"; {lint.unplanned} had planned posts, taken out" if lint.unplanned else "")
+        )
+    if lint.cleared:
+        click.echo(f"  {lint.cleared} flagged item(s) queued again")
+
+
+def _lint_json(lint: LintReport) -> dict[str, Any]:
+    return {
+        "lint": [
+            {"item": item_id, "rule": finding.rule, "message": finding.message}
+            for item_id, found in sorted(lint.findings.items())
+            for finding in found
+        ],
+        "flagged": lint.flagged,
+        "unflagged": lint.cleared,
+    }
 
 
 def _sync_json(files: int, items: int, report: SyncReport) -> dict[str, int]:
@@ -100,6 +142,54 @@ def _sync_json(files: int, items: int, report: SyncReport) -> dict[str, int]:
         "unchanged": report.unchanged,
         "archived": report.archived,
     }
+
+
+@queue_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--kind",
+    help="Kind of every row of a bulk-upload file (default help), and of rows with no kind.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@pass_state
+def import_command(state: AppState, file: Path, kind: str | None, as_json: bool) -> None:
+    """Import queue items from a CSV file (UTF-8, with or without a BOM).
+
+    Columns (header names in any case and order): kind, text, title, url, credit, accounts,
+    not_before, not_after, priority, tags, evergreen (and id, cooldown_days); accounts and
+    tags separated by commas, semicolons or spaces. Buffer's and Hootsuite's bulk-upload
+    layout (text, link, date; Hootsuite's without a header) is read too: each row gets
+    --kind, its date becomes not_before. Every row is checked as a queue file's items are;
+    one bad row is reported with its row and column and nothing is imported. Importing the
+    file again updates its items and archives rows that are gone; `queue sync` leaves them.
+
+    \b
+    Example:
+      planner queue import backlog.csv --kind share
+    """
+    config = state.config
+    items = read_csv_items(file, config, kind)
+    checker = ItemChecker(config)
+
+    written: list[str] = []
+
+    def check(fresh: Sequence[QueueItem]) -> None:
+        failures = [failure for item in fresh for failure in checker.failures(item)]
+        if failures:
+            raise csv_failures_error(failures)
+        written.extend(item.id for item in fresh)
+
+    with state.database() as db, db.transaction() as session:
+        conflict = claimed_elsewhere(items, item_sources(session, [item.id for item in items]))
+        if conflict is not None:
+            raise conflict
+        report = sync_items(session, items, [csv_source(file, config)], now_utc(), check=check)
+        lint = apply_lint(session, config, now_utc(), written)
+    if as_json:
+        echo_json({**_sync_json(1, len(items), report), **_lint_json(lint)})
+    else:
+        click.echo(f"{file}: {len(items)} item(s): {report}")
+        _echo_lint(lint)
 
 
 @queue_group.command("list")
@@ -210,10 +300,13 @@ def add_command(
     ItemChecker(state.config).check([item], _option_name)
     with state.database() as db, db.transaction() as session:
         created = add_item(session, item, now_utc())
+        session.flush()
+        lint = apply_lint(session, state.config, now_utc(), [item.id])
     if as_json:
-        echo_json({"id": item.id, "created": created, **_public(item.row())})
+        echo_json({"id": item.id, "created": created, **_public(item.row()), **_lint_json(lint)})
     else:
         click.echo(f"{'added' if created else 'updated'} {item.id}")
+        _echo_lint(lint)
 
 
 @queue_group.command("remove")

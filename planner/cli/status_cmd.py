@@ -24,7 +24,8 @@ from planner.text import visible
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_state
 def status_command(state: AppState, as_json: bool) -> None:
-    """Show what is due next, retrying, failed, held, unknown and paused, per account.
+    """Show what is due next, retrying, failed, held, unknown and paused, per account,
+    and the feeds whose last fetch failed.
 
     \b
     Example:
@@ -80,6 +81,11 @@ def status_command(state: AppState, as_json: bool) -> None:
         for row in report["held_items"]:
             where = row["account"] or "every account"
             echo(f"  {where}: {row['item']} ({row['kind']}): {row['reason']}")
+    if report["failing_feeds"]:
+        echo("feeds failing (their items stay as they were; `planner feeds list`):")
+        for row in report["failing_feeds"]:
+            good = row["last_ok_at"] or "never"
+            echo(f"  feed {row['feed']}: {row['error']} (last good fetch: {good})")
 
 
 @click.command("resolve")

@@ -27,6 +27,12 @@ MAX_ATTEMPTS = 100
 MAX_RETRY_SECONDS = 7 * 24 * 3600  # retry_base_seconds, retry_cap_seconds: a week
 MAX_SWEEP_SECONDS = 3600
 MAX_BUSY_TIMEOUT_SECONDS = 3600  # [database] busy_timeout_seconds: an hour
+MAX_FEED_DAYS = 3660  # first_sync_days, not_after_days: ten years
+MAX_PER_WEEK = 1000
+MAX_REFRESH_MINUTES = 7 * 24 * 60  # [feeds] refresh_minutes: a week
+MAX_FEED_TIMEOUT_SECONDS = 600
+MAX_FEED_BYTES = 1024**3  # [feeds] max_bytes: a gigabyte
+MAX_FEED_REDIRECTS = 20
 # The database columns that hold these names (planner/store/models.py, which the config may
 # not import; a test checks they agree): kinds (also slot labels) and account names.
 MAX_KIND_NAME = 64

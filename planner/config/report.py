@@ -12,7 +12,7 @@ from typing import Any
 from planner.adapters.registry import plain_options, public_url_options
 from planner.config.schema import RULE_KEYS
 from planner.config.settings import Config
-from planner.redact import redact_database_url, redact_option
+from planner.redact import redact_database_url, redact_feed_url, redact_option
 from planner.rule.balancer import BalanceSettings
 
 
@@ -87,5 +87,14 @@ def describe_config(config: Config, environ: dict[str, str] | None = None) -> di
             }
             for name, kind in config.kinds.items()
         },
+        "feeds": {
+            name: {
+                **feed.model_dump(exclude={"url"}),
+                "url": redact_feed_url(feed.url),
+            }
+            for name, feed in settings.feeds.sources.items()
+        },
+        "feeds_fetch": settings.feeds.model_dump(exclude={"sources"}),
+        "lint": settings.lint.model_dump(),
         "accounts": accounts,
     }

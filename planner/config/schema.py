@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -20,6 +20,7 @@ from pydantic import (
     ConfigDict,
     Field,
     field_validator,
+    model_validator,
 )
 
 from planner.config import bounds
@@ -247,6 +248,109 @@ class RunConfig(_Model):
     sweep_seconds: float = Field(default=30, gt=0, le=bounds.MAX_SWEEP_SECONDS)
 
 
+def _feed_url(value: str) -> str:
+    if not value.startswith(("http://", "https://", "file://")) and "://" in value:
+        raise ValueError(
+            f"{quoted(value)}: a feed is an http(s):// or file:// URL, or a path to a file"
+        )
+    if not value.strip():
+        raise ValueError("empty: give the feed's URL or a path to a feed file")
+    return value
+
+
+class FeedConfig(_Model):
+    """One RSS or Atom feed whose entries become queue items (``[feeds.NAME]``)."""
+
+    url: Annotated[PlainText, AfterValidator(_feed_url)]
+    kind: PlainText = "share"
+    accounts: list[PlainText] = Field(default_factory=list)
+    credit: PlainText | None = Field(default=None, min_length=1, max_length=500)
+    tags: list[PlainText] = Field(default_factory=list)
+    max_per_week: int | None = Field(default=None, ge=1, le=bounds.MAX_PER_WEEK)
+    not_after_days: int | None = Field(default=None, ge=1, le=bounds.MAX_FEED_DAYS)
+    include: list[PlainText] = Field(default_factory=list)
+    exclude: list[PlainText] = Field(default_factory=list)
+    first_sync_days: float = Field(default=14, ge=0, le=bounds.MAX_FEED_DAYS)
+    priority: int = Field(default=0, ge=-(2**31), le=2**31 - 1)  # of the items, as in a queue
+    # Entries linking to an own domain are your own promotion: this kind (a pitch).
+    pitch_kind: PlainText = "promo"
+
+
+class FeedsConfig(_Model):
+    """``[feeds]``: how feeds are fetched, and each ``[feeds.NAME]`` (in ``sources``)."""
+
+    refresh_minutes: float | None = Field(default=None, gt=0, le=bounds.MAX_REFRESH_MINUTES)
+    timeout_seconds: float = Field(default=20, gt=0, le=bounds.MAX_FEED_TIMEOUT_SECONDS)
+    max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=bounds.MAX_FEED_BYTES)
+    max_redirects: int = Field(default=5, ge=0, le=bounds.MAX_FEED_REDIRECTS)
+    sources: dict[str, FeedConfig] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tables_are_feeds(cls, data: Any) -> Any:
+        # [feeds.NAME] tables sit beside the [feeds] keys: gather them under `sources`
+        # (error messages name them feeds.NAME again, see planner.config.settings).
+        if isinstance(data, Mapping) and "sources" not in data:
+            feeds = {key: value for key, value in data.items() if isinstance(value, Mapping)}
+            rest = {key: value for key, value in data.items() if key not in feeds}
+            return {**rest, "sources": feeds}
+        return data
+
+
+DEFAULT_ASK_PATTERNS = (
+    # English
+    r"\bplease\s+(?:rt|retweet|share|boost|repost)\b",
+    r"\bpl[sz]e?\s+(?:rt|retweet|share|boost|repost)\b",
+    r"\bretweet\b",
+    r"\brt\s+(?:if|this|pls|please)\b",
+    r"\b(?:share|boost|repost)\s+(?:this|if|pls|please)\b",
+    r"\bfollow\s+(?:me|us)\b",
+    r"\bfollow\s+back\b",
+    r"#ff\b",
+    r"#followfriday\b",
+    r"\bfollow\s+friday\b",
+    r"\bsmash\s+(?:that|the)\s+(?:like|follow)\b",
+    # German
+    r"\bbitte\s+(?:rt|retweeten|teilen|weitersagen|folgen)\b",
+    r"\bfolgt\s+(?:mir|uns)\b",
+    # French
+    r"\bmerci\s+de\s+(?:rt|retweeter|partager)\b",
+    r"\bsuivez[-\s](?:moi|nous)\b",
+    # Spanish
+    r"\b(?:por\s+favor\s+)?(?:comparte|compartan|retuitea|rt\s+por\s+favor)\b",
+    r"\bs[ií]gue(?:me|nos)\b",
+    # Portuguese
+    r"\bme\s+siga\b|\bsiga-me\b",
+    # Italian
+    r"\bseguitemi\b|\bcondividete\b",
+    # Dutch
+    r"\bvolg\s+(?:mij|ons)\b",
+)
+
+
+def _compiles(patterns: list[str]) -> list[str]:
+    for index, pattern in enumerate(patterns):
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"pattern {index + 1} {quoted(pattern)} is not valid: {exc}") from None
+    return patterns
+
+
+class LintConfig(_Model):
+    """``[lint]``: the etiquette lint of item texts (asking for shares or follows, ...)."""
+
+    mode: Literal["warn", "hold", "off"] = "warn"
+    ask_patterns: Annotated[list[PlainText], AfterValidator(_compiles)] = Field(
+        default_factory=lambda: list(DEFAULT_ASK_PATTERNS)
+    )
+    extra_ask_patterns: Annotated[list[PlainText], AfterValidator(_compiles)] = Field(
+        default_factory=list
+    )
+    share_without_credit: bool = True
+    link_only: bool = True
+
+
 class PlannerSettings(_Model):
     """The whole ``planner.toml``, as validated."""
 
@@ -259,6 +363,8 @@ class PlannerSettings(_Model):
     balance: BalanceConfig = Field(default_factory=BalanceConfig)
     plan: PlanConfig = Field(default_factory=PlanConfig)
     run: RunConfig = Field(default_factory=RunConfig)
+    feeds: FeedsConfig = Field(default_factory=FeedsConfig)
+    lint: LintConfig = Field(default_factory=LintConfig)
     accounts: dict[str, AccountConfig] = Field(default_factory=dict)
 
     @field_validator("timezone")

@@ -32,7 +32,10 @@ from planner.config.schema import (
     AccountConfig,
     BalanceConfig,
     DatabaseConfig,
+    FeedConfig,
+    FeedsConfig,
     KindConfig,
+    LintConfig,
     PlanConfig,
     PlannerSettings,
     RunConfig,
@@ -216,6 +219,40 @@ def _cross_check(settings: PlannerSettings, text: str, path: Path) -> list[Probl
             )
             problems.append(_problem(path, text, balance_loc, msg))
     problems += adapter_problems(settings.accounts, text, path)  # what `run` would refuse
+    problems += _feed_problems(settings, known, text, path)
+    return problems
+
+
+def _feed_problems(
+    settings: PlannerSettings, kinds: dict[str, KindConfig], text: str, path: Path
+) -> list[Problem]:
+    """Each feed's name, kinds and accounts name what exists."""
+    problems: list[Problem] = []
+    for name, feed in settings.feeds.sources.items():
+        loc: tuple[str | int, ...] = ("feeds", name)
+        if not NAME.fullmatch(name) or len(name) > bounds.MAX_ACCOUNT_NAME:
+            msg = (
+                f"{quoted(name)} is not a valid feed name (lower-case letters, digits, - _; "
+                f"at most {bounds.MAX_ACCOUNT_NAME} characters)"
+            )
+            problems.append(_problem(path, text, loc, msg))
+        for key, kind_class in (("kind", None), ("pitch_kind", "pitch")):
+            kind = getattr(feed, key)
+            if kind not in kinds:
+                expected = ", ".join(sorted(kinds))
+                msg = f'unknown kind "{kind}" (expected one of: {expected})'
+                problems.append(_problem(path, text, (*loc, key), msg))
+            elif kind_class is not None and kinds[kind].class_ != kind_class:
+                msg = (
+                    f'"{kind}" is a give kind: entries linking to your own_domains are pitches, '
+                    "name a pitch kind"
+                )
+                problems.append(_problem(path, text, (*loc, key), msg))
+        for account in feed.accounts:
+            if account not in settings.accounts:
+                expected = ", ".join(sorted(settings.accounts)) or "none configured"
+                msg = f'unknown account "{account}" (expected: {expected})'
+                problems.append(_problem(path, text, (*loc, "accounts"), msg))
     return problems
 
 
@@ -226,7 +263,15 @@ def _problem(path: Path, text: str, loc: tuple[str | int, ...], message: str) ->
 def validation_problems(exc: ValidationError, text: str, path: Path) -> list[Problem]:
     """Pydantic's errors as problems naming the file, line and key."""
     pairs = describe_errors(exc, CONFIG_KEYS)
-    return [_problem(path, text, loc, message) for loc, message in pairs]
+    return [_problem(path, text, _written(loc), message) for loc, message in pairs]
+
+
+def _written(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """A key path as the file spells it: ``[feeds.NAME]`` tables are validated under
+    ``feeds.sources.NAME``."""
+    if loc[:2] == ("feeds", "sources") and len(loc) > 2:
+        return ("feeds", *loc[2:])
+    return loc
 
 
 CONFIG_KEYS = {
@@ -236,6 +281,9 @@ CONFIG_KEYS = {
     *DatabaseConfig.model_fields,
     *PlanConfig.model_fields,
     *RunConfig.model_fields,
+    *FeedsConfig.model_fields,
+    *FeedConfig.model_fields,
+    *LintConfig.model_fields,
     "class",
     *(name for name in KindConfig.model_fields if name != "class_"),
 }

@@ -167,6 +167,19 @@ def _archive_removed(
     return len(gone)
 
 
+def item_sources(session: Session, ids: Sequence[str]) -> dict[str, str]:
+    """Id -> source of the stored items among ``ids`` that are not archived."""
+    found: dict[str, str] = {}
+    for chunk in _chunks(ids):
+        rows = session.execute(
+            select(Item.id, Item.source).where(
+                Item.id.in_(chunk), Item.status != ItemStatus.ARCHIVED
+            )
+        )
+        found.update({row.id: row.source for row in rows})
+    return found
+
+
 def add_item(session: Session, item: QueueItem, now: datetime) -> bool:
     """Insert one item (or update it if its id exists); return True when it was new.
 

@@ -1,4 +1,5 @@
-"""``planner status``: what is due, retrying, failed, held, unknown or paused, per account.
+"""``planner status``: what is due, retrying, failed, held, unknown or paused, per account,
+and the feeds whose last fetch failed.
 
 Plain data for the command line (table or ``--json``); reads only. Also what ``planner
 resume`` tells a person: when a paused account's posts will really go out
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from planner.config.settings import Config
 from planner.store.models import (
     AccountState,
+    FeedState,
     Item,
     ItemAccountState,
     ItemStatus,
@@ -99,6 +101,12 @@ def build_status(session: Session, config: Config, now: datetime) -> dict[str, A
         .order_by(Post.slot_at, Post.id)
     ).all()
     held_items = _held_items(session, config)
+    feeds = config.settings.feeds.sources
+    failing = session.scalars(
+        select(FeedState)
+        .where(FeedState.name.in_(list(feeds)), FeedState.last_result == "error")
+        .order_by(FeedState.name)
+    ).all()
     return {
         "now": now.isoformat(),
         "accounts": accounts,
@@ -108,6 +116,16 @@ def build_status(session: Session, config: Config, now: datetime) -> dict[str, A
         "missed": [_post(r) for r in attention if r.status == PostStatus.MISSED],
         "held_posts": [_post(r) for r in attention if r.status == PostStatus.HELD],
         "held_items": held_items,
+        "failing_feeds": [
+            {
+                "feed": feed.name,
+                "error": feed.last_error,
+                "last_fetch_at": feed.last_fetch_at.isoformat() if feed.last_fetch_at else None,
+                "last_ok_at": feed.last_ok_at.isoformat() if feed.last_ok_at else None,
+            }
+            for feed in failing
+            if feed.url == feeds[feed.name].url  # a URL changed since: not synced yet
+        ],
     }
 
 

@@ -21,6 +21,7 @@ MIN_WINDOW_DAYS = 0.01  # about a quarter of an hour
 MAX_WINDOW_POSTS = 1000
 MAX_GAP_HOURS = MAX_WINDOW_DAYS * 24  # min_pitch_gap_hours
 MAX_WEIGHT = 1000
+MAX_REPOSTS = 10_000  # an evergreen item's reposts per account; more is as good as unlimited
 MAX_GRACE_MINUTES = 7 * 24 * 60  # a week
 MAX_SPACING_SECONDS = 24 * 3600  # a day
 MAX_ATTEMPTS = 100

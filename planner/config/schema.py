@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import date
 from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -88,6 +89,18 @@ class KindConfig(_Model):
     )
     template: PlainText | None = None
     requires: list[PlainText] = Field(default_factory=list)
+    # Evergreen limits for the kind's items that set none of their own: reposts per account
+    # after the first post, and the dates the kind is active (items get them as not_before
+    # and not_after).
+    max_reposts: int | None = Field(default=None, ge=0, le=bounds.MAX_REPOSTS)
+    active_from: date | None = None
+    active_until: date | None = None
+
+    @model_validator(mode="after")
+    def _active_range_in_order(self) -> KindConfig:
+        if self.active_from and self.active_until and self.active_until < self.active_from:
+            raise ValueError("active_until must not be before active_from")
+        return self
 
 
 DEFAULT_KINDS: Mapping[str, KindConfig] = {

@@ -82,6 +82,7 @@ class QueueItem:
     not_after: datetime | None
     evergreen: bool
     cooldown_days: int | None
+    max_reposts: int | None  # evergreen items: reposts per account after the first post
     priority: int
     tags: list[str]
     source: str
@@ -137,16 +138,31 @@ def resolve_item(
             expected = ", ".join(sorted(known_accounts)) or "none configured"
             problems.append((("accounts",), f'unknown account "{account}" (expected: {expected})'))
     tz = ZoneInfo(config.settings.timezone)
-    not_before = _to_utc(spec.not_before, tz, end_of_day=False)
-    not_after = _to_utc(spec.not_after, tz, end_of_day=True)
+    kind = kinds.get(spec.kind)
+    # A kind's active dates stand in for an item's own not_before and not_after.
+    not_before = _to_utc(
+        spec.not_before if spec.not_before is not None else (kind.active_from if kind else None),
+        tz,
+        end_of_day=False,
+    )
+    not_after = _to_utc(
+        spec.not_after if spec.not_after is not None else (kind.active_until if kind else None),
+        tz,
+        end_of_day=True,
+    )
     if not_before and not_after and not_after <= not_before:
         problems.append((("not_after",), "not_after must be later than not_before"))
     if spec.cooldown_days is not None and not spec.evergreen:
         problems.append((("cooldown_days",), "cooldown_days only applies to evergreen items"))
+    if spec.max_reposts is not None and not spec.evergreen:
+        problems.append((("max_reposts",), "max_reposts only applies to evergreen items"))
     if problems:
         return None, problems
     item_id = spec.id or derive_id(spec.kind, spec.url, spec.title, spec.text)
     cooldown = spec.cooldown_days or (DEFAULT_COOLDOWN_DAYS if spec.evergreen else None)
+    max_reposts = spec.max_reposts
+    if max_reposts is None and spec.evergreen and kind is not None:
+        max_reposts = kind.max_reposts
     accounts = sorted(spec.accounts)
     variants = {name: {"text": variant.text} for name, variant in sorted(spec.variants.items())}
     fields = dict(sorted(spec.fields.items()))
@@ -167,6 +183,8 @@ def resolve_item(
         "priority": spec.priority,
         "tags": tags,
     }
+    if max_reposts is not None:  # absent otherwise: items written before it keep their hash
+        content["max_reposts"] = max_reposts
     digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
     item = QueueItem(
         id=item_id,
@@ -182,6 +200,7 @@ def resolve_item(
         not_after=not_after,
         evergreen=spec.evergreen,
         cooldown_days=cooldown,
+        max_reposts=max_reposts,
         priority=spec.priority,
         tags=tags,
         source=source,

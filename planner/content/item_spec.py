@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from planner.config.bounds import CONTROL
+from planner.config.bounds import CONTROL, MAX_REPOSTS
 from planner.config.problems import quoted
 from planner.plan.slots import FIRST_YEAR, LAST_YEAR
 from planner.store import models
@@ -88,6 +88,8 @@ class ItemSpec(BaseModel):
     not_after: DateLike | None = None
     evergreen: bool = False
     cooldown_days: int | None = Field(default=None, ge=1, le=MAX_COOLDOWN_DAYS)
+    # How many times an evergreen item may go out again on an account after its first post.
+    max_reposts: int | None = Field(default=None, ge=0, le=MAX_REPOSTS)
     priority: int = Field(default=0, ge=PRIORITY_MIN, le=PRIORITY_MAX)
     tags: list[Line] = Field(default_factory=list)
 

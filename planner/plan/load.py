@@ -179,6 +179,7 @@ def candidates(session: Session, config: Config, first_slot: datetime) -> list[C
             Item.not_after,
             Item.evergreen,
             Item.cooldown_days,
+            Item.max_reposts,
             Item.force,
             Item.status,
             mentions_own,
@@ -202,8 +203,8 @@ def candidates(session: Session, config: Config, first_slot: datetime) -> list[C
     candidates: list[Candidate] = []
     mentioning: list[int] = []
     for rank, row in enumerate(session.connection().execute(query)):
-        (item_id, kind, url, targets, not_before, not_after, evergreen, cooldown_days, force,
-         status, mentions) = row  # fmt: skip
+        (item_id, kind, url, targets, not_before, not_after, evergreen, cooldown_days,
+         max_reposts, force, status, mentions) = row  # fmt: skip
         if status == ItemStatus.EXPIRED and (not_after is None or not_after <= first_slot):
             continue
         if targets not in targets_seen:
@@ -230,6 +231,7 @@ def candidates(session: Session, config: Config, first_slot: datetime) -> list[C
                 cooldown=timedelta(days=cooldown_days) if cooldown_days else None,
                 forced=force,
                 forced_on=forced_on.get(item_id, frozenset()),
+                max_posts=None if max_reposts is None or not evergreen else 1 + max_reposts,
             )
         )
     _mark_own_domain_links(session, [candidates[i] for i in mentioning], own_domains)

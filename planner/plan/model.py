@@ -38,6 +38,7 @@ class Candidate:
         "cooldown",
         "forced",
         "forced_on",
+        "max_posts",
         "sort_key",
     )
 
@@ -56,6 +57,7 @@ class Candidate:
         cooldown: timedelta | None = None,
         forced: bool = False,
         forced_on: frozenset[str] = frozenset(),
+        max_posts: int | None = None,
     ) -> None:
         self.id = id
         self.kind = kind
@@ -68,6 +70,7 @@ class Candidate:
         self.cooldown = cooldown
         self.forced = forced  # released with --force on every account it goes to
         self.forced_on = forced_on  # released with --force on these accounts only
+        self.max_posts = max_posts  # evergreen: posts per account at most (None: no limit)
         self.sort_key = (rank, id)
 
     def __repr__(self) -> str:

@@ -127,6 +127,7 @@ class Account:
         self.pools = pools
         self.mix = Mix({kind: weight for kind, (_, weight) in rules.kinds.items()})
         self.used: dict[str, datetime] = {}  # item id -> latest time on this account
+        self.uses: dict[str, int] = {}  # item id -> its posts on this account, kept ones too
         self.url_times: dict[str, list[datetime]] = {}
         self.forced: list[Candidate] = []
         self.deadlines = DeadlineQueue()
@@ -138,6 +139,7 @@ class Account:
 
     def use(self, item_id: str, url: str | None, at: datetime) -> None:
         self.used[item_id] = max(at, self.used.get(item_id, at))
+        self.uses[item_id] = self.uses.get(item_id, 0) + 1
         if url:
             times = self.url_times.setdefault(url, [])
             times.insert(bisect_left(times, at), at)
@@ -154,6 +156,11 @@ class Account:
             if last is not None:
                 if not candidate.evergreen or candidate.cooldown is None:
                     return False
+                if (
+                    candidate.max_posts is not None
+                    and self.uses[candidate.id] >= candidate.max_posts
+                ):
+                    return False  # reposted as often as it may be on this account
                 if last + candidate.cooldown > at:
                     return last + candidate.cooldown
             if candidate.url and self.url_gap:

@@ -137,6 +137,8 @@ class Item(Base):
     not_after: Mapped[datetime | None]
     evergreen: Mapped[bool] = mapped_column(Boolean, default=False)
     cooldown_days: Mapped[int | None] = mapped_column(Integer)
+    # Evergreen items: how many times the item may go out again on an account (None: no limit).
+    max_reposts: Mapped[int | None] = mapped_column(Integer)
     priority: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(16), default=ItemStatus.QUEUED)
     status_reason: Mapped[str | None] = mapped_column(Text)

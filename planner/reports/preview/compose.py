@@ -9,8 +9,8 @@ runway) are described in :mod:`planner.reports.preview.read`.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from zoneinfo import ZoneInfo
@@ -81,9 +81,19 @@ class QueueRow:
     manual_hold: bool
     not_before: datetime | None
     not_after: datetime | None
+    back_at: datetime | None = None  # a published evergreen item: when its cooldown ends
+    max_posts: int | None = None  # evergreen: posts per account at most (None: no limit)
+    uses: Mapping[str, int] = field(default_factory=dict)  # account -> its posts there
 
     def goes_to(self, account: str) -> bool:
         return not self.accounts or account in self.accounts
+
+    def comes_back_on(self, account: str, by: datetime) -> bool:
+        """Whether the item may be planned on ``account`` before ``by``: not reposted as
+        often as it may be there, and off its cooldown by then."""
+        if self.max_posts is not None and self.uses.get(account, 0) >= self.max_posts:
+            return False
+        return self.back_at is None or self.back_at < by
 
 
 @dataclass(frozen=True)
@@ -264,7 +274,7 @@ def compose_account(
         max_window_at=best_at,
         held=held,
         empty=[row for row in rows if row.status == EMPTY],
-        runway=_runway(config, account, now, live, queue, tz),
+        runway=_runway(config, account, now, end, live, queue, tz),
         rule_problems=problems,
         notes=notes,
         waiting=left_out(PlanningState.WAITING),
@@ -379,16 +389,21 @@ def _runway(
     config: Config,
     account: str,
     now: datetime,
+    end: datetime,
     live: Sequence[PostRow],
     queue: Sequence[QueueRow],
     tz: ZoneInfo,
 ) -> list[Runway]:
+    # What the next week can use: a published evergreen item counts when its cooldown ends
+    # by then and it has reposts left on the account.
+    by = end + timedelta(days=7)
     available = Counter(
         row.kind
         for row in queue
         if not row.manual_hold
         and (row.not_after is None or row.not_after > now)
         and row.goes_to(account)
+        and row.comes_back_on(account, by)
     )
     result = []
     for kind in config.kinds:

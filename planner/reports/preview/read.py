@@ -23,7 +23,9 @@ with the post on it or why it is empty, the running pitch share, and a summary:
   each given to the first waiting item that may take it where ``WindowTracker.decide`` allows
   a pitch, so no slot is promised twice. Items held by hand are not tried.
 - **Runway** per kind: ``available`` = items still usable by the account (status queued or
-  held, not held by hand, ``not_after`` after ``now``, no target accounts or this one);
+  held, not held by hand, ``not_after`` after ``now``, no target accounts or this one), and
+  published evergreen items whose cooldown ends before the end of the next week and that
+  have reposts left on the account (``max_reposts``);
   ``planned_this_week`` = the account's live posts of that kind this week. The queue lasts
   ``lasts_days = available * 7 // planned_this_week`` days at this week's pace (None when the
   kind is unused). When ``available < planned_this_week`` it does not last a week like this
@@ -46,7 +48,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from planner.config.settings import Config
@@ -222,6 +224,10 @@ def _scope_posts(
 
 
 def _queue_rows(session: Session) -> list[QueueRow]:
+    """Items queued or held, and evergreen items published: they come back after their
+    cooldown (``back_at``), and their posts so far on each account (``uses``) count against
+    their reposts."""
+    evergreen_out = and_(Item.evergreen.is_(True), Item.status == ItemStatus.PUBLISHED)
     query = (
         select(
             Item.id,
@@ -232,11 +238,46 @@ def _queue_rows(session: Session) -> list[QueueRow]:
             Item.manual_hold,
             Item.not_before,
             Item.not_after,
+            Item.evergreen,
+            Item.cooldown_days,
+            Item.max_reposts,
+            Item.last_published_at,
         )
-        .where(Item.status.in_([ItemStatus.QUEUED, ItemStatus.HELD]))
+        .where(or_(Item.status.in_([ItemStatus.QUEUED, ItemStatus.HELD]), evergreen_out))
         .order_by(Item.priority.desc(), Item.created_at, Item.id)
     )
-    return [QueueRow(**row._asdict()) for row in session.execute(query)]
+    rows = session.execute(query).all()
+    limited = [row.id for row in rows if row.evergreen and row.max_reposts is not None]
+    uses: dict[str, dict[str, int]] = {}
+    for start in range(0, len(limited), 500):
+        counted = session.execute(
+            select(Post.item_id, Post.account, func.count())
+            .where(Post.item_id.in_(limited[start : start + 500]), Post.status.in_(LIVE_STATUSES))
+            .group_by(Post.item_id, Post.account)
+        )
+        for item_id, account, count in counted:
+            uses.setdefault(item_id, {})[account] = count
+    found = []
+    for row in rows:
+        back_at = None
+        if row.status == ItemStatus.PUBLISHED and row.last_published_at and row.cooldown_days:
+            back_at = row.last_published_at + timedelta(days=row.cooldown_days)
+        found.append(
+            QueueRow(
+                row.id,
+                row.kind,
+                row.accounts,
+                row.status,
+                row.status_reason,
+                row.manual_hold,
+                row.not_before,
+                row.not_after,
+                back_at,
+                None if row.max_reposts is None else 1 + row.max_reposts,
+                uses.get(row.id, {}),
+            )  # fmt: skip
+        )
+    return found
 
 
 def _account_states(

@@ -14,7 +14,7 @@ from planner.content.files import read_queue_files
 from planner.errors import ConfigError, QueueFileError
 from planner.plan.engine import plan
 from planner.plan.model import Candidate, FixedPost, PlanRules, Slot
-from planner.reports.preview.compose import QueueRow
+from planner.reports.preview.rows import QueueRow
 from planner.rule.balancer import BalanceSettings
 
 MONDAY = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)

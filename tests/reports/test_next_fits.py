@@ -16,7 +16,8 @@ from planner.config.settings import Config, parse_config
 from planner.plan.engine import plan
 from planner.plan.model import Candidate, FixedPost, PlanRules, Slot
 from planner.plan.slots import SlotInstant, WeeklySlot
-from planner.reports.preview.compose import QueueRow, next_fits
+from planner.reports.preview.compose import next_fits
+from planner.reports.preview.rows import QueueRow
 from planner.rule.balancer import BalanceSettings, WindowTracker
 
 from support.preview_weeks import SOLO_QUEUE, preview_of, solo, sync_and_plan

@@ -1,6 +1,7 @@
 """``planner preview``: one ISO week per account, with why each slot got what it got.
 
 - :mod:`~planner.reports.preview.read`: read the week's posts, items and history;
+- :mod:`~planner.reports.preview.rows`: what is read, as plain rows (posts, queue, verdicts);
 - :mod:`~planner.reports.preview.compose`: one account's week composed from them (pure);
 - :mod:`~planner.reports.preview.model`: the preview as plain data, and the ``--check`` verdict;
 - :mod:`~planner.reports.preview.formats`: JSON, the terminal table and Markdown;

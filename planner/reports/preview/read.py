@@ -53,14 +53,9 @@ from sqlalchemy.orm import Session
 
 from planner.config.settings import Config
 from planner.plan.slots import iso_week_bounds
-from planner.reports.preview.compose import (
-    LivePost,
-    PostRow,
-    QueueRow,
-    StateRow,
-    compose_account,
-)
+from planner.reports.preview.compose import compose_account
 from planner.reports.preview.model import Preview
+from planner.reports.preview.rows import LivePost, PostRow, QueueRow, StateRow
 from planner.rule.balancer import BalanceSettings
 from planner.store.models import (
     LIVE_STATUSES,

@@ -26,6 +26,9 @@ MAX_SPACING_SECONDS = 24 * 3600  # a day
 MAX_ATTEMPTS = 100
 MAX_RETRY_SECONDS = 7 * 24 * 3600  # retry_base_seconds, retry_cap_seconds: a week
 MAX_SWEEP_SECONDS = 3600
+# [run] concurrency: posts in flight at once. Each is a thread waiting on a network; past a
+# thousand the threads cost more than they wait.
+MAX_CONCURRENCY = 1000
 MAX_BUSY_TIMEOUT_SECONDS = 3600  # [database] busy_timeout_seconds: an hour
 # The database columns that hold these names (planner/store/models.py, which the config may
 # not import; a test checks they agree): kinds (also slot labels) and account names.

@@ -28,7 +28,7 @@ Every method takes ``now``; only a runner's own clock, if given, dates the netwo
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, insert, update
@@ -45,7 +45,7 @@ from planner.errors import (
     Uncertain,
 )
 from planner.plan.render import Renderer
-from planner.publish.claiming import claim_next, due_at
+from planner.publish.claiming import Batch, claim_due, claim_next, due_times, release
 from planner.publish.claims import UNCERTAIN, Claimed, ClaimResult, Outcome
 from planner.store.database import Database
 from planner.store.models import (
@@ -96,17 +96,31 @@ class Publisher:
 
     # --- claiming -------------------------------------------------------------------------
 
+    def due_times(self) -> dict[str, datetime]:
+        """When each configured account that is neither paused nor busy has its next post
+        due (one query; see :func:`~planner.publish.claiming.due_times`)."""
+        with self.db.reading() as session:
+            times = due_times(session.connection(), self.run.min_spacing_seconds)
+        return {a: t for a, t in times.items() if a in self.config.settings.accounts}
+
     def next_due(self, now: datetime) -> datetime | None:
-        """When the next post of any unpaused account becomes due (None: nothing planned)."""
-        with self.db.engine.connect() as connection:
-            spacing = self.run.min_spacing_seconds
-            times = [due_at(connection, a, spacing) for a in self.config.settings.accounts]
-        due = [t for t in times if t is not None]
-        return min(due) if due else None
+        """When the next post of any unpaused, idle account becomes due (None: nothing
+        planned)."""
+        times = self.due_times().values()
+        return min(times) if times else None
 
     def claim(self, account: str, now: datetime) -> ClaimResult | None:
         """Claim the account's next due post (see :func:`~planner.publish.claiming.claim_next`)."""
         return claim_next(self.db, self.config, self.worker, lambda: self.renderer, account, now)
+
+    def claim_batch(self, account: str, now: datetime) -> Batch:
+        """Claim the account's due posts, in order (see
+        :func:`~planner.publish.claiming.claim_due`)."""
+        return claim_due(self.db, self.config, self.worker, lambda: self.renderer, account, now)
+
+    def release(self, claims: Sequence[Claimed], now: datetime) -> None:
+        """Give back claimed posts this runner will not start: planned again."""
+        release(self.db, self.worker, claims, now)
 
     def publish(self, claim: Claimed, now: datetime) -> Outcome:
         """Publish and record one claimed post (the ratio was checked by :meth:`claim`)."""

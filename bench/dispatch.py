@@ -17,6 +17,10 @@ latency of each account's first post (min, median, max), the ratio of the wall t
 floor (an account's posts go out one after another, accounts in parallel: posts per account
 times the latency), and the duplicates and missing posts the receiver saw.
 
+``--rss`` samples the runners' resident memory as the posts arrive (for ``run``, ``pg1`` and
+``pg2``) and prints it at 10 %, 25 %, 50 %, 75 % and 90 % of them: with ``--posts 10000
+--latency 0.01 --cases run --rss`` it shows whether a long run keeps state per post.
+
 ``--concurrency`` writes ``[run] concurrency`` into the config (leave it out to measure the
 default, or a planner that does not have the key). ``--source DIR`` runs the planner found in
 ``DIR`` (an unpacked older commit: ``git archive COMMIT planner templates | tar -x -C DIR``)
@@ -116,7 +120,7 @@ class Receiver:
             return json.loads(answer.read())
 
     def arrivals(self) -> list[tuple[float, int, str]]:
-        return [tuple(a) for a in self._get("/_arrivals")]  # type: ignore[misc]
+        return [tuple(a) for a in self._get("/_arrivals")]
 
     def reset(self) -> None:
         self._get("/_reset")
@@ -233,12 +237,15 @@ def run_case(
         for log in logs
     ]
     deadline = started + args.timeout
+    rss: list[tuple[int, float]] = []  # (posts arrived, resident MB of the runners)
     if name == "once":
         for process in processes:
             process.wait(timeout=args.timeout)
     else:
-        while time.time() < deadline and len(receiver.arrivals()) < args.posts:
-            time.sleep(0.05)
+        while time.time() < deadline and (arrived := len(receiver.arrivals())) < args.posts:
+            if args.rss:
+                rss.append((arrived, sum(resident_mb(p.pid) for p in processes)))
+            time.sleep(0.05 if args.posts <= 2000 else 0.5)
         for process in processes:
             process.send_signal(signal.SIGTERM)
         for process in processes:
@@ -270,7 +277,30 @@ def run_case(
         "missing": args.posts - len(seen),
         "exit": [p.returncode for p in processes],
         "stderr_tail": [e.strip().splitlines()[-1:] for e in errors if e.strip()],
+        **({"rss_mb": rss_profile(rss, args.posts)} if rss else {}),
     }
+
+
+def resident_mb(pid: int) -> float:
+    """The process's resident set size (VmRSS) in MB; 0 once it has gone."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def rss_profile(samples: list[tuple[int, float]], posts: int) -> dict[str, float]:
+    """Resident MB of the runners once 10 %, 25 %, 50 %, 75 % and 90 % of the posts arrived."""
+    profile = {}
+    for fraction in (0.1, 0.25, 0.5, 0.75, 0.9):
+        at = next((mb for arrived, mb in samples if arrived >= fraction * posts), None)
+        if at is not None:
+            profile[f"{fraction:.0%}"] = round(at, 1)
+    return profile
 
 
 def main() -> None:
@@ -282,6 +312,9 @@ def main() -> None:
     parser.add_argument("--cases", default="once,run,pg1,pg2")
     parser.add_argument("--timeout", type=float, default=600)
     parser.add_argument("--source", default=None, help="run the planner package found here")
+    parser.add_argument(
+        "--rss", action="store_true", help="sample the runners' resident memory as posts arrive"
+    )
     args = parser.parse_args()
     receiver = Receiver(args.latency)
     try:

@@ -222,8 +222,8 @@ class Runner:
         # The scheduler's own jobs (the sweep and the wake-up) only query and hand accounts
         # to the pool; a wake-up may fire while a sweep runs, so two may run at once.
         scheduler = BackgroundScheduler(
-            executors={"default": {"type": "threadpool", "max_workers": 2}},
-            job_defaults={"coalesce": True, "max_instances": 2, "misfire_grace_time": None},
+            executors={"default": {"type": "threadpool", "max_workers": 3}},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone=UTC,
         )
         self._scheduler = scheduler
@@ -311,5 +311,6 @@ class Runner:
                 return
             self._armed = due
             when = max(due, datetime.now(UTC))
+            # A wake-up that comes while the last one still runs must not be skipped.
             self._scheduler.add_job(self._dispatch, DateTrigger(run_date=when, timezone=UTC),
-                                    id="wake", replace_existing=True)  # fmt: skip
+                                    id="wake", replace_existing=True, max_instances=2)  # fmt: skip

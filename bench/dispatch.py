@@ -5,15 +5,21 @@ Run by hand: `.venv/bin/python bench/dispatch.py [--posts 1000] [--accounts 100]
 
 A receiver in a process of its own answers every webhook POST after ``--latency`` seconds
 (asyncio, so it never becomes the bottleneck) and notes when each post arrived. Each case
-fills a fresh database with the posts, all due at the moment the command starts, then runs
-real ``planner run`` processes against it:
+fills a fresh database with the posts, all due at one instant, then runs real ``planner
+run`` processes against it:
 
 - ``once``: ``planner run --once`` on SQLite (the cron mode);
 - ``run``: ``planner run`` on SQLite, stopped with SIGTERM once every post has arrived;
 - ``pg1``/``pg2``: ``planner run`` on PostgreSQL with one and with two runners.
 
-For each it prints the wall time from starting the command(s) to the last arrival, the
-latency of each account's first post (min, median, max), the ratio of the wall time to the
+``run --once`` is started at the instant the posts fall due, as cron would start it, and
+measured from there, its start-up included. The runners of ``run``, ``pg1`` and ``pg2`` are
+started ``--lead`` seconds (default 6) before the posts fall due, as a runner that keeps
+running would be, and measured from the due instant: how late the posts go out.
+
+For each it prints the wall time from that instant to the last arrival, the
+latency of each account's first post (min, median, max), the CPU time the runners used
+(user and system), the ratio of the wall time to the
 floor (an account's posts go out one after another, accounts in parallel: posts per account
 times the latency), and the duplicates and missing posts the receiver saw.
 
@@ -34,6 +40,7 @@ import asyncio
 import json
 import multiprocessing
 import os
+import resource
 import signal
 import statistics
 import subprocess
@@ -43,7 +50,7 @@ import time
 import urllib.request
 import uuid
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -223,12 +230,16 @@ def run_case(
     else:
         url = f"sqlite:///{folder / (name + '.db')}"
     config = write_config(folder, url, args.accounts, receiver.origin, args.concurrency)
-    start_at = datetime.now(UTC)
-    fill(url, args.posts, args.accounts, start_at)
+    # `run --once` is started when the posts are due (as cron would); a runner that keeps
+    # running is started first and measured from the instant the posts fall due.
+    lead = 0.0 if name == "once" else args.lead
+    due = datetime.now(UTC) + timedelta(seconds=lead)
+    fill(url, args.posts, args.accounts, due)
     receiver.reset()
     env = {**os.environ, "PLANNER_CONFIG": str(config)}
     runners = 2 if name == "pg2" else 1
     command = [*PLANNER, "run"] + (["--once"] if name == "once" else [])
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.time()
     # Logs go to files: a runner logging every post would fill a pipe and stall.
     logs = [(folder / f"{name}-{n}.log").open("w+b") for n in range(runners)]
@@ -236,6 +247,8 @@ def run_case(
         subprocess.Popen(command, env=env, cwd=args.source, stdout=subprocess.DEVNULL, stderr=log)
         for log in logs
     ]
+    if lead:
+        started = due.timestamp()
     deadline = started + args.timeout
     rss: list[tuple[int, float]] = []  # (posts arrived, resident MB of the runners)
     if name == "once":
@@ -250,12 +263,15 @@ def run_case(
             process.send_signal(signal.SIGTERM)
         for process in processes:
             process.wait(timeout=60)
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     errors = []
     for log in logs:
         log.seek(0)
         errors.append(log.read().decode())
         log.close()
     arrivals = receiver.arrivals()
+    shares = runner_shares(url)
     if schema:
         drop_schema(schema)
     seen = Counter(post for _, post, _ in arrivals)
@@ -273,12 +289,29 @@ def run_case(
         "first_min_s": round(firsts[0], 2),
         "first_median_s": round(statistics.median(firsts), 2),
         "first_max_s": round(firsts[-1], 2),
+        "runner_cpu_s": round(cpu, 2),
         "duplicates": sum(n - 1 for n in seen.values()),
         "missing": args.posts - len(seen),
+        "posts_per_runner": shares,
         "exit": [p.returncode for p in processes],
         "stderr_tail": [e.strip().splitlines()[-1:] for e in errors if e.strip()],
         **({"rss_mb": rss_profile(rss, args.posts)} if rss else {}),
     }
+
+
+def runner_shares(url: str) -> list[int]:
+    """How many posts each runner published, most first."""
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        counts = connection.execute(
+            text(
+                "SELECT count(*) FROM publish_attempts WHERE outcome = 'published' "
+                "GROUP BY worker ORDER BY count(*) DESC"
+            )
+        ).scalars()
+        shares = list(counts)
+    engine.dispose()
+    return shares
 
 
 def resident_mb(pid: int) -> float:
@@ -311,6 +344,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=None)
     parser.add_argument("--cases", default="once,run,pg1,pg2")
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument(
+        "--lead", type=float, default=6.0, help="runners start this many seconds before the due"
+    )
     parser.add_argument("--source", default=None, help="run the planner package found here")
     parser.add_argument(
         "--rss", action="store_true", help="sample the runners' resident memory as posts arrive"

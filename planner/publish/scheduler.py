@@ -17,6 +17,7 @@ LOCKED``, and each runner's heartbeat tells the others whether its claims are st
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
@@ -177,11 +178,18 @@ class Runner:
                     rest = [r.post for r in batch.claims[n:] if r.post is not None]
                     self.publisher.release(rest, self.clock())
                     return outcomes, None
-                outcome = self.publisher.publish(result.post, self.clock())
+                rest = [r.post for r in batch.claims[n + 1 :] if r.post is not None]
+                try:
+                    outcome = self.publisher.publish(result.post, self.clock())
+                except BaseException:
+                    # The rest of the batch would stay claimed, and the account blocked,
+                    # for as long as this runner lives.
+                    with contextlib.suppress(Exception):
+                        self.publisher.release(rest, self.clock())
+                    raise
                 outcomes.append(outcome)
                 if outcome.status != PostStatus.PUBLISHED:
                     # Later posts wait for this one (a retry keeps the account's order).
-                    rest = [r.post for r in batch.claims[n + 1 :] if r.post is not None]
                     self.publisher.release(rest, self.clock())
                     break
         return outcomes, None

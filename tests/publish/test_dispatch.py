@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from planner.adapters.base import OutgoingPost, Published
 from planner.config.settings import Config, parse_config
-from planner.errors import Transient
+from planner.errors import DatabaseBusy, Transient
 from planner.plan.store import idempotency_key
 from planner.publish.pipeline import Publisher
 from planner.publish.recovery import ensure_account_rows
@@ -308,3 +308,24 @@ def test_due_times_names_idle_unpaused_accounts_with_a_post_planned(
     finally:
         db.dispose()
     assert due == {"idle": NOW + minutes(5), "retry": NOW + minutes(20)}
+
+
+def test_a_record_that_cannot_be_written_gives_back_the_rest_of_the_batch(
+    db: Database, config: Config
+) -> None:
+    ids = [add_post(db, "a", NOW - minutes(n)) for n in (3, 2, 1)]
+    adapter = Scripted()
+    runner = Runner(db, config, {}, clock=Clock(NOW), adapters={"a": adapter, "b": adapter},
+                    worker="w")  # fmt: skip
+
+    def locked_out(work: object) -> None:
+        raise DatabaseBusy("the database stayed locked")
+
+    runner.publisher._records.run = locked_out  # type: ignore[method-assign]
+    with pytest.raises(DatabaseBusy):
+        runner.run_once()
+    state = rows(db)
+    # The first post went out but its record did not: it stays claimed, for recovery.
+    assert state[ids[0]][0] == PostStatus.CLAIMED
+    # The others were never started and do not stay stuck behind it.
+    assert [state[i] for i in ids[1:]] == [(PostStatus.PLANNED, 0, None)] * 2

@@ -1,7 +1,9 @@
 """The ``planner`` command: a thin layer that parses options and prints results.
 
 Each command group lives in its own module; the work is done by the core package, which
-never imports click.
+never imports click. A command exists for ``planner`` once it is listed in :data:`COMMANDS`
+(its module, its name there, and the summary ``planner --help`` shows); its module is
+imported only when it runs.
 """
 
 from __future__ import annotations

@@ -129,7 +129,7 @@ def recover(
                         claimed_at=None,
                         attempts=Post.attempts - 1,
                         updated_at=now,
-                    )  # fmt: skip
+                    )
                 )
                 continue
             started.add(account)

@@ -190,8 +190,9 @@ class Database:
     busy_timeout: float = DEFAULT_BUSY_TIMEOUT
     writers: sessionmaker[Session] | None = None  # write transactions (SQLite: IMMEDIATE)
     # SQLite takes one writer at a time. This process's own writers (a runner's publishing
-    # threads) queue here for it, in turn, instead of in SQLite's busy handler, which polls
-    # with sleeps of up to 100 ms and lets a newcomer overtake a thread that waited long.
+    # threads) wait for each other here, woken as soon as the lock is free, instead of in
+    # SQLite's busy handler, which polls with sleeps of up to 100 ms. Writers in other
+    # processes are still waited for by the busy handler.
     _writing: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @contextmanager

@@ -16,7 +16,10 @@ README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 
 def _commands(group: click.Group, prefix: str = "planner") -> list[tuple[str, click.Command]]:
     found: list[tuple[str, click.Command]] = []
-    for name, command in group.commands.items():
+    context = click.Context(group)
+    for name in group.list_commands(context):  # the top level loads its commands lazily
+        command = group.get_command(context, name)
+        assert command is not None, name
         path = f"{prefix} {name}"
         found.append((path, command))
         if isinstance(command, click.Group):

@@ -65,14 +65,14 @@ def load_factory(network: str) -> AdapterFactory:
             f'unknown network "{network}" (installed: {installed}; '
             "a network is added by installing its adapter package)"
         )
-    where = f'the adapter for network "{network}" ({entry_point.value}{_package(entry_point)})'
     try:
         factory = entry_point.load()
     except Exception as exc:  # a plugin's import can fail in any way; report, don't crash
+        where = _where(network, entry_point)
         raise InputError(f"{where} cannot be loaded: {type(exc).__name__}: {exc}") from exc
     if not callable(factory):
         raise InputError(
-            f"{where} names {factory!r}, which is not callable "
+            f"{_where(network, entry_point)} names {factory!r}, which is not callable "
             "(expected an adapter class or factory)"
         )
     result: AdapterFactory = factory
@@ -167,6 +167,12 @@ def _missing_members(adapter: object) -> list[str]:
         if not callable(getattr(adapter, method, None)):
             missing.append(f"{method}()")
     return missing
+
+
+def _where(network: str, entry_point: EntryPoint) -> str:
+    # Only for messages: naming the package reads its metadata (an email-format file parsed
+    # each time), which cost 15 ms per account when every load built it.
+    return f'the adapter for network "{network}" ({entry_point.value}{_package(entry_point)})'
 
 
 def _package(entry_point: EntryPoint) -> str:

@@ -13,13 +13,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from planner.config.settings import Config, find_config, load_config
 from planner.errors import ExitCode, PlannerError
-from planner.store.database import Database, open_database
+
+if TYPE_CHECKING:
+    from planner.config.settings import Config
+    from planner.store.database import Database
 
 
 class CommandFailed(click.ClickException):
@@ -71,18 +73,27 @@ class AppState:
     config_option: str | None
     _config: Config | None = field(default=None, init=False)
 
+    # The config and the store are imported when a command first needs them, so that
+    # `planner --help` and light commands start without pydantic or SQLAlchemy.
+
     @property
     def config_path(self) -> Path:
+        from planner.config.settings import find_config
+
         return find_config(self.config_option)
 
     @property
     def config(self) -> Config:
+        from planner.config.settings import load_config
+
         if self._config is None:
             self._config = load_config(self.config_path)
         return self._config
 
     @contextmanager
     def database(self) -> Iterator[Database]:
+        from planner.store.database import open_database
+
         config = self.config
         db = open_database(
             config.database_url, busy_timeout=config.settings.database.busy_timeout_seconds

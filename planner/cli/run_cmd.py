@@ -28,10 +28,12 @@ def run_command(state: AppState, once: bool, as_json: bool, verbose: bool) -> No
 
     Runs until SIGTERM or Ctrl-C, which stop new claims, let posts in flight finish and
     exit 0. On SQLite only one runner may use the database; on PostgreSQL several share it.
+    Up to [run] concurrency accounts publish at once; one account's posts go out in order.
 
     With --once it publishes what is due and exits: 0 when every post went out or will be
     retried by itself, 1 when one failed, ended unknown or paused its account (the last
-    line, on stderr, says which; `planner status` has the details).
+    line, on stderr, says which; `planner status` has the details). SIGTERM or Ctrl-C
+    stop it the same way: posts in flight finish, nothing new is claimed.
 
     \b
     Example:
@@ -56,6 +58,15 @@ def run_command(state: AppState, once: bool, as_json: bool, verbose: bool) -> No
     }
     with state.database() as db:
         runner = Runner(db, config, os.environ, adapters=adapters)
+        stop = threading.Event()
+
+        def request_stop(signum: int, _frame: FrameType | None) -> None:
+            logging.getLogger(__name__).info("received %s", signal.Signals(signum).name)
+            stop.set()
+            runner.request_stop()
+
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
         if once:
             outcomes = runner.run_once()
             if as_json:
@@ -67,6 +78,8 @@ def run_command(state: AppState, once: bool, as_json: bool, verbose: bool) -> No
                         f"post {outcome.post_id} on {outcome.account}: {outcome.status}{detail}"
                     )
                 click.echo(f"{len(outcomes)} post(s) handled")
+            if stop.is_set():
+                click.echo("stopped early: posts not yet claimed wait for the next run", err=True)
             stuck = [o for o in outcomes if o.needs_a_person]
             if stuck:
                 which = ", ".join(
@@ -75,14 +88,6 @@ def run_command(state: AppState, once: bool, as_json: bool, verbose: bool) -> No
                 )
                 raise PostsNeedAPerson(f"post(s) that need a person: {which}; see planner status")
             return
-        stop = threading.Event()
-
-        def request_stop(signum: int, _frame: FrameType | None) -> None:
-            logging.getLogger(__name__).info("received %s", signal.Signals(signum).name)
-            stop.set()
-
-        signal.signal(signal.SIGTERM, request_stop)
-        signal.signal(signal.SIGINT, request_stop)
         runner.serve(stop)
 
 

@@ -13,7 +13,6 @@ from typing import Any
 import click
 
 from planner.cli._app import AppState, echo_json, now_utc, pass_state
-from planner.publish.pipeline import Publisher
 from planner.publish.resolve import resolve_post
 from planner.reports.preview.model import WEEKDAYS
 from planner.reports.status import build_status, resume_outlook
@@ -125,6 +124,10 @@ def resume_command(state: AppState, account: str) -> None:
     if account not in state.config.settings.accounts:
         raise click.BadParameter(f"no account {account!r} in {state.config.path}")
     with state.database() as db:
+        # Here, not at the top: the publishing pipeline (templates, adapters) is heavy, and
+        # `planner status` in the same module never needs it.
+        from planner.publish.pipeline import Publisher
+
         Publisher(db, state.config, "cli", os.environ).resume_account(account)
         with db.transaction() as session:
             outlook = resume_outlook(session, state.config, account, now_utc())

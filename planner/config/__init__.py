@@ -2,6 +2,7 @@
 
 - :mod:`~planner.config.settings`: load the file, cross-check its tables, resolve the
   :class:`~planner.config.settings.Config` every command uses;
+- :mod:`~planner.config.names`: the config's file name and environment variable (light);
 - :mod:`~planner.config.schema`: what the file may say, as pydantic models (strict);
 - :mod:`~planner.config.bounds`: the limits of numbers and names beyond their types;
 - :mod:`~planner.config.adapter_options`: each account's network options, checked by its

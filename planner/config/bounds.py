@@ -27,6 +27,9 @@ MAX_SPACING_SECONDS = 24 * 3600  # a day
 MAX_ATTEMPTS = 100
 MAX_RETRY_SECONDS = 7 * 24 * 3600  # retry_base_seconds, retry_cap_seconds: a week
 MAX_SWEEP_SECONDS = 3600
+# [run] concurrency: posts in flight at once. Each is a thread waiting on a network; past a
+# thousand the threads cost more than they wait.
+MAX_CONCURRENCY = 1000
 MAX_BUSY_TIMEOUT_SECONDS = 3600  # [database] busy_timeout_seconds: an hour
 MAX_FEED_DAYS = 3660  # first_sync_days, not_after_days: ten years
 MAX_PER_WEEK = 1000

@@ -259,6 +259,8 @@ class RunConfig(_Model):
     retry_base_seconds: float = Field(default=60, gt=0, le=bounds.MAX_RETRY_SECONDS)
     retry_cap_seconds: float = Field(default=3600, gt=0, le=bounds.MAX_RETRY_SECONDS)
     sweep_seconds: float = Field(default=30, gt=0, le=bounds.MAX_SWEEP_SECONDS)
+    # How many accounts publish at once (threads, each waiting on its network).
+    concurrency: int = Field(default=32, ge=1, le=bounds.MAX_CONCURRENCY)
 
 
 def _feed_url(value: str) -> str:

@@ -24,6 +24,8 @@ from planner.adapters.base import AccountSettings
 from planner.adapters.registry import available_networks
 from planner.config import bounds
 from planner.config.adapter_options import adapter_problems
+from planner.config.names import CONFIG_ENV_VAR as CONFIG_ENV_VAR
+from planner.config.names import CONFIG_FILENAME as CONFIG_FILENAME
 from planner.config.problems import describe_errors, format_loc, quoted
 from planner.config.schema import (
     DEFAULT_KINDS,
@@ -44,9 +46,6 @@ from planner.config.toml_locate import find_line
 from planner.errors import ConfigError, Problem
 from planner.plan import slots
 from planner.rule import balancer
-
-CONFIG_FILENAME = "planner.toml"
-CONFIG_ENV_VAR = "PLANNER_CONFIG"
 
 
 @dataclass(frozen=True)

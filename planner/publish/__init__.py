@@ -4,6 +4,8 @@
 - :mod:`~planner.publish.claiming`: claiming an account's next due post, with the re-check;
 - :mod:`~planner.publish.recheck`: the rule again at publish time, against what was published;
 - :mod:`~planner.publish.pipeline`: claim, re-check, send, record (``planner run --once``);
+- :mod:`~planner.publish.group_commit`: the records of many publishing threads, committed
+  together;
 - :mod:`~planner.publish.scheduler`: ``planner run``, APScheduler as the clock;
 - :mod:`~planner.publish.recovery`: account rows, missed slots and crash recovery;
 - :mod:`~planner.publish.resolve`: a person settles a post whose fate is ``unknown``.

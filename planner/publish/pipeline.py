@@ -28,10 +28,10 @@ Every method takes ``now``; only a runner's own clock, if given, dates the netwo
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import Connection, bindparam, insert, update
 
 from planner.adapters.base import Adapter, OutgoingPost, Published, resend_is_safe
 from planner.adapters.registry import make_adapter
@@ -45,8 +45,9 @@ from planner.errors import (
     Uncertain,
 )
 from planner.plan.render import Renderer
-from planner.publish.claiming import claim_next, due_at
+from planner.publish.claiming import Batch, claim_due, claim_next, due_times, release
 from planner.publish.claims import UNCERTAIN, Claimed, ClaimResult, Outcome
+from planner.publish.group_commit import GroupCommit
 from planner.store.database import Database
 from planner.store.models import (
     AccountState,
@@ -85,6 +86,7 @@ class Publisher:
         # failure, not from the claim (a slow timeout would eat the wait). Without a clock
         # the answer is taken to come at the ``now`` the caller passed.
         self._clock = clock
+        self._records = GroupCommit(db)
 
     # --- adapters -------------------------------------------------------------------------
 
@@ -96,17 +98,31 @@ class Publisher:
 
     # --- claiming -------------------------------------------------------------------------
 
+    def due_times(self) -> dict[str, datetime]:
+        """When each configured account that is neither paused nor busy has its next post
+        due (one query; see :func:`~planner.publish.claiming.due_times`)."""
+        with self.db.reading() as session:
+            times = due_times(session.connection(), self.run.min_spacing_seconds)
+        return {a: t for a, t in times.items() if a in self.config.settings.accounts}
+
     def next_due(self, now: datetime) -> datetime | None:
-        """When the next post of any unpaused account becomes due (None: nothing planned)."""
-        with self.db.engine.connect() as connection:
-            spacing = self.run.min_spacing_seconds
-            times = [due_at(connection, a, spacing) for a in self.config.settings.accounts]
-        due = [t for t in times if t is not None]
-        return min(due) if due else None
+        """When the next post of any unpaused, idle account becomes due (None: nothing
+        planned)."""
+        times = self.due_times().values()
+        return min(times) if times else None
 
     def claim(self, account: str, now: datetime) -> ClaimResult | None:
         """Claim the account's next due post (see :func:`~planner.publish.claiming.claim_next`)."""
         return claim_next(self.db, self.config, self.worker, lambda: self.renderer, account, now)
+
+    def claim_batch(self, account: str, now: datetime) -> Batch:
+        """Claim the account's due posts, in order (see
+        :func:`~planner.publish.claiming.claim_due`)."""
+        return claim_due(self.db, self.config, self.worker, lambda: self.renderer, account, now)
+
+    def release(self, claims: Sequence[Claimed], now: datetime) -> None:
+        """Give back claimed posts this runner will not start: planned again."""
+        release(self.db, self.worker, claims, now)
 
     def publish(self, claim: Claimed, now: datetime) -> Outcome:
         """Publish and record one claimed post (the ratio was checked by :meth:`claim`)."""
@@ -160,36 +176,25 @@ class Publisher:
     def _record_success(
         self, claim: Claimed, published: Published, started: datetime, now: datetime
     ) -> Outcome:
-        with self.db.transaction() as session:
-            session.execute(
-                update(Post)
-                .where(Post.id == claim.post_id)
-                .values(
-                    status=PostStatus.PUBLISHED,
-                    published_at=now,
-                    remote_id=published.remote_id,
-                    remote_url=published.url,
-                    next_attempt_at=None,
-                    updated_at=now,
-                )
+        # The commonest write of a run: prebuilt statements on a Core connection (no ORM
+        # unit of work, no statement built per post), in a transaction shared with the
+        # records of other accounts' threads.
+        def record(connection: Connection) -> None:
+            connection.execute(
+                _PUBLISHED_POST,
+                {"post_id": claim.post_id, "published_at": now, "remote_id": published.remote_id,
+                 "remote_url": published.url, "updated_at": now},
+            )  # fmt: skip
+            connection.execute(
+                _PUBLISHED_ITEM, {"item_id": claim.item_id, "last_published_at": now}
             )
-            session.execute(
-                update(Item)
-                .where(Item.id == claim.item_id)
-                .values(
-                    status=ItemStatus.PUBLISHED,
-                    status_reason=None,
-                    last_published_at=now,
-                    updated_at=now,
-                )
+            connection.execute(
+                _ACCOUNT_PUBLISHED, {"account_name": claim.account, "last_published_at": now}
             )
-            session.execute(
-                update(AccountState)
-                .where(AccountState.account == claim.account)
-                .values(last_published_at=now)
-            )
-            self._attempt(session.connection(), claim, started, now, "published",
+            self._attempt(connection, claim, started, now, "published",
                           remote_id=published.remote_id)  # fmt: skip
+
+        self._records.run(record)
         log.info("published post %s on %s: %s", claim.post_id, claim.account, published.remote_id)
         return Outcome(claim.post_id, claim.account, PostStatus.PUBLISHED, published=published)
 
@@ -267,16 +272,10 @@ class Publisher:
         error: str | None = None,
     ) -> None:
         connection.execute(
-            insert(PublishAttempt).values(
-                post_id=claim.post_id,
-                started_at=started,
-                finished_at=finished,
-                outcome=outcome,
-                remote_id=remote_id,
-                error=error,
-                worker=self.worker,
-            )
-        )
+            _ATTEMPT,
+            {"post_id": claim.post_id, "started_at": started, "finished_at": finished,
+             "outcome": outcome, "remote_id": remote_id, "error": error, "worker": self.worker},
+        )  # fmt: skip
 
     def resume_account(self, account: str) -> None:
         """Lift an auth pause (after the credentials were fixed)."""
@@ -286,6 +285,36 @@ class Publisher:
                 .where(AccountState.account == account)
                 .values(paused=False, paused_reason=None, paused_at=None)
             )
+
+
+_ATTEMPT = insert(PublishAttempt)
+_PUBLISHED_POST = (
+    update(Post)
+    .where(Post.id == bindparam("post_id"))
+    .values(
+        status=PostStatus.PUBLISHED,
+        published_at=bindparam("published_at"),
+        remote_id=bindparam("remote_id"),
+        remote_url=bindparam("remote_url"),
+        next_attempt_at=None,
+        updated_at=bindparam("updated_at"),
+    )
+)
+_PUBLISHED_ITEM = (
+    update(Item)
+    .where(Item.id == bindparam("item_id"))
+    .values(
+        status=ItemStatus.PUBLISHED,
+        status_reason=None,
+        last_published_at=bindparam("last_published_at"),
+        updated_at=bindparam("last_published_at"),
+    )
+)
+_ACCOUNT_PUBLISHED = (
+    update(AccountState)
+    .where(AccountState.account == bindparam("account_name"))
+    .values(last_published_at=bindparam("last_published_at"))
+)
 
 
 def _resolve_hint(why: str, claim: Claimed) -> str:

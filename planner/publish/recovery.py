@@ -7,7 +7,10 @@
 - :func:`recover`: posts left ``claimed`` by a runner that is gone (crash, kill -9) are
   re-sent under the same idempotency key where that is safe, else marked ``unknown`` for a
   person (``planner resolve``). The interrupted call is logged as an ``uncertain`` attempt,
-  so a later retry knows since when the post may be out.
+  so a later retry knows since when the post may be out. Only the earliest of an account's
+  claimed posts can have been at the network (a runner publishes a claimed batch one post
+  at a time, recording each before the next, see :mod:`planner.publish.claiming`): the
+  later ones were never started and are simply planned again.
 
 Every function takes ``now``; nothing here reads the clock.
 """
@@ -106,13 +109,30 @@ def recover(
     outcomes = []
     with db.transaction() as session:
         orphans = session.execute(
-            select(Post.id, Post.account, Post.claimed_by, Post.claimed_at).where(
-                Post.status == PostStatus.CLAIMED
-            )
+            select(Post.id, Post.account, Post.claimed_by, Post.claimed_at)
+            .where(Post.status == PostStatus.CLAIMED)
+            .order_by(Post.account, Post.slot_at, Post.id)
         ).all()
+        started: set[str] = set()  # accounts whose earliest claimed post was seen
         for post_id, account, claimed_by, claimed_at in orphans:
             if claimed_by in live_workers:
+                started.add(account)
                 continue
+            if account in started:
+                # Claimed in the same batch as an earlier post and never started.
+                session.execute(
+                    update(Post)
+                    .where(Post.id == post_id)
+                    .values(
+                        status=PostStatus.PLANNED,
+                        claimed_by=None,
+                        claimed_at=None,
+                        attempts=Post.attempts - 1,
+                        updated_at=now,
+                    )
+                )
+                continue
+            started.add(account)
             if may_resend(account, claimed_at, now):
                 values = {
                     "status": PostStatus.RETRY,

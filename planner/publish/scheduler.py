@@ -1,10 +1,14 @@
 """``planner run``: APScheduler is the clock, the database is the source of truth.
 
-A runner arms a wake-up at the next due instant (re-armed after every dispatch) and sweeps
-every ``sweep_seconds`` for plan changes, retries and lost claims. Each account's posts go
-out in order, one at a time, on a thread of their own, so a slow or rate-limited network
-never holds up the others. ``SIGTERM``/``Ctrl-C`` stop the claiming, let in-flight posts
-finish and exit 0.
+A runner sweeps every ``sweep_seconds`` for plan changes, retries and lost claims, and arms
+one wake-up at the next due instant. A wake-up (or a sweep) asks the database once which
+accounts have a post due and hands each idle one to a bounded pool of ``[run] concurrency``
+threads; an account's task claims its due posts in batches and publishes them in order, one
+at a time, so a slow or rate-limited network never holds up the others. When an account has
+nothing more due now, its task moves the wake-up earlier if its next post comes sooner.
+``planner run --once`` uses the same pool without APScheduler. ``SIGTERM``/``Ctrl-C`` stop
+the claiming, let in-flight posts finish (unstarted posts of a batch are planned again) and
+exit 0.
 
 On SQLite one runner owns the database (a lock file beside it); a second one refuses to
 start. On PostgreSQL any number of runners share the work: claims lock rows with ``SKIP
@@ -13,19 +17,18 @@ LOCKED``, and each runner's heartbeat tells the others whether its claims are st
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import random
 import socket
 import threading
 import uuid
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
-from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.date import DateTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import delete, insert, select, update
 
 from planner.adapters.base import Adapter, resend_is_safe
@@ -34,8 +37,12 @@ from planner.publish.claims import Outcome
 from planner.publish.pipeline import Publisher
 from planner.publish.recovery import ensure_account_rows, mark_missed, recover
 from planner.store.database import Database
+from planner.store.models import PostStatus
 from planner.store.models import Runner as RunnerRow
 from planner.store.sqlite_lock import SQLiteRunnerLock
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.background import BackgroundScheduler
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -75,6 +82,8 @@ class Runner:
         self._busy: set[str] = set()
         self._busy_lock = threading.Lock()
         self._scheduler: BackgroundScheduler | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._armed: datetime | None = None  # when the wake-up is armed for
 
     # --- life cycle -----------------------------------------------------------------------
 
@@ -144,36 +153,84 @@ class Runner:
 
     # --- publishing -----------------------------------------------------------------------
 
+    def request_stop(self) -> None:
+        """Claim nothing more; posts in flight finish (safe to call from a signal handler)."""
+        self._stopping.set()
+
     def publish_account(self, account: str) -> list[Outcome]:
         """Publish the account's due posts in order until none is due (or we are stopping)."""
-        outcomes = []
+        return self._publish_account(account)[0]
+
+    def _publish_account(self, account: str) -> tuple[list[Outcome], datetime | None]:
+        """The outcomes, and when the account's next post is due (None: not known, e.g. it
+        is paused or another runner has it)."""
+        outcomes: list[Outcome] = []
         while not self._stopping.is_set():
-            claim = self.publisher.claim(account, self.clock())
-            if claim is None:
-                break
-            if claim.held is not None:
-                outcomes.append(claim.held)
-            if claim.post is not None:
-                outcomes.append(self.publisher.publish(claim.post, self.clock()))
-        return outcomes
+            batch = self.publisher.claim_batch(account, self.clock())
+            if not batch.claims:
+                return outcomes, batch.next_due
+            for n, result in enumerate(batch.claims):
+                if result.held is not None:
+                    outcomes.append(result.held)
+                if result.post is None:
+                    continue
+                if self._stopping.is_set():
+                    rest = [r.post for r in batch.claims[n:] if r.post is not None]
+                    self.publisher.release(rest, self.clock())
+                    return outcomes, None
+                rest = [r.post for r in batch.claims[n + 1 :] if r.post is not None]
+                try:
+                    outcome = self.publisher.publish(result.post, self.clock())
+                except BaseException:
+                    # The rest of the batch would stay claimed, and the account blocked,
+                    # for as long as this runner lives.
+                    with contextlib.suppress(Exception):
+                        self.publisher.release(rest, self.clock())
+                    raise
+                outcomes.append(outcome)
+                if outcome.status != PostStatus.PUBLISHED:
+                    # Later posts wait for this one (a retry keeps the account's order).
+                    self.publisher.release(rest, self.clock())
+                    break
+        return outcomes, None
+
+    def _publish_due(self, pool: ThreadPoolExecutor) -> list[Outcome]:
+        """Publish every account's due posts, accounts in parallel on ``pool``."""
+        now = self.clock()
+        due = self.publisher.due_times()
+        accounts = [a for a in self.config.settings.accounts if a in due and due[a] <= now]
+        futures = [pool.submit(self.publish_account, account) for account in accounts]
+        done: list[Outcome] = []
+        for future in futures:
+            done += future.result()
+        return done
 
     def run_once(self) -> list[Outcome]:
-        """Publish everything due now, account after account, and return what happened,
-        claims found after a crash that now need a person included."""
+        """Publish everything due now, accounts in parallel (``[run] concurrency`` at a
+        time), and return what happened, account by account, claims found after a crash
+        that now need a person included. After :meth:`request_stop` it claims nothing more
+        and returns once the posts in flight are done."""
         done = self.start()
         try:
-            for account in self.config.settings.accounts:
-                done += self.publish_account(account)
+            with ThreadPoolExecutor(max_workers=self.run.concurrency) as pool:
+                done += self._publish_due(pool)
             return done
         finally:
             self.stop()
 
     def serve(self, stop: threading.Event) -> None:
         """Run until ``stop`` is set; then finish in-flight posts and return."""
+        from apscheduler.schedulers.background import BackgroundScheduler
+        from apscheduler.triggers.interval import IntervalTrigger
+
         self.start()
-        accounts = len(self.config.settings.accounts) or 1
+        self._pool = ThreadPoolExecutor(
+            max_workers=self.run.concurrency, thread_name_prefix="publish"
+        )
+        # The scheduler's own jobs (the sweep and the wake-up) only query and hand accounts
+        # to the pool; a wake-up may fire while a sweep runs, so two may run at once.
         scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(max_workers=min(accounts, 16) + 2)},
+            executors={"default": {"type": "threadpool", "max_workers": 3}},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone=UTC,
         )
@@ -198,6 +255,7 @@ class Runner:
             # JobLookupError. Jobs already started keep running; shutdown waits for them.
             scheduler.remove_all_jobs()
             scheduler.shutdown(wait=True)
+            self._pool.shutdown(wait=True)
             self.stop()
             log.info("runner %s stopped", self.worker)
 
@@ -206,42 +264,61 @@ class Runner:
         self._dispatch()
 
     def _dispatch(self) -> None:
-        for account in self.config.settings.accounts:
+        """Hand every idle account with a post due to the pool; arm the wake-up at the next
+        due instant of the others (one query for all accounts)."""
+        with self._scheduling:
+            self._armed = None  # this round arms the next one
+        now = self.clock()
+        due = self.publisher.due_times()
+        later = []
+        accounts = [a for a in self.config.settings.accounts if a in due]
+        # Runners sharing a database start at different accounts, so that they meet less.
+        random.shuffle(accounts)
+        for account in accounts:
+            if due[account] > now:
+                later.append(due[account])
+                continue
             with self._busy_lock:
                 if account in self._busy:
                     continue
                 self._busy.add(account)
-            if not self._add_job(self._publish_then_rearm, args=[account]):
+            if not self._submit(account):
                 with self._busy_lock:
                     self._busy.discard(account)
                 return
-        self._arm()
+        if later:
+            self._wake_at(min(later))
+
+    def _submit(self, account: str) -> bool:
+        with self._scheduling:
+            if self._stopping.is_set() or self._pool is None:
+                return False
+            self._pool.submit(self._publish_then_rearm, account)
+            return True
 
     def _publish_then_rearm(self, account: str) -> None:
+        next_due = None
         try:
-            self.publish_account(account)
+            _, next_due = self._publish_account(account)
         except Exception:
             log.exception("publishing for %s failed", account)
         finally:
             with self._busy_lock:
                 self._busy.discard(account)
-            self._arm()
+        if next_due is not None:
+            self._wake_at(next_due)
 
-    def _arm(self) -> None:
-        """(Re-)arm the wake-up at the next due instant."""
-        if self._stopping.is_set():
-            return
-        due = self.publisher.next_due(self.clock())
-        if due is None:
-            return
-        when = max(due, datetime.now(UTC))
-        self._add_job(self._dispatch, DateTrigger(run_date=when, timezone=UTC), id="wake",
-                      replace_existing=True)  # fmt: skip
+    def _wake_at(self, due: datetime) -> None:
+        """Arm the wake-up at ``due`` unless one is armed earlier already."""
+        from apscheduler.triggers.date import DateTrigger
 
-    def _add_job(self, func: Callable[..., None], *args: Any, **kwargs: Any) -> bool:
-        """Add a job unless the runner is stopping; return whether it was added."""
         with self._scheduling:
             if self._stopping.is_set() or self._scheduler is None:
-                return False
-            self._scheduler.add_job(func, *args, **kwargs)
-            return True
+                return
+            if self._armed is not None and self._armed <= due:
+                return
+            self._armed = due
+            when = max(due, datetime.now(UTC))
+            # A wake-up that comes while the last one still runs must not be skipped.
+            self._scheduler.add_job(self._dispatch, DateTrigger(run_date=when, timezone=UTC),
+                                    id="wake", replace_existing=True, max_instances=2)  # fmt: skip

@@ -16,9 +16,10 @@ behind a person's back.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -188,6 +189,23 @@ class Database:
     url: str = ""
     busy_timeout: float = DEFAULT_BUSY_TIMEOUT
     writers: sessionmaker[Session] | None = None  # write transactions (SQLite: IMMEDIATE)
+    # SQLite takes one writer at a time. This process's own writers (a runner's publishing
+    # threads) wait for each other here, woken as soon as the lock is free, instead of in
+    # SQLite's busy handler, which polls with sleeps of up to 100 ms. Writers in other
+    # processes are still waited for by the busy handler.
+    _writing: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    @contextmanager
+    def _write_turn(self) -> Iterator[None]:
+        if self.engine.dialect.name != "sqlite":
+            yield
+            return
+        if not self._writing.acquire(timeout=self.busy_timeout):
+            raise self._write_refused(OperationalError("BEGIN", {}, Exception("locked")))
+        try:
+            yield
+        finally:
+            self._writing.release()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -197,11 +215,12 @@ class Database:
         :class:`DatabaseBusy` when another writer keeps it longer, and :class:`DomainError`
         when the file cannot be written at all.
         """
-        try:
-            with (self.writers or self.sessions).begin() as session:
-                yield session
-        except OperationalError as exc:
-            raise self._write_refused(exc) from None
+        with self._write_turn():
+            try:
+                with (self.writers or self.sessions).begin() as session:
+                    yield session
+            except OperationalError as exc:
+                raise self._write_refused(exc) from None
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
@@ -213,13 +232,14 @@ class Database:
     def write_connection(self) -> Iterator[Connection]:
         """A Core connection for write transactions (SQLite: ``BEGIN IMMEDIATE``), refused
         with the same errors as :meth:`transaction`."""
-        try:
-            with self.engine.connect() as connection:
-                if self.engine.dialect.name == "sqlite":
-                    connection = connection.execution_options(sqlite_begin="IMMEDIATE")
-                yield connection
-        except OperationalError as exc:
-            raise self._write_refused(exc) from None
+        with self._write_turn():
+            try:
+                with self.engine.connect() as connection:
+                    if self.engine.dialect.name == "sqlite":
+                        connection = connection.execution_options(sqlite_begin="IMMEDIATE")
+                    yield connection
+            except OperationalError as exc:
+                raise self._write_refused(exc) from None
 
     def _write_refused(self, exc: OperationalError) -> Exception:
         """A one-line error for a write SQLite refused, or ``exc`` itself for anything else."""

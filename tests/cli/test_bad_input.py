@@ -118,6 +118,9 @@ def test_queue_add_and_resolve_refuse_huge_numbers(
         ("run", "retry_cap_seconds", "1e300"),
         ("run", "min_spacing_seconds", "nan"),
         ("run", "max_attempts", "4294967296"),
+        ("run", "concurrency", "0"),
+        ("run", "concurrency", "1001"),
+        ("run", "concurrency", "2.5"),
     ],
 )
 def test_config_numbers_out_of_range_exit_2_naming_line_and_key(

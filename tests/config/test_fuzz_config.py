@@ -34,6 +34,7 @@ PATHS: list[tuple[str, ...]] = [
     ("balance", "scope"), ("plan",), ("plan", "duplicate_url_days"),
     ("run",), ("run", "grace_minutes"), ("run", "min_spacing_seconds"), ("run", "max_attempts"),
     ("run", "retry_base_seconds"), ("run", "retry_cap_seconds"), ("run", "sweep_seconds"),
+    ("run", "concurrency"),
     ("accounts",), ("accounts", "main"), ("accounts", "main", "network"),
     ("accounts", "main", "timezone"), ("accounts", "main", "slots"),
     ("accounts", "main", "credentials"), ("accounts", "main", "balance"),

@@ -15,6 +15,7 @@ from planner.adapters.base import OutgoingPost, Published
 from planner.config.settings import Config, parse_config
 from planner.errors import AuthFailed, RateLimited, Rejected, RunnerBusy, Transient, Uncertain
 from planner.plan.store import idempotency_key
+from planner.publish.claiming import Batch
 from planner.publish.recheck import published_tracker
 from planner.publish.resolve import resolve_post
 from planner.publish.scheduler import Runner
@@ -422,17 +423,19 @@ def test_a_stop_while_a_job_rearms_the_wake_up_does_not_hang_the_runner(
     r = Runner(db, config, {}, adapters={"a": adapter, "b": adapter}, worker="rearm")
     stop = threading.Event()
     rearming = threading.Event()
-    next_due = r.publisher.next_due
+    claim_batch = r.publisher.claim_batch
 
-    def next_due_held_until_stop(now: datetime) -> datetime | None:
+    def claim_held_until_stop(account: str, now: datetime) -> Batch:
         if not adapter.sent:
-            return next_due(now)
-        rearming.set()  # the job that published is re-arming: stop the runner under it
+            return claim_batch(account, now)
+        # The task that published finds nothing more due and is about to re-arm the
+        # wake-up at its next post: stop the runner under it.
+        rearming.set()
         stop.wait()
         threading.Event().wait(0.3)  # let serve() get into the scheduler's shutdown first
-        return now + timedelta(hours=1)
+        return Batch([], now + timedelta(hours=1))
 
-    r.publisher.next_due = next_due_held_until_stop  # type: ignore[method-assign]
+    r.publisher.claim_batch = claim_held_until_stop  # type: ignore[method-assign]
     thread = threading.Thread(target=r.serve, args=(stop,), daemon=True)
     thread.start()
     try:

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -25,6 +26,9 @@ from planner.plan.store import idempotency_key
 from planner.store.database import Database, open_database
 from planner.store.models import Item, ItemStatus, Post, PostStatus
 
+from fakes.fake_http import Received, Reply
+from fakes.fake_webhook import FakeWebhook
+
 PLUGINS = Path(__file__).resolve().parents[1] / "plugins"
 
 
@@ -36,11 +40,11 @@ def write_config(folder: Path, account: str) -> Path:
     return path
 
 
-def seed(db: Database, account: str, times: list[datetime]) -> list[int]:
+def seed(db: Database, account: str, times: list[datetime], prefix: str = "") -> list[int]:
     ids = []
     with db.transaction() as session:
         for n, at in enumerate(times):
-            item_id = f"tip-{n}"
+            item_id = f"{prefix}tip-{n}"
             session.add(Item(id=item_id, kind="help", text=f"tip number {n}", source="test",
                              content_hash="x", status=ItemStatus.PLANNED, created_at=at,
                              updated_at=at))  # fmt: skip
@@ -190,3 +194,49 @@ def test_a_second_runner_on_the_same_sqlite_file_refuses_to_start(folder: Path) 
         first.send_signal(signal.SIGTERM)
         first.communicate(timeout=30)
     assert first.returncode == 0
+
+
+def test_sigterm_stops_run_once_after_the_posts_in_flight_and_claims_nothing_new(
+    folder: Path,
+) -> None:
+    # Two accounts with three posts each; the receiver holds every post until the test lets
+    # it answer, so SIGTERM arrives while each account's first post is at the network.
+    gate = threading.Event()
+
+    class Gated(FakeWebhook):
+        def answer(self, received: Received) -> Reply:
+            gate.wait(30)
+            return super().answer(received)
+
+    with Gated() as hook:
+        accounts = "".join(
+            f'[accounts.{a}]\nnetwork = "webhook"\n[accounts.{a}.options]\nurl = "{hook.url}"\n'
+            for a in ("one", "two")
+        )
+        config = load_config(write_config(folder, accounts))
+        db = open_database(config.database_url)
+        now = datetime.now(UTC) - timedelta(seconds=1)
+        ids = {a: seed(db, a, [now, now, now], prefix=a) for a in ("one", "two")}
+        process = start(folder, "--once", "--verbose")
+        try:
+            assert wait_for(lambda: len(hook.requests) >= 2, 30), process.stderr
+            process.send_signal(signal.SIGTERM)
+            # The runner is still waiting for its answers: it must not have exited.
+            assert wait_for(lambda: process.poll() is not None, 1) is False
+            gate.set()
+            stdout, stderr = process.communicate(timeout=60)
+        finally:
+            gate.set()
+            if process.poll() is None:
+                process.kill()
+        assert process.returncode == 0, stderr
+        assert "2 post(s) handled" in stdout
+        assert "stopped early" in stderr
+        assert len(hook.requests) == 2  # nothing claimed after the signal was sent
+        with db.reading() as session:
+            status = dict(session.execute(select(Post.id, Post.status)).all())
+        db.dispose()
+        for account_ids in ids.values():
+            first, *rest = account_ids
+            assert status[first] == PostStatus.PUBLISHED
+            assert [status[i] for i in rest] == [PostStatus.PLANNED] * 2

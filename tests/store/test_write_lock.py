@@ -17,7 +17,7 @@ from sqlalchemy import event, update
 
 from planner.cli import main
 from planner.errors import DomainError
-from planner.store.database import open_database
+from planner.store.database import Database, open_database
 from planner.store.models import AccountState
 from planner.store.sqlite_lock import SQLiteRunnerLock, runner_lock_path
 
@@ -178,3 +178,41 @@ def test_a_database_that_refuses_writes_is_reported_in_one_line(tmp_path: Path) 
             session.execute(update(AccountState).values(paused=False))
     finally:
         db.dispose()
+
+
+def test_writers_of_one_process_take_turns_and_wait_no_longer_than_the_busy_timeout(
+    tmp_path: Path,
+) -> None:
+    db = open_database(f"sqlite:///{tmp_path / 'planner.db'}", busy_timeout=0.3)
+    holding, done = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def hold_then_write() -> None:
+        with db.transaction() as session:
+            holding.set()
+            assert done.wait(30)
+            session.execute(update(AccountState).values(paused=False))
+            order.append("first")
+
+    first = threading.Thread(target=hold_then_write)
+    first.start()
+    try:
+        assert holding.wait(30)
+        # Past the busy timeout: refused with the one-line error, not left waiting.
+        with pytest.raises(DomainError, match="stayed locked for 0.3 s"), db.transaction():
+            pass
+        db.busy_timeout = 30  # now wait for the first writer, however slow the machine
+        waiting = threading.Thread(target=lambda: _write(db, order))
+        waiting.start()
+        done.set()
+        waiting.join(timeout=30)
+    finally:
+        done.set()
+        first.join(timeout=30)
+        db.dispose()
+    assert order == ["first", "second"]
+
+
+def _write(db: Database, order: list[str]) -> None:
+    with db.transaction():
+        order.append("second")

@@ -1,0 +1,73 @@
+"""`planner --help` starts without loading what only some commands use: the network clients,
+APScheduler, Alembic, the database layer; the command list it shows is each command's own."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+
+from planner.cli import COMMANDS, load_command, main, summary_line
+
+LOADED_BY = """
+import json, runpy, sys
+sys.argv = ["planner", *sys.argv[1:]]
+try:
+    runpy.run_module("planner", run_name="__main__")
+except SystemExit:
+    pass
+print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+"""
+NOT_FOR_HELP = ("tweepy", "atproto", "mastodon", "apscheduler", "alembic", "sqlalchemy",
+                "pydantic", "jinja2", "requests", "httpx")  # fmt: skip
+
+
+def test_planner_help_does_not_import_network_clients_scheduler_or_store() -> None:
+    output, loaded = run_loading("--help")
+    assert "Commands:" in output
+    assert "click" in loaded  # the check sees what was imported
+    assert sorted(loaded & set(NOT_FOR_HELP)) == []
+
+
+def run_loading(*args: str, cwd: Path | None = None) -> tuple[str, set[str]]:
+    """Run ``planner ARGS`` in a fresh interpreter: its output and the top-level packages it
+    imported."""
+    done = subprocess.run(
+        [sys.executable, "-c", LOADED_BY, *args], capture_output=True, text=True, cwd=cwd
+    )
+    loaded = json.loads(done.stderr.strip().splitlines()[-1])
+    return done.stdout, {name.split(".")[0] for name in loaded}
+
+
+def test_planner_status_does_not_import_templates_scheduler_or_network_clients(
+    tmp_path: Path,
+) -> None:
+    subprocess.run([sys.executable, "-m", "planner", "init", str(tmp_path)], check=True,
+                   capture_output=True)  # fmt: skip
+    run_loading("status", cwd=tmp_path)  # the first command creates the database (Alembic)
+    output, loaded = run_loading("status", cwd=tmp_path)
+    assert "main" in output
+    assert "sqlalchemy" in loaded  # status reads the database
+    light = ("tweepy", "atproto", "mastodon", "apscheduler", "alembic", "jinja2", "httpx")
+    assert sorted(loaded & set(light)) == []
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_each_listed_summary_is_the_commands_own(name: str) -> None:
+    command = load_command(name)
+    assert command.name == name
+    for limit in (45, 1000):
+        assert summary_line(name, limit) == command.get_short_help_str(limit)
+
+
+def test_every_command_is_reachable_and_listed() -> None:
+    context = click.Context(main)
+    assert main.list_commands(context) == list(COMMANDS)
+    assert main.get_command(context, "no-such-command") is None
+    help_text = main.get_help(context)
+    for name in COMMANDS:
+        assert f"\n  {name} " in help_text

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from planner.config.settings import Config
 from planner.content.links import item_own_domain_link
-from planner.plan.model import Candidate, FixedPost, PlanRules, Slot
+from planner.plan.model import NO_ACCOUNTS, Candidate, FixedPost, PlanRules, Slot
 from planner.plan.slots import SlotInstant, WeeklySlot, expand_week, iso_week_bounds
 from planner.store.models import (
     LIVE_STATUSES,
@@ -230,7 +230,7 @@ def candidates(session: Session, config: Config, first_slot: datetime) -> list[C
                 evergreen=evergreen,
                 cooldown=timedelta(days=cooldown_days) if cooldown_days else None,
                 forced=force,
-                forced_on=forced_on.get(item_id, frozenset()),
+                forced_on=forced_on.get(item_id, NO_ACCOUNTS),
                 max_posts=None if max_reposts is None or not evergreen else 1 + max_reposts,
             )
         )

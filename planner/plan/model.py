@@ -18,6 +18,11 @@ from planner.rule.balancer import BalanceSettings
 GIVE, PITCH = "give", "pitch"
 
 
+# The accounts of an item forced nowhere: one shared value (an empty frozenset is 216 bytes,
+# and a brand's queue holds hundreds of thousands of candidates).
+NO_ACCOUNTS: frozenset[str] = frozenset()
+
+
 class Candidate:
     """An item as the planner sees it.
 
@@ -56,7 +61,7 @@ class Candidate:
         evergreen: bool = False,
         cooldown: timedelta | None = None,
         forced: bool = False,
-        forced_on: frozenset[str] = frozenset(),
+        forced_on: frozenset[str] = NO_ACCOUNTS,
         max_posts: int | None = None,
     ) -> None:
         self.id = id

@@ -295,6 +295,6 @@ def _write(
     if empty:
         session.execute(insert(EmptySlot), empty)
 
-    placed_on = [(p.item.id, p.slot.account) for p in outcome.placements if p.item is not None]
+    placed_on = {(p.item.id, p.slot.account) for p in outcome.placements if p.item is not None}
     write_verdicts(session, list(ranges), outcome, placed_on, now)
     write_item_statuses(session, outcome, placed, replaced_items, kept_item_ids, now)

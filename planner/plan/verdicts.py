@@ -14,7 +14,7 @@ Both run inside the plan's write transaction (:mod:`planner.plan.store`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from datetime import datetime
 from typing import Any, Protocol
 from typing import cast as type_cast
@@ -57,7 +57,7 @@ def write_verdicts(
     session: Session,
     accounts: Sequence[str],
     outcome: Verdicts,
-    placed_on: Sequence[ItemOn],
+    placed_on: Set[ItemOn],
     now: datetime,
 ) -> None:
     """Replace the planned accounts' verdicts with this plan's, one row per (item, account);
@@ -70,8 +70,18 @@ def write_verdicts(
         .where(on_accounts, _STATES.c.state.is_not(None), _STATES.c.state != PlanningState.EXPIRED)
         .values(state=None, reason=None)
     )
-    placed = [{"key_item": item_id, "key_account": account} for item_id, account in placed_on]
-    if placed:
+    # What is left are holds by hand and expiries: few, so they are read, not every placement
+    # written. An expiry the plan placed after all (its not_after moved) is cleared.
+    stale = [
+        {"key_item": row.item_id, "key_account": row.account}
+        for row in session.execute(
+            select(_STATES.c.item_id, _STATES.c.account).where(
+                on_accounts, _STATES.c.state == PlanningState.EXPIRED
+            )
+        )
+        if (row.item_id, row.account) in placed_on
+    ]
+    if stale:
         session.connection().execute(
             update(_STATES)
             .where(
@@ -79,7 +89,7 @@ def write_verdicts(
                 _STATES.c.account == bindparam("key_account"),
             )
             .values(state=None, reason=None),
-            placed,
+            stale,
         )
     session.execute(
         delete(_STATES).where(
@@ -101,7 +111,7 @@ def write_verdicts(
         (PlanningState.SKIPPED, outcome.skipped),  # the strongest: nothing else can help it
     ):
         verdicts.update((key, (state, reason)) for key, reason in found.items())
-    # The rows left are holds by hand: few, so one read finds which verdicts update a row.
+    # The rows left (holds by hand, expiries) are few: one read finds which verdicts update.
     by_hand = {
         (row.item_id, row.account)
         for row in session.execute(select(_STATES.c.item_id, _STATES.c.account).where(on_accounts))

@@ -6,9 +6,10 @@ accounts have a post due and hands each idle one to a bounded pool of ``[run] co
 threads; an account's task claims its due posts in batches and publishes them in order, one
 at a time, so a slow or rate-limited network never holds up the others. When an account has
 nothing more due now, its task moves the wake-up earlier if its next post comes sooner.
-``planner run --once`` uses the same pool without APScheduler. ``SIGTERM``/``Ctrl-C`` stop
-the claiming, let in-flight posts finish (unstarted posts of a batch are planned again) and
-exit 0.
+With ``[feeds] refresh_minutes`` set, a job of its own syncs the feeds that are due, apart
+from the publishing. ``planner run --once`` uses the same pool without APScheduler.
+``SIGTERM``/``Ctrl-C`` stop the claiming, let in-flight posts finish (unstarted posts of a
+batch are planned again) and exit 0.
 
 On SQLite one runner owns the database (a lock file beside it); a second one refuses to
 start. On PostgreSQL any number of runners share the work: claims lock rows with ``SKIP
@@ -228,9 +229,10 @@ class Runner:
             max_workers=self.run.concurrency, thread_name_prefix="publish"
         )
         # The scheduler's own jobs (the sweep and the wake-up) only query and hand accounts
-        # to the pool; a wake-up may fire while a sweep runs, so two may run at once.
+        # to the pool; a wake-up may fire while a sweep runs, so two may run at once. The
+        # feeds job (when configured) fetches on its own thread of the same executor.
         scheduler = BackgroundScheduler(
-            executors={"default": {"type": "threadpool", "max_workers": 3}},
+            executors={"default": {"type": "threadpool", "max_workers": 4}},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone=UTC,
         )
@@ -241,6 +243,15 @@ class Runner:
             id="sweep",
             next_run_time=datetime.now(UTC),
         )
+        refresh = self.config.settings.feeds.refresh_minutes
+        if refresh is not None and self.config.settings.feeds.sources:
+            # Its own job, apart from publishing: a slow feed never delays a post.
+            scheduler.add_job(
+                self._refresh_feeds,
+                IntervalTrigger(minutes=refresh, timezone=UTC),
+                id="feeds",
+                next_run_time=datetime.now(UTC),
+            )
         scheduler.start()
         log.info("runner %s started", self.worker)
         try:
@@ -258,6 +269,27 @@ class Runner:
             self._pool.shutdown(wait=True)
             self.stop()
             log.info("runner %s stopped", self.worker)
+
+    def _refresh_feeds(self) -> None:
+        """Sync the feeds due a refresh (``[feeds] refresh_minutes``); a feed that fails is
+        recorded for ``planner status`` and the runner goes on."""
+        from planner.content.feed_sync import due_feeds, sync_feeds
+        from planner.plan.sync_check import ItemChecker
+
+        try:
+            names = due_feeds(self.db, self.config, self.clock())
+            if not names:
+                return
+            checker = ItemChecker(self.config)
+            results = sync_feeds(
+                self.db, self.config, self.clock(), names,
+                check=lambda item: [message for _, _, message in checker.failures(item)],
+            )  # fmt: skip
+            for result in results:
+                log.info("feed %s: %s (%d added, %d updated)", result.name,
+                         result.error or result.result, result.added, result.updated)  # fmt: skip
+        except Exception:  # a feed must never stop publishing
+            log.exception("refreshing the feeds failed; the runner goes on")
 
     def _sweep(self) -> None:
         self.housekeeping()

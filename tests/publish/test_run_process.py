@@ -26,8 +26,10 @@ from planner.plan.store import idempotency_key
 from planner.store.database import Database, open_database
 from planner.store.models import Item, ItemStatus, Post, PostStatus
 
+from fakes.fake_feeds import Document, FakeFeeds
 from fakes.fake_http import Received, Reply
 from fakes.fake_webhook import FakeWebhook
+from support.feeds import Entry, rss
 
 PLUGINS = Path(__file__).resolve().parents[1] / "plugins"
 
@@ -240,3 +242,51 @@ def test_sigterm_stops_run_once_after_the_posts_in_flight_and_claims_nothing_new
             first, *rest = account_ids
             assert status[first] == PostStatus.PUBLISHED
             assert [status[i] for i in rest] == [PostStatus.PLANNED] * 2
+
+
+def test_run_refreshes_the_feeds_on_its_own_schedule_and_goes_on_when_one_fails(
+    folder: Path,
+) -> None:
+    now = datetime.now(UTC)
+    entries = [
+        Entry(
+            f"post-{n}",
+            f"Cache notes {n}",
+            f"https://lena.example.dev/notes/{n}",
+            published=now - timedelta(days=n),
+            author="Lena",
+        )  # fmt: skip
+        for n in range(3)
+    ]
+    with FakeFeeds() as server:
+        server.documents["/feed.xml"] = Document(rss(entries))
+        server.documents["/broken.xml"] = Document(b"", behaviour="error")
+        config = load_config(write_config(folder, (
+            '[accounts.main]\nnetwork = "outbox"\n[accounts.main.options]\npath = "out.jsonl"\n'
+            f'[feeds]\nrefresh_minutes = 60\n[feeds.broken]\nurl = "{server.url}/broken.xml"\n'
+            f'[feeds.lena]\nurl = "{server.url}/feed.xml"\n'
+        )))  # fmt: skip
+        db = open_database(config.database_url)
+
+        def feed_items() -> list[str]:
+            with db.reading() as session:
+                query = select(Item.title).where(Item.source == "feed:lena").order_by(Item.title)
+                return list(session.scalars(query))
+
+        runner = start(folder)
+        try:
+            # Synced at start, with no command run: the failing feed does not stop the other.
+            assert wait_for(lambda: len(feed_items()) == 3, 30), runner.stderr
+            assert feed_items() == ["Cache notes 0", "Cache notes 1", "Cache notes 2"]
+            status = subprocess.run(
+                [sys.executable, "-m", "planner", "status"], cwd=folder, text=True,
+                capture_output=True,
+                env={**os.environ, "PLANNER_CONFIG": str(folder / "planner.toml")},
+            )  # fmt: skip
+            assert "feed broken:" in status.stdout
+            assert runner.poll() is None  # still running
+        finally:
+            runner.send_signal(signal.SIGTERM)
+            runner.wait(timeout=30)
+            db.dispose()
+        assert runner.returncode == 0, runner.stderr

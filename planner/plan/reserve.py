@@ -163,7 +163,8 @@ class Lookahead:
 
         def has_item(typed: Slot) -> bool:
             account = self._accounts[typed.account]
-            if account.forced:
+            usable_then = account.usable_at(typed.at)
+            if any(usable_then(forced) is True for forced in account.forced):
                 return False  # a forced release may take the slot: nothing to keep it for
             usable = account.usable_at(at)
             label = typed.label

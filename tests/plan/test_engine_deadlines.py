@@ -173,3 +173,21 @@ def test_past_a_hundred_pitches_left_out_on_an_account_the_rest_are_counted_not_
         named = on(result.held, name) | on(result.waiting, name)
         assert len(named) == 100 and "p000" in named and "p099" in named
         assert result.unlisted[name] == 50
+
+
+def test_a_forced_item_that_expired_does_not_switch_off_the_typed_slot_reservation() -> None:
+    # Found by the typed-slot property: a force-released promo past its not_after stayed in
+    # the account's forced list, and the lookahead took it for one that would fill the typed
+    # slot, so an own-domain share spent the pitch the typed promo slot needed.
+    rule = BalanceSettings(Fraction(1, 2), None, 1.0, None)
+    slots = [Slot("a", at(0, 0)), Slot("a", at(0, 1)), Slot("a", at(0, 2), "promo")]
+    queue = [
+        item("gone", "promo", forced=True, not_after=at(0, 0)),
+        item("p", "promo", age=5),
+        Candidate("own", "share", True, rank=0),  # links to an own domain
+        item("g1", "share", age=1),
+        item("g2", "share", age=2),
+    ]
+    result = plan(slots, [], queue, rules(rule), by_id)
+    assert where(result, "p") == at(0, 2)  # the typed slot keeps its promo
+    assert where(result, "own") is None  # the own-domain share waits instead

@@ -276,7 +276,7 @@ def test_run_refreshes_the_feeds_on_its_own_schedule_and_goes_on_when_one_fails(
         runner = start(folder)
         try:
             # Synced at start, with no command run: the failing feed does not stop the other.
-            assert wait_for(lambda: len(feed_items()) == 3, 30), runner.stderr
+            assert wait_for(lambda: len(feed_items()) == 3, 30)
             assert feed_items() == ["Cache notes 0", "Cache notes 1", "Cache notes 2"]
             status = subprocess.run(
                 [sys.executable, "-m", "planner", "status"], cwd=folder, text=True,
@@ -287,6 +287,6 @@ def test_run_refreshes_the_feeds_on_its_own_schedule_and_goes_on_when_one_fails(
             assert runner.poll() is None  # still running
         finally:
             runner.send_signal(signal.SIGTERM)
-            runner.wait(timeout=30)
+            _, errors = runner.communicate(timeout=30)
             db.dispose()
-        assert runner.returncode == 0, runner.stderr
+        assert runner.returncode == 0, errors

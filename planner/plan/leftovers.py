@@ -37,7 +37,7 @@ def note_turn_passed(
     usable = account.usable_at(slot.at)
     if not any(account.pools[kind].first(slot.at, usable) is not None for kind in pitch_kinds):
         return False
-    if not shadow.decide(slot.at, True).allowed:
+    if not shadow.allows_pitch(slot.at):
         return False
     account.turns_passed += 1
     return True

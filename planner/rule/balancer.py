@@ -270,6 +270,16 @@ class WindowTracker:
         reason = f"pitch share {_share_text(worst, limit, '<=')} over the last {worst.name}"
         return Decision(True, reason, worst.share)
 
+    def allows_pitch(self, at: datetime) -> bool:
+        """``decide(at, True).allowed``, without the reason's text: for callers that ask at
+        every slot and never show the answer."""
+        at = self._check_time(at)
+        limit = self.settings.max_pitch_share
+        worst = fullest(self._counts.windows(at, candidate=True))
+        if worst.pitches * limit.denominator > limit.numerator * worst.total:
+            return False
+        return self._gap is None or self._last_pitch is None or at - self._last_pitch >= self._gap
+
     def share_if_added(self, at: datetime, is_pitch: bool) -> Fraction:
         """The highest pitch share across the windows ending at ``at`` with this post counted."""
         at = self._check_time(at)

@@ -409,6 +409,7 @@ def test_tracker_agrees_with_a_recount(s: BalanceSettings, moves: Moves, probes:
         assert (decision.allowed, decision.share) == (allowed, share)
         decision = tracker.decide(at, True)
         assert (decision.allowed, decision.share) == recount(history, at, True, s)
+        assert tracker.allows_pitch(at) == decision.allowed
         for candidate in (True, False):
             assert tracker.share_if_added(at, candidate) == recount(history, at, candidate, s)[1]
         tracker.record(at, is_pitch)

@@ -32,12 +32,10 @@ def note_turn_passed(
     would have taken the pitch there. ``shadow`` holds the windows with a pitch at each slot
     counted before, so the count is how many more pitches the rule would have allowed had
     the mix offered them, not how many slots allowed one."""
-    if slot.label is not None:
-        return False
+    if slot.label is not None or not shadow.allows_pitch(slot.at):
+        return False  # the cheap question first: the rule says no at most slots
     usable = account.usable_at(slot.at)
     if not any(account.pools[kind].first(slot.at, usable) is not None for kind in pitch_kinds):
-        return False
-    if not shadow.allows_pitch(slot.at):
         return False
     account.turns_passed += 1
     return True

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from sqlalchemy import func, select
 
 from planner.cli._app import AppState, InOrder, echo_json, now_utc, pass_state
 from planner.content.feed_items import feed_source
-from planner.content.feed_sync import ERROR, FeedResult, sync_feeds
 from planner.content.files import QueueItem
 from planner.errors import FeedsFailed
 from planner.plan.sync_check import ItemChecker
 from planner.redact import redact_feed_url
 from planner.store.models import FeedState, Item
 from planner.text import visible
+
+if TYPE_CHECKING:
+    from planner.content.feed_sync import FeedResult
 
 
 @click.group("feeds", cls=InOrder)
@@ -53,6 +55,9 @@ def sync_command(state: AppState, names: tuple[str, ...], as_json: bool) -> None
             f"no feed {unknown[0]!r} in {config.path} (configured: {configured})",
             param_hint="NAMES",
         )
+    # httpx (and through it rich, which it loads when installed): only when feeds are synced.
+    from planner.content.feed_sync import ERROR, sync_feeds
+
     checker = ItemChecker(config)
 
     def check(item: QueueItem) -> list[str]:
@@ -81,6 +86,8 @@ def sync_command(state: AppState, names: tuple[str, ...], as_json: bool) -> None
 
 
 def _result_line(result: FeedResult) -> str:
+    from planner.content.feed_sync import ERROR
+
     if result.result == ERROR:
         return f"{result.name}: failed: {result.error} (queue unchanged)"
     if result.result != "ok":

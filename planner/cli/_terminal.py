@@ -1,0 +1,40 @@
+"""How a table is printed: how wide the terminal is, and whether it gets colour.
+
+Colour only when standard output is a terminal, ``NO_COLOR`` is unset (or empty, as
+no-color.org says) and ``--no-color`` was not given; the width is the terminal's, else
+``COLUMNS``, else 100. The tables themselves are drawn by ``rich`` in ``planner/reports``;
+this module does not import it, so a command that prints no table never loads it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Mapping
+
+import click
+
+TABLE_WIDTH = 100  # columns, when the output is not a terminal and COLUMNS is not set
+
+
+def wants_color(no_color_option: bool, environ: Mapping[str, str], is_terminal: bool) -> bool:
+    """Whether to print colours: a terminal, no ``NO_COLOR`` (non-empty), no ``--no-color``."""
+    return is_terminal and not no_color_option and not environ.get("NO_COLOR")
+
+
+def table_width() -> int:
+    """The terminal's width in columns (``COLUMNS`` first), or 100 when there is none."""
+    return shutil.get_terminal_size((TABLE_WIDTH, 24)).columns
+
+
+def use_color() -> bool:
+    """:func:`wants_color` for this command: ``--no-color``, the environment, standard output."""
+    root = click.get_current_context().find_root()
+    no_color = bool(getattr(root.obj, "no_color", False))
+    return wants_color(no_color, os.environ, sys.stdout.isatty())
+
+
+def echo_table(text: str) -> None:
+    """A drawn table as is (its colours included when :func:`use_color` asked for them)."""
+    click.echo(text, nl=False, color=use_color() or None)

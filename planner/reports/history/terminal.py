@@ -21,6 +21,7 @@ from planner.text import one_line
 
 ITEM_WIDTH = 28  # columns an item id gets at most
 MIN_TEXT = 8
+TEXT_ROOM = 24  # columns the text keeps before the item column is narrowed
 
 
 def render_table(history: History, width: int, *, color: bool = False) -> str:
@@ -50,9 +51,11 @@ def _post_lines(posts: Sequence[PublishedPost], width: int) -> list[Text]:
     account_w = max(7, *(cell_len(one_line(post.account)) for post in posts))
     kind_w = max(4, *(cell_len(one_line(post.kind)) for post in posts))
     class_w = max(5, *(cell_len(class_cell(post)) for post in posts))
+    fixed = 2 + TIME_WIDTH + 2 + account_w + 2 + kind_w + 2 + class_w + 2
+    # The item column gives way first (down to 4 columns), so the text keeps some room.
     item_w = min(ITEM_WIDTH, max(4, *(cell_len(one_line(post.item)) for post in posts)))
-    used = 2 + TIME_WIDTH + 2 + account_w + 2 + kind_w + 2 + class_w + 2 + item_w + 2
-    text_w = max(MIN_TEXT, width - used)
+    item_w = max(4, min(item_w, width - fixed - 2 - TEXT_ROOM))
+    text_w = max(MIN_TEXT, width - fixed - item_w - 2)
     lines = [
         fit(
             Text(
@@ -120,7 +123,9 @@ def _account_lines(account: AccountHistory, width: int) -> list[Text]:
         for index, value in enumerate(cells[:-1]):
             text.append_text(cell(value, widths[index], right=index in right))
             text.append("  ")
-        room = max(width - text.cell_len, MIN_TEXT)
+        room = width - text.cell_len
+        if cell_len(cells[-1]) > room < TEXT_ROOM:  # too narrow beside the others: beneath
+            return [fit(text, width), *wrap_text(cells[-1], width, "    ", "    ", style)]
         parts = wrap_text(cells[-1], room, style=style)
         rows = [text + parts[0]]
         rows += [Text(" " * text.cell_len) + part for part in parts[1:]]

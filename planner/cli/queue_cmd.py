@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from planner.cli._app import AppState, InOrder, echo_json, is_terminal, now_utc, pass_state
+from planner.cli._terminal import echo_table, table_width, use_color
 from planner.config.settings import Config
 from planner.content.csv_import import (
     claimed_elsewhere,
@@ -29,7 +30,7 @@ from planner.content.removal import ADDED_BY_HAND, remove_item
 from planner.content.store import SyncReport, add_item, item_sources, list_items, sync_items
 from planner.plan.sync_check import ItemChecker
 from planner.store.models import Item, ItemStatus
-from planner.text import shorten, visible
+from planner.text import visible
 
 _STATUSES = [status.value for status in ItemStatus]
 
@@ -222,19 +223,9 @@ def list_command(
     if as_json:
         echo_json(rows)
         return
-    if not rows:
-        click.echo("no items")
-        return
-    header = f"{'ID':<28} {'KIND':<8} {'CLASS':<5} {'STATUS':<9} {'PRI':>3}  {'ACCOUNTS':<14} TEXT"
-    click.echo(header)
-    for row in rows:
-        accounts = ",".join(row["accounts"]) or "all"
-        summary = shorten(row["title"] or row["text"] or "", 48)
-        click.echo(
-            f"{shorten(row['id'], 28):<28} {row['kind']:<8} {row['class']:<5} "
-            f"{row['status']:<9} {row['priority']:>3}  {shorten(accounts, 14):<14} {summary}"
-        )
-    click.echo(f"\n{len(rows)} item(s)")
+    from planner.reports.queue_table import render_items  # rich: only for a table
+
+    echo_table(render_items(rows, table_width(), color=use_color()))
 
 
 @queue_group.command("add")

@@ -28,6 +28,12 @@ def table_width() -> int:
     return shutil.get_terminal_size((TABLE_WIDTH, 24)).columns
 
 
+def line_width() -> int | None:
+    """:func:`table_width` on a terminal; None when piped (report lines are then not wrapped,
+    so each entry stays on one line for grep)."""
+    return table_width() if sys.stdout.isatty() else None
+
+
 def use_color() -> bool:
     """:func:`wants_color` for this command: ``--no-color``, the environment, standard output."""
     root = click.get_current_context().find_root()

@@ -21,7 +21,7 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
-from planner.text import one_line
+from planner.text import one_line, visible
 
 # The colours every table uses for the same things.
 STYLES = {
@@ -34,7 +34,18 @@ STYLES = {
     "failed": "red",
 }
 
-__all__ = ["STYLES", "Text", "cell", "cell_len", "fit", "legend", "render", "shorten", "wrap"]
+__all__ = [
+    "STYLES",
+    "Text",
+    "cell",
+    "cell_len",
+    "fit",
+    "legend",
+    "render",
+    "render_lines",
+    "shorten",
+    "wrap",
+]
 
 
 def _console(width: int, color: bool) -> Console:
@@ -87,10 +98,20 @@ def fit(line: Text, width: int) -> Text:
     return shorten(line, width)
 
 
-def wrap(text: str, width: int, first: str = "", rest: str = "", style: str = "") -> list[Text]:
+def wrap(
+    text: str,
+    width: int,
+    first: str = "",
+    rest: str = "",
+    style: str = "",
+    *,
+    keep_spaces: bool = False,
+) -> list[Text]:
     """``text`` on one line, wrapped at spaces to ``width`` display columns: the first line
-    after ``first``, the others after ``rest``; a word too long is broken."""
-    body = Text(one_line(text), style=style)
+    after ``first``, the others after ``rest``; a word too long is broken. Runs of spaces are
+    made one unless ``keep_spaces`` (for lines aligned with spaces); line breaks are spaces."""
+    flat = visible(" ".join(text.splitlines())) if keep_spaces else one_line(text)
+    body = Text(flat, style=style)
     room = max(width - max(cell_len(first), cell_len(rest)), 1)
     lines = []
     for index, part in enumerate(body.wrap(_console(width, False), room, overflow="fold")):
@@ -108,3 +129,17 @@ def legend(*names: str) -> Text:
         line.append(", " if index else "")
         line.append(name, style=STYLES[name])
     return line
+
+
+def render_lines(entries: Iterable[tuple[str, str]], width: int | None, *, color: bool) -> str:
+    """Report lines (``(text, style)``), each wrapped to ``width`` display columns beneath its
+    own indent (plus four columns), the spaces that align them kept; with ``width`` None each
+    stays on one line (output for a pipe: one entry a line, for grep)."""
+    lines: list[Text] = []
+    for text, style in entries:
+        indent = " " * (len(text) - len(text.lstrip(" ")))
+        if width is None:
+            lines.append(Text(visible(" ".join(text.splitlines())), style=style))
+            continue
+        lines += wrap(text.lstrip(" "), width, indent, indent + "    ", style, keep_spaces=True)
+    return render(lines, width or 80, color=color)

@@ -24,8 +24,12 @@ def wants_color(no_color_option: bool, environ: Mapping[str, str], is_terminal: 
 
 
 def table_width() -> int:
-    """The terminal's width in columns (``COLUMNS`` first), or 100 when there is none."""
-    return shutil.get_terminal_size((TABLE_WIDTH, 24)).columns
+    """The terminal's width in columns (``COLUMNS`` first); when standard output is not a
+    terminal, ``COLUMNS`` or 100 (not the size of a terminal the output does not go to)."""
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size((TABLE_WIDTH, 24)).columns
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else TABLE_WIDTH
 
 
 def line_width() -> int | None:

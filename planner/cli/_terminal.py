@@ -3,7 +3,8 @@
 Colour only when standard output is a terminal, ``NO_COLOR`` is unset (or empty, as
 no-color.org says) and ``--no-color`` was not given; the width is the terminal's, else
 ``COLUMNS``, else 100. The tables themselves are drawn by ``rich`` in ``planner/reports``;
-this module does not import it, so a command that prints no table never loads it.
+this module imports it only inside :func:`progress`, so a command that prints no table and
+shows no progress never loads it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 
 import click
 
@@ -48,3 +50,48 @@ def use_color() -> bool:
 def echo_table(text: str) -> None:
     """A drawn table as is (its colours included when :func:`use_color` asked for them)."""
     click.echo(text, nl=False, color=use_color() or None)
+
+
+Advance = Callable[[int], None]  # told how many more are done
+
+
+@contextmanager
+def progress_bars(enabled: bool = True) -> Iterator[Callable[[int, str], Advance]]:
+    """Progress bars for long work on a terminal (``rich``), one display for all of them:
+    yields ``bar(total, label)``, which adds a bar (or lengthens the one of that label) and
+    returns the callback the core calls with how many more are done. Each shows its label,
+    done/total and the time left; all are cleared when the work ends. Not a terminal, or not
+    ``enabled``: nothing is shown."""
+    if not (enabled and sys.stdout.isatty()):
+        yield lambda _total, _label: lambda _done: None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskID,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    console = Console(file=sys.stdout, no_color=not use_color(), highlight=False)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as bars:
+        tasks: dict[str, TaskID] = {}
+
+        def bar(total: int, label: str) -> Advance:
+            # The same label again (work that comes in batches) lengthens its bar.
+            if label in tasks:
+                task = tasks[label]
+                bars.update(task, total=(bars.tasks[task].total or 0) + total)
+            else:
+                task = tasks[label] = bars.add_task(label, total=total)
+            return lambda done: bars.advance(task, done)
+
+        yield bar

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from planner.cli import main
 from planner.cli._terminal import wants_color
+
+from support.preview_weeks import NOW, solo
+from support.terminal import run_on_terminal
 
 PROBE = """
 import sys
@@ -46,3 +52,19 @@ def test_help_does_not_import_rich(args: str) -> None:
         check=True,
     )
     assert child.stderr.strip().splitlines()[-1] == "False"
+
+
+def test_queue_sync_shows_its_progress_on_a_terminal_and_clears_it(tmp_path: Path) -> None:
+    items = "".join(
+        f'[[item]]\nid = "tip-{n}"\nkind = "help"\ntext = "Tip {n}: 日本語 😀"\n\n'
+        for n in range(1200)
+    )
+    config = solo(tmp_path, f"sqlite:///{tmp_path / 'planner.db'}", queue=items)
+    shown = run_on_terminal(["--config", str(config.path), "queue", "sync"], at=NOW, columns=80)
+    assert "storing items" in shown and "rendering new items" in shown
+    assert shown.rstrip().endswith(
+        "1 file(s), 1200 item(s): 1200 added, 0 updated, 0 unchanged, 0 archived"
+    )
+    # Piped, or --json: no bar at all.
+    piped = CliRunner().invoke(main, ["--config", str(config.path), "queue", "sync"])
+    assert piped.exit_code == 0 and "storing items" not in piped.output

@@ -17,6 +17,8 @@ from contextlib import contextmanager
 
 import click
 
+from planner.text import visible
+
 TABLE_WIDTH = 100  # columns, when the output is not a terminal and COLUMNS is not set
 
 
@@ -95,3 +97,19 @@ def progress_bars(enabled: bool = True) -> Iterator[Callable[[int, str], Advance
             return lambda done: bars.advance(task, done)
 
         yield bar
+
+
+@contextmanager
+def steps(enabled: bool = True) -> Iterator[Callable[[str], None]]:
+    """A spinner for long work told in steps (``rich``), on a terminal: yields ``say(step)``,
+    which shows ``step…`` beside the spinner in place of the last; cleared when the work
+    ends. Not a terminal, or not ``enabled``: nothing is shown."""
+    if not (enabled and sys.stdout.isatty()):
+        yield lambda _step: None
+        return
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(file=sys.stdout, no_color=not use_color(), highlight=False)
+    with console.status("") as status:
+        yield lambda step: status.update(Text(f"{visible(step)}…"))

@@ -68,3 +68,13 @@ def test_queue_sync_shows_its_progress_on_a_terminal_and_clears_it(tmp_path: Pat
     # Piped, or --json: no bar at all.
     piped = CliRunner().invoke(main, ["--config", str(config.path), "queue", "sync"])
     assert piped.exit_code == 0 and "storing items" not in piped.output
+
+
+def test_plan_shows_its_steps_on_a_terminal_and_clears_them(tmp_path: Path) -> None:
+    config = solo(tmp_path, f"sqlite:///{tmp_path / 'planner.db'}")
+    args = ["--config", str(config.path)]
+    assert CliRunner().invoke(main, [*args, "queue", "sync"]).exit_code == 0
+    shown = run_on_terminal([*args, "plan", "--week", "2026-W50"], at=NOW, columns=80)
+    assert "…" in shown.split("\x1b[?25h")[0]  # a step, beside the spinner, while it works
+    assert "\x1b[2K" in shown  # the spinner's line erased when the plan is done
+    assert "2026-W50" in shown.split("\x1b[?25h")[-1]  # then the result, as before

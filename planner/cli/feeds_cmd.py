@@ -8,6 +8,7 @@ import click
 from sqlalchemy import func, select
 
 from planner.cli._app import AppState, InOrder, echo_json, now_utc, pass_state
+from planner.cli._terminal import progress_bars
 from planner.content.feed_items import feed_source
 from planner.content.files import QueueItem
 from planner.errors import FeedsFailed
@@ -63,8 +64,9 @@ def sync_command(state: AppState, names: tuple[str, ...], as_json: bool) -> None
     def check(item: QueueItem) -> list[str]:
         return [message for _item, _key, message in checker.failures(item)]
 
-    with state.database() as db:
-        results = sync_feeds(db, config, now_utc(), names, check=check)
+    with progress_bars(enabled=not as_json) as bar, state.database() as db:
+        advance = bar(len(names or feeds), "syncing feeds")
+        results = sync_feeds(db, config, now_utc(), names, check=check, progress=advance)
     if as_json:
         echo_json([_result_json(result) for result in results])
     elif not results:

@@ -1,10 +1,10 @@
-"""How a table is printed: how wide the terminal is, and whether it gets colour.
+"""How tables and progress reach a terminal: how wide it is, and whether it gets colour.
 
 Colour only when standard output is a terminal, ``NO_COLOR`` is unset (or empty, as
 no-color.org says) and ``--no-color`` was not given; the width is the terminal's, else
 ``COLUMNS``, else 100. The tables themselves are drawn by ``rich`` in ``planner/reports``;
-this module imports it only inside :func:`progress`, so a command that prints no table and
-shows no progress never loads it.
+this module imports it only inside :func:`progress_bars` and :func:`steps` (progress for long
+work), so a command that prints no table and shows no progress never loads it.
 """
 
 from __future__ import annotations

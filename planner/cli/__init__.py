@@ -101,14 +101,19 @@ class LazyCommands(PlannerGroup):
     metavar="FILE",
     help=f"Configuration file [default: ./planner.toml; env: {CONFIG_ENV_VAR}].",
 )
+@click.option(
+    "--no-color",
+    is_flag=True,
+    help="Tables in plain text, without colour (also when NO_COLOR is set or not a terminal).",
+)
 @click.version_option(__version__, prog_name="planner")
 @click.pass_context
-def main(ctx: click.Context, config_option: str | None) -> None:
+def main(ctx: click.Context, config_option: str | None, no_color: bool) -> None:
     """Plan posts from a content queue onto weekly slots, keeping a give-to-pitch ratio.
 
     Exit codes: 0 ok, 1 a domain failure, 2 bad usage or bad input.
     """
-    ctx.obj = AppState(config_option)
+    ctx.obj = AppState(config_option, no_color)
 
 
 __all__ = ["COMMANDS", "load_command", "main", "summary_line"]

@@ -71,6 +71,7 @@ class AppState:
     """Per-invocation state: where the config is, loaded on first use."""
 
     config_option: str | None
+    no_color: bool = False  # --no-color: tables in plain text, even on a terminal
     _config: Config | None = field(default=None, init=False)
 
     # The config and the store are imported when a command first needs them, so that

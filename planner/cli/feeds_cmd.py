@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from sqlalchemy import func, select
 
 from planner.cli._app import AppState, InOrder, echo_json, now_utc, pass_state
+from planner.cli._terminal import progress_bars
 from planner.content.feed_items import feed_source
-from planner.content.feed_sync import ERROR, FeedResult, sync_feeds
 from planner.content.files import QueueItem
 from planner.errors import FeedsFailed
 from planner.plan.sync_check import ItemChecker
 from planner.redact import redact_feed_url
 from planner.store.models import FeedState, Item
 from planner.text import visible
+
+if TYPE_CHECKING:
+    from planner.content.feed_sync import FeedResult
 
 
 @click.group("feeds", cls=InOrder)
@@ -53,13 +56,17 @@ def sync_command(state: AppState, names: tuple[str, ...], as_json: bool) -> None
             f"no feed {unknown[0]!r} in {config.path} (configured: {configured})",
             param_hint="NAMES",
         )
+    # httpx (and through it rich, which it loads when installed): only when feeds are synced.
+    from planner.content.feed_sync import ERROR, sync_feeds
+
     checker = ItemChecker(config)
 
     def check(item: QueueItem) -> list[str]:
         return [message for _item, _key, message in checker.failures(item)]
 
-    with state.database() as db:
-        results = sync_feeds(db, config, now_utc(), names, check=check)
+    with progress_bars(enabled=not as_json) as bar, state.database() as db:
+        advance = bar(len(names or feeds), "syncing feeds")
+        results = sync_feeds(db, config, now_utc(), names, check=check, progress=advance)
     if as_json:
         echo_json([_result_json(result) for result in results])
     elif not results:
@@ -81,6 +88,8 @@ def sync_command(state: AppState, names: tuple[str, ...], as_json: bool) -> None
 
 
 def _result_line(result: FeedResult) -> str:
+    from planner.content.feed_sync import ERROR
+
     if result.result == ERROR:
         return f"{result.name}: failed: {result.error} (queue unchanged)"
     if result.result != "ok":

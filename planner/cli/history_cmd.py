@@ -8,6 +8,7 @@ import click
 
 from planner.cli._app import AppState, echo_json, now_utc, pass_state
 from planner.cli._options import account_option, check_accounts
+from planner.cli._terminal import echo_table, table_width, use_color
 from planner.content.files import FIRST_DATE, LAST_DATE
 from planner.reports.history import formats
 from planner.reports.history.read import PERIODS, build_history
@@ -77,4 +78,6 @@ def history_command(
     if as_json:
         echo_json(formats.as_json(history))
     else:
-        click.echo(formats.format_table(history))
+        from planner.reports.history.terminal import render_table  # rich: only for a table
+
+        echo_table(render_table(history, table_width(), color=use_color()))

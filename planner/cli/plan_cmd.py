@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
-from planner.cli._app import AppState, CommandFailed, echo_json, is_terminal, now_utc, pass_state
+from planner.cli._app import AppState, CommandFailed, echo_json, now_utc, pass_state
 from planner.cli._options import account_option, check_accounts, resolve_weeks, week_option
+from planner.cli._terminal import steps
 from planner.content.lint_state import lint_lines
 from planner.plan.model import LISTED
 from planner.plan.store import PlanOutcome, plan_weeks
@@ -47,7 +48,7 @@ def plan_command(
         raise CommandFailed(
             f"nothing to plan: {state.config.path} has no accounts (add an [accounts.NAME] table)"
         )
-    with state.database() as db, db.transaction() as session:
+    with steps(enabled=not as_json) as say, state.database() as db, db.transaction() as session:
         outcome = plan_weeks(
             session,
             state.config,
@@ -55,7 +56,7 @@ def plan_command(
             now_utc(),
             accounts=names,
             dry_run=dry_run,
-            progress=_say_step if is_terminal() else None,
+            progress=say,
         )
         lint = lint_lines(session, state.config, {p.item.id for p in outcome.placements if p.item})
         if dry_run:
@@ -146,10 +147,6 @@ def _print_outcome(outcome: PlanOutcome, label: str) -> None:
         click.echo(visible(f"  skipped {item} on {account} (render): {problem}"), err=True)
     if not outcome.dry_run:
         click.echo("See it with: planner preview")
-
-
-def _say_step(step: str) -> None:
-    click.echo(f"{step}…", err=True)
 
 
 def _echo_some(lines: list[str], what: str, where: str) -> None:

@@ -6,10 +6,10 @@ import click
 
 from planner.cli._app import AppState, echo_json, now_utc, pass_state
 from planner.cli._options import account_option, check_accounts, resolve_weeks
+from planner.cli._terminal import echo_table, table_width, use_color
 from planner.content.lint_state import lint_lines
-from planner.reports.preview.formats import as_json, format_markdown, format_table
+from planner.reports.preview.formats import as_json, format_markdown
 from planner.reports.preview.html import format_html
-from planner.reports.preview.ics import format_ics
 from planner.reports.preview.model import LOOKAHEAD_WEEKS, check
 from planner.reports.preview.read import build_preview
 from planner.text import visible
@@ -31,8 +31,9 @@ FORMATS = ("table", "json", "markdown", "html", "ics")
     type=click.Choice(FORMATS),
     default="table",
     show_default=True,
-    help="table for a terminal, json (stable keys), markdown, html (a week grid for a "
-    "browser) or ics (iCalendar, for calendar apps). Redirect html and ics to a file.",
+    help="table for a terminal (as wide as it is; coloured by class), json (stable keys), "
+    "markdown, html (a week grid for a browser) or ics (iCalendar, for calendar apps). "
+    "Redirect html and ics to a file.",
 )
 @click.option(
     "--check",
@@ -70,9 +71,13 @@ def preview_command(
     elif output_format == "html":
         click.echo(format_html(preview, state.config.templates_path), nl=False)
     elif output_format == "ics":
+        from planner.reports.preview.ics import format_ics  # icalendar: only for this format
+
         click.echo(format_ics(preview).encode("utf-8"), nl=False)  # bytes: CRLF kept as is
     else:
-        click.echo(format_table(preview))
+        from planner.reports.preview.terminal import render_table  # rich: only for a table
+
+        echo_table(render_table(preview, table_width(), color=use_color()))
     for line in lint:  # the etiquette lint's warnings, beside any format (stderr)
         click.echo(visible(f"lint: {line}"), err=True)
     if check_rule:

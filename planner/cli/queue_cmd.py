@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from planner.cli._app import AppState, InOrder, echo_json, is_terminal, now_utc, pass_state
+from planner.cli._app import AppState, InOrder, echo_json, now_utc, pass_state
+from planner.cli._terminal import echo_table, progress_bars, table_width, use_color
 from planner.config.settings import Config
 from planner.content.csv_import import (
     claimed_elsewhere,
@@ -29,7 +30,7 @@ from planner.content.removal import ADDED_BY_HAND, remove_item
 from planner.content.store import SyncReport, add_item, item_sources, list_items, sync_items
 from planner.plan.sync_check import ItemChecker
 from planner.store.models import Item, ItemStatus
-from planner.text import shorten, visible
+from planner.text import visible
 
 _STATUSES = [status.value for status in ItemStatus]
 
@@ -76,30 +77,20 @@ def sync_command(state: AppState, paths: tuple[Path, ...], as_json: bool) -> Non
     items = read_queue_files(files, config)
     sources = [source_name(path, config) for path in files]
     checker = ItemChecker(config)
-    show_progress = is_terminal() and not as_json
-
-    def check(fresh: Sequence[QueueItem]) -> None:
-        if show_progress:
-            with click.progressbar(length=len(fresh), label="rendering new items") as bar:
-                checker.check(fresh, progress=bar.update)
-        else:
-            checker.check(fresh)
-
     written: list[str] = []
+    # One display for both bars: items are rendered while they are stored.
+    with progress_bars(enabled=not as_json) as bar:
 
-    def check_and_note(fresh: Sequence[QueueItem]) -> None:
-        check(fresh)
-        written.extend(item.id for item in fresh)
+        def check_and_note(fresh: Sequence[QueueItem]) -> None:
+            checker.check(fresh, progress=bar(len(fresh), "rendering new items"))
+            written.extend(item.id for item in fresh)
 
-    with state.database() as db, db.transaction() as session:
-        if show_progress:
-            with click.progressbar(length=len(items), label="storing items") as bar:
-                report = sync_items(
-                    session, items, sources, now_utc(), progress=bar.update, check=check_and_note
-                )
-        else:
-            report = sync_items(session, items, sources, now_utc(), check=check_and_note)
-        lint = apply_lint(session, config, now_utc(), written)
+        with state.database() as db, db.transaction() as session:
+            advance = bar(len(items), "storing items")
+            report = sync_items(
+                session, items, sources, now_utc(), progress=advance, check=check_and_note
+            )
+            lint = apply_lint(session, config, now_utc(), written)
     if as_json:
         echo_json({**_sync_json(len(files), len(items), report), **_lint_json(lint)})
     else:
@@ -222,19 +213,9 @@ def list_command(
     if as_json:
         echo_json(rows)
         return
-    if not rows:
-        click.echo("no items")
-        return
-    header = f"{'ID':<28} {'KIND':<8} {'CLASS':<5} {'STATUS':<9} {'PRI':>3}  {'ACCOUNTS':<14} TEXT"
-    click.echo(header)
-    for row in rows:
-        accounts = ",".join(row["accounts"]) or "all"
-        summary = shorten(row["title"] or row["text"] or "", 48)
-        click.echo(
-            f"{shorten(row['id'], 28):<28} {row['kind']:<8} {row['class']:<5} "
-            f"{row['status']:<9} {row['priority']:>3}  {shorten(accounts, 14):<14} {summary}"
-        )
-    click.echo(f"\n{len(rows)} item(s)")
+    from planner.reports.queue_table import render_items  # rich: only for a table
+
+    echo_table(render_items(rows, table_width(), color=use_color()))
 
 
 @queue_group.command("add")

@@ -6,6 +6,7 @@ import click
 
 from planner.cli._app import AppState, echo_json, now_utc, pass_state
 from planner.cli._options import account_option, check_accounts, resolve_weeks
+from planner.cli._terminal import echo_table, table_width, use_color
 from planner.reports.simulate import formats
 from planner.reports.simulate.run import simulate_week
 
@@ -49,4 +50,6 @@ def simulate_command(
     if output_format == "json":
         echo_json(formats.as_json(simulation))
     else:
-        click.echo(formats.format_table(simulation))
+        from planner.reports.simulate.terminal import render_table  # rich: only for a table
+
+        echo_table(render_table(simulation, table_width(), color=use_color()))

@@ -13,10 +13,19 @@ from typing import Any
 import click
 
 from planner.cli._app import AppState, echo_json, now_utc, pass_state
+from planner.cli._terminal import echo_table, line_width, use_color
 from planner.publish.resolve import resolve_post
 from planner.reports.preview.model import WEEKDAYS
 from planner.reports.status import build_status, resume_outlook
-from planner.text import visible
+
+# The colour of each section's title on a terminal.
+_TITLE_STYLES = {
+    "retrying": "yellow",
+    "failed": "red",
+    "unknown": "bold red",
+    "missed": "red",
+    "held_posts": "magenta",
+}
 
 
 @click.command("status")
@@ -36,8 +45,10 @@ def status_command(state: AppState, as_json: bool) -> None:
         echo_json(report)
         return
 
-    def echo(line: str) -> None:  # reasons and ids come from queue files and networks
-        click.echo(visible(line))
+    shown: list[tuple[str, str]] = []  # (line, style); drawn to the terminal's width at the end
+
+    def echo(line: str, style: str = "") -> None:
+        shown.append((line, style))
 
     config = state.config
     zones = {name: config.account_timezone(name) for name in config.settings.accounts}
@@ -51,7 +62,7 @@ def status_command(state: AppState, as_json: bool) -> None:
         line = f"{name} ({account['network']}, times in {zones[name].key})"
         if account["paused"]:
             line += f": PAUSED: {account['paused_reason']} (fix it, then `planner resume {name}`)"
-        echo(line)
+        echo(line, "bold red" if account["paused"] else "bold")
         nxt = account["next"]
         echo(
             f"  next       {when(nxt['at'], name)} {nxt['kind']} {nxt['item']}"
@@ -66,7 +77,7 @@ def status_command(state: AppState, as_json: bool) -> None:
                        ("missed", "missed"), ("held at publish time", "held_posts")):  # fmt: skip
         rows: list[dict[str, Any]] = report[key]
         if rows:
-            echo(f"{title}:")
+            echo(f"{title}:", _TITLE_STYLES.get(key, "bold"))
             for row in rows:
                 account_name = row["account"]
                 retry = row["next_attempt_at"]
@@ -76,15 +87,20 @@ def status_command(state: AppState, as_json: bool) -> None:
                     f"{again}: {row['reason']}"
                 )
     if report["held_items"]:
-        echo("held items:")
+        echo("held items:", "magenta")
         for row in report["held_items"]:
             where = row["account"] or "every account"
             echo(f"  {where}: {row['item']} ({row['kind']}): {row['reason']}")
     if report["failing_feeds"]:
-        echo("feeds failing (their items stay as they were; `planner feeds list`):")
+        echo("feeds failing (their items stay as they were; `planner feeds list`):", "red")
         for row in report["failing_feeds"]:
             good = row["last_ok_at"] or "never"
             echo(f"  feed {row['feed']}: {row['error']} (last good fetch: {good})")
+    # Reasons and ids come from queue files and networks: drawn with their control characters
+    # shown as escapes, each line wrapped to the terminal's width (on a terminal).
+    from planner.reports.terminal import render_lines  # rich: only to print the report
+
+    echo_table(render_lines(shown, line_width(), color=use_color()))
 
 
 @click.command("resolve")

@@ -77,14 +77,18 @@ def sync_feeds(
     now: datetime,
     names: Sequence[str] = (),
     check: ItemProblems | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> list[FeedResult]:
-    """Sync the feeds named (default: every configured feed), in config order."""
+    """Sync the feeds named (default: every configured feed), in config order; ``progress``
+    is told 1 as each feed is done."""
     feeds = config.settings.feeds.sources
+    results = []
     with httpx.Client() as client:
-        return [
-            sync_feed(db, config, name, now, check=check, client=client)
-            for name in (names or list(feeds))
-        ]
+        for name in names or list(feeds):
+            results.append(sync_feed(db, config, name, now, check=check, client=client))
+            if progress is not None:
+                progress(1)
+    return results
 
 
 def due_feeds(db: Database, config: Config, now: datetime) -> list[str]:

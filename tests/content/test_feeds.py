@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from planner.cli import main
 from planner.config.settings import load_config
-from planner.content.feed_sync import FeedResult, due_feeds, sync_feed
+from planner.content.feed_sync import FeedResult, due_feeds, sync_feed, sync_feeds
 from planner.store.database import Database, open_database
 from planner.store.models import FeedState, Item
 
@@ -410,3 +410,19 @@ def test_two_syncs_of_one_feed_at_once_take_turns(
     assert errors == []
     assert sorted(result.added for result in results)[0] == 0  # the second found them stored
     assert sum(result.added for result in results) == len(feed_items(db))
+
+
+def test_feeds_sync_tells_its_progress_feed_by_feed(
+    workspace: Path, server: FakeFeeds, db: Database
+) -> None:
+    server.documents["/good.xml"] = Document(rss(two_years(5)))
+    configure(
+        workspace,
+        f'[feeds.gone]\nurl = "{server.url}/missing.xml"\n'
+        f'[feeds.blog]\nurl = "{server.url}/good.xml"\n',
+    )
+    told: list[int] = []
+    config = load_config(workspace / "planner.toml")
+    results = sync_feeds(db, config, NOW, ["gone", "blog"], progress=told.append)
+    assert [r.name for r in results] == ["gone", "blog"]
+    assert told == [1, 1]  # a failing feed counts as done too

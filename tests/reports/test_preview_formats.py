@@ -11,10 +11,6 @@ from pathlib import Path
 
 import icalendar
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
-from planner.reports.preview.ics import _fold, _text
 
 from support.preview_weeks import HELD_B, SOLO_QUEUE, preview_of, run, solo, sync_and_plan
 
@@ -78,15 +74,6 @@ def test_ics_events_keep_their_uid_when_the_slot_gets_another_item(
 
     assert by_uid(before).keys() == by_uid(after).keys()
     assert by_uid(before) != by_uid(after)  # tip-c moved to the first slot
-
-
-@given(st.text(max_size=300))
-def test_folded_lines_unfold_to_the_original_and_never_split_a_character(value: str) -> None:
-    line = "DESCRIPTION:" + _text(value)
-    folded = _fold(line)
-    parts = folded.split("\r\n ")
-    assert all(len(part.encode("utf-8")) <= (75 if i == 0 else 74) for i, part in enumerate(parts))
-    assert "".join(parts) == line
 
 
 class _Grid(HTMLParser):

@@ -2,5 +2,6 @@
 
 - :mod:`~planner.reports.history.read`: published posts, grouped by week or day, with the
   windows of the rule;
-- :mod:`~planner.reports.history.formats`: the table and the JSON document (pure).
+- :mod:`~planner.reports.history.formats`: the JSON document and the table's words (pure);
+- :mod:`~planner.reports.history.terminal`: the table for a terminal (``rich``, loaded lazily).
 """

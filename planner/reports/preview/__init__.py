@@ -4,7 +4,8 @@
 - :mod:`~planner.reports.preview.rows`: what is read, as plain rows (posts, queue, verdicts);
 - :mod:`~planner.reports.preview.compose`: one account's week composed from them (pure);
 - :mod:`~planner.reports.preview.model`: the preview as plain data, and the ``--check`` verdict;
-- :mod:`~planner.reports.preview.formats`: JSON, the terminal table and Markdown;
+- :mod:`~planner.reports.preview.formats`: JSON and Markdown, and the words every format shares;
+- :mod:`~planner.reports.preview.terminal`: the table for a terminal (``rich``, loaded lazily);
 - :mod:`~planner.reports.preview.html`: the week grid for a browser;
 - :mod:`~planner.reports.preview.ics`: the iCalendar file for calendar apps.
 """

@@ -1,4 +1,5 @@
-"""Turn a :class:`~planner.reports.preview.model.Preview` into JSON, a terminal table or Markdown.
+"""Turn a :class:`~planner.reports.preview.model.Preview` into JSON or Markdown, and the words
+the other formats share (the terminal table is :mod:`~planner.reports.preview.terminal`).
 
 Pure: plain values in, plain values out; no click, no printing, no clock.
 
@@ -10,8 +11,7 @@ times are ISO-8601 in UTC. See the README section "planner preview" for every ke
 from __future__ import annotations
 
 import re
-import textwrap
-from datetime import datetime, timedelta
+from datetime import datetime
 from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,15 +29,13 @@ from planner.reports.preview.model import (
     when_text,
 )
 from planner.rule.balancer import BalanceSettings, percent
-from planner.text import iso_utc, one_line, shorten, visible
+from planner.text import iso_utc, one_line
 
-TABLE_WIDTH = 100
 # "&amp;", "&#60;", "&#x3c;": an ampersand Markdown would read as the start of an entity.
 _ENTITY = re.compile(r"&(?=#?\w+;)")
 # A "<" that Markdown could read as raw HTML or an autolink: a tag, a closing tag, a
 # comment, a declaration or a processing instruction.
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
-TEXT_WIDTH = 60  # the post text is shortened to this in the table
 
 
 def as_json(preview: Preview) -> dict[str, Any]:
@@ -235,99 +233,13 @@ def _count(amount: float, unit: str) -> str:
     return f"{amount:g} {unit}" if amount == 1 else f"{amount:g} {unit}s"
 
 
-# --- the terminal table ---------------------------------------------------------------------
-
-
-def format_table(preview: Preview, width: int = TABLE_WIDTH) -> str:
-    """A report for a terminal ``width`` columns wide: per account a header, one line per slot
-    grouped by day (with the reason beneath), then the summary."""
-    blocks = [_account_table(account, preview.label, width) for account in preview.accounts]
-    return visible("\n\n".join(blocks)) if blocks else f"{preview.label}: no accounts configured"
-
-
-def _account_table(account: AccountPreview, label: str, width: int) -> str:
-    zone = ZoneInfo(account.timezone)
-    monday = account.start.astimezone(zone).date()
-    sunday = (account.end - timedelta(days=1)).astimezone(zone).date()
-    lines = [
-        f"{account.account} · {account.network} · {account.timezone} · {label}: "
-        f"Mon {monday:%Y-%m-%d} to Sun {sunday:%Y-%m-%d}",
-        f"rule: {rule_text(account.settings)}{scope_note(account)}",
-        "",
-    ]
-    lines += _slot_lines(account, width)
-    lines += ["", "summary"]
-    summary: list[tuple[str, list[str]]] = [
-        ("give:pitch", [mix_text(account)]),
-        ("windows", [window_text(account)]),
-        ("held", [_held_lines(account, held) for held in account.held] or ["none"]),
-        *left_out_groups(account),
-        ("empty", [empty_text(account)]),
-        ("runway", [runway_text(runway) for runway in account.runway]),
-    ]
-    if account.problems:
-        summary.append(("problems", account.problems))
-    if account.notes:
-        summary.append(("notes", account.notes))
-    for title, entries in summary:
-        for index, entry in enumerate(entries):
-            head = f"  {title if index == 0 else '':<11} "
-            hanging = " " * (len(head) + 2)
-            for part, words in enumerate(entry.split("\n")):
-                lines.append(_wrap(words, width, head if part == 0 else hanging, hanging))
-    return "\n".join(lines)
-
-
-def _slot_lines(account: AccountPreview, width: int) -> list[str]:
-    """A column header, then per day its name and one line per slot, each with its reason."""
-    rows = [row for day in account.days for row in day.rows]
-    kind_w = max([4, *(len(kind_cell(row)) for row in rows)])
-    class_w = max([5, *(len(row.class_ or "-") for row in rows)])
-    status_w = max([6, *(len(_status_cell(row)) for row in rows)])
-    share_w = max([5, *(len(share_text(row.pitch_share)) for row in rows)])
-    used = 2 + 5 + 2 + kind_w + 2 + class_w + 2 + status_w + 2 + share_w + 2
-    text_w = max(20, min(TEXT_WIDTH, width - used))
-    indent = " " * 9
-    lines = [
-        f"  {'time':<5}  {'kind':<{kind_w}}  {'class':<{class_w}}  {'status':<{status_w}}"
-        f"  {'share':>{share_w}}  text"
-    ]
-    for day in account.days:
-        lines += ["", f"{day.weekday} {day.date:%Y-%m-%d}"]
-        for row in day.rows:
-            text = "" if row.text is None else shorten(row.text, text_w)
-            cells = (
-                f"  {row.local:%H:%M}  {kind_cell(row):<{kind_w}}  {row.class_ or '-':<{class_w}}"
-                f"  {_status_cell(row):<{status_w}}  {share_text(row.pitch_share):>{share_w}}"
-            )
-            lines.append(f"{cells}  {text}".rstrip())
-            lines.append(_wrap(f"why: {row.why or '-'}", width, indent, indent + "     "))
-    return lines
-
-
-def _held_lines(account: AccountPreview, held: HeldItem) -> str:
-    reason, fit = held_text(account, held)
-    return f"{reason}\n→ {fit}"
+# --- cells shared by the terminal table and the calendar -----------------------------------
 
 
 def kind_cell(row: SlotRow) -> str:
     if row.status == EMPTY:
         return f"({row.label})" if row.label else "-"
     return row.kind or "-"
-
-
-def _status_cell(row: SlotRow) -> str:
-    return f"{row.status} (forced)" if row.forced else row.status
-
-
-def _wrap(text: str, width: int, first: str, rest: str) -> str:
-    return textwrap.fill(
-        one_line(text),
-        width=width,
-        initial_indent=first,
-        subsequent_indent=rest,
-        break_on_hyphens=False,
-    )
 
 
 # --- Markdown -------------------------------------------------------------------------------

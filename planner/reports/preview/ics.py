@@ -6,16 +6,22 @@ needed and every calendar shows them in its own zone. The ``UID`` names the acco
 slot's instant, not the item: after a re-plan, importing the new file updates the slot's
 event instead of adding a second one.
 
-Text values are escaped (``\\``, ``;``, ``,``, newlines) and lines folded at 75 octets
-without splitting a UTF-8 sequence; lines end in CRLF, as the RFC requires. The RFC allows
-no control character in a value but the tab: line breaks of any kind (CR, LF, U+0085 NEL,
-U+2028, U+2029) become escaped newlines, and the other control characters are dropped.
+The events are ``icalendar`` objects and the library writes the file: it escapes text values
+(``\\``, ``;``, ``,``, newlines), folds lines at 75 octets without splitting a character and
+ends them in CRLF. Two things are ours, done before a text reaches it: the RFC allows no
+control character in a value but the tab, so line breaks of any kind (CR, LF, U+0085 NEL,
+U+2028, U+2029) become newlines (escaped by the library) and the other control characters are
+dropped; and a backslash followed by ``N`` stays those two characters (the library would read
+it as a line break).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+from icalendar import Calendar, Event
+from icalendar.prop import vText
 
 from planner.reports.preview.formats import kind_cell, rule_text
 from planner.reports.preview.model import EMPTY, AccountPreview, Preview, SlotRow, share_text
@@ -23,34 +29,40 @@ from planner.text import shorten
 
 EVENT_MINUTES = 15
 SUMMARY_TEXT = 60  # characters of the post text in an event's title
-_FOLD_AT = 75  # octets per line, CRLF excluded (RFC 5545 section 3.1)
 _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 # Control characters but the tab (C0, DEL, C1): RFC 5545 section 3.3.11 forbids them.
 _CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 
+class _Text(vText):
+    """A TEXT value whose characters are all kept: the library's escaping, except that it
+    turns a backslash followed by ``N`` into a line break, which a post text may not mean."""
+
+    def to_ical(self) -> bytes:
+        parts = (vText(part).to_ical() for part in self.split("\\N"))  # UTF-8
+        return b"\\\\N".join(parts)
+
+
 def format_ics(preview: Preview) -> str:
-    """The whole VCALENDAR, CRLF line ends."""
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//Planner//planner preview//EN",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        f"X-WR-CALNAME:{_text(f'Planner {preview.label}')}",
-    ]
-    stamp = _utc(preview.generated_at)
+    """The whole VCALENDAR, CRLF line ends, lines folded at 75 octets."""
+    calendar = Calendar()
+    calendar.add("prodid", "-//Planner//planner preview//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", _text(f"Planner {preview.label}"))
+    stamp = preview.generated_at.astimezone(UTC)
     for account in preview.accounts:
         seen: dict[datetime, int] = {}
         for day in account.days:
             for row in day.rows:
                 seen[row.at] = seen.get(row.at, 0) + 1
-                lines += _event(account, row, stamp, seen[row.at])
-    lines.append("END:VCALENDAR")
-    return "".join(_fold(line) + "\r\n" for line in lines)
+                calendar.add_component(_event(account, row, stamp, seen[row.at]))
+    written: bytes = calendar.to_ical()
+    return written.decode("utf-8")
 
 
-def _event(account: AccountPreview, row: SlotRow, stamp: str, nth: int) -> list[str]:
+def _event(account: AccountPreview, row: SlotRow, stamp: datetime, nth: int) -> Event:
     # A second row at the same instant (a post no slot names any more) needs its own UID.
     suffix = "" if nth == 1 else f"-{nth}"
     kind = kind_cell(row)
@@ -59,7 +71,9 @@ def _event(account: AccountPreview, row: SlotRow, stamp: str, nth: int) -> list[
     else:
         title = f"{account.account}: {kind}"
         if row.text:
-            title += f" · {shorten(_CONTROL.sub('', row.text), SUMMARY_TEXT)}"
+            # One line: a line break is a space (not dropped, which would join two words).
+            one_line = _CONTROL.sub("", _LINE_BREAK.sub(" ", row.text))
+            title += f" · {shorten(one_line, SUMMARY_TEXT)}"
     details = [row.text] if row.text else []
     details += [
         f"Why: {row.why}",
@@ -68,44 +82,20 @@ def _event(account: AccountPreview, row: SlotRow, stamp: str, nth: int) -> list[
         f"Rule: {rule_text(account.settings)}",
     ]
     category = "empty" if row.status == EMPTY else (row.class_ or "give")
-    return [
-        "BEGIN:VEVENT",
-        f"UID:{_utc(row.at)}{suffix}-{_text(account.account)}@planner",
-        f"DTSTAMP:{stamp}",
-        f"DTSTART:{_utc(row.at)}",
-        f"DURATION:PT{EVENT_MINUTES}M",
-        f"SUMMARY:{_text(title)}",
-        f"DESCRIPTION:{_text(chr(10).join(details))}",
-        f"CATEGORIES:{_text(category)}",
-        f"STATUS:{'CONFIRMED' if row.status == 'published' else 'TENTATIVE'}",
-        "TRANSP:TRANSPARENT",
-        "END:VEVENT",
-    ]
+    at = row.at.astimezone(UTC)
+    event = Event()
+    event.add("uid", _text(f"{at:%Y%m%dT%H%M%SZ}{suffix}-{account.account}@planner"))
+    event.add("dtstamp", stamp)
+    event.add("dtstart", at)
+    event.add("duration", timedelta(minutes=EVENT_MINUTES))
+    event.add("summary", _text(title))
+    event.add("description", _text("\n".join(details)))
+    event.add("categories", [category])
+    event.add("status", "CONFIRMED" if row.status == "published" else "TENTATIVE")
+    event.add("transp", "TRANSPARENT")
+    return event
 
 
-def _utc(at: datetime) -> str:
-    return f"{at.astimezone(UTC):%Y%m%dT%H%M%SZ}"
-
-
-def _text(value: str) -> str:
-    """A TEXT value escaped (RFC 5545 section 3.3.11), without control characters."""
-    lines = (_CONTROL.sub("", line) for line in _LINE_BREAK.split(value))
-    return "\\n".join(
-        line.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,") for line in lines
-    )
-
-
-def _fold(line: str) -> str:
-    """Lines longer than 75 octets, folded: CRLF and one space before each continuation."""
-    encoded = line.encode("utf-8")
-    if len(encoded) <= _FOLD_AT:
-        return line
-    parts: list[str] = []
-    start, limit = 0, _FOLD_AT
-    while start < len(encoded):
-        end = min(start + limit, len(encoded))
-        while end < len(encoded) and encoded[end] & 0xC0 == 0x80:  # inside a UTF-8 sequence
-            end -= 1
-        parts.append(encoded[start:end].decode("utf-8"))
-        start, limit = end, _FOLD_AT - 1  # a continuation's leading space counts
-    return "\r\n ".join(parts)
+def _text(value: str) -> _Text:
+    """A TEXT value without control characters: line breaks of any kind as newlines."""
+    return _Text("\n".join(_CONTROL.sub("", line) for line in _LINE_BREAK.split(value)))

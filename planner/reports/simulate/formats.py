@@ -1,24 +1,19 @@
-"""Output of ``planner simulate``: the table and the JSON document.
+"""Output of ``planner simulate``: the JSON document, and the words the table shares (the
+table for a terminal is :mod:`planner.reports.simulate.terminal`).
 
 Pure: plain data from :mod:`planner.reports.simulate.run` in, text or JSON-ready dicts out.
 """
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from planner.reports.preview.formats import rule_text
-from planner.reports.preview.model import WEEKDAYS, share_text
+from planner.reports.preview.model import WEEKDAYS
 from planner.reports.simulate.run import NOT_SENT, AccountSimulation, SimulatedPost, Simulation
 from planner.store.models import PostStatus
-from planner.text import iso_utc, one_line, shorten, visible
-
-TABLE_WIDTH = 100
-TEXT_WIDTH = 60
+from planner.text import iso_utc
 
 
 def as_json(simulation: Simulation) -> dict[str, Any]:
@@ -79,67 +74,7 @@ def _account_json(account: AccountSimulation) -> dict[str, Any]:
     }
 
 
-def format_table(simulation: Simulation, width: int = TABLE_WIDTH) -> str:
-    """Per account: one line per post (a reason or substitute beneath), then the summary."""
-    lines = [
-        f"simulated {simulation.label} on a throw-away copy of the database, through an outbox: "
-        f"nothing was sent or changed (clock from {simulation.now:%Y-%m-%d %H:%M} UTC)"
-    ]
-    if simulation.step_limit_reached:
-        lines.append(f"warning: stopped at the step limit ({simulation.steps} steps)")
-    for account in simulation.accounts:
-        lines += ["", *_account_lines(account, width)]
-    return visible("\n".join(lines))  # queue texts and network answers, never live codes
-
-
-def _account_lines(account: AccountSimulation, width: int) -> list[str]:
-    zone = ZoneInfo(account.timezone)
-    monday = account.start.astimezone(zone).date()
-    sunday = (account.end - timedelta(days=1)).astimezone(zone).date()
-    lines = [
-        f"{account.account} · {account.network} · {account.timezone} · "
-        f"Mon {monday:%Y-%m-%d} to Sun {sunday:%Y-%m-%d}",
-        f"rule: {rule_text(account.settings)}",
-    ]
-    posts = account.posts
-    if not posts:
-        lines.append("  nothing planned this week")
-    else:
-        status_w = max(9, *(len(post.status) for post in posts))
-        kind_w = max(4, *(len(post.kind) for post in posts))
-        class_w = max(5, *(len(_class_cell(post)) for post in posts))
-        item_w = min(28, max(4, *(len(post.item) for post in posts)))
-        used = 2 + 9 + 2 + 9 + 2 + status_w + 2 + kind_w + 2 + class_w + 2 + item_w + 2
-        text_w = max(20, min(TEXT_WIDTH, width - used))
-        indent = " " * 13
-        lines.append(
-            f"  {'slot':<9}  {'went out':<9}  {'status':<{status_w}}  {'kind':<{kind_w}}  "
-            f"{'class':<{class_w}}  {'item':<{item_w}}  text"
-        )
-        for post in posts:
-            sent = post.at if post.status == PostStatus.PUBLISHED else None
-            went = _when(sent.astimezone(zone)) if sent is not None else "-"
-            line = (
-                f"  {_when(post.local):<9}  {went:<9}  {post.status:<{status_w}}  "
-                f"{post.kind:<{kind_w}}  {_class_cell(post):<{class_w}}  "
-                f"{shorten(post.item, item_w):<{item_w}}  {shorten(post.text or '', text_w)}"
-            )
-            lines.append(line.rstrip())
-            note = _note(post, posts)
-            if note:
-                lines.append(_wrap(note, width, indent))
-    give, pitch = account.target
-    achieved = account.achieved
-    lines.append(
-        f"summary: {len(account.published)} published ({achieved.total - achieved.pitches} give, "
-        f"{achieved.pitches} pitch: {share_text(achieved)}, target {give}:{pitch}), "
-        f"{account.count(PostStatus.HELD)} held, {account.count(PostStatus.FAILED)} failed, "
-        f"{account.count(PostStatus.MISSED)} missed, {account.count(*NOT_SENT)} not sent"
-    )
-    return lines
-
-
-def _note(post: SimulatedPost, posts: Sequence[SimulatedPost]) -> str:
+def note(post: SimulatedPost, posts: Sequence[SimulatedPost]) -> str:
     if post.substitute_for is not None:
         return f"substitute for post {post.substitute_for}, held at publish time"
     if post.status == PostStatus.PUBLISHED:
@@ -154,20 +89,9 @@ def _note(post: SimulatedPost, posts: Sequence[SimulatedPost]) -> str:
     return note
 
 
-def _wrap(text: str, width: int, indent: str) -> str:
-    return textwrap.fill(
-        one_line(text),
-        width,
-        initial_indent=indent,
-        subsequent_indent=indent + "  ",
-        break_on_hyphens=False,
-        break_long_words=False,
-    )
-
-
-def _when(local: datetime) -> str:
+def when(local: datetime) -> str:
     return f"{WEEKDAYS[local.weekday()]} {local:%H:%M}"
 
 
-def _class_cell(post: SimulatedPost) -> str:
+def class_cell(post: SimulatedPost) -> str:
     return f"{post.class_} (forced)" if post.forced else post.class_

@@ -9,7 +9,6 @@ character reaches the file (RFC 5545 allows none in a value but the tab).
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from planner.reports.preview.ics import format_ics
 from planner.reports.preview.model import Preview
 from planner.text import shorten
 
-from support.preview_weeks import preview_of, solo, sync_and_plan
+from support.preview_weeks import preview_of, solo, sync_and_plan, with_texts
 
 # What the file may not hold raw once unfolded: C0 but the tab, DEL, C1, U+2028, U+2029.
 RAW_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
@@ -45,25 +44,6 @@ def week(tmp_path_factory: pytest.TempPathFactory) -> Preview:
     return preview_of(config)
 
 
-def _with_texts(preview: Preview, texts: list[str]) -> Preview:
-    """The preview with each post's text replaced, in order (empty slots stay empty)."""
-    supply = iter(texts)
-    accounts = []
-    for account in preview.accounts:
-        days = [
-            dataclasses.replace(
-                day,
-                rows=[
-                    row if row.text is None else dataclasses.replace(row, text=next(supply))
-                    for row in day.rows
-                ],
-            )
-            for day in account.days
-        ]
-        accounts.append(dataclasses.replace(account, days=days))
-    return dataclasses.replace(preview, accounts=accounts)
-
-
 def _cleaned(text: str) -> str:
     return DROPPED.sub("", BREAKS.sub("\n", text))
 
@@ -74,7 +54,7 @@ def _cleaned(text: str) -> str:
 def test_hostile_texts_read_back_as_exactly_the_events_written(
     week: Preview, texts: list[str]
 ) -> None:
-    preview = _with_texts(week, texts)
+    preview = with_texts(week, texts)
     rows = [row for day in preview.accounts[0].days for row in day.rows]
     raw = format_ics(preview).encode("utf-8")
 

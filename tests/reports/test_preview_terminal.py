@@ -9,7 +9,6 @@ when the output is piped, when ``NO_COLOR`` is set or with ``--no-color``.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from planner.config.settings import Config
 from planner.reports.preview.model import Preview
 from planner.reports.preview.terminal import render_table
 
-from support.preview_weeks import NOW, preview_of, solo, sync_and_plan
+from support.preview_weeks import NOW, preview_of, solo, sync_and_plan, with_texts
 from support.terminal import run_on_terminal
 
 WIDE = [
@@ -35,30 +34,12 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 LIVE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 
 
-def _with_texts(preview: Preview, texts: list[str]) -> Preview:
-    supply = iter(texts)
-    accounts = []
-    for account in preview.accounts:
-        days = [
-            dataclasses.replace(
-                day,
-                rows=[
-                    row if row.text is None else dataclasses.replace(row, text=next(supply))
-                    for row in day.rows
-                ],
-            )
-            for day in account.days
-        ]
-        accounts.append(dataclasses.replace(account, days=days))
-    return dataclasses.replace(preview, accounts=accounts)
-
-
 @pytest.fixture(scope="module")
 def wide_week(tmp_path_factory: pytest.TempPathFactory) -> Preview:
     tmp_path: Path = tmp_path_factory.mktemp("terminal")
     config = solo(tmp_path, f"sqlite:///{tmp_path / 'planner.db'}")
     sync_and_plan(config)
-    return _with_texts(preview_of(config), WIDE)
+    return with_texts(preview_of(config), WIDE)
 
 
 @pytest.mark.parametrize("width", [80, 120])

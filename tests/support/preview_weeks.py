@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +32,26 @@ def run(*args: str, config: Config | None = None) -> Result:
 
 def sync_and_plan(config: Config, weeks: Sequence[tuple[int, int]] = (W50,)) -> None:
     pipeline.sync_and_plan(config, NOW, weeks)
+
+
+def with_texts(preview: Preview, texts: list[str]) -> Preview:
+    """The preview with each post's text replaced, in order (empty slots stay empty): hostile
+    texts for the formats, without writing them through a queue file."""
+    supply = iter(texts)
+    accounts = []
+    for account in preview.accounts:
+        days = [
+            dataclasses.replace(
+                day,
+                rows=[
+                    row if row.text is None else dataclasses.replace(row, text=next(supply))
+                    for row in day.rows
+                ],
+            )
+            for day in account.days
+        ]
+        accounts.append(dataclasses.replace(account, days=days))
+    return dataclasses.replace(preview, accounts=accounts)
 
 
 def preview_of(config: Config, week: tuple[int, int] = W50) -> Preview:

@@ -12,6 +12,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import settings
@@ -27,6 +28,9 @@ if os.environ.get("PLANNER_HYPOTHESIS_PROFILE"):
 
 # Helper modules whose asserts explain themselves, as the tests' own do.
 pytest.register_assert_rewrite("support")
+
+if TYPE_CHECKING:
+    from support.fuzz import Workspace
 
 REPO = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get(
@@ -95,3 +99,12 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str) -> P
     monkeypatch.chdir(root)
     monkeypatch.delenv("PLANNER_CONFIG", raising=False)
     return root
+
+
+@pytest.fixture(scope="module")
+def fuzz_workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """One workspace for a whole fuzz module: each example resets it (``Workspace.reset``)
+    rather than paying for a new database."""
+    from support.fuzz import Workspace  # imported once its asserts are set to be rewritten
+
+    return Workspace.create(tmp_path_factory.mktemp("fuzz") / "ws")

@@ -122,6 +122,14 @@ def wrap(
     return lines or [Text(first.rstrip())]
 
 
+def class_style(class_: str, forced: bool) -> str:
+    """A post's colour: forced (an override) first, else pitch (own-domain pitches too) or
+    give."""
+    if forced:
+        return STYLES["forced"]
+    return STYLES["pitch"] if class_.startswith("pitch") else STYLES["give"]
+
+
 def legend(*names: str) -> Text:
     """``colours: give, pitch, …``, each name in its colour."""
     line = Text("colours: ")

@@ -8,7 +8,6 @@ import copy
 import tomllib
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -78,22 +77,17 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
     return document
 
 
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    return Workspace.create(tmp_path_factory.mktemp("fuzz") / "ws")
-
-
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(document=configs())
 def test_config_check_accepts_or_names_the_problem(
-    workspace: Workspace, document: dict[str, Any]
+    fuzz_workspace: Workspace, document: dict[str, Any]
 ) -> None:
-    workspace.reset()
-    before = snapshot(workspace.database)
-    (workspace.root / "planner.toml").write_text(dump_toml(document), encoding="utf-8")
-    check = workspace.invoke("config", "check")
+    fuzz_workspace.reset()
+    before = snapshot(fuzz_workspace.database)
+    (fuzz_workspace.root / "planner.toml").write_text(dump_toml(document), encoding="utf-8")
+    check = fuzz_workspace.invoke("config", "check")
     assert_clean_exit(check)
     event(f"config check exit {check.exit_code}")
     for command in (
@@ -101,12 +95,12 @@ def test_config_check_accepts_or_names_the_problem(
         ["plan", "--week", "2026-W49", "--dry-run"],
         ["feeds", "sync"],
     ):
-        result = workspace.invoke(*command)
+        result = fuzz_workspace.invoke(*command)
         assert_clean_exit(result, allowed=(0, 1, 2) if command[0] in {"plan", "feeds"} else (0, 2))
         if check.exit_code != 0:
             assert result.exit_code == check.exit_code, result.output  # refused alike
         # A feed that fails is recorded as failed (exit 1): only a refusal writes nothing.
         if result.exit_code == 2 or (result.exit_code != 0 and command[0] != "feeds"):
-            assert snapshot(workspace.database) == before
+            assert snapshot(fuzz_workspace.database) == before
     if check.exit_code != 0:
         assert "planner.toml" in check.output  # the file is named

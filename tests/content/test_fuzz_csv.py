@@ -8,7 +8,6 @@ import csv
 import io
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -54,28 +53,25 @@ def csv_files(draw: st.DrawFn) -> bytes:
     return bom + out.getvalue().encode("utf-8", "surrogatepass")
 
 
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    return Workspace.create(tmp_path_factory.mktemp("fuzz") / "ws")
-
-
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(content=csv_files(), kind=st.none() | st.sampled_from(["help", "share", "nope"]))
 def test_queue_import_imports_or_names_the_problem(
-    workspace: Workspace, content: bytes, kind: str | None
+    fuzz_workspace: Workspace, content: bytes, kind: str | None
 ) -> None:
-    workspace.reset()
-    before = snapshot(workspace.database)
-    path = workspace.root / "fuzzed.csv"
+    fuzz_workspace.reset()
+    before = snapshot(fuzz_workspace.database)
+    path = fuzz_workspace.root / "fuzzed.csv"
     path.write_bytes(content)
     try:
-        result = workspace.invoke("queue", "import", str(path), *(["--kind", kind] if kind else []))
+        result = fuzz_workspace.invoke(
+            "queue", "import", str(path), *(["--kind", kind] if kind else [])
+        )
     finally:
         path.unlink()
     assert_clean_exit(result)
     event(f"queue import exit {result.exit_code}")
     if result.exit_code != 0:
-        assert snapshot(workspace.database) == before
+        assert snapshot(fuzz_workspace.database) == before
         assert "fuzzed.csv" in result.output  # the file is named

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from xml.sax.saxutils import escape
 
-import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -53,24 +52,19 @@ def documents(draw: st.DrawFn) -> bytes:
     return writer(entries, title=draw(odd_text))
 
 
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    return Workspace.create(tmp_path_factory.mktemp("fuzz") / "ws")
-
-
 @settings(
     max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(body=documents())
-def test_feeds_sync_stores_or_reports_the_feed(workspace: Workspace, body: bytes) -> None:
-    workspace.reset()
-    path = workspace.root / "queue" / "feeds" / "ci-weekly.xml"
+def test_feeds_sync_stores_or_reports_the_feed(fuzz_workspace: Workspace, body: bytes) -> None:
+    fuzz_workspace.reset()
+    path = fuzz_workspace.root / "queue" / "feeds" / "ci-weekly.xml"
     original = path.read_bytes()
     path.write_bytes(body)
     try:
-        before = snapshot(workspace.database)
-        result = workspace.invoke("feeds", "sync", "ci-weekly")
-        after = snapshot(workspace.database)
+        before = snapshot(fuzz_workspace.database)
+        result = fuzz_workspace.invoke("feeds", "sync", "ci-weekly")
+        after = snapshot(fuzz_workspace.database)
     finally:
         path.write_bytes(original)
     assert_clean_exit(result, allowed=(0, 1))

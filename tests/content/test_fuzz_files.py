@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -72,30 +71,25 @@ def queue_files(draw: st.DrawFn) -> dict[str, Any]:
     return document
 
 
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    return Workspace.create(tmp_path_factory.mktemp("fuzz") / "ws")
-
-
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(document=queue_files())
 def test_queue_sync_imports_or_names_the_problem(
-    workspace: Workspace, document: dict[str, Any]
+    fuzz_workspace: Workspace, document: dict[str, Any]
 ) -> None:
-    workspace.reset()
-    before = snapshot(workspace.database)
-    path: Path = workspace.root / "queue" / "fuzzed.toml"
+    fuzz_workspace.reset()
+    before = snapshot(fuzz_workspace.database)
+    path: Path = fuzz_workspace.root / "queue" / "fuzzed.toml"
     path.write_text(dump_toml(document), encoding="utf-8")
     try:
-        result = workspace.invoke("queue", "sync")
+        result = fuzz_workspace.invoke("queue", "sync")
     finally:
         path.unlink()
     assert_clean_exit(result)
     event(f"queue sync exit {result.exit_code}")
     if result.exit_code != 0:
-        assert snapshot(workspace.database) == before
+        assert snapshot(fuzz_workspace.database) == before
         assert "fuzzed.toml" in result.output  # the file is named
     else:  # what was imported can be planned
-        assert_clean_exit(workspace.invoke("plan", "--week", "2026-W49", "--dry-run"), (0,))
+        assert_clean_exit(fuzz_workspace.invoke("plan", "--week", "2026-W49", "--dry-run"), (0,))

@@ -24,6 +24,7 @@ from planner.store.database import Database, open_database
 from planner.store.models import AccountState, Item, ItemStatus, Post, PostStatus, PublishAttempt
 
 from support.pipeline import Clock
+from support.scripted import Scripted, one_waits_for_the_other
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -39,26 +40,6 @@ min_spacing_seconds = 0
 max_attempts = 3
 concurrency = {concurrency}
 """
-
-
-class Scripted:
-    """Each publish takes the next scripted result (default: success) and is recorded."""
-
-    def __init__(self, idempotent: bool = True) -> None:
-        self.supports_idempotency = idempotent
-        self.script: list[Exception | None] = []
-        self.sent: list[OutgoingPost] = []
-
-    def validate(self, text: str) -> list[str]:
-        return []
-
-    def publish(self, post: OutgoingPost) -> Published:
-        if self.script:
-            outcome = self.script.pop(0)
-            if outcome is not None:
-                raise outcome
-        self.sent.append(post)
-        return Published(f"r{post.post_id}", None)
 
 
 def make_config(tmp_path: Path, db_url: str, accounts: list[str], concurrency: int = 8) -> Config:
@@ -222,23 +203,10 @@ def test_a_dead_runners_batch_is_recovered_post_by_post(
 def test_run_once_publishes_accounts_in_parallel(db: Database, config: Config) -> None:
     # Account a's network answers only once account b has published: accounts one after
     # another would wait out the timeout and fail a's post.
-    b_done = threading.Event()
-
-    class WaitsForB(Scripted):
-        def publish(self, post: OutgoingPost) -> Published:
-            if not b_done.wait(timeout=10):
-                raise Transient("b never went out while a was publishing")
-            return super().publish(post)
-
-    class SignalsB(Scripted):
-        def publish(self, post: OutgoingPost) -> Published:
-            published = super().publish(post)
-            b_done.set()
-            return published
 
     first = add_post(db, "a", NOW - minutes(1))
     second = add_post(db, "b", NOW - minutes(1))
-    a, b = WaitsForB(), SignalsB()
+    a, b = one_waits_for_the_other()
     outcomes = Runner(db, config, {}, clock=Clock(NOW), adapters={"a": a, "b": b}).run_once()
     assert {(o.post_id, o.status) for o in outcomes} == {
         (first, PostStatus.PUBLISHED),

@@ -24,6 +24,7 @@ from planner.store.models import AccountState, Item, ItemStatus, Post, PostStatu
 from planner.store.models import Runner as RunnerRow
 
 from support.pipeline import Clock
+from support.scripted import Scripted, one_waits_for_the_other
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -44,26 +45,6 @@ network = "outbox"
 [accounts.b]
 network = "outbox"
 """
-
-
-class Scripted:
-    """A test adapter: each publish takes the next scripted result (default: success)."""
-
-    def __init__(self, idempotent: bool = True) -> None:
-        self.supports_idempotency = idempotent
-        self.script: list[Exception | None] = []
-        self.sent: list[OutgoingPost] = []
-
-    def validate(self, text: str) -> list[str]:
-        return ["too long for this network"] if len(text) > 200 else []
-
-    def publish(self, post: OutgoingPost) -> Published:
-        if self.script:
-            outcome = self.script.pop(0)
-            if outcome is not None:
-                raise outcome
-        self.sent.append(post)
-        return Published(f"r{post.post_id}", f"https://net.example/{post.post_id}")
 
 
 @pytest.fixture
@@ -379,24 +360,11 @@ def test_two_runners_on_postgresql_publish_500_posts_exactly_once(
 def test_accounts_publish_concurrently_under_the_scheduler(db: Database, config: Config) -> None:
     # Account a's network answers only once account b has published: one thread for both
     # accounts would wait out the timeout and fail the post.
-    b_done = threading.Event()
-
-    class WaitsForB(Scripted):
-        def publish(self, post: OutgoingPost) -> Published:
-            if not b_done.wait(timeout=10):
-                raise Transient("b never went out while a was publishing")
-            return super().publish(post)
-
-    class SignalsB(Scripted):
-        def publish(self, post: OutgoingPost) -> Published:
-            published = super().publish(post)
-            b_done.set()
-            return published
 
     real_now = datetime.now(UTC)
     first = add_post(db, "a", real_now - timedelta(seconds=1))
     second = add_post(db, "b", real_now - timedelta(seconds=1))
-    a, b = WaitsForB(), SignalsB()
+    a, b = one_waits_for_the_other()
     r = Runner(db, config, {}, adapters={"a": a, "b": b}, worker="concurrent")
     stop = threading.Event()
     thread = threading.Thread(target=r.serve, args=(stop,), daemon=True)

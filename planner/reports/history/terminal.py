@@ -15,7 +15,17 @@ from planner.reports.history.formats import TIME_WIDTH, class_cell, dates, plura
 from planner.reports.history.read import AccountHistory, History, Period, PublishedPost
 from planner.reports.preview.formats import rule_text
 from planner.reports.preview.model import share_text
-from planner.reports.terminal import STYLES, Text, cell, cell_len, fit, legend, render, shorten
+from planner.reports.terminal import (
+    STYLES,
+    Text,
+    cell,
+    cell_len,
+    class_style,
+    fit,
+    legend,
+    render,
+    shorten,
+)
 from planner.reports.terminal import wrap as wrap_text
 from planner.text import one_line
 
@@ -41,12 +51,6 @@ def render_table(history: History, width: int, *, color: bool = False) -> str:
     return render(lines, width, color=color)
 
 
-def _class_style(post: PublishedPost) -> str:
-    if post.forced:
-        return STYLES["forced"]
-    return STYLES["pitch"] if post.class_.startswith("pitch") else STYLES["give"]
-
-
 def _post_lines(posts: Sequence[PublishedPost], width: int) -> list[Text]:
     account_w = max(7, *(cell_len(one_line(post.account)) for post in posts))
     kind_w = max(4, *(cell_len(one_line(post.kind)) for post in posts))
@@ -67,7 +71,7 @@ def _post_lines(posts: Sequence[PublishedPost], width: int) -> list[Text]:
     ]
     indent = " " * (2 + TIME_WIDTH + 2)
     for post in posts:
-        style = _class_style(post)
+        style = class_style(post.class_, post.forced)
         line = Text("  ")
         for value, column_w, column_style in (
             (when(post.local), TIME_WIDTH, ""),

@@ -15,7 +15,17 @@ from planner.reports.preview.formats import rule_text
 from planner.reports.preview.model import share_text
 from planner.reports.simulate.formats import class_cell, note, when
 from planner.reports.simulate.run import NOT_SENT, AccountSimulation, SimulatedPost, Simulation
-from planner.reports.terminal import STYLES, Text, cell, cell_len, fit, legend, render, shorten
+from planner.reports.terminal import (
+    STYLES,
+    Text,
+    cell,
+    cell_len,
+    class_style,
+    fit,
+    legend,
+    render,
+    shorten,
+)
 from planner.reports.terminal import wrap as wrap_text
 from planner.store.models import PostStatus
 from planner.text import one_line
@@ -41,12 +51,6 @@ def render_table(simulation: Simulation, width: int, *, color: bool = False) -> 
     for account in simulation.accounts:
         lines += [Text(), *_account_lines(account, width)]
     return render(lines, width, color=color)
-
-
-def _class_style(post: SimulatedPost) -> str:
-    if post.forced:
-        return STYLES["forced"]
-    return STYLES["pitch"] if post.class_.startswith("pitch") else STYLES["give"]
 
 
 def _status_style(post: SimulatedPost) -> str:
@@ -89,7 +93,7 @@ def _account_lines(account: AccountSimulation, width: int) -> list[Text]:
         for post in posts:
             sent = post.at if post.status == PostStatus.PUBLISHED else None
             went = when(sent.astimezone(zone)) if sent is not None else "-"
-            style = _class_style(post)
+            style = class_style(post.class_, post.forced)
             line = Text("  ")
             for value, column_w, column_style in (
                 (when(post.local), 9, ""),

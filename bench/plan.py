@@ -1,6 +1,9 @@
 """Benchmark: plan 52 weeks for 50 accounts with 5 slots a day from a 200,000-item queue.
 
 Run by hand: `.venv/bin/python bench/plan.py [--accounts 50] [--weeks 52] [--items 200000]`.
+The weekly case, what a user runs every week: `--weeks 1` (1,750 slots), and with a year of
+history before it: `--weeks 1 --history 52` (91,000 published posts over the 52 weeks before
+the planned one, written untimed by the child that writes the queue).
 
 Prints the planning time (everything `planner plan` does: loading candidates and history,
 choosing, rendering, writing posts and item statuses, committing) beside the floor: the
@@ -62,7 +65,7 @@ def write_config(folder: Path, accounts: int, pushy: bool = False) -> Path:
     return path
 
 
-def fill_queue(url: str, items: int, accounts: int) -> None:
+def fill_queue(url: str, items: int, accounts: int, history_weeks: int = 0) -> None:
     db = open_database(url)
     table = cast(Table, Item.__table__)
     rows: list[dict[str, Any]] = []
@@ -106,10 +109,41 @@ def fill_queue(url: str, items: int, accounts: int) -> None:
                 "last_published_at": None,
             }
         )
+    history = published_history(rows, accounts, history_weeks)
     with db.transaction() as session:
         for start in range(0, len(rows), 5000):
             session.execute(insert(table), rows[start : start + 5000])
+        for start in range(0, len(history), 5000):
+            session.execute(insert(cast(Table, Post.__table__)), history[start : start + 5000])
     db.dispose()
+
+
+def published_history(
+    items: list[dict[str, Any]], accounts: int, weeks: int
+) -> list[dict[str, Any]]:
+    """Five posts a day per account over the ``weeks`` before NOW, one pitch in ten, each
+    item used once (marked published): what a year of running the planner leaves behind."""
+    if not weeks:
+        return []
+    by_kind: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
+    for row in reversed(items):  # the lowest-ranked items: the best stay for the plan
+        by_kind[row["kind"]].append(row)
+    posts: list[dict[str, Any]] = []
+    start = NOW - timedelta(weeks=weeks)
+    for n in range(weeks * 7 * 5 * accounts):
+        account = f"a{n % accounts:02d}"
+        at = start + timedelta(hours=24 / 5) * (n // accounts)
+        kind = "promo" if n % 10 == 0 else KINDS[n % 2]
+        item = by_kind[kind].pop()
+        item["status"] = "published"
+        item["last_published_at"] = at
+        posts.append(
+            {"item_id": item["id"], "account": account, "slot_at": at, "slot_label": None,
+             "kind": kind, "is_pitch": kind == "promo", "forced": False, "text": "t",
+             "status": "published", "reason": "history", "idempotency_key": f"h-{n}",
+             "attempts": 1, "created_at": at, "updated_at": at, "published_at": at}
+        )  # fmt: skip
+    return posts
 
 
 POST_COLUMNS = (
@@ -183,6 +217,9 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=50)
     parser.add_argument("--weeks", type=int, default=52)
     parser.add_argument("--items", type=int, default=200_000)
+    parser.add_argument(
+        "--history", type=int, default=0, help="weeks of published posts before the plan"
+    )
     parser.add_argument("--profile", action="store_true", help="print a cProfile summary")
     parser.add_argument(
         "--pushy", action="store_true", help="promos weigh 3 of 10 in the mix (default 1 of 8)"
@@ -194,7 +231,7 @@ def main() -> None:
         started = time.perf_counter()
         # In a child process, so the peak memory measured below is the planner's alone.
         child = multiprocessing.Process(
-            target=fill_queue, args=(config.database_url, args.items, args.accounts)
+            target=fill_queue, args=(config.database_url, args.items, args.accounts, args.history)
         )
         child.start()
         child.join()
@@ -228,7 +265,7 @@ def main() -> None:
         )
         print(f"peak memory (max RSS of the planning process): {rss:.0f} MB (target < 300)")
         del outcome
-        rows = planned_rows(config.database_url)
+        rows = [row for row in planned_rows(config.database_url) if row["status"] == "planned"]
         floor = floor_sqlalchemy(folder, rows)
         raw = floor_sqlite3(folder, rows)
         print(

@@ -38,7 +38,8 @@ typed pitch slot looks ahead over the slots within the rule's reach (bounded by 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from planner.plan.leftovers import note_turn_passed, settle_leftovers
@@ -54,7 +55,7 @@ from planner.plan.model import (
     RenderFailed,
     Slot,
 )
-from planner.plan.pools import Account, Pool
+from planner.plan.pools import Account, Feed, Pool, Stream
 from planner.plan.reserve import Lookahead, Reservations, scope_entries, typed_pitch
 from planner.rule.balancer import WindowTracker
 
@@ -65,13 +66,21 @@ def plan(
     candidates: Sequence[Candidate],
     rules: PlanRules,
     render: Renderer,
+    later: Mapping[str, Later] | None = None,
 ) -> PlanResult:
     """Decide every slot; see the module docstring. ``slots`` and ``fixed`` may come in any
-    order; fixed posts before the first slot are the balancer's history."""
+    order; fixed posts before the first slot are the balancer's history.
+
+    ``later``: per give kind, the plain gives (not pitches, not forced, no ``not_after``
+    within the planned weeks) as two iterators in planning order, the items for every account
+    and those for some, read only as far as the slots need them, with how many of them go to
+    each account (:class:`Later`). The plan is the same as with them all in ``candidates``.
+    """
     result = PlanResult()
     trackers = {scope: WindowTracker(settings) for scope, settings in rules.balance.items()}
     horizon = max((slot.at for slot in slots), default=None)
-    accounts = _build_accounts({slot.account for slot in slots}, candidates, rules, horizon)
+    names = {slot.account for slot in slots}
+    accounts = _build_accounts(names, candidates, rules, horizon, _feeds(names, later or {}))
     for post in fixed:
         if post.account in accounts:
             accounts[post.account].use(post.item_id, post.url, post.at)
@@ -128,8 +137,47 @@ def plan(
     return result
 
 
+@dataclass
+class Later:
+    """A give kind's plain items, read lazily: those for every account and those for some,
+    each in planning order, and how many of the latter go to each account."""
+
+    for_all: Iterator[Candidate]
+    for_some: Iterator[Candidate]
+    counts: Mapping[str, int]
+
+
+def _feeds(names: set[str], later: Mapping[str, Later]) -> dict[str, dict[str, list[Feed]]]:
+    """Per kind, per account: the feeds its pool reads from (the kind's shared feed and the
+    account's own), filled by one stream each for the shared items and the others."""
+    feeds: dict[str, dict[str, list[Feed]]] = {}
+    for kind, supply in later.items():
+        for_all, for_some = supply.for_all, supply.for_some
+        shared = Feed()
+        shared.stream = Stream(for_all, _to(shared))
+        own = {name: Feed(supply.counts.get(name, 0)) for name in names}
+
+        def route(candidate: Candidate, own: dict[str, Feed] = own) -> list[Feed]:
+            # Once per account, even if the item names one twice.
+            return [own[name] for name in dict.fromkeys(candidate.accounts or ()) if name in own]
+
+        stream = Stream(for_some, route)
+        for feed in own.values():
+            feed.stream = stream
+        feeds[kind] = {name: [shared, own[name]] for name in names}
+    return feeds
+
+
+def _to(feed: Feed) -> Callable[[Candidate], Sequence[Feed]]:
+    return lambda _: (feed,)
+
+
 def _build_accounts(
-    names: set[str], candidates: Sequence[Candidate], rules: PlanRules, horizon: datetime | None
+    names: set[str],
+    candidates: Sequence[Candidate],
+    rules: PlanRules,
+    horizon: datetime | None,
+    feeds: Mapping[str, Mapping[str, Sequence[Feed]]],
 ) -> dict[str, Account]:
     ranked = sorted((c for c in candidates if c.kind in rules.kinds), key=lambda c: c.sort_key)
     shared: dict[str, list[Candidate]] = {kind: [] for kind in rules.kinds}
@@ -167,6 +215,7 @@ def _build_accounts(
                 shared[kind],
                 own[name][kind],
                 (shared_notable[kind], notable(own[name][kind])),
+                feeds[kind][name] if kind in feeds else (),
             )
             for kind in rules.kinds
         }

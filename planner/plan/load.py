@@ -14,14 +14,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Text, and_, cast, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from planner.config.settings import Config
+from planner.content.item_spec import PRIORITY_MAX
 from planner.content.links import item_own_domain_link
+from planner.plan.engine import Later
 from planner.plan.model import NO_ACCOUNTS, Candidate, FixedPost, PlanRules, Slot
 from planner.plan.slots import SlotInstant, WeeklySlot, expand_week, iso_week_bounds
 from planner.store.models import (
@@ -100,6 +102,7 @@ def existing_posts(
     names: Sequence[str],
     scope_accounts: Sequence[str],
     ranges: dict[str, tuple[datetime, datetime]],
+    rules: PlanRules | None = None,
 ) -> ExistingPosts:
     """Posts to replace, posts that stay, and the items they use.
 
@@ -107,6 +110,9 @@ def existing_posts(
     cannot claim one the plan is about to delete (PostgreSQL: row locks; a claim in progress
     holds its row, and ``SKIP LOCKED`` leaves that post where it is, counted as in flight;
     SQLite: the plan's transaction holds the write lock from its start).
+
+    Of the posts before the planned ranges, only those the plan can feel are read (given
+    ``rules``; every post without): see :func:`history_reach`.
     """
     in_ranges = or_(
         *(
@@ -123,106 +129,189 @@ def existing_posts(
         )
     )
     replaced = set(replaced_ids)
-    rows = session.execute(
-        select(
-            Post.id, Post.account, Post.slot_at, Post.item_id, Post.is_pitch, Post.status, Item.url
-        )
-        .join(Item, Item.id == Post.item_id)
-        .where(Post.account.in_(scope_accounts), Post.status.in_(LIVE_STATUSES))
-        .order_by(Post.slot_at, Post.account)
-    ).all()
+    columns = (
+        Post.id, Post.account, Post.slot_at, Post.item_id, Post.is_pitch, Post.status, Item.url
+    )  # fmt: skip
+    live = (Post.account.in_(scope_accounts), Post.status.in_(LIVE_STATUSES))
+    first = min((start for start, _ in ranges.values()), default=None)
+    if rules is None or first is None:
+        queries = [select(*columns).join(Item, Item.id == Post.item_id).where(*live)]
+    else:
+        queries = _history_queries(columns, live, scope_accounts, rules, first)
+    rows_by_id = {
+        row.id: row for query in queries for row in session.execute(query) if row.id not in replaced
+    }
+    rows = sorted(rows_by_id.values(), key=lambda row: (row.slot_at, row.account, row.id))
     fixed = [
-        FixedPost(row.account, row.slot_at, row.item_id, row.is_pitch, row.url)
-        for row in rows
-        if row.id not in replaced
+        FixedPost(row.account, row.slot_at, row.item_id, row.is_pitch, row.url) for row in rows
     ]
     in_flight = sum(
         1
         for row in rows
-        if row.id not in replaced
-        and row.account in ranges
+        if row.account in ranges
         and ranges[row.account][0] <= row.slot_at < ranges[row.account][1]
         and row.status in (PostStatus.PLANNED, PostStatus.CLAIMED)
     )
     return ExistingPosts(replaced_ids, fixed, {post.item_id for post in fixed}, in_flight)
 
 
-def candidates(session: Session, config: Config, first_slot: datetime) -> list[Candidate]:
+def history_reach(rules: PlanRules) -> timedelta:
+    """How far before the first planned slot a post can still change a plan: the longest of
+    the days windows, the pitch gap and the duplicate-URL guard. Older posts matter only
+    as the last ``window_posts`` of a count window, or as a use of an item that can still be
+    placed (evergreen cooldowns and repost limits, an item already on an account)."""
+    days = [float(rules.duplicate_url_days)]
+    for settings in rules.balance.values():
+        days.append(settings.window_days or 0.0)
+        days.append((settings.min_pitch_gap_hours or 0.0) / 24)
+    return timedelta(days=max(days))
+
+
+def _history_queries(
+    columns: tuple[Any, ...],
+    live: tuple[Any, ...],
+    scope_accounts: Sequence[str],
+    rules: PlanRules,
+    first: datetime,
+) -> list[Any]:
+    """The posts a plan from ``first`` on can feel: everything since the reach, each scope's
+    last ``window_posts`` before it, and the older uses of items that are still candidates.
+    The same windows, gaps, guards and uses as reading every post, at the cost of the weeks
+    the rule looks back over rather than the whole history."""
+    since = first - history_reach(rules)
+    base = select(*columns).join(Item, Item.id == Post.item_id)
+    queries = [base.where(*live, Post.slot_at >= since)]
+    # Uses of items that can still be placed: not published (or archived) unless evergreen.
+    placeable = or_(
+        Item.evergreen.is_(True), Item.status.not_in([ItemStatus.PUBLISHED, ItemStatus.ARCHIVED])
+    )
+    queries.append(base.where(*live, Post.slot_at < since, placeable))
+    # A count window reaches back a number of posts, however old: each scope's last ones.
+    scopes: dict[str, list[str]] = {}
+    for account in scope_accounts:
+        scopes.setdefault(rules.scope_of.get(account, account), []).append(account)
+    for scope, members in scopes.items():
+        settings = rules.balance.get(scope)
+        if settings is None or settings.window_posts is None:
+            continue
+        queries.append(
+            base.where(Post.account.in_(members), Post.status.in_(LIVE_STATUSES))
+            .where(Post.slot_at < since)
+            .order_by(Post.slot_at.desc())
+            .limit(settings.window_posts)
+        )
+    return queries
+
+
+@dataclass
+class Supply:
+    """The candidates of a plan: those it must see whole (``eager``: pitches, deadlines,
+    forced and hand-held items, gives linking to an own domain), and per give kind the plain
+    gives as iterators over open database cursors (``later``), read only as far as the
+    planned slots need. :meth:`close` ends the cursors once the engine is done."""
+
+    eager: list[Candidate]
+    later: dict[str, Later]
+    _results: list[Any]
+
+    def close(self) -> None:
+        for result in self._results:
+            result.close()
+
+    def __len__(self) -> int:
+        return len(self.eager)
+
+
+_EPOCH = datetime(1, 1, 1, tzinfo=UTC)
+# A rank orders by priority (higher first), then age (older first), like the queries; ids
+# break ties in Candidate.sort_key.
+_PRIORITY_STEP = 10**18  # more microseconds than there are between year 1 and year 9999
+
+
+def _rank(priority: int, created_at: datetime) -> int:
+    age = (created_at - _EPOCH) // timedelta(microseconds=1)
+    return (PRIORITY_MAX - priority) * _PRIORITY_STEP + age
+
+
+def candidates(
+    session: Session,
+    config: Config,
+    first_slot: datetime,
+    horizon: datetime | None = None,
+) -> Supply:
     """Every item the planner may place, in planning order (the database sorts them).
 
     Loads only what choosing needs: text and template fields are fetched later, for the
     items actually chosen. The database flags the items that mention an own domain at all;
     only those get the real link check. An item held by hand on some accounts goes only to
     the others; one released with ``--force`` on some accounts is forced there only.
+
+    With a ``horizon`` (the last planned slot), plain gives come lazily (:class:`Supply`):
+    a week's plan reads the few thousand it uses, not a queue of hundreds of thousands.
     """
     own_domains = [domain.lower() for domain in config.settings.own_domains]
     classes = {name: kind.class_ for name, kind in config.kinds.items()}
-    content = func.lower(
-        func.coalesce(Item.url, "")
-        + " "
-        + func.coalesce(Item.text, "")
-        + " "
-        + func.coalesce(Item.title, "")
-        + " "
-        + cast(Item.variants, Text)
+    fields = (Item.url, Item.text, Item.title, cast(Item.variants, Text))
+    mentions_own = or_(
+        false(), *(func.lower(field).contains(d) for d in own_domains for field in fields)
     )
-    mentions_own = (
-        or_(*(content.contains(domain) for domain in own_domains)) if own_domains else false()
-    )
-    query = (
-        select(
-            Item.id,
-            Item.kind,
-            Item.url,
-            cast(Item.accounts, Text),
-            Item.not_before,
-            Item.not_after,
-            Item.evergreen,
-            Item.cooldown_days,
-            Item.max_reposts,
-            Item.force,
-            Item.status,
-            mentions_own,
-        )
-        .where(
-            Item.manual_hold.is_(False),
-            Item.kind.in_(list(classes)),
-            or_(
-                Item.status.in_(
-                    [ItemStatus.QUEUED, ItemStatus.HELD, ItemStatus.PLANNED, ItemStatus.EXPIRED]
-                ),
-                and_(Item.status == ItemStatus.PUBLISHED, Item.evergreen.is_(True)),
+    columns = (
+        Item.id, Item.kind, Item.url, cast(Item.accounts, Text), Item.not_before, Item.not_after,
+        Item.evergreen, Item.cooldown_days, Item.max_reposts, Item.force, Item.status,
+        Item.priority, Item.created_at,
+    )  # fmt: skip
+    placeable = (
+        Item.manual_hold.is_(False),
+        Item.kind.in_(list(classes)),
+        or_(
+            Item.status.in_(
+                [ItemStatus.QUEUED, ItemStatus.HELD, ItemStatus.PLANNED, ItemStatus.EXPIRED]
             ),
-        )
-        .order_by(Item.priority.desc(), Item.created_at, Item.id)
+            and_(Item.status == ItemStatus.PUBLISHED, Item.evergreen.is_(True)),
+        ),
     )
+    # Ties by id in code point order, as Python sorts them (PostgreSQL's default collation
+    # may follow the locale).
+    by_id = Item.id.collate("C") if session.get_bind().dialect.name == "postgresql" else Item.id
+    order = (Item.priority.desc(), Item.created_at, by_id)
     held_on, forced_on = _by_hand_per_account(session)
+    connection = session.connection()
+    gives = [name for name, class_ in classes.items() if class_ == "give"]
+    # Gives that mention an own domain at all (the database looks, once): only those get the
+    # real link check, and they are read with the pitches, as they may be pitches.
+    mentions = set(
+        connection.scalars(select(Item.id).where(*placeable, Item.kind.in_(gives), mentions_own))
+        if own_domains
+        else ()
+    )
+    special = held_on.keys() | forced_on.keys() | mentions
     every_account = tuple(config.settings.accounts)
     # Most items share a handful of account lists: parse each distinct one once.
     targets_seen: dict[str, tuple[str, ...] | None] = {"[]": None}
-    candidates: list[Candidate] = []
-    mentioning: list[int] = []
-    for rank, row in enumerate(session.connection().execute(query)):
-        (item_id, kind, url, targets, not_before, not_after, evergreen, cooldown_days,
-         max_reposts, force, status, mentions) = row  # fmt: skip
-        if status == ItemStatus.EXPIRED and (not_after is None or not_after <= first_slot):
-            continue
-        if targets not in targets_seen:
-            targets_seen[targets] = tuple(json.loads(targets)) or None
-        accounts = targets_seen[targets]
-        if item_id in held_on:
-            accounts = tuple(a for a in accounts or every_account if a not in held_on[item_id])
-            if not accounts:
+
+    mentioning: list[Candidate] = []  # gives that may link to an own domain: checked below
+
+    def made(rows: Iterable[Any], skip: Iterable[str] = ()) -> Iterator[Candidate]:
+        skipped = set(skip)
+        for row in rows:
+            (item_id, kind, url, targets, not_before, not_after, evergreen, cooldown_days,
+             max_reposts, force, status, priority, created_at) = row  # fmt: skip
+            if item_id in skipped:
                 continue
-        is_pitch = classes[kind] == "pitch"
-        if mentions and not is_pitch:
-            mentioning.append(len(candidates))
-        candidates.append(
-            Candidate(
+            if status == ItemStatus.EXPIRED and (not_after is None or not_after <= first_slot):
+                continue
+            if targets not in targets_seen:
+                targets_seen[targets] = tuple(json.loads(targets)) or None
+            accounts = targets_seen[targets]
+            if item_id in held_on:
+                accounts = tuple(a for a in accounts or every_account if a not in held_on[item_id])
+                if not accounts:
+                    continue
+            candidate = Candidate(
                 item_id,
                 kind,
-                is_pitch,
-                rank=rank,
+                classes[kind] == "pitch",
+                rank=_rank(priority, created_at),
                 url=url,
                 accounts=accounts,
                 not_before=not_before,
@@ -233,9 +322,49 @@ def candidates(session: Session, config: Config, first_slot: datetime) -> list[C
                 forced_on=forced_on.get(item_id, NO_ACCOUNTS),
                 max_posts=None if max_reposts is None or not evergreen else 1 + max_reposts,
             )
+            if item_id in mentions and not candidate.is_pitch:
+                mentioning.append(candidate)
+            yield candidate
+
+    plain: Any = false()
+    if len(special) > BATCH:
+        horizon = None  # too many to leave out of the lazy queries: read everything now
+    if horizon is not None and gives:
+        plain = and_(
+            Item.kind.in_(gives),
+            Item.force.is_(False),
+            or_(Item.not_after.is_(None), Item.not_after > horizon),
         )
-    _mark_own_domain_links(session, [candidates[i] for i in mentioning], own_domains)
-    return candidates
+    eager = list(
+        made(connection.execute(select(*columns).where(*placeable, ~plain).order_by(*order)))
+    )
+    seen = {candidate.id for candidate in eager}
+    for chunk in chunks(sorted(special - seen)):
+        eager += made(connection.execute(select(*columns).where(*placeable, Item.id.in_(chunk))))
+    _mark_own_domain_links(session, mentioning, own_domains)
+
+    later: dict[str, Later] = {}
+    results: list[Any] = []
+    if horizon is None:
+        return Supply(eager, later, results)
+    # As `made` skips them, so the counts match what the streams give.
+    not_expired = or_(Item.status != ItemStatus.EXPIRED, Item.not_after > first_slot)
+    lazy = (*placeable, plain, not_expired, Item.id.not_in(sorted(special)))
+    targets = cast(Item.accounts, Text)
+    counts: dict[str, dict[str, int]] = {kind: {} for kind in gives}
+    per_list = select(Item.kind, targets, func.count()).where(*lazy, targets != "[]")
+    for kind, accounts_json, count in connection.execute(per_list.group_by(Item.kind, targets)):
+        for name in set(json.loads(accounts_json)):
+            counts[kind][name] = counts[kind].get(name, 0) + count
+    for kind in gives:
+        streams = []
+        for for_some in (targets == "[]", targets != "[]"):
+            query = select(*columns).where(*lazy, Item.kind == kind, for_some).order_by(*order)
+            result = connection.execute(query.execution_options(yield_per=500))
+            results.append(result)
+            streams.append(made(result))
+        later[kind] = Later(streams[0], streams[1], counts[kind])
+    return Supply(eager, later, results)
 
 
 def _by_hand_per_account(

@@ -2,6 +2,9 @@
 
 - :class:`Pool`: one account's candidates of one kind, best first (priority, age, id), with the
   ones not usable yet parked until they may be;
+- :class:`Feed` and :class:`Stream`: the give items a plan reads only as far as it needs them
+  (a week's plan from a queue of 200,000 items reads a few thousand), shared out in planning
+  order to the accounts' pools;
 - :class:`DeadlineQueue`: one account's pitches that expire within the planned weeks, earliest
   ``not_after`` first, so the engine can place them before they expire;
 - :class:`Account`: the pools, the deadline queue, the mix, and what the account has used
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import heapq
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 
 from planner.plan.mix import Mix
@@ -34,11 +37,56 @@ EXPIRED = _Expired()
 Usable = Callable[[Candidate], "datetime | bool | _Expired"]
 
 
+class Stream:
+    """Candidates of one kind in planning order, read one at a time as pools ask, each handed
+    to the :class:`Feed` of every account it goes to (``route``: the shared feed, or the
+    accounts' own)."""
+
+    def __init__(
+        self, source: Iterator[Candidate], route: Callable[[Candidate], Sequence[Feed]]
+    ) -> None:
+        self._source = source
+        self._route = route
+        self.done = False
+
+    def pull(self) -> None:
+        candidate = next(self._source, None)
+        if candidate is None:
+            self.done = True
+            return
+        for feed in self._route(candidate):
+            feed.items.append(candidate)
+
+
+class Feed:
+    """A ranked list that grows from a :class:`Stream` when a pool reads past its end, up to
+    the ``expected`` number of items (known beforehand, so that an account with none of a
+    kind's items does not read the whole stream looking for one)."""
+
+    def __init__(self, expected: int | None = None) -> None:
+        self.items: list[Candidate] = []
+        self.stream: Stream | None = None
+        self.expected = expected
+
+    def get(self, index: int) -> Candidate | None:
+        items, stream = self.items, self.stream
+        while (
+            index >= len(items)
+            and stream is not None
+            and not stream.done
+            and (self.expected is None or len(items) < self.expected)
+        ):
+            stream.pull()
+        return items[index] if index < len(items) else None
+
+
 class Pool:
     """One account's candidates of one kind, best first, with the ones not ready yet parked.
 
     Items for every account sit in one ranked list shared by all accounts' pools (each pool
     keeps its own position in it), so a 50-account brand does not copy its queue 50 times.
+    Plain gives can come later, from feeds read as far as the pool asks (``later``): they are
+    never leftovers a plan reports on (no pitch, no deadline within the plan).
     """
 
     def __init__(
@@ -46,12 +94,15 @@ class Pool:
         shared: Sequence[Candidate],
         own: Sequence[Candidate],
         notable: tuple[Sequence[int], Sequence[int]] = ((), ()),
+        later: Sequence[Feed] = (),
     ) -> None:
         self._lists = (shared, own)
         # Positions in each list of the pitches and the items that can expire: the only
         # leftovers the end of a plan has to look at (shared lists are long).
         self._notable = notable
         self._next = [0, 0]
+        self._feeds = tuple(later)
+        self._feed_next = [0] * len(self._feeds)
         self._ready: list[tuple[tuple[int, str], Candidate]] = []
         self._parked: list[tuple[datetime, str, Candidate]] = []
         self.expired: list[Candidate] = []
@@ -62,6 +113,10 @@ class Pool:
             ranked, index = self._lists[which], self._next[which]
             if index < len(ranked) and (best is None or ranked[index].sort_key < best.sort_key):
                 best = ranked[index]
+        for which, feed in enumerate(self._feeds):
+            fed = feed.get(self._feed_next[which])
+            if fed is not None and (best is None or fed.sort_key < best.sort_key):
+                best = fed
         if self._ready and (best is None or self._ready[0][0] < best.sort_key):
             return self._ready[0][1]
         return best
@@ -74,6 +129,10 @@ class Pool:
             ranked, index = self._lists[which], self._next[which]
             if index < len(ranked) and ranked[index] is candidate:
                 self._next[which] += 1
+                return
+        for which, feed in enumerate(self._feeds):
+            if feed.get(self._feed_next[which]) is candidate:
+                self._feed_next[which] += 1
                 return
         raise AssertionError(f"{candidate.id} is not at the head of its pool")
 

@@ -97,9 +97,9 @@ def plan_weeks(
     rules = plan_rules(config, scope_accounts)
 
     step("reading the queue")
-    existing = existing_posts(session, names, scope_accounts, ranges)
+    existing = existing_posts(session, names, scope_accounts, ranges, rules)
     fixed = existing.fixed
-    candidates = load_candidates(session, config, min((s.at for s in slots), default=now))
+    first, last = min((s.at for s in slots), default=now), max((s.at for s in slots), default=None)
     network = {name: config.settings.accounts[name].network for name in names}
     if validators is None:
         # Built without the environment: validating text never needs the secrets.
@@ -109,8 +109,13 @@ def plan_weeks(
     failures: set[ItemOn] = set()
     skipped: dict[ItemOn, str] = {}
     while True:
-        step(f"choosing {len(slots)} slots from {len(candidates)} items")
-        result = plan(slots, fixed, candidates, rules, _skip_known(failures))
+        # Read again on a second pass: the plain gives come from cursors the first one used.
+        supply = load_candidates(session, config, first, last)
+        step(f"choosing {len(slots)} slots")
+        try:
+            result = plan(slots, fixed, supply.eager, rules, _skip_known(failures), supply.later)
+        finally:
+            supply.close()
         step(f"rendering {sum(p.item is not None for p in result.placements)} posts")
         new_failures = _render_placements(session, result.placements, renderer, network, validators)
         if not new_failures:

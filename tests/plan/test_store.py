@@ -4,7 +4,7 @@ problems and the command line, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,10 @@ from planner.config.settings import Config, load_config
 from planner.content.files import queue_file_paths, read_queue_files, source_name
 from planner.content.holds import hold_item, release_item
 from planner.content.store import sync_items
+from planner.plan.engine import plan
+from planner.plan.load import candidates as load_candidates
+from planner.plan.load import existing_posts, history_reach, plan_rules, week_slots
+from planner.plan.model import FixedPost
 from planner.plan.store import plan_weeks
 from planner.store.database import Database, open_database
 from planner.store.models import EmptySlot, Item, ItemStatus, Post, PostStatus
@@ -159,11 +163,10 @@ def test_an_item_that_cannot_render_is_reported_and_the_week_is_still_full(
 def test_progress_is_told_each_step_as_it_starts(db: Database, config: Config) -> None:
     steps: list[str] = []
     outcome = run_plan(db, config, progress=steps.append)
-    items = len(statuses(db))
     filled = sum(p.item is not None for p in outcome.placements)
     assert steps == [
         "reading the queue",
-        f"choosing 13 slots from {items} items",
+        "choosing 13 slots",
         f"rendering {filled} posts",
         "writing the plan",
     ]
@@ -307,3 +310,57 @@ def test_plan_names_the_pitches_waiting_for_a_turn_of_the_mix(tmp_path: Path, db
     reason = next(w["reason"] for w in data["waiting"] if w["item"] == "promo-7")
     assert "promo gets 1 of 12 open slots" in reason and "[kinds.promo] weight" in reason
     assert "  waiting promo-7 on main: promo gets 1 of 12 open slots" in result.output
+
+
+def test_a_plan_reads_the_history_its_rule_can_feel_and_plans_as_if_it_read_it_all(
+    db: Database, config: Config
+) -> None:
+    """300 days of posts, all older than the longest days window, gap and duplicate-URL guard:
+    the plan reads each scope's last `window_posts` of them (a count window reaches back that
+    many posts, however old) and the older uses of items it may still place, and decides the
+    same as with every post."""
+    names = list(config.settings.accounts)
+    slots, ranges = week_slots(config, names, WEEK, NOW)
+    rules = plan_rules(config, names)
+    with db.transaction() as session:
+        ids = list(session.scalars(select(Item.id).order_by(Item.id)))
+        evergreen = set(session.scalars(select(Item.id).where(Item.evergreen.is_(True))))
+        still_queued, published = ids[0], ids[1:]
+        session.execute(
+            update(Item).where(Item.id.in_(published)).values(status=ItemStatus.PUBLISHED)
+        )
+        first = min(slot.at for slot in slots)
+        for n in range(300):  # a post a day, every third a pitch
+            at = first - history_reach(rules) - timedelta(days=n + 1)
+            session.add(
+                Post(item_id=still_queued if n == 250 else published[n % len(published)],
+                     account=names[n % len(names)], slot_at=at, kind="promo",
+                     is_pitch=n % 3 == 0, text="t", status=PostStatus.PUBLISHED,
+                     idempotency_key=f"old-{n}", created_at=at, updated_at=at)
+            )  # fmt: skip
+    with db.transaction() as session:
+        bounded = existing_posts(session, names, names, ranges, rules)
+        every = existing_posts(session, names, names, ranges)
+        supply = load_candidates(session, config, first, max(slot.at for slot in slots))
+        eager = list(supply.eager)
+        supply.close()
+    assert len(every.fixed) == 300
+    # Uses of items it may still place: the queued one, and the evergreen ones (reposted
+    # after a cooldown, at most so many times).
+    placeable = {still_queued} | evergreen
+    uses = [post for post in every.fixed if post.item_id in placeable]
+    assert set(uses) <= set(bounded.fixed)
+    # Per scope, its count window's worth of the latest posts: no more, no fewer.
+    last: set[FixedPost] = set()
+    for scope, settings in rules.balance.items():
+        assert settings.window_posts
+        members = [post for post in every.fixed if rules.scope_of[post.account] == scope]
+        last.update(members[-settings.window_posts :])
+    assert last <= set(bounded.fixed) <= last | set(uses)
+    assert {(p.account, p.at) for p in bounded.fixed} <= {(p.account, p.at) for p in every.fixed}
+    results = [
+        plan(slots, fixed, eager, rules, lambda c, a: c.id)
+        for fixed in (bounded.fixed, every.fixed)
+    ]
+    assert results[0].placements == results[1].placements
+    assert results[0].held == results[1].held

@@ -164,6 +164,12 @@ class Item(Base):
     )
 
 
+# A kind's items in planning order (priority, then age, then id): a week's plan reads the
+# plain gives of each kind through a cursor in this order, as far as its slots need, with
+# no sort of the whole kind first.
+Index("ix_items_planning_order", Item.kind, Item.priority.desc(), Item.created_at, Item.id)
+
+
 class Post(Base):
     """One item placed on one slot of one account at one instant."""
 

@@ -31,8 +31,8 @@ from planner.rule.balancer import percent
 from planner.text import iso_utc
 
 DAY_WIDTH = 110  # SVG units a day takes
-LEFT, RIGHT, TOP, BOTTOM = 64, 12, 16, 34  # margins: share labels, -, -, day names
-PLOT_HEIGHT = 150
+LEFT, RIGHT, TOP, BOTTOM = 76, 12, 30, 34  # margins: share labels, -, -, day names
+PLOT_HEIGHT = 170
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,7 @@ class Chart:
     plot_top: int
     plot_bottom: int
     limit: str  # "1/5"
+    top: str  # the share at the top of the plot, "1/2"
     limit_y: float
     limit_label: str  # "limit 20 %"
     opening: Point | None  # where the line starts: the windows as the first week begins
@@ -125,7 +126,8 @@ def chart(weeks: Sequence[AccountPreview]) -> Chart:
             day_ticks.append(Tick(x_of(midnight), label, middle, major=index == 0))
     share_ticks = [Tick(y_of(Fraction(0)), "0 %", y_of(Fraction(0)), major=True)]
     for value in (top / 2, top):
-        share_ticks.append(Tick(y_of(value), percent(value), y_of(value)))
+        shown = percent(value) if (100 * value).denominator == 1 else percent(value, 1)
+        share_ticks.append(Tick(y_of(value), shown, y_of(value)))
     over = [point for point in points if point.over]
     pitches = sum(1 for point in points if point.class_ == "pitch")
     description = (
@@ -149,6 +151,7 @@ def chart(weeks: Sequence[AccountPreview]) -> Chart:
         plot_top=TOP,
         plot_bottom=TOP + PLOT_HEIGHT,
         limit=f"{limit.numerator}/{limit.denominator}",
+        top=f"{top.numerator}/{top.denominator}",
         limit_y=y_of(limit),
         limit_label=f"limit {percent(limit)}",
         opening=opening,

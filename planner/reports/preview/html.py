@@ -87,9 +87,10 @@ def format_html(weeks: Sequence[Preview], user_templates: Path | None = None) ->
     :class:`~planner.reports.preview.chart.MixBar`), ``days`` (seven, each with ``weekday``,
     ``iso``, ``title`` and ``slots``: ``css``, ``iso``, ``time``, ``kind``, ``class_``,
     ``class_word``, ``forced``, ``status``, ``text``, ``text_wrapped`` (the text as markup
-    with break points in long URLs), ``why``, ``held`` (``"held here: …"`` or empty),
-    ``share``) and the summary's ``mix``, ``windows``, ``held`` (pairs of what and where it
-    would fit), ``left_out``, ``empty``, ``runway``, ``problems`` and ``notes``. The first
+    with break points in long URLs), ``why``, ``note`` (the why, less a refusal that the
+    ``held`` line shows), ``held`` (``"held here: …"`` or empty), ``share``) and the
+    summary's ``mix``, ``windows``, ``held`` (pairs of what and where it would fit),
+    ``left_out``, ``empty``, ``runway``, ``problems`` and ``notes``. The first
     week's ``days`` and summary keys are also on the account itself, as templates written
     for one week expect.
 
@@ -226,9 +227,18 @@ def _slot(row: SlotRow) -> dict[str, Any]:
         "text": row.text or "",
         "text_wrapped": wrapped(row.text or ""),
         "why": row.why,
+        "note": _note(row),
         "held": str(row.held_here) if row.held_here is not None else "",
         "share": share_text(row.pitch_share),
     }
+
+
+def _note(row: SlotRow) -> str:
+    """The reason under a card: for a slot where a pitch was held, what took the slot (the
+    refusal itself is in the card's "held here" line)."""
+    if row.held_here is not None and "; " in row.why:
+        return row.why.rsplit("; ", 1)[1]
+    return row.why
 
 
 # A run of 24 or more characters without white space (a URL, mostly) may break after a slash

@@ -24,7 +24,7 @@ from support import pipeline
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)  # a Tuesday; 2026-W50 is Mon 7 - Sun 13 December
 WEEKS = [(2026, 50), (2026, 51)]
-HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)> & \"quotes\" {{ 7*7 }}"
+HOSTILE = '<script>alert(1)</script><img src=x onerror=alert(2)> & "quotes" {{ 7*7 }}'
 LONG_URL = "https://docs.example.org/guides/continuous-integration/caching/lock-files-and-keys?utm_source=planner&utm_medium=social"
 
 CONFIG = """\

@@ -14,7 +14,7 @@ from planner.cli._terminal import table_width, use_color
 from planner.content.lint_state import lint_lines
 from planner.reports.preview.formats import as_json, format_markdown
 from planner.reports.preview.html import format_html
-from planner.reports.preview.model import LOOKAHEAD_WEEKS, Preview, check
+from planner.reports.preview.model import LOOKAHEAD_WEEKS, Preview, PreviewCheckFailed, check
 from planner.reports.preview.output import open_in_browser, write_atomically
 from planner.reports.preview.read import build_preview
 from planner.text import visible
@@ -127,8 +127,11 @@ def preview_command(
     for line in lint:  # the etiquette lint's warnings, beside any format (stderr)
         click.echo(visible(f"lint: {line}"), err=True)
     if check_rule:
-        for preview in previews:
-            check(preview)  # PreviewCheckFailed: the group prints it last, on stderr, exit 1
+        if len(previews) == 1:
+            check(previews[0])  # PreviewCheckFailed: the group prints it last, on stderr, exit 1
+        elif problems := [f"{p.label}: {found}" for p in previews for found in p.problems]:
+            labels = f"{previews[0].label} to {previews[-1].label}"
+            raise PreviewCheckFailed(labels, problems)
         shown = len(previews[0].accounts)
         label = ", ".join(preview.label for preview in previews)
         click.echo(

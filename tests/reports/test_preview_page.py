@@ -420,6 +420,37 @@ def test_init_leaves_the_preview_page_in_the_package(tmp_path: Path) -> None:
 
 
 def test_the_readme_says_how_to_start_an_own_page() -> None:
-    readme = (REPO / "README.md").read_text()
+    readme = " ".join((REPO / "README.md").read_text().split())
     assert "planner/_defaults/templates/preview.html.j2" in readme
-    assert "does not copy `preview.html.j2`" in readme
+    assert "`planner init` does not copy `preview.html.j2`" in readme
+    assert "default_templates_dir" in readme
+
+
+@given(name=st.text(min_size=1, max_size=300))
+def test_any_output_name_is_written_or_refused_with_a_message(name: str) -> None:
+    import tempfile
+
+    from planner.errors import InputError
+
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / name
+        try:
+            write_atomically(target, b"page")
+        except InputError as error:
+            assert str(error).startswith(f"cannot write {target}")
+        except ValueError as error:  # a NUL in the name: refused by the OS layer itself
+            assert "null" in str(error)
+        else:
+            assert target.read_bytes() == b"page"
+        leftovers = [p for p in Path(folder).rglob("*") if p.name.endswith(".tmp")]
+        assert leftovers == []
+
+
+def test_check_covers_every_week_of_the_page(tmp_path: Path, db_url: str) -> None:
+    config = solo(tmp_path, db_url)
+    sync_and_plan(config)  # W50 only: W51 is not planned, its slots are empty
+    result = preview(config, "--week", "2026-W50", "--weeks", "2", "--format", "html", "--check")
+    assert result.exit_code == 1
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith("Error: check failed for 2026-W50 to 2026-W51: 2026-W50: solo: 1 empty")
+    assert "; 2026-W51: solo: 5 empty slots: Mon 14 Dec 09:00" in last

@@ -30,8 +30,10 @@ from planner.reports.preview.model import (
 from planner.rule.balancer import percent
 from planner.text import iso_utc
 
-DAY_WIDTH = 110  # SVG units a day takes
-LEFT, RIGHT, TOP, BOTTOM = 76, 12, 30, 34  # margins: share labels, -, -, day names
+# The plot is as wide whatever the number of weeks: about one SVG unit a CSS pixel on a
+# desktop, so the page's CSS can size text in the same units.
+PLOT_WIDTH = 1260
+LEFT, RIGHT, TOP, BOTTOM = 90, 12, 30, 34  # margins: share labels, -, -, day names
 PLOT_HEIGHT = 170
 
 
@@ -87,13 +89,12 @@ def chart(weeks: Sequence[AccountPreview]) -> Chart:
              if row.status != EMPTY]  # fmt: skip
     shares = [row.pitch_share.value for _, row in posts] + [first.opening_share.value]
     top = _scale_top(max([limit, *shares]))
-    days = 7 * len(weeks)
-    width = LEFT + DAY_WIDTH * days + RIGHT
+    width = LEFT + PLOT_WIDTH + RIGHT
     height = TOP + PLOT_HEIGHT + BOTTOM
     span = (last.end - first.start).total_seconds()
 
     def x_of(at: datetime) -> float:
-        return round(LEFT + DAY_WIDTH * days * (at - first.start).total_seconds() / span, 1)
+        return round(LEFT + PLOT_WIDTH * (at - first.start).total_seconds() / span, 1)
 
     def y_of(value: Fraction) -> float:
         return round(TOP + PLOT_HEIGHT * (1 - float(value / top)), 1)
@@ -114,14 +115,17 @@ def chart(weeks: Sequence[AccountPreview]) -> Chart:
     path = f"M{opening.x},{opening.y}"
     for point in points:
         path += f" H{point.x} V{point.y}"
-    path += f" H{LEFT + DAY_WIDTH * days}"
+    path += f" H{LEFT + PLOT_WIDTH}"
     day_ticks = []
     for week in weeks:
         monday = week.start.astimezone(zone).date()
         for index in range(7):
             day = monday + timedelta(days=index)
             midnight = datetime.combine(day, time(), zone)
+            # Past three weeks a day is too narrow for its name: Mondays are named alone.
             label = f"{midnight:%a} {day.day}"
+            if len(weeks) > 3:
+                label = f"{day.day} {midnight:%b}" if index == 0 else ""
             middle = x_of(midnight + timedelta(hours=12))
             day_ticks.append(Tick(x_of(midnight), label, middle, major=index == 0))
     share_ticks = [Tick(y_of(Fraction(0)), "0 %", y_of(Fraction(0)), major=True)]
@@ -147,7 +151,7 @@ def chart(weeks: Sequence[AccountPreview]) -> Chart:
         width=width,
         height=height,
         plot_left=LEFT,
-        plot_right=LEFT + DAY_WIDTH * days,
+        plot_right=LEFT + PLOT_WIDTH,
         plot_top=TOP,
         plot_bottom=TOP + PLOT_HEIGHT,
         limit=f"{limit.numerator}/{limit.denominator}",

@@ -136,7 +136,8 @@ def test_the_page_in_chromium(
             if slot["status"] != "empty"
         ]
         drawn = chart.locator("g.point").evaluate_all(
-            "points => points.map(p => { const r = p.getBoundingClientRect();"
+            "points => points.map(p => { const r = p.querySelector('.mark')"
+            ".getBoundingClientRect();"
             " return [p.dataset.at, p.dataset.share, (r.top + r.bottom) / 2]; })"
         )
         assert [(at, share) for at, share, _ in drawn] == posts
@@ -154,7 +155,7 @@ def test_the_page_in_chromium(
         tolerance = frame["height"] / 100 + 2  # a stroke's width, in CSS pixels
         assert abs(line_box["y"] + line_box["height"] / 2 - y_of(Fraction(limit))) < tolerance
         for at, share, middle in drawn:
-            assert abs(middle - y_of(Fraction(share))) < tolerance + 3, at  # a mark's own size
+            assert abs(middle - y_of(Fraction(share))) < tolerance, at
 
     # Held pitches sit in the slots where the rule refused them, and say so.
     held = [slot for slot in slots if " held: " in slot["why"] or " held at " in slot["why"]]

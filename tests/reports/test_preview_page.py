@@ -454,3 +454,19 @@ def test_check_covers_every_week_of_the_page(tmp_path: Path, db_url: str) -> Non
     last = result.stderr.splitlines()[-1]
     assert last.startswith("Error: check failed for 2026-W50 to 2026-W51: 2026-W50: solo: 1 empty")
     assert "; 2026-W51: solo: 5 empty slots: Mon 14 Dec 09:00" in last
+
+
+@given(
+    item=st.text(st.characters(blacklist_categories=["Z", "C"]), min_size=1, max_size=40),
+    reason=st.text(max_size=80),
+    kind=st.sampled_from(["help", "share", "question"]),
+)
+def test_every_note_the_planner_writes_of_a_held_pitch_names_its_item(
+    item: str, reason: str, kind: str
+) -> None:
+    # The formats of planner/plan/engine.py and planner/publish/recheck.py.
+    assert held_item(f"{item} held: {reason}; the slot went to {kind}") == item
+    assert held_item(f"empty: {item} held: {reason}, and no give item is left") == item
+    assert held_item(f"{item} held at publish time ({reason}); the slot went to {kind}") == item
+    assert held_item(f"mix: {kind}") is None
+    assert held_item(f"{item} waits: {reason}") is None

@@ -1,11 +1,14 @@
-"""``planner preview --format html``: the week as a grid a browser shows, one page for all
-accounts.
+"""``planner preview --format html``: one or more weeks as a page a browser shows, one page
+for all accounts.
 
-Per account a row of seven day columns (Monday to Sunday in the account's zone), each slot a
-card coloured by class (give, pitch, empty) with its time, kind, status, text, reason and the
-pitch share after it; then the same summary as the table. The page is self-contained (inline
-CSS, no script, nothing fetched) and every value is HTML-escaped by Jinja2's autoescape: post
-texts are user content.
+Per account: the mix drawn (a stacked bar of each week's gives and pitches against the limit,
+and the rule's chart across the weeks, :mod:`~planner.reports.preview.chart`), then per week
+seven day columns (Monday to Sunday in the account's zone), each slot a card with its text
+first, its class as a word and a colour, a forced post marked, a pitch the rule held there
+with the numbers (:mod:`~planner.reports.preview.refusals`), the share after it and why; then
+the same summary as the table. The page is self-contained (inline CSS and SVG, no script,
+nothing fetched) and every value is HTML-escaped by Jinja2's autoescape: post texts are user
+content (:func:`wrapped` escapes before it adds break points).
 
 The page comes from the template ``preview.html.j2``: the built-in one in the default
 ``templates/`` folder, or a workspace's own of that name, which overrides it (rendered in a
@@ -59,6 +62,15 @@ from planner.text import iso_utc
 from planner.workspace import default_templates_dir
 
 TEMPLATE = "preview.html.j2"
+
+# What the page's legend explains: (css class, word, what it means).
+LEGEND = [
+    ("give", "give", "a give post: shares and helpful posts"),
+    ("pitch", "pitch", "a pitch: a promo, or a link to one of your own domains (hatched)"),
+    ("forced", "forced", "a pitch forced past the rule by hand (an override; it still counts)"),
+    ("held", "held here", "a pitch the rule refused at this slot, with the numbers"),
+    ("empty", "empty", "a slot with no post, and why"),
+]
 
 
 def page_limits(rows: int) -> Limits:
@@ -152,16 +164,6 @@ def _template_path(folders: list[Path]) -> Path:
         if (folder / TEMPLATE).is_file():
             return folder / TEMPLATE
     return folders[-1] / TEMPLATE
-
-
-# What the page's legend explains: (css class, word, what it means).
-LEGEND = [
-    ("give", "give", "a give post: shares and helpful posts"),
-    ("pitch", "pitch", "a pitch: a promo, or a link to one of your own domains (hatched)"),
-    ("forced", "forced", "a pitch forced past the rule by hand (an override; it still counts)"),
-    ("held", "held here", "a pitch the rule refused at this slot, with the numbers"),
-    ("empty", "empty", "a slot with no post, and why"),
-]
 
 
 def _account(weeks: Sequence[AccountPreview], labels: Sequence[str]) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from planner.cli.preview_cmd import preview_command
 from planner.config.settings import Config
 from planner.reports.preview.html import wrapped
-from planner.reports.preview.output import open_in_browser, write_atomically
+from planner.reports.preview.output import write_atomically
 from planner.reports.preview.refusals import held_item, pitch_verdict
 from planner.rule.balancer import BalanceSettings, WindowTracker
 from planner.rule.windows import WindowCounts

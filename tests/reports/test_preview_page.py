@@ -142,6 +142,17 @@ def test_held_pitches_show_in_the_slot_the_rule_refused_them_with_the_numbers(
         assert numbers in slots[card["at"]]["why"]
 
 
+def test_a_refusal_is_said_once_on_its_card(tmp_path: Path, db_url: str) -> None:
+    config = solo(tmp_path, db_url)
+    sync_and_plan(config)
+    page = preview(config, "--week", "2026-W50", "--format", "html").stdout
+    # Friday stayed empty where promo-b was held: the card's reason says why it is empty,
+    # its held line says by how much; the planner's whole note is not repeated.
+    assert '<p class="empty-why">empty: no give item is left to take the slot</p>' in page
+    assert "held here: promo-b, 2/5 = 40 % &gt; 33 % over the last 6 posts" in page
+    assert "promo-b held:" not in page
+
+
 def test_several_weeks_on_one_page_with_the_chart_across_them(planned: Config) -> None:
     page = preview(planned, "--week", "2026-W50", "--weeks", "2", "--format", "html").stdout
     weeks = [

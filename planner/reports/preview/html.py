@@ -236,9 +236,13 @@ def _slot(row: SlotRow) -> dict[str, Any]:
 
 
 def _note(row: SlotRow) -> str:
-    """The reason under a card: for a slot where a pitch was held, what took the slot (the
-    refusal itself is in the card's "held here" line)."""
-    if row.held_here is not None and "; " in row.why:
+    """The reason on a card: for a slot where a pitch was held, what took the slot or why it
+    stayed empty (the refusal itself is in the card's "held here" line)."""
+    if row.held_here is None:
+        return row.why
+    if row.status == EMPTY and ", and " in row.why:  # "empty: X held: …, and no give item …"
+        return "empty: " + row.why.rsplit(", and ", 1)[1]
+    if "; " in row.why:  # "X held: …; the slot went to help"
         return row.why.rsplit("; ", 1)[1]
     return row.why
 

@@ -3,6 +3,10 @@
 The defaults it copies are the repository's own ``config.example.toml``, ``queue/`` and
 ``templates/``. A wheel carries them inside the package (``planner/_defaults``, see
 pyproject.toml); a source checkout or editable install reads them from the repository root.
+
+The preview page (``templates/preview.html.j2``) is not copied: a copy in the workspace would
+replace the built-in page and freeze it at this version. A person who wants their own page
+copies it from :func:`default_templates_dir` on purpose (the README says how).
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from planner.config.settings import CONFIG_FILENAME
 from planner.errors import DomainError, InputError
 
 _PACKAGE_DIR = Path(__file__).parent
+# Built-in templates that stay in the package: a workspace copy would override them for good.
+_NOT_COPIED = frozenset({"preview.html.j2"})
 
 
 def defaults_dir() -> Path:
@@ -49,6 +55,8 @@ def init_workspace(target: Path, *, force: bool = False) -> InitReport:
     pairs = [(source / "config.example.toml", target / CONFIG_FILENAME)]
     for folder in ("queue", "templates"):
         for path in sorted((source / folder).rglob("*")):
+            if folder == "templates" and path.name in _NOT_COPIED:
+                continue
             if path.is_file() and "__pycache__" not in path.parts:
                 pairs.append((path, target / folder / path.relative_to(source / folder)))
     for _, destination in pairs:

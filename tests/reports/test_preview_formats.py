@@ -120,12 +120,14 @@ def test_html_is_a_week_grid_with_escaped_texts_and_the_summary(
     assert "script" not in grid.tags and "link" not in grid.tags  # self-contained, no script
     assert grid.days[::2] == ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
     assert grid.days[1::2] == ["7 Dec", "8 Dec", "9 Dec", "10 Dec", "11 Dec", "12 Dec", "13 Dec"]
-    assert grid.slots == ["give", "give", "pitch", "give", "empty"]
+    # Friday's slot stayed empty where the rule held promo-b: the card says so, with numbers.
+    assert grid.slots == ["give", "give", "pitch", "give", "empty held"]
     text = "".join(grid.text)
     assert TRICKY in text  # the post text, whole, once unescaped
     assert "3:1 this week, pitch share 1/4 = 25 % (target 2:1, pitch ≤ 33 %)" in text
     assert f"promo-b (promo): {HELD_B} → next fit Wed 16 Dec 09:00" in text
     assert "1: Fri 11 Dec 09:00" in text
+    assert "held here: promo-b, 2/5 = 40 % > 33 % over the last 6 posts" in text
 
 
 def test_a_workspace_template_overrides_the_html_page(tmp_path: Path, db_url: str) -> None:

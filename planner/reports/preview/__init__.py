@@ -6,6 +6,9 @@
 - :mod:`~planner.reports.preview.model`: the preview as plain data, and the ``--check`` verdict;
 - :mod:`~planner.reports.preview.formats`: JSON and Markdown, and the words every format shares;
 - :mod:`~planner.reports.preview.terminal`: the table for a terminal (``rich``, loaded lazily);
-- :mod:`~planner.reports.preview.html`: the week grid for a browser;
+- :mod:`~planner.reports.preview.refusals`: where the rule held a pitch, and by how much (pure);
+- :mod:`~planner.reports.preview.html`: the page for a browser: the mix drawn, the week grid;
+- :mod:`~planner.reports.preview.chart`: the page's chart and mix bars as numbers (pure);
+- :mod:`~planner.reports.preview.output`: ``--output`` written atomically, ``--open``;
 - :mod:`~planner.reports.preview.ics`: the iCalendar file for calendar apps.
 """

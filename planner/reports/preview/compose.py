@@ -32,6 +32,7 @@ from planner.reports.preview.model import (
     SlotRow,
     when_text,
 )
+from planner.reports.preview.refusals import HeldHere, held_item, pitch_verdict
 from planner.reports.preview.rows import LivePost, PostRow, QueueRow, StateRow
 from planner.rule.balancer import BalanceSettings, WindowTracker, percents
 from planner.rule.windows import Window, WindowCounts, fullest
@@ -67,6 +68,21 @@ class ScopeWindows:
     def windows(self, at: datetime) -> list[Window]:
         """Each configured window ending at ``at`` (posts fed so far), count window first."""
         return self._counts.windows(at)
+
+    def held_here(self, at: datetime, why: str) -> HeldHere | None:
+        """The pitch the planner noted as held at ``at`` (in ``why``), with what the rule says
+        of a pitch there given the posts fed so far; None when no refusal was noted."""
+        item = held_item(why)
+        if item is None:
+            return None
+        last = self.last_pitch
+        verdict = pitch_verdict(
+            self._counts.windows(at, candidate=True),
+            self.settings.max_pitch_share,
+            at - last.at if last is not None else None,
+            self.settings.min_pitch_gap_hours,
+        )
+        return HeldHere(item, verdict, why.removeprefix("empty: "))
 
     def share_now(self, at: datetime) -> Share:
         """The fullest window ending at ``at``; the count window on a tie."""
@@ -112,6 +128,8 @@ def compose_account(
     problems: list[str] = []
     notes: list[str] = []
     best, best_at = Share(0, 0), None
+    windows.feed_before((start, "", -1))
+    opening = windows.share_now(start)
 
     for at in sorted(labels.keys() | posts_at.keys()):
         local = at.astimezone(tz)
@@ -119,19 +137,21 @@ def compose_account(
             windows.feed_before((at, account, -1))
             why = empty_reasons.get(at) or (NOT_PLANNED if at > now else PASSED)
             share = windows.share_now(at)
+            refused = windows.held_here(at, why)
             rows.append(
-                SlotRow(at, local, labels[at], EMPTY, None, None, None, False, None, why, share)
+                SlotRow(
+                    at, local, labels[at], EMPTY, None, None, None, False, None, why, share, refused
+                )
             )
             continue
         for post in posts_at[at]:
             key = (at, account, post.id)
+            windows.feed_before(key)
+            refused = windows.held_here(at, post.reason or "")
             if post.live and post.is_pitch:
-                windows.feed_before(key)
                 _check_gap(windows.last_pitch, post, settings, problems, notes, local)
             if post.live:
                 windows.feed_through(key)
-            else:
-                windows.feed_before(key)
             share = windows.share_now(at)
             if post.live and post.is_pitch:
                 _check_windows(windows.windows(at), limit, post, local, problems, notes)
@@ -150,6 +170,7 @@ def compose_account(
                     post.text,
                     post.reason or "",
                     share,
+                    refused,
                 )
             )
 
@@ -205,6 +226,7 @@ def compose_account(
         expired=left_out(PlanningState.EXPIRED),
         skipped=left_out(PlanningState.SKIPPED),
         unlisted=unlisted,
+        opening_share=opening,
     )
 
 

@@ -18,6 +18,7 @@ from datetime import date, datetime
 from fractions import Fraction
 
 from planner.errors import DomainError
+from planner.reports.preview.refusals import HeldHere
 from planner.rule.balancer import BalanceSettings, percent
 from planner.rule.windows import Window
 from planner.text import plural
@@ -73,6 +74,7 @@ class SlotRow:
     text: str | None
     why: str
     pitch_share: Share  # the fullest window after this slot
+    held_here: HeldHere | None = None  # a pitch the rule refused at this slot
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,7 @@ class AccountPreview:
     expired: list[LeftOut] = field(default_factory=list)
     skipped: list[LeftOut] = field(default_factory=list)
     unlisted: int = 0  # items the last plan left out here past the ones it named
+    opening_share: Share = Share(0, 0)  # the fullest window as the week starts (history)
 
     @property
     def target(self) -> tuple[int, int]:

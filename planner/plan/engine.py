@@ -372,10 +372,8 @@ def _place_dated(
     pitch here; else why not (empty when no dated pitch fits) and the pitch kept back for a
     typed slot, if one was."""
     label = slot.label
-
-    def fits(candidate: Candidate) -> bool:  # the slot's own kind or class, if it is typed
-        return label is None or label == candidate.kind or label == rules.kinds[candidate.kind][0]
-
+    # The slot's own kind or class, if it is typed.
+    fits = None if label is None else [k for k, (c, _) in rules.kinds.items() if label in (k, c)]
     usable = account.usable_at(slot.at)
     while (candidate := account.deadlines.first(slot.at, usable, fits)) is not None:
         decision = tracker.decide(slot.at, True)

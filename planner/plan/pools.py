@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import heapq
 from bisect import bisect_left
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime, timedelta
 
 from planner.plan.mix import Mix
@@ -245,40 +245,40 @@ class DeadlineQueue:
     """One account's pitches with a ``not_after`` inside the planned weeks, earliest first.
 
     Ties go by planning order (priority, age, id). Ones not usable yet are parked like in a
-    :class:`Pool`; ones used elsewhere, or expired, are dropped when they come up.
+    :class:`Pool`; ones used elsewhere, or expired, are dropped when they come up. Kept per
+    kind, so a typed slot looks only at the kinds it may take: a year's plan with thousands
+    of dated pitches asks at every slot, and most slots are typed for gives or another kind.
     """
 
     def __init__(self) -> None:
-        self._ready: list[tuple[datetime, tuple[int, str], Candidate]] = []
+        self._ready: dict[str, list[tuple[datetime, tuple[int, str], Candidate]]] = {}
         self._parked: list[tuple[datetime, str, Candidate]] = []
 
     def __bool__(self) -> bool:
-        return bool(self._ready or self._parked)
+        return bool(self._parked) or any(self._ready.values())
 
     def add(self, candidate: Candidate) -> None:
         assert candidate.not_after is not None
-        heapq.heappush(self._ready, (candidate.not_after, candidate.sort_key, candidate))
+        entry = (candidate.not_after, candidate.sort_key, candidate)
+        heapq.heappush(self._ready.setdefault(candidate.kind, []), entry)
 
     def first(
-        self, at: datetime, usable: Usable, fits: Callable[[Candidate], bool]
+        self, at: datetime, usable: Usable, kinds: Collection[str] | None = None
     ) -> Candidate | None:
-        """The usable candidate with the earliest deadline among those ``fits`` accepts."""
+        """The usable candidate with the earliest deadline, of ``kinds`` (None: any kind)."""
         while self._parked and self._parked[0][0] <= at:
             self.add(heapq.heappop(self._parked)[2])
-        skipped: list[tuple[datetime, tuple[int, str], Candidate]] = []
-        found = None
-        while self._ready:
-            candidate = self._ready[0][2]
-            verdict = usable(candidate)
-            if verdict is True:
-                if fits(candidate):
-                    found = candidate
+        best: tuple[datetime, tuple[int, str], Candidate] | None = None
+        for kind in self._ready if kinds is None else kinds:
+            ready = self._ready.get(kind)
+            while ready:
+                candidate = ready[0][2]
+                verdict = usable(candidate)
+                if verdict is True:
+                    if best is None or ready[0][:2] < best[:2]:
+                        best = ready[0]
                     break
-                skipped.append(heapq.heappop(self._ready))
-                continue
-            heapq.heappop(self._ready)
-            if isinstance(verdict, datetime):
-                heapq.heappush(self._parked, (verdict, candidate.id, candidate))
-        for entry in skipped:
-            heapq.heappush(self._ready, entry)
-        return found
+                heapq.heappop(ready)
+                if isinstance(verdict, datetime):
+                    heapq.heappush(self._parked, (verdict, candidate.id, candidate))
+        return None if best is None else best[2]

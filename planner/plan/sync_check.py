@@ -29,7 +29,12 @@ from planner.adapters.registry import available_networks, make_adapter
 from planner.config.problems import format_loc
 from planner.config.settings import Config
 from planner.content.files import ItemFailure, QueueItem, item_failures_error
-from planner.content.media_limits import MediaFacts, media_problems, network_limits
+from planner.content.media_limits import (
+    MediaFacts,
+    MediaLimits,
+    media_problems,
+    network_limits,
+)
 from planner.plan.render import Renderer, RenderError, RenderInput, TemplateFileError
 
 Validator = Callable[[str], list[str]]
@@ -55,12 +60,18 @@ class ItemChecker:
             adapters = {name: make_adapter(config.account_settings(name), {}) for name in accounts}
             validators = {name: adapter.validate for name, adapter in adapters.items()}  # type: ignore[attr-defined]
         self.validators = validators
-        # What each account's network takes as images (None: no images at all).
-        self.media_limits = {
-            name: network_limits(account.network, account.options)
-            or getattr(adapters.get(name), "media_limits", None)
-            for name, account in accounts.items()
-        }
+        # What each account's network takes as images (None: no images), and why not.
+        self.media_limits: dict[str, MediaLimits | None] = {}
+        self.media_unavailable: dict[str, str] = {}
+        for name, account in accounts.items():
+            adapter = adapters.get(name)
+            if adapter is None:  # validators given: the built-in limits of the network
+                self.media_limits[name] = network_limits(account.network, account.options)
+                continue
+            self.media_limits[name] = getattr(adapter, "media_limits", None)
+            reason = getattr(adapter, "media_unavailable", None)
+            if isinstance(reason, str):
+                self.media_unavailable[name] = reason
         self.networks = sorted(available_networks())
 
     def failures(self, item: QueueItem) -> list[ItemFailure]:
@@ -107,7 +118,9 @@ class ItemChecker:
             network = self.network[account]
             limits = self.media_limits.get(account)
             if limits is None:
-                problem = f"{network} accounts take no images (the adapter says no media limits)"
+                problem = self.media_unavailable.get(
+                    account, f"the {network} adapter posts no images"
+                )
                 by_problem.setdefault((("media",), problem), []).append(account)
                 continue
             for index, key, message in media_problems(facts, limits, network):

@@ -131,7 +131,7 @@ class ItemSpec(BaseModel):
     max_reposts: int | None = Field(default=None, ge=0, le=MAX_REPOSTS)
     priority: int = Field(default=0, ge=PRIORITY_MIN, le=PRIORITY_MAX)
     tags: list[Line] = Field(default_factory=list)
-    media: list[MediaSpec] = Field(default_factory=list, max_length=MAX_IMAGES)
+    media: list[MediaSpec] = Field(default_factory=list)
 
     @field_validator("id")
     @classmethod
@@ -154,6 +154,16 @@ class ItemSpec(BaseModel):
         limit = _COLUMN_LENGTHS[str(info.field_name)]
         if value is not None and len(value) > limit:
             raise ValueError(f"{len(value)} characters: at most {limit} fit in the database")
+        return value
+
+    @field_validator("media", mode="before")
+    @classmethod
+    def _at_most_four(cls, value: Any) -> Any:
+        if isinstance(value, list) and len(value) > MAX_IMAGES:
+            raise ValueError(
+                f"{len(value)} images: at most {MAX_IMAGES} per item (no network takes more "
+                "on one post)"
+            )
         return value
 
     @field_validator("fields", mode="before")

@@ -1,13 +1,13 @@
 """What an image file is, read from its bytes (never from its name): type and pixel size.
 
-Pure: bytes in, an :class:`ImageInfo` (or None) out. The types are the ones every network
-the planner posts to takes as a photo: PNG, JPEG, GIF and WebP. A file whose first bytes say
-none of these is not an image the planner can post, whatever its extension says.
+Pure (a test holds it to that): bytes in, an :class:`ImageInfo` (or None) out. The types are
+the ones every network the planner posts to takes as a photo: PNG, JPEG, GIF and WebP. A file
+whose first bytes say none of these is not an image the planner can post, whatever its
+extension says.
 """
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass
 
 PNG, JPEG, GIF, WEBP = "image/png", "image/jpeg", "image/gif", "image/webp"
@@ -44,14 +44,14 @@ def sniff(data: bytes) -> ImageInfo | None:
 
 def _png(data: bytes) -> ImageInfo:
     if len(data) >= 24 and data[12:16] == b"IHDR":
-        width, height = struct.unpack(">II", data[16:24])
+        width, height = _big(data[16:20]), _big(data[20:24])
         return ImageInfo(PNG, width, height)
     return ImageInfo(PNG, 0, 0)
 
 
 def _gif(data: bytes) -> ImageInfo:
     if len(data) >= 10:
-        width, height = struct.unpack("<HH", data[6:10])
+        width, height = _little(data[6:8]), _little(data[8:10])
         return ImageInfo(GIF, width, height)
     return ImageInfo(GIF, 0, 0)
 
@@ -68,9 +68,12 @@ def _jpeg(data: bytes) -> ImageInfo:
         if marker in _STANDALONE:
             position += 2
             continue
-        (length,) = struct.unpack(">H", data[position + 2 : position + 4])
+        length = _big(data[position + 2 : position + 4])
         if marker in _SOF and position + 9 <= len(data):
-            height, width = struct.unpack(">HH", data[position + 5 : position + 9])
+            height, width = (
+                _big(data[position + 5 : position + 7]),
+                _big(data[position + 7 : position + 9]),
+            )
             return ImageInfo(JPEG, width, height)
         if length < 2:
             break
@@ -81,13 +84,20 @@ def _jpeg(data: bytes) -> ImageInfo:
 def _webp(data: bytes) -> ImageInfo:
     chunk = data[12:16]
     if chunk == b"VP8X" and len(data) >= 30:
-        width = 1 + int.from_bytes(data[24:27], "little")
-        height = 1 + int.from_bytes(data[27:30], "little")
+        width, height = 1 + _little(data[24:27]), 1 + _little(data[27:30])
         return ImageInfo(WEBP, width, height)
     if chunk == b"VP8 " and len(data) >= 30 and data[23:26] == b"\x9d\x01\x2a":
-        width, height = struct.unpack("<HH", data[26:30])
+        width, height = _little(data[26:28]), _little(data[28:30])
         return ImageInfo(WEBP, width & 0x3FFF, height & 0x3FFF)
     if chunk == b"VP8L" and len(data) >= 25 and data[20] == 0x2F:
-        bits = int.from_bytes(data[21:25], "little")
+        bits = _little(data[21:25])
         return ImageInfo(WEBP, (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1)
     return ImageInfo(WEBP, 0, 0)
+
+
+def _big(data: bytes) -> int:
+    return int.from_bytes(data, "big")
+
+
+def _little(data: bytes) -> int:
+    return int.from_bytes(data, "little")

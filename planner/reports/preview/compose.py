@@ -150,6 +150,7 @@ def compose_account(
                     post.text,
                     post.reason or "",
                     share,
+                    media=post.media,
                 )
             )
 

@@ -18,6 +18,7 @@ from datetime import date, datetime
 from fractions import Fraction
 
 from planner.errors import DomainError
+from planner.reports.preview.rows import PreviewImage
 from planner.rule.balancer import BalanceSettings, percent
 from planner.rule.windows import Window
 from planner.text import plural
@@ -73,6 +74,7 @@ class SlotRow:
     text: str | None
     why: str
     pitch_share: Share  # the fullest window after this slot
+    media: tuple[PreviewImage, ...] = ()  # the post's images, in order
 
 
 @dataclass(frozen=True)

@@ -148,8 +148,9 @@ def import_command(state: AppState, file: Path, kind: str | None, as_json: bool)
     """Import queue items from a CSV file (UTF-8, with or without a BOM).
 
     Columns (header names in any case and order): kind, text, title, url, credit, accounts,
-    not_before, not_after, priority, tags, evergreen (and id, cooldown_days); accounts and
-    tags separated by commas, semicolons or spaces. Buffer's and Hootsuite's bulk-upload
+    not_before, not_after, priority, tags, evergreen (and id, cooldown_days; image and
+    image_alt for one image: a path beside the file or a URL); accounts and tags separated
+    by commas, semicolons or spaces. Buffer's and Hootsuite's bulk-upload
     layout (text, link, date; Hootsuite's without a header) is read too: each row gets
     --kind, its date becomes not_before. Every row is checked as a queue file's items are;
     one bad row is reported with its row and column and nothing is imported. Importing the

@@ -16,8 +16,10 @@ The item's id is ``feed:NAME:`` and a hash of the entry's GUID (else its link), 
 entry is the same item at every sync; title, canonical link, credit (the feed's ``credit``,
 else the entry's author, else the feed's title) and publication date (``published``, a
 template field) come from the entry; ``not_after`` is the publication date plus
-``not_after_days``. An entry that would not make a valid item (a share without a link) is
-left out with the reason.
+``not_after_days``. The entry's image (its enclosure or ``media:content``), if any, is
+fetched and becomes the item's image, with the entry's title as its alt text; an image that
+cannot be fetched leaves the item without it. An entry that would not make a valid item (a
+share without a link) is left out with the reason.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from planner.config.problems import describe_errors
 from planner.config.schema import FeedConfig
 from planner.config.settings import Config
 from planner.content.feed_entries import FeedEntry, ParsedFeed, one_line
-from planner.content.files import QueueItem, resolve_item
+from planner.content.files import QueueItem, load_item_media, resolve_item
 from planner.content.item_spec import ITEM_KEYS, ItemSpec
 from planner.content.links import own_domain_link
 
@@ -141,6 +143,8 @@ def _item(
         "priority": feed.priority,
         "fields": {"feed": name, "published": published.astimezone(UTC).isoformat()},
     }
+    if entry.image is not None:  # described by the entry's title: all a feed says of it
+        data["media"] = [{"url": entry.image, "alt": entry.title or entry.link or "image"}]
     if feed.not_after_days is not None:
         try:
             data["not_after"] = published + timedelta(days=feed.not_after_days)
@@ -152,7 +156,11 @@ def _item(
     except ValidationError as exc:
         loc, message = describe_errors(exc, ITEM_KEYS)[0]
         return None, f"{loc[0] if loc else 'entry'}: {message}"
-    item, problems = resolve_item(spec, config, feed_source(name))
+    media, media_problems = load_item_media(spec, config, config.base_dir)
+    if media_problems:  # an image that cannot be fetched: the entry is shared without it
+        spec = spec.model_copy(update={"media": []})
+        media = []
+    item, problems = resolve_item(spec, config, feed_source(name), media=media)
     if item is None:
         loc, message = problems[0]
         return None, f"{loc[0] if loc else 'entry'}: {message}"

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from planner.config.schema import MediaConfig
-from planner.content.feed_fetch import FeedFetchError, fetch_feed
 from planner.content.images import GIF, JPEG, PNG, WEBP, ImageInfo, sniff
 from planner.content.item_spec import MediaSpec
 
@@ -108,6 +107,10 @@ class _Unreadable(Exception):
 
 def _read(spec: MediaSpec, base_dir: Path, settings: MediaConfig) -> tuple[bytes, str]:
     if spec.url is not None:
+        # Only here: httpx takes a tenth of a second to import (it loads click and rich),
+        # which every command reading queue files would pay.
+        from planner.content.feed_fetch import FeedFetchError, fetch_feed
+
         try:
             fetched = fetch_feed(
                 spec.url,

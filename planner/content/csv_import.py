@@ -43,11 +43,11 @@ from planner.content.files import (
     ItemFailure,
     ItemOrigin,
     QueueItem,
-    load_item_media,
     resolve_item,
     source_name,
 )
 from planner.content.item_spec import ITEM_KEYS, ItemSpec
+from planner.content.media_files import load_item_media
 from planner.errors import Problem, QueueFileError
 from planner.store import models
 from planner.text import shorten

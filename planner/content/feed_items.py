@@ -36,9 +36,10 @@ from planner.config.problems import describe_errors
 from planner.config.schema import FeedConfig
 from planner.config.settings import Config
 from planner.content.feed_entries import FeedEntry, ParsedFeed, one_line
-from planner.content.files import QueueItem, load_item_media, resolve_item
+from planner.content.files import QueueItem, resolve_item
 from planner.content.item_spec import ITEM_KEYS, ItemSpec
 from planner.content.links import own_domain_link
+from planner.content.media_files import load_item_media
 
 SOURCE_PREFIX = "feed:"
 OWN_DOMAIN_TAG = "own-domain"

@@ -48,8 +48,7 @@ from planner.content.item_spec import (
     ItemSpec,
     is_valid_id,
 )
-from planner.content.media_files import MediaFile, load_media
-from planner.content.media_limits import network_limits, smallest_max_bytes
+from planner.content.media_files import MediaFile, load_item_media
 from planner.errors import Problem, QueueFileError
 from planner.store import models
 from planner.text import shorten
@@ -236,23 +235,6 @@ def resolve_item(
         origin=origin,
     )
     return item, []
-
-
-def load_item_media(
-    spec: ItemSpec, config: Config, base_dir: Path
-) -> tuple[list[MediaFile], list[tuple[tuple[str | int, ...], str]]]:
-    """Read ``spec``'s images (paths relative to ``base_dir``), shrunk to fit its accounts'
-    networks when ``[media] resize`` is on; return them or the problems."""
-    if not spec.media:
-        return [], []
-    accounts = config.settings.accounts
-    limits = [
-        found
-        for name in spec.accounts or list(accounts)
-        if name in accounts
-        and (found := network_limits(accounts[name].network, accounts[name].options))
-    ]
-    return load_media(spec.media, base_dir, config.settings.media, smallest_max_bytes(limits))
 
 
 def queue_file_paths(paths: Iterable[Path]) -> list[Path]:

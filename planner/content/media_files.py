@@ -24,8 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from planner.config.schema import MediaConfig
+from planner.config.settings import Config
 from planner.content.images import GIF, JPEG, PNG, WEBP, ImageInfo, sniff
-from planner.content.item_spec import MediaSpec
+from planner.content.item_spec import ItemSpec, MediaSpec
+from planner.content.media_limits import network_limits, smallest_max_bytes
 
 # Read no more of a file than this: larger than any network takes, so refused anyway.
 READ_LIMIT = 64 * 1024 * 1024
@@ -138,6 +140,23 @@ def _read(spec: MediaSpec, base_dir: Path, settings: MediaConfig) -> tuple[bytes
             f"{spec.path}: larger than {READ_LIMIT:,} bytes, more than any network takes"
         )
     return data, spec.path
+
+
+def load_item_media(
+    spec: ItemSpec, config: Config, base_dir: Path
+) -> tuple[list[MediaFile], list[tuple[tuple[str | int, ...], str]]]:
+    """Read ``spec``'s images (paths relative to ``base_dir``), shrunk to fit its accounts'
+    networks when ``[media] resize`` is on; return them or the problems."""
+    if not spec.media:
+        return [], []
+    accounts = config.settings.accounts
+    limits = [
+        found
+        for name in spec.accounts or list(accounts)
+        if name in accounts
+        and (found := network_limits(accounts[name].network, accounts[name].options))
+    ]
+    return load_media(spec.media, base_dir, config.settings.media, smallest_max_bytes(limits))
 
 
 def pillow_available() -> bool:

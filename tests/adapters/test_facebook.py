@@ -13,7 +13,6 @@ import logging
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
@@ -573,19 +572,12 @@ def test_a_retried_post_attaches_the_photos_uploaded_before_without_uploading_ag
     graph: FakeGraphAPI,
 ) -> None:
     ledger = Ledger()
-    original = graph.answer
-
-    def feed_fails(got: Any) -> Any:
-        if got.path.endswith("/feed"):
-            return 502, {"Content-Type": "text/html"}, b"<h1>Bad Gateway</h1>"
-        return original(got)
-
-    graph.answer = feed_fails  # type: ignore[method-assign]
+    graph.feed_behaviour = "server_error"
     with pytest.raises(Transient):
         adapter(graph).publish(ledger.post(post()))
     assert len(graph.photos) == 2 and graph.posts == []
 
-    graph.answer = original  # type: ignore[method-assign]
+    graph.feed_behaviour = "success"
     adapter(graph).publish(ledger.post(post()))
     assert len(graph.photos) == 2
     (form,) = graph.posts

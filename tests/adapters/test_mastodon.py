@@ -606,20 +606,12 @@ def test_a_retried_post_attaches_the_images_it_uploaded_before_without_uploading
 ) -> None:
     adapter = make()
     ledger = Ledger()
-    server.behaviour = "ok"
-    original_answer = server.answer
-
-    def fail_statuses(received: Any) -> Any:
-        if received.path == "/api/v1/statuses":
-            return 500, {"Content-Type": "application/json"}, b'{"error": "Internal"}'
-        return original_answer(received)
-
-    server.answer = fail_statuses  # type: ignore[method-assign]
+    server.status_behaviour = "unavailable"
     with pytest.raises(Transient):
         adapter.publish(ledger.post(post(1)))
     assert len(server.media) == 2 and len(ledger.uploaded) == 2
 
-    server.answer = original_answer  # type: ignore[method-assign]
+    server.status_behaviour = "ok"
     adapter.publish(ledger.post(post(1)))
     assert len(server.media) == 2  # nothing uploaded the second time
     (status,) = server.statuses
@@ -634,22 +626,10 @@ def test_a_failed_upload_keeps_the_ones_before_it_and_fails_the_attempt_as_trans
 ) -> None:
     adapter = make()
     ledger = Ledger()
-    original_answer = server.answer
-    uploads = 0
-
-    def second_upload_fails(received: Any) -> Any:
-        nonlocal uploads
-        if received.path == "/api/v2/media":
-            uploads += 1
-            if uploads == 2:
-                return 503, {"Content-Type": "text/html"}, b"<h1>down</h1>"
-        return original_answer(received)
-
-    server.answer = second_upload_fails  # type: ignore[method-assign]
+    server.failing_uploads = {2}
     with pytest.raises(Transient):
         adapter.publish(ledger.post(post(1)))
     assert list(ledger.uploaded) == [0] and server.statuses == []
-    server.answer = original_answer  # type: ignore[method-assign]
     adapter.publish(ledger.post(post(1)))
     assert [m["data"] for m in server.media] == [FIRST.data, SECOND.data]
 

@@ -78,8 +78,11 @@ def test_a_url_image_over_the_size_cap_or_not_found_is_refused(
     workspace: Path, server: FakeFeeds
 ) -> None:
     server.documents["/big.png"] = Document(png(10, 10, size=5000), content_type="image/png")
-    with (workspace / "planner.toml").open("a") as config:
-        config.write("\n[media]\nmax_bytes = 4096\ntimeout_seconds = 5\n")
+    config = (workspace / "planner.toml").read_text()
+    config = config.replace("max_bytes = 16777216", "max_bytes = 4096")
+    (workspace / "planner.toml").write_text(
+        config.replace("timeout_seconds = 20\n", "timeout_seconds = 5\n")
+    )
     for path in (workspace / "queue").glob("*.toml"):
         path.unlink()
     (workspace / "queue" / "pics.toml").write_text(

@@ -21,7 +21,8 @@ post of its own; an unpublished one answers ``{"id"}`` and waits to be attached 
 (``attached_media[i]={"media_fbid": id}``); a feed post naming a photo this fake does not keep
 unattached is refused (code 100). ``photos`` lists every upload (``id``, ``data``,
 ``filename``, ``content_type``, ``caption``, ``alt``, ``published``, ``post``: the post it went
-to). ``photo_behaviour`` switches the photos edge alone (``success``, ``temporary``).
+to). ``photo_behaviour`` switches the photos edge alone (``success``, ``temporary``), and
+``feed_behaviour`` the feed edge alone (``success``, ``server_error``: 502).
 """
 
 from __future__ import annotations
@@ -118,6 +119,7 @@ class FakeGraphAPI(LoopbackServer[Received]):
         self.posts: list[dict[str, str]] = []  # the form of each post created
         self.photos: list[dict[str, Any]] = []
         self.photo_behaviour = "success"
+        self.feed_behaviour = "success"
 
     # --- answering ------------------------------------------------------------------------
 
@@ -151,6 +153,8 @@ class FakeGraphAPI(LoopbackServer[Received]):
         me = f"/{self.api_version}/me"
         if got.method == "POST" and got.path == f"/{self.api_version}/{self.page_id}/photos":
             return self._photo(got)
+        if got.path == feed and self.feed_behaviour == "server_error":
+            return 502, {"Content-Type": "text/html"}, b"<h1>502 Bad Gateway</h1>"
         if not (
             (got.method == "POST" and got.path == feed) or (got.method == "GET" and got.path == me)
         ):

@@ -22,7 +22,9 @@ Endpoints, as documented on docs.joinmastodon.org:
   until then, 200 after, as docs.joinmastodon.org describes. A status given an attachment
   still processing is refused with 422, as Mastodon does; one already attached elsewhere too.
   ``media`` lists every upload (id, bytes, type, description, the status it went to).
-  ``media_behaviour`` switches the uploads alone (``ok``, ``server_error``).
+  ``media_behaviour`` switches the uploads alone (``ok``, ``server_error``), and
+  ``failing_uploads`` names uploads by their number (1 the first) answered 503 all the same;
+  ``status_behaviour`` switches the statuses alone (``ok``, ``unavailable``: 503).
 
 Every request needs ``Authorization: Bearer <token>`` (else 401). Every answer carries
 Mastodon's rate-limit headers (``X-RateLimit-Limit``, ``-Remaining``, and ``-Reset`` in
@@ -132,6 +134,8 @@ class FakeMastodon(LoopbackServer[Received]):
     media: list[dict[str, Any]] = field(default_factory=list)
     processing_looks: int = 0
     media_behaviour: str = "ok"
+    failing_uploads: set[int] = field(default_factory=set)
+    status_behaviour: str = "ok"
 
     def __post_init__(self) -> None:
         super().__init__(Received)
@@ -194,7 +198,8 @@ class FakeMastodon(LoopbackServer[Received]):
         return self._error(404, "Record not found")
 
     def _post_media(self, received: Received) -> Answer:
-        if self.media_behaviour == "server_error":
+        number = len(self.requests_to("/api/v2/media"))
+        if self.media_behaviour == "server_error" or number in self.failing_uploads:
             return self._error(500, "Internal Server Error")
         parts = received.parts
         if "file" not in parts:
@@ -241,6 +246,8 @@ class FakeMastodon(LoopbackServer[Received]):
         }
 
     def _post_status(self, received: Received) -> Answer:
+        if self.status_behaviour == "unavailable":
+            return 503, {"Content-Type": "text/html"}, b"<h1>503 upgrading</h1>"
         text = str(received.params.get("status") or "")
         if not text.strip():
             return self._error(422, "Validation failed: Text can't be blank")

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import delete, select
@@ -81,25 +80,13 @@ def publisher(db: Database, config: Config) -> Publisher:
     return Publisher(db, config, "worker-1", {}, {"m": adapter})
 
 
-def fail_statuses(server: FakeMastodon) -> Any:
-    answer = server.answer
-
-    def failing(received: Any) -> Any:
-        if received.path == "/api/v1/statuses":
-            return 503, {"Content-Type": "text/html"}, b"<h1>upgrading</h1>"
-        return answer(received)
-
-    server.answer = failing  # type: ignore[method-assign]
-    return answer
-
-
 def test_a_post_retried_after_its_uploads_attaches_them_without_uploading_again(
     config: Config, db: Database, server: FakeMastodon
 ) -> None:
     sync_and_plan(config, NOW - timedelta(days=1), [])
     post_id = planned_post(db)
     runner = publisher(db, config)
-    original = fail_statuses(server)
+    server.status_behaviour = "unavailable"
 
     claim = runner.claim("m", NOW)
     assert claim is not None and claim.post is not None and claim.post.has_media
@@ -109,7 +96,7 @@ def test_a_post_retried_after_its_uploads_attaches_them_without_uploading_again(
     assert len(uploads) == 2 and server.statuses == []
     assert upload_ids(db, post_id) == {0: uploads[0], 1: uploads[1]}
 
-    server.answer = original  # type: ignore[method-assign]
+    server.status_behaviour = "ok"
     later = NOW + timedelta(minutes=2)
     retry = runner.claim("m", later)
     assert retry is not None and retry.post is not None and retry.post.post_id == post_id
@@ -132,11 +119,11 @@ def test_uploads_older_than_the_networks_window_are_uploaded_again(
     sync_and_plan(config, NOW - timedelta(days=1), [])
     planned_post(db)
     runner = publisher(db, config)
-    original = fail_statuses(server)
+    server.status_behaviour = "unavailable"
     claim = runner.claim("m", NOW)
     assert claim is not None and claim.post is not None
     runner.publish(claim.post, NOW)
-    server.answer = original  # type: ignore[method-assign]
+    server.status_behaviour = "ok"
 
     much_later = NOW + timedelta(days=2)  # the instance has cleaned up unattached media
     retry = runner.claim("m", much_later)
@@ -153,7 +140,7 @@ def test_a_post_taken_out_of_the_plan_takes_its_upload_ids_along(
     sync_and_plan(config, NOW - timedelta(days=1), [])
     post_id = planned_post(db)
     runner = publisher(db, config)
-    fail_statuses(server)
+    server.status_behaviour = "unavailable"
     claim = runner.claim("m", NOW)
     assert claim is not None and claim.post is not None
     runner.publish(claim.post, NOW)

@@ -16,9 +16,10 @@ Options (``[accounts.NAME.options]``):
   of its answer (10 by default).
 
 Credential (``[accounts.NAME.credentials]``): ``access_token_env``, the name of the
-environment variable holding an access token with the ``write:statuses`` scope (and
-``read:accounts`` for :meth:`MastodonAdapter.verify`). It is read when a post is published,
-never when the adapter is created, so plans can be made on a machine without it.
+environment variable holding an access token with the ``write:statuses`` scope
+(``write:media`` for images, and ``read:accounts`` for :meth:`MastodonAdapter.verify`). It is
+read when a post is published, never when the adapter is created, so plans can be made on a
+machine without it.
 
 The length rule is Mastodon's own (``app/validators/status_length_validator.rb``): the text
 is measured in grapheme clusters (Ruby's ``each_grapheme_cluster``, so an emoji with skin
@@ -30,6 +31,12 @@ found with rules modelled on Mastodon's (twitter-text with Mastodon's changes, a
 letters makes a link, where Mastodon checks a list of known ones; and grapheme clusters follow
 the Unicode version of the ``regex`` package, which may be newer than the instance's Ruby
 (it matters only for the newest rules, such as Indic conjuncts).
+
+Images: each goes up with ``media_post`` (``POST /api/v2/media``, its alt text as
+``description``); an instance that answers 202 is still processing it, and the adapter looks
+again (``GET /api/v1/media/:id``, 206 until done) up to ten times a second apart before the
+status names the ids in ``media_ids``. One still processing after that fails the attempt as
+:class:`Transient`; its id is remembered, so the retry only attaches it.
 
 Exactly once: the post's idempotency key goes out as the ``Idempotency-Key`` header, and
 Mastodon answers a key it has seen from the same account with the status it created the first
@@ -453,8 +460,8 @@ class MastodonAdapter:
             if status == 403:
                 return AuthFailed(
                     f"{where} refused the access token in {self._token_env}: {said} (HTTP 403: "
-                    "the token lacks the write:statuses scope, or the account's login is "
-                    "disabled or unconfirmed)"
+                    "the token lacks the write:statuses (or, for images, write:media) scope, "
+                    "or the account's login is disabled or unconfirmed)"
                 )
             if status == 408:
                 return Transient(f"{where} timed out reading the request: {said} (HTTP 408)")

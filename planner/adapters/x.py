@@ -15,9 +15,16 @@ Credentials name environment variables (``[accounts.NAME.credentials]``), one of
 A half-configured set, both sets, none, or an unknown key is an :class:`InputError` when the
 adapter is created; the variables themselves are read only when publishing or verifying.
 
+Images: each is uploaded with tweepy's ``API.simple_upload`` (``POST media/upload``, API
+v1.1 on upload.twitter.com, OAuth 1.0a only), its alt text set with
+``API.create_media_metadata``, and the media ids go on ``create_tweet(media_ids=...)``. An
+upload's failure is :class:`Transient` or the matching error below, never
+:class:`Uncertain`: a lost upload answer leaves no tweet behind. With OAuth 2.0 credentials
+the account takes no images (``media_limits`` is None): ``queue sync`` refuses them.
+
 Options: ``timeout`` (seconds per request, default 10) and ``api_base``, for tests and
-API-compatible proxies: the requests tweepy addresses to ``https://api.twitter.com`` go to
-this base URL instead.
+API-compatible proxies: the requests tweepy addresses to ``https://api.twitter.com`` (and the
+uploads to ``https://upload.twitter.com``) go to this base URL instead.
 
 What X answers becomes (see ``docs.x.com/x-api/fundamentals/response-codes-and-errors``):
 

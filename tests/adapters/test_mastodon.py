@@ -360,7 +360,8 @@ def test_a_new_token_in_the_environment_is_used_from_the_next_post(
             AuthFailed,
             "authentication failed: {host} refused the access token in MASTODON_TOKEN: "
             "This action is outside the authorized scopes (HTTP 403: the token lacks the "
-            "write:statuses scope, or the account's login is disabled or unconfirmed)",
+            "write:statuses (or, for images, write:media) scope, or the account's login is "
+            "disabled or unconfirmed)",
         ),
         (
             "rejected",

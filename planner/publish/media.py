@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, exists, insert, select
+from sqlalchemy import delete, insert, select
 
 from planner.adapters.base import OutgoingImage
 from planner.content.media_store import item_images
@@ -80,16 +80,18 @@ def remember_upload(
     """Record that the network took image ``position`` of the post as ``remote_id``; False
     (nothing written) when this runner no longer holds the post's claim."""
     with db.transaction() as session:
+        # The post's row locked (PostgreSQL; SQLite's write lock is the whole file): recovery
+        # cannot take the claim away between this check and the insert.
         held = session.scalar(
-            select(
-                exists().where(
-                    Post.id == post_id,
-                    Post.status == PostStatus.CLAIMED,
-                    Post.claimed_by == worker,
-                )
+            select(Post.id)
+            .where(
+                Post.id == post_id,
+                Post.status == PostStatus.CLAIMED,
+                Post.claimed_by == worker,
             )
+            .with_for_update()
         )
-        if not held:
+        if held is None:
             return False
         session.execute(
             delete(PostMedia).where(PostMedia.post_id == post_id, PostMedia.position == position)

@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 from planner.adapters.mastodon import MastodonAdapter
 from planner.config.settings import Config, parse_config
 from planner.plan.store import idempotency_key
-from planner.publish.media import upload_ids
+from planner.publish.media import remember_upload, upload_ids
 from planner.publish.pipeline import Publisher
 from planner.publish.recovery import ensure_account_rows
 from planner.store.database import Database, open_database
@@ -150,3 +150,17 @@ def test_a_post_taken_out_of_the_plan_takes_its_upload_ids_along(
         session.execute(delete(Post).where(Post.id == post_id))
     with db.reading() as session:
         assert session.scalars(select(PostMedia)).all() == []
+
+
+def test_an_upload_is_recorded_only_while_this_runner_holds_the_claim(
+    config: Config, db: Database
+) -> None:
+    sync_and_plan(config, NOW - timedelta(days=1), [])
+    post_id = planned_post(db)
+    assert not remember_upload(db, "worker-1", post_id, 0, "ab" * 32, "m-1", NOW)  # planned
+    runner = publisher(db, config)
+    claim = runner.claim("m", NOW)
+    assert claim is not None and claim.post is not None
+    assert not remember_upload(db, "worker-2", post_id, 0, "ab" * 32, "m-1", NOW)
+    assert remember_upload(db, "worker-1", post_id, 0, "ab" * 32, "m-1", NOW)
+    assert upload_ids(db, post_id) == {0: "m-1"}

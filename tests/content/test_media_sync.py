@@ -34,6 +34,7 @@ network = "facebook"
 options = { page_id = "123" }
 credentials = { page_access_token_env = "FB" }
 """
+X_ACCOUNT = '\n[accounts.bird]\nnetwork = "x"\n[accounts.bird.credentials]\n'
 MASTODON_TWO = """
 [accounts.toot]
 network = "mastodon"
@@ -197,11 +198,8 @@ def test_more_images_than_an_instance_takes_is_refused_naming_it(workspace: Path
 
 
 def test_alt_text_longer_than_x_takes_is_refused(workspace: Path) -> None:
-    x_account = (
-        '\n[accounts.bird]\nnetwork = "x"\n[accounts.bird.credentials]\n'
-        'api_key_env = "A"\napi_secret_env = "B"\naccess_token_env = "C"\n'
-        'access_token_secret_env = "D"\n'
-    )
+    x_account = X_ACCOUNT + 'api_key_env = "A"\napi_secret_env = "B"\naccess_token_env = "C"\n'
+    x_account += 'access_token_secret_env = "D"\n'
     setup(workspace, item(f'path = "a.png"\nalt = "{"a" * 1001}"'), x_account,
           images={"a.png": png()})  # fmt: skip
     output = refused(run("queue", "sync"))
@@ -209,10 +207,7 @@ def test_alt_text_longer_than_x_takes_is_refused(workspace: Path) -> None:
 
 
 def test_an_x_account_with_an_oauth2_token_takes_no_images_and_says_why(workspace: Path) -> None:
-    x_account = (
-        '\n[accounts.bird]\nnetwork = "x"\n[accounts.bird.credentials]\n'
-        'oauth2_access_token_env = "T"\n'
-    )
+    x_account = X_ACCOUNT + 'oauth2_access_token_env = "T"\n'
     setup(workspace, item('path = "a.png"\nalt = "A"'), x_account, images={"a.png": png()})
     assert "only with OAuth 1.0a credentials" in refused(run("queue", "sync"))
 

@@ -80,29 +80,34 @@ def publisher(db: Database, config: Config) -> Publisher:
     return Publisher(db, config, "worker-1", {}, {"m": adapter})
 
 
-def test_a_post_retried_after_its_uploads_attaches_them_without_uploading_again(
+def failed_first_attempt(
     config: Config, db: Database, server: FakeMastodon
-) -> None:
+) -> tuple[Publisher, int]:
+    """The item synced and its post claimed at NOW; its images go up, then the instance
+    refuses the status (503): the post is to be retried. The instance answers again after."""
     sync_and_plan(config, NOW - timedelta(days=1), [])
     post_id = planned_post(db)
     runner = publisher(db, config)
     server.status_behaviour = "unavailable"
-
     claim = runner.claim("m", NOW)
     assert claim is not None and claim.post is not None and claim.post.has_media
-    first = runner.publish(claim.post, NOW)
-    assert first.status == PostStatus.RETRY
+    assert runner.publish(claim.post, NOW).status == PostStatus.RETRY
+    assert len(server.media) == 2 and server.statuses == []
+    server.status_behaviour = "ok"
+    return runner, post_id
+
+
+def test_a_post_retried_after_its_uploads_attaches_them_without_uploading_again(
+    config: Config, db: Database, server: FakeMastodon
+) -> None:
+    runner, post_id = failed_first_attempt(config, db, server)
     uploads = [m["id"] for m in server.media]
-    assert len(uploads) == 2 and server.statuses == []
     assert upload_ids(db, post_id) == {0: uploads[0], 1: uploads[1]}
 
-    server.status_behaviour = "ok"
     later = NOW + timedelta(minutes=2)
     retry = runner.claim("m", later)
     assert retry is not None and retry.post is not None and retry.post.post_id == post_id
-    second = runner.publish(retry.post, later)
-
-    assert second.status == PostStatus.PUBLISHED
+    assert runner.publish(retry.post, later).status == PostStatus.PUBLISHED
     assert [m["id"] for m in server.media] == uploads  # nothing uploaded the second time
     (status,) = server.statuses
     assert [a["id"] for a in status["media_attachments"]] == uploads
@@ -116,15 +121,7 @@ def test_a_post_retried_after_its_uploads_attaches_them_without_uploading_again(
 def test_uploads_older_than_the_networks_window_are_uploaded_again(
     config: Config, db: Database, server: FakeMastodon
 ) -> None:
-    sync_and_plan(config, NOW - timedelta(days=1), [])
-    planned_post(db)
-    runner = publisher(db, config)
-    server.status_behaviour = "unavailable"
-    claim = runner.claim("m", NOW)
-    assert claim is not None and claim.post is not None
-    runner.publish(claim.post, NOW)
-    server.status_behaviour = "ok"
-
+    runner, _ = failed_first_attempt(config, db, server)
     much_later = NOW + timedelta(days=2)  # the instance has cleaned up unattached media
     retry = runner.claim("m", much_later)
     assert retry is not None and retry.post is not None
@@ -137,13 +134,7 @@ def test_uploads_older_than_the_networks_window_are_uploaded_again(
 def test_a_post_taken_out_of_the_plan_takes_its_upload_ids_along(
     config: Config, db: Database, server: FakeMastodon
 ) -> None:
-    sync_and_plan(config, NOW - timedelta(days=1), [])
-    post_id = planned_post(db)
-    runner = publisher(db, config)
-    server.status_behaviour = "unavailable"
-    claim = runner.claim("m", NOW)
-    assert claim is not None and claim.post is not None
-    runner.publish(claim.post, NOW)
+    _, post_id = failed_first_attempt(config, db, server)
     assert upload_ids(db, post_id)
     with db.transaction() as session:  # as a re-plan deletes a post (its attempts aside)
         session.execute(delete(PublishAttempt).where(PublishAttempt.post_id == post_id))

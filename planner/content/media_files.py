@@ -84,6 +84,11 @@ def load_media(
             continue
         source_sha = hashlib.sha256(data).hexdigest()
         if settings.resize and fit_bytes is not None and len(data) > fit_bytes:
+            if not pillow_available():
+                problems.append(
+                    (key, "[media] resize = true needs Pillow: install planner[images]")
+                )
+                continue
             shrunk = shrink(data, info, fit_bytes)
             if shrunk is not None:
                 data, info = shrunk

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from planner.cli import main
 from planner.config.settings import load_config
+from planner.content import media_files
 from planner.store.database import open_database
 from planner.store.models import ItemMedia
 
@@ -250,3 +251,15 @@ def test_an_image_table_without_one_valid_source_is_refused(workspace: Path, key
     setup(workspace, item(f'{key}\nalt = "A"'), images={})
     output = refused(run("queue", "sync"))
     assert "media[0]" in output
+
+
+def test_resize_without_pillow_says_what_to_install(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(media_files, "pillow_available", lambda: False)
+    config = (workspace / "planner.toml").read_text()
+    (workspace / "planner.toml").write_text(config.replace("resize = false", "resize = true"))
+    big = png(10, 10, size=1_200_000)
+    setup(workspace, item('path = "big.png"\nalt = "Big"'), BLUESKY, images={"big.png": big})
+    output = refused(run("queue", "sync"))
+    assert "media[0].path: [media] resize = true needs Pillow: install planner[images]" in output

@@ -483,3 +483,12 @@ def test_outbox_writes_each_images_path_type_alt_text_and_hash_never_its_bytes(
         {"path": SECOND.source, "type": "image/png", "alt": SECOND.alt, "sha256": SECOND.sha256},
     ]
     assert FIRST.data.hex() not in (tmp_path / "outbox.jsonl").read_text()
+
+
+def test_console_shows_a_line_per_image_with_its_alt_text() -> None:
+    stream = io.StringIO()
+    console(stream).publish(post(3, media=(FIRST, SECOND)))
+    assert stream.getvalue().splitlines()[1:] == [
+        f"  [image {FIRST.source}: {FIRST.alt}]",
+        f"  [image {SECOND.source}: {SECOND.alt}]",
+    ]

@@ -9,9 +9,11 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from planner.config.settings import Config
+from planner.reports.preview import thumbnails
 
 from support.images import png
 from support.preview_weeks import SOLO_QUEUE, preview_of, run, solo, sync_and_plan
@@ -76,3 +78,17 @@ def test_the_preview_model_rows_carry_what_the_page_needs(tmp_path: Path, db_url
         "The cache key settings",
     ]
     assert all(image.thumbnail and len(image.thumbnail) < 20_000 for image in tip.media)
+
+
+def test_without_pillow_the_json_has_no_thumbnail_but_everything_else(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(thumbnails, "pillow_available", lambda: False)
+    monkeypatch.setattr(thumbnails, "_CACHE", {})
+    config = pictured(tmp_path, db_url)
+    rows = [row for day in preview_of(config).accounts[0].days for row in day.rows]
+    (tip,) = [row for row in rows if row.item == "tip-a"]
+    assert [(image.alt, image.thumbnail) for image in tip.media] == [
+        ("Build minutes: 14 before, 6 after", None),
+        ("The cache key settings", None),
+    ]

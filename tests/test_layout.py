@@ -31,6 +31,8 @@ PURE = frozenset(
         "planner.plan.reserve",
         "planner.content.links",
         "planner.content.etiquette",
+        "planner.content.images",
+        "planner.content.media_limits",
         "planner.text",
     }
 )

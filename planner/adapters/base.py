@@ -15,6 +15,12 @@ text (``"@brand on x.com"``), raising ``AuthFailed`` or ``Transient``; ``planner
 --online`` calls it. ``validate`` must not touch the network nor require credentials: it
 runs when a week is planned, possibly on a machine without the secrets.
 
+Images: an adapter whose network takes them has a ``media_limits`` attribute (a
+:class:`planner.content.media_limits.MediaLimits`, or None when this account cannot post
+images, with ``media_unavailable`` saying why); ``queue sync`` checks every item's images
+against it, and ``publish`` gets them in ``OutgoingPost.media`` (uploaded through
+:func:`upload_each`). An adapter without the attribute gets no item with images.
+
 ``supports_idempotency`` says whether publishing the same ``idempotency_key`` twice is
 guaranteed to create one post at most (Mastodon's Idempotency-Key header, a webhook's
 header the receiver honours, the outbox's own ledger). The pipeline re-sends a post found
@@ -59,8 +65,35 @@ ENTRY_POINT_GROUP = "planner.adapters"
 
 
 @dataclass(frozen=True)
+class OutgoingImage:
+    """One image of a post: the bytes checked at sync, their type, pixel size (0 when the file
+    does not say), alt text, SHA-256, and where they came from (a path as written in the queue
+    file, or a URL when ``is_url``)."""
+
+    data: bytes = field(repr=False)
+    mime: str
+    alt: str | None = None
+    sha256: str = ""
+    width: int = 0
+    height: int = 0
+    source: str = ""
+    is_url: bool = False
+
+
+UploadNote = Callable[[int, str], None]
+"""Called by an adapter with an image's place and the network's id for it, as soon as the
+upload succeeded and before the post is created (see :func:`upload_each`)."""
+
+
+@dataclass(frozen=True)
 class OutgoingPost:
-    """What an adapter gets to publish."""
+    """What an adapter gets to publish.
+
+    ``media`` are the post's images in order. ``uploaded`` holds, by place, the network's ids
+    of images an earlier attempt of this same post uploaded (attach them, do not upload them
+    again); ``on_upload`` records each new upload before the post is created, so that a post
+    retried after a failure does not upload its images twice.
+    """
 
     post_id: int
     account: str
@@ -69,6 +102,27 @@ class OutgoingPost:
     url: str | None = None  # the item's link, for networks that attach it separately
     kind: str = ""
     item_id: str = ""
+    media: tuple[OutgoingImage, ...] = ()
+    uploaded: Mapping[int, str] = field(default_factory=dict)
+    on_upload: UploadNote | None = field(default=None, compare=False, repr=False)
+
+
+def upload_each(post: OutgoingPost, upload: Callable[[OutgoingImage], str]) -> list[str]:
+    """The network's ids of the post's images, in order: those an earlier attempt uploaded,
+    and ``upload(image)`` for the others, each recorded through ``post.on_upload`` at once.
+
+    An upload that raises stops here; the ones before it stay recorded, so the retry of the
+    post uploads only what is left.
+    """
+    ids: list[str] = []
+    for position, image in enumerate(post.media):
+        remote = post.uploaded.get(position)
+        if remote is None:
+            remote = upload(image)
+            if post.on_upload is not None:
+                post.on_upload(position, remote)
+        ids.append(remote)
+    return ids
 
 
 @dataclass(frozen=True)

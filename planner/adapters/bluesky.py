@@ -63,11 +63,12 @@ read in one place; an eighth of it is this docstring.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import re
 import ssl
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from typing import Any, TypeVar
@@ -78,12 +79,15 @@ import regex
 from planner.adapters.base import (
     AccountSettings,
     OptionProblem,
+    OutgoingImage,
     OutgoingPost,
     Published,
     option_problems,
     require_valid,
+    upload_each,
 )
 from planner.adapters.http import excerpt, http_url, scrub, timeout_problem
+from planner.content.media_limits import BLUESKY_LIMITS
 from planner.errors import (
     AuthFailed,
     InputError,
@@ -141,6 +145,10 @@ class BlueskyAdapter:
 
     supports_idempotency = False
     public_url_options = ("service",)  # a PDS's address: shown by `config check`
+    media_limits = BLUESKY_LIMITS
+    # A PDS deletes a blob no record references "within a time window (eg, minutes)" (the
+    # uploadBlob lexicon): a retry later than this uploads the image again.
+    media_reuse_window = timedelta(minutes=10)
 
     def __init__(
         self,
@@ -205,7 +213,13 @@ class BlueskyAdapter:
         if problems:
             raise Rejected("; ".join(problems))
         with self._lock:
-            uri = self._with_session(lambda client: self._create_post(client, post.text))
+            # Uploads create no record: what goes wrong there is never Uncertain.
+            blobs = upload_each(
+                post, lambda image: self._with_session(lambda client: self._upload(client, image))
+            )
+            uri = self._with_session(
+                lambda client: self._create_post(client, post.text, post.media, blobs)
+            )
             rkey = _post_rkey(uri)
             handle = self._session_handle or self.handle
         logger.info("account %s: posted to Bluesky as %s", self.account, uri)
@@ -312,7 +326,32 @@ class BlueskyAdapter:
 
     # --- the post --------------------------------------------------------------------------
 
-    def _create_post(self, client: Any, text: str) -> str:
+    def _upload(self, client: Any, image: OutgoingImage) -> str:
+        """``com.atproto.repo.uploadBlob`` with the image's own type: the blob's reference,
+        as JSON (``{"cid", "mimeType", "size"}``) to be remembered for the post."""
+        # Through invoke_procedure with ``content``: the SDK's upload_blob hands httpx the
+        # bytes as ``data``, which httpx deprecates.
+        response = client.invoke_procedure(
+            "com.atproto.repo.uploadBlob",
+            content=image.data,
+            headers={"Content-Type": image.mime},
+            output_encoding="application/json",
+        )
+        blob = _mapping(_mapping(response.content).get("blob"))
+        cid, size = _mapping(blob.get("ref")).get("$link"), blob.get("size")
+        if not isinstance(cid, str) or not isinstance(size, int):
+            raise Transient("Bluesky took an image but answered without its blob reference")
+        return json.dumps(
+            {"cid": cid, "mimeType": blob.get("mimeType") or image.mime, "size": size}
+        )
+
+    def _create_post(
+        self,
+        client: Any,
+        text: str,
+        images: Sequence[OutgoingImage] = (),
+        blobs: Sequence[str] = (),
+    ) -> str:
         from atproto import models  # slow: see the imports
 
         facets = client.detect_facets(text)  # resolves @mentions: network calls
@@ -321,6 +360,7 @@ class BlueskyAdapter:
             created_at=_iso(self._clock()),
             facets=facets or None,
             langs=list(self.langs) or None,
+            embed=_images_embed(images, blobs) if images else None,
         )
         try:
             response = client.app.bsky.feed.post.create(self._did, record)
@@ -462,6 +502,28 @@ def _may_have_arrived(exc: BaseException) -> bool:
     if isinstance(exc, httpx.RemoteProtocolError):
         return True  # the server closed the connection instead of answering: it had the request
     return isinstance(exc, atproto_errors.AtProtocolError | ValueError)
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _images_embed(images: Sequence[OutgoingImage], blobs: Sequence[str]) -> Any:
+    """An ``app.bsky.embed.images`` embed: each blob with its alt text and aspect ratio."""
+    from atproto import models
+
+    blob_ref, link = models.blob_ref.BlobRef, models.blob_ref.IpldLink
+    embedded = []
+    for image, remembered in zip(images, blobs, strict=True):
+        ref = json.loads(remembered)
+        blob = blob_ref(mime_type=ref["mimeType"], size=ref["size"], ref=link(link=ref["cid"]))
+        ratio = None
+        if image.width > 0 and image.height > 0:
+            ratio = models.AppBskyEmbedDefs.AspectRatio(width=image.width, height=image.height)
+        embedded.append(
+            models.AppBskyEmbedImages.Image(alt=image.alt or "", image=blob, aspect_ratio=ratio)
+        )
+    return models.AppBskyEmbedImages.Main(images=embedded)
 
 
 def _post_rkey(uri: str) -> str:

@@ -27,6 +27,7 @@ from planner.adapters.base import (
     option_problems,
     require_valid,
 )
+from planner.content.media_limits import ANY_LIMITS
 from planner.errors import Rejected
 
 
@@ -38,6 +39,7 @@ class ConsoleAdapter:
     """
 
     supports_idempotency = False
+    media_limits = ANY_LIMITS
 
     def __init__(
         self,
@@ -72,6 +74,8 @@ class ConsoleAdapter:
         block = f"[{post.account} · {self.network}] {post.text.rstrip()}\n"
         if post.url:
             block += f"  {post.url}\n"
+        for image in post.media:
+            block += f"  [image {image.source}: {image.alt or 'no alt text'}]\n"
         # Looked up now, not at creation, so that a redirected sys.stdout is honoured.
         stream = self._stream if self._stream is not None else sys.stdout
         with self._lock:

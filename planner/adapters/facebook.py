@@ -8,6 +8,13 @@ One post is one request (Pages API, "Posts": ``developers.facebook.com/docs/page
     message=<text>&link=<the post's url, when it has one>&access_token=<Page token>
     [&appsecret_proof=<hex HMAC-SHA256 of the token keyed by the app secret>]
 
+Images ("Page Photos" in the Graph API reference; ``alt_text_custom`` is the photo's alt
+text): a post with one image is one ``POST {page_id}/photos`` (multipart ``source``, the text
+as ``caption``, published at once; its ``post_id`` is the Page post). With several, each
+image is first a ``POST {page_id}/photos`` with ``published=false`` (its id recorded, so a
+retry does not upload it again), then the feed post names them as
+``attached_media[i]={"media_fbid": "<photo id>"}``; a link preview is not sent with images.
+
 The token travels in the body, never in the URL: URLs end up in logs (urllib3 logs them at
 DEBUG) and proxies. ``appsecret_proof`` ("Securing requests" in the Graph API docs) is sent
 when the ``app_secret_env`` credential is configured, which apps with "Require App Secret"
@@ -81,10 +88,12 @@ import requests
 from planner.adapters.base import (
     AccountSettings,
     OptionProblem,
+    OutgoingImage,
     OutgoingPost,
     Published,
     option_problems,
     require_valid,
+    upload_each,
 )
 from planner.adapters.http import (
     RATE_LIMIT_FALLBACK,
@@ -96,6 +105,8 @@ from planner.adapters.http import (
     send,
     timeout_option,
 )
+from planner.content.images import EXTENSIONS
+from planner.content.media_limits import FACEBOOK_LIMITS
 from planner.errors import AuthFailed, InputError, RateLimited, Rejected, Transient, Uncertain
 
 MAX_LENGTH = 63_206
@@ -140,6 +151,7 @@ class FacebookPageAdapter:
     """
 
     supports_idempotency = False
+    media_limits = FACEBOOK_LIMITS
     public_url_options = ("graph_url",)  # the Graph API's address: shown by `config check`
 
     def __init__(
@@ -160,6 +172,7 @@ class FacebookPageAdapter:
         self._clock = clock
         self._session = new_session()
         self._feed_url = f"{self.graph_url}/{self.api_version}/{self.page_id}/feed"
+        self._photos_url = f"{self.graph_url}/{self.api_version}/{self.page_id}/photos"
 
     @staticmethod
     def check_options(settings: AccountSettings) -> list[OptionProblem]:
@@ -189,14 +202,23 @@ class FacebookPageAdapter:
         return []
 
     def publish(self, post: OutgoingPost) -> Published:
-        """Post ``post.text`` (and ``post.url`` as the link) to the Page's feed."""
+        """Post ``post.text`` (and ``post.url`` as the link) to the Page's feed; with one
+        image, a photo post with the text as its caption; with several, a feed post with the
+        images uploaded first as unpublished photos."""
         problems = self.validate(post.text)
         if problems:
             raise Rejected("; ".join(problems))
         token, secrets, proof = self._token()
+        if len(post.media) == 1 and not post.uploaded:
+            return self._photo_post(post, token, secrets, proof)
         form = {"message": post.text}
-        if post.url:
+        if post.url and not post.media:  # a link preview and photos do not go together
             form["link"] = post.url
+        photo_ids = upload_each(
+            post, lambda image: self._upload(image, token, secrets, proof, published=False)
+        )
+        for index, photo_id in enumerate(photo_ids):
+            form[f"attached_media[{index}]"] = json.dumps({"media_fbid": photo_id})
         form["access_token"] = token
         if proof:
             form["appsecret_proof"] = proof
@@ -209,8 +231,70 @@ class FacebookPageAdapter:
             shown_url=self._feed_url,
             creates=True,
         )
+        return self._published(response, "id", secrets)
+
+    def _photo_post(
+        self, post: OutgoingPost, token: str, secrets: list[str], proof: str | None
+    ) -> Published:
+        """One image: ``POST /{page-id}/photos`` with the text as its caption, published at
+        once; the answer's ``post_id`` is the Page post."""
+        response = self._send_photo(post.media[0], token, proof, caption=post.text)
+        return self._published(response, "post_id", secrets)
+
+    def _upload(
+        self,
+        image: OutgoingImage,
+        token: str,
+        secrets: list[str],
+        proof: str | None,
+        *,
+        published: bool,
+    ) -> str:
+        """An unpublished photo of the Page, to attach to a feed post: its id."""
+        try:
+            response = self._send_photo(image, token, proof, published=published)
+            body = self._answer(response, secrets)
+        except Uncertain as lost:  # a photo nobody sees yet: uploading it again is harmless
+            raise Transient(lost.reason) from None
+        photo_id = body.get("id") if isinstance(body, dict) else None
+        if not isinstance(photo_id, str) or not photo_id:
+            raise Transient(
+                f"Facebook took a photo but answered without its id "
+                f"({_describe_body(response, secrets)})"
+            )
+        return photo_id
+
+    def _send_photo(
+        self,
+        image: OutgoingImage,
+        token: str,
+        proof: str | None,
+        *,
+        caption: str | None = None,
+        published: bool = True,
+    ) -> requests.Response:
+        form = {"published": "true" if published else "false", "access_token": token}
+        if caption is not None:
+            form["caption"] = caption
+        if image.alt:
+            form["alt_text_custom"] = image.alt
+        if proof:
+            form["appsecret_proof"] = proof
+        name = f"image-{image.sha256[:12]}.{EXTENSIONS.get(image.mime, 'img')}"
+        return send(
+            self._session,
+            "POST",
+            self._photos_url,
+            data=form,
+            files={"source": (name, image.data, image.mime)},
+            timeout=self.timeout,
+            shown_url=self._photos_url,
+            creates=published,
+        )
+
+    def _published(self, response: requests.Response, key: str, secrets: list[str]) -> Published:
         body = self._answer(response, secrets)
-        post_id = body.get("id") if isinstance(body, dict) else None
+        post_id = body.get(key) if isinstance(body, dict) else None
         if not isinstance(post_id, str) or not post_id:
             raise Uncertain(
                 f"Facebook answered HTTP {response.status_code} without a post id "

@@ -8,13 +8,18 @@ Options (``[accounts.NAME.options]``):
 - ``language``: the posts' ISO 639 language code (``"en"``); by default the instance guesses.
 - ``max_characters``: the instance's limit, 500 by default (Mastodon's own default; an
   instance shows its own as ``configuration.statuses.max_characters`` in ``/api/v2/instance``).
+- ``media_max_bytes``, ``media_max_images``: the instance's image limits, 16 MB and 4 by
+  default (an instance shows its own as ``configuration.media_attachments.image_size_limit``
+  and ``configuration.statuses.max_media_attachments`` in ``/api/v2/instance``); checked at
+  sync (:mod:`planner.content.media_limits`).
 - ``timeout``: seconds to wait for the instance to accept the connection and for each read
   of its answer (10 by default).
 
 Credential (``[accounts.NAME.credentials]``): ``access_token_env``, the name of the
-environment variable holding an access token with the ``write:statuses`` scope (and
-``read:accounts`` for :meth:`MastodonAdapter.verify`). It is read when a post is published,
-never when the adapter is created, so plans can be made on a machine without it.
+environment variable holding an access token with the ``write:statuses`` scope
+(``write:media`` for images, and ``read:accounts`` for :meth:`MastodonAdapter.verify`). It is
+read when a post is published, never when the adapter is created, so plans can be made on a
+machine without it.
 
 The length rule is Mastodon's own (``app/validators/status_length_validator.rb``): the text
 is measured in grapheme clusters (Ruby's ``each_grapheme_cluster``, so an emoji with skin
@@ -26,6 +31,12 @@ found with rules modelled on Mastodon's (twitter-text with Mastodon's changes, a
 letters makes a link, where Mastodon checks a list of known ones; and grapheme clusters follow
 the Unicode version of the ``regex`` package, which may be newer than the instance's Ruby
 (it matters only for the newest rules, such as Indic conjuncts).
+
+Images: each goes up with ``media_post`` (``POST /api/v2/media``, its alt text as
+``description``); an instance that answers 202 is still processing it, and the adapter looks
+again (``GET /api/v1/media/:id``, 206 until done) up to ten times a second apart before the
+status names the ids in ``media_ids``. One still processing after that fails the attempt as
+:class:`Transient`; its id is remembered, so the retry only attaches it.
 
 Exactly once: the post's idempotency key goes out as the ``Idempotency-Key`` header, and
 Mastodon answers a key it has seen from the same account with the status it created the first
@@ -68,6 +79,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -85,12 +97,15 @@ from mastodon.errors import (
 from planner.adapters.base import (
     AccountSettings,
     OptionProblem,
+    OutgoingImage,
     OutgoingPost,
     Published,
     option_problems,
     require_valid,
+    upload_each,
 )
 from planner.adapters.http import excerpt, may_have_arrived, scrub, timeout_problem
+from planner.content.media_limits import MAX_IMAGES, mastodon_limits
 from planner.errors import (
     AuthFailed,
     InputError,
@@ -109,9 +124,22 @@ DEFAULT_VISIBILITY = "public"
 VISIBILITIES = ("public", "unlisted", "private", "direct")
 URL_CHARACTERS = 23  # Mastodon's characters_reserved_per_url
 RATE_LIMIT_FALLBACK = timedelta(minutes=15)
+ASSUMED_VERSION = "4.0.0"
+# An image still processing after this many looks (one a second) is left for the retry: it
+# is remembered for the post, which then attaches it without uploading it again.
+MEDIA_POLLS = 10
+MEDIA_POLL_SECONDS = 1.0
 TOKEN_KEY = "access_token_env"
 
-_OPTIONS = ("api_base_url", "language", "max_characters", "timeout", "visibility")
+_OPTIONS = (
+    "api_base_url",
+    "language",
+    "max_characters",
+    "media_max_bytes",
+    "media_max_images",
+    "timeout",
+    "visibility",
+)
 _CREDENTIALS = (TOKEN_KEY,)
 _LANGUAGE = regex.compile(r"[a-z]{2,3}", regex.IGNORECASE)
 _MESSAGE_LIMIT = 300  # characters of an instance's error message kept in ours
@@ -215,8 +243,11 @@ class MastodonAdapter:
         environ: Mapping[str, str],
         *,
         clock: Callable[[], datetime] = _utc_now,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         require_valid(settings, self.check_options(settings))
+        self.media_limits = mastodon_limits(settings.options)
+        self._sleep = sleep  # between two looks at an image the instance is processing
         self.api_base_url = _base_url(settings)
         # "mastodon.social": who we name in messages
         self.instance = urlsplit(self.api_base_url).netloc
@@ -243,6 +274,8 @@ class MastodonAdapter:
                 ("visibility", lambda: _visibility(settings)),
                 ("language", lambda: _language(settings)),
                 ("max_characters", lambda: _max_characters(settings)),
+                ("media_max_bytes", lambda: _whole(settings, "media_max_bytes", 1024, 2**31 - 1)),
+                ("media_max_images", lambda: _whole(settings, "media_max_images", 1, MAX_IMAGES)),
                 ("timeout", lambda: _timeout(settings)),
             ],
             meant=_MEANT,
@@ -275,12 +308,16 @@ class MastodonAdapter:
                 post.idempotency_key,
             )
             _forget_rate_limit(api)
+            # An upload creates no status: what goes wrong there is never Uncertain.
+            media_ids = upload_each(post, lambda image: self._upload(api, token, image))
+            self._wait_processed(api, token, media_ids)
             try:
                 status = api.status_post(
                     post.text,
                     idempotency_key=post.idempotency_key,
                     visibility=self.visibility,
                     language=self.language,
+                    media_ids=media_ids or None,
                 )
             except Exception as exc:  # every library error maps to one of ours
                 error = self._translate(exc, api, token)
@@ -292,6 +329,44 @@ class MastodonAdapter:
             raise Uncertain(f"{self.instance} answered without a status id")
         log.debug("post %s is status %s on %s", post.post_id, remote_id, self.instance)
         return Published(remote_id=remote_id, url=url)
+
+    def _upload(self, api: Mastodon, token: str, image: OutgoingImage) -> str:
+        """``POST /api/v2/media`` with the image and its alt text (``description``): the
+        attachment's id. The instance may answer 202 and process it later."""
+        try:
+            attachment = api.media_post(
+                image.data,
+                mime_type=image.mime,
+                description=image.alt or None,
+                file_name=f"image-{image.sha256[:12]}.{_EXTENSIONS.get(image.mime, 'img')}",
+            )
+        except Exception as exc:
+            raise self._translate(exc, api, token) from None
+        (media_id,) = _fields(attachment, "id")
+        if media_id is None:
+            raise Transient(f"{self.instance} took an image but answered without its id")
+        log.debug("uploaded an image to %s as media %s", self.instance, media_id)
+        return media_id
+
+    def _wait_processed(self, api: Mastodon, token: str, media_ids: list[str]) -> None:
+        """Wait until the instance has processed every attachment (``GET /api/v1/media/:id``
+        answers 206 with no ``url`` until then): a status cannot take one before."""
+        for media_id in media_ids:
+            for look in range(MEDIA_POLLS):
+                try:
+                    attachment = api.media(media_id)
+                except Exception as exc:
+                    raise self._translate(exc, api, token) from None
+                (url,) = _fields(attachment, "url")
+                if url is not None:
+                    break
+                if look + 1 < MEDIA_POLLS:
+                    self._sleep(MEDIA_POLL_SECONDS)
+            else:
+                raise Transient(
+                    f"{self.instance} is still processing image {media_id}: the retry "
+                    "attaches it without uploading it again"
+                )
 
     def verify(self) -> str:
         """Who the token belongs to, as ``"@acct on instance (id N)"``."""
@@ -341,7 +416,10 @@ class MastodonAdapter:
                 api_base_url=self.api_base_url,
                 ratelimit_method="throw",
                 request_timeout=self.timeout,
-                version_check_mode="none",  # no /api/v1/instance request to learn the version
+                # A version given: no /api/v1/instance request to learn it. 4.0 is one that
+                # has every call used here (``POST /api/v2/media`` came with 3.1.4).
+                mastodon_version=ASSUMED_VERSION,
+                version_check_mode="created",
                 user_agent=_USER_AGENT,
             )
             # Set after construction: given to the constructor, a token that happens to name
@@ -382,8 +460,8 @@ class MastodonAdapter:
             if status == 403:
                 return AuthFailed(
                     f"{where} refused the access token in {self._token_env}: {said} (HTTP 403: "
-                    "the token lacks the write:statuses scope, or the account's login is "
-                    "disabled or unconfirmed)"
+                    "the token lacks the write:statuses (or, for images, write:media) scope, "
+                    "or the account's login is disabled or unconfirmed)"
                 )
             if status == 408:
                 return Transient(f"{where} timed out reading the request: {said} (HTTP 408)")
@@ -400,6 +478,9 @@ class MastodonAdapter:
         if isinstance(reset, int | float) and not isinstance(reset, bool) and reset > 0:
             return datetime.fromtimestamp(reset, UTC)
         return self._clock().astimezone(UTC) + RATE_LIMIT_FALLBACK
+
+
+_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp"}
 
 
 def _forget_rate_limit(api: Mastodon) -> None:
@@ -467,6 +548,17 @@ def _max_characters(settings: AccountSettings) -> int:
     if not _is_number(value, int) or value < 1:
         raise _option_error(
             settings, f'option "max_characters" must be a whole number above 0, got {value!r}'
+        )
+    return int(value)
+
+
+def _whole(settings: AccountSettings, key: str, low: int, high: int) -> int | None:
+    value = settings.options.get(key)
+    if value is None:
+        return None
+    if not _is_number(value, int) or not low <= value <= high:
+        raise _option_error(
+            settings, f'option "{key}" must be a whole number from {low} to {high}, got {value!r}'
         )
     return int(value)
 

@@ -37,6 +37,7 @@ from planner.adapters.base import (
     option_problems,
     require_valid,
 )
+from planner.content.media_limits import ANY_LIMITS
 from planner.errors import InputError, Rejected, Transient
 
 DEFAULT_PATH = "outbox.jsonl"
@@ -65,6 +66,7 @@ class OutboxAdapter:
     """
 
     supports_idempotency = True
+    media_limits = ANY_LIMITS
 
     def __init__(
         self,
@@ -137,6 +139,16 @@ class OutboxAdapter:
                 "idempotency_key": post.idempotency_key,
                 "published_at": self._clock().astimezone(UTC).isoformat(timespec="seconds"),
             }
+            if post.media:  # where each image came from and its hash, never its bytes
+                record["media"] = [
+                    {
+                        "url" if image.is_url else "path": image.source,
+                        "type": image.mime,
+                        "alt": image.alt,
+                        "sha256": image.sha256,
+                    }
+                    for image in post.media
+                ]
             data = json.dumps(record, ensure_ascii=False).encode() + b"\n"
             if torn:  # end the torn line, so that this record gets a line of its own
                 data = b"\n" + data

@@ -12,6 +12,11 @@ The request::
      "kind": "help", "text": "…", "url": "https://…" or null,
      "idempotency_key": "…", "sent_at": "2024-05-06T09:30:00+00:00"}
 
+A post with images carries them in order as ``"media": [{"type": "image/png", "alt": "…",
+"sha256": "<hex of the bytes>", "width": 800, "height": 600, "url": "https://…" (only for an
+image the queue gave as a URL), "data": "<the bytes in base64>"}]``: the receiver gets the
+very bytes that were checked at sync, and can check them against ``sha256``.
+
 The body is UTF-8 JSON (not ``\\u``-escaped); ``network`` is the account's network name.
 A receiver checks the signature by computing the HMAC-SHA256 of the bytes it received with
 the shared secret and comparing in constant time; ``sent_at`` is inside the signed bytes,
@@ -59,6 +64,7 @@ urllib3's DEBUG line for the request shows the path as ``/***``.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -73,6 +79,7 @@ import requests
 from planner.adapters.base import (
     AccountSettings,
     OptionProblem,
+    OutgoingImage,
     OutgoingPost,
     Published,
     option_problems,
@@ -90,6 +97,7 @@ from planner.adapters.http import (
     send,
     timeout_option,
 )
+from planner.content.media_limits import ANY_LIMITS
 from planner.errors import AuthFailed, InputError, RateLimited, Rejected, Transient
 from planner.redact import redact_http_url
 
@@ -106,6 +114,20 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def _image(image: OutgoingImage) -> dict[str, Any]:
+    described: dict[str, Any] = {
+        "type": image.mime,
+        "alt": image.alt,
+        "sha256": image.sha256,
+        "width": image.width,
+        "height": image.height,
+    }
+    if image.is_url:
+        described["url"] = image.source
+    described["data"] = base64.b64encode(image.data).decode("ascii")
+    return described
+
+
 class WebhookAdapter:
     """POSTs each post as JSON to one URL, signed when a signing secret is configured.
 
@@ -114,6 +136,7 @@ class WebhookAdapter:
     """
 
     supports_idempotency = True
+    media_limits = ANY_LIMITS
     # Header names, not secrets (the secrets are in credentials): shown by `config check`.
     plain_options = ("auth_header", "signature_header")
 
@@ -274,6 +297,8 @@ class WebhookAdapter:
             "idempotency_key": post.idempotency_key,
             "sent_at": self._clock().astimezone(UTC).isoformat(timespec="seconds"),
         }
+        if post.media:  # absent without images: a receiver written before them sees no change
+            record["media"] = [_image(image) for image in post.media]
         return json.dumps(record, ensure_ascii=False).encode("utf-8")
 
     def _published(

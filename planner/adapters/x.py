@@ -15,9 +15,16 @@ Credentials name environment variables (``[accounts.NAME.credentials]``), one of
 A half-configured set, both sets, none, or an unknown key is an :class:`InputError` when the
 adapter is created; the variables themselves are read only when publishing or verifying.
 
+Images: each is uploaded with tweepy's ``API.simple_upload`` (``POST media/upload``, API
+v1.1 on upload.twitter.com, OAuth 1.0a only), its alt text set with
+``API.create_media_metadata``, and the media ids go on ``create_tweet(media_ids=...)``. An
+upload's failure is :class:`Transient` or the matching error below, never
+:class:`Uncertain`: a lost upload answer leaves no tweet behind. With OAuth 2.0 credentials
+the account takes no images (``media_limits`` is None): ``queue sync`` refuses them.
+
 Options: ``timeout`` (seconds per request, default 10) and ``api_base``, for tests and
-API-compatible proxies: the requests tweepy addresses to ``https://api.twitter.com`` go to
-this base URL instead.
+API-compatible proxies: the requests tweepy addresses to ``https://api.twitter.com`` (and the
+uploads to ``https://upload.twitter.com``) go to this base URL instead.
 
 What X answers becomes (see ``docs.x.com/x-api/fundamentals/response-codes-and-errors``):
 
@@ -49,6 +56,7 @@ redaction of tweepy's and oauthlib's debug logs), read in one place.
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -64,13 +72,17 @@ from requests.utils import get_environ_proxies
 from planner.adapters.base import (
     AccountSettings,
     OptionProblem,
+    OutgoingImage,
     OutgoingPost,
     Published,
     option_problems,
     require_valid,
+    upload_each,
 )
 from planner.adapters.http import http_url, may_have_arrived, timeout_option
 from planner.adapters.x_length import MAX_WEIGHTED_LENGTH, URL_WEIGHT, measure
+from planner.content.images import EXTENSIONS
+from planner.content.media_limits import X_LIMITS
 from planner.errors import (
     AuthFailed,
     InputError,
@@ -83,6 +95,7 @@ from planner.errors import (
 from planner.redact import redact_http_url
 
 API_HOST = "https://api.twitter.com"  # tweepy's fixed host
+UPLOAD_HOST = "https://upload.twitter.com"  # tweepy.API's host for media uploads (v1.1)
 RATE_LIMIT_FALLBACK = timedelta(minutes=15)
 MIN_RATE_LIMIT_WAIT = timedelta(minutes=1)  # X's clock and ours may disagree on the reset
 
@@ -125,6 +138,12 @@ class XAdapter:
         self.api_base = _api_base(settings)
         self._keys = _credential_keys(settings)
         self._oauth2 = self._keys == OAUTH2_KEYS
+        # tweepy uploads media through API v1.1 only, which takes OAuth 1.0a alone.
+        self.media_limits = None if self._oauth2 else X_LIMITS
+        self.media_unavailable = (
+            "X takes images from the planner only with OAuth 1.0a credentials (tweepy uploads "
+            "them through API v1.1): set the four OAuth 1.0a keys for this account"
+        )
         self._settings = settings
         self._environ = environ
         self._clock = clock
@@ -172,8 +191,14 @@ class XAdapter:
         problems = self.validate(post.text)
         if problems:
             raise Rejected("; ".join(problems))
+        if post.media and self._oauth2:
+            raise Rejected(self.media_unavailable)
+        # Uploads create no tweet: what goes wrong there is Transient, never Uncertain.
+        media_ids = upload_each(post, self._upload) or None
         response = self._call(
-            lambda client: client.create_tweet(text=post.text, user_auth=not self._oauth2),
+            lambda client: client.create_tweet(
+                text=post.text, media_ids=media_ids, user_auth=not self._oauth2
+            ),
             sending=True,
         )
         data = getattr(response, "data", None)
@@ -196,20 +221,43 @@ class XAdapter:
             raise Transient("X answered without a user name and id (malformed response)")
         return f"@{username} (id {user_id})"
 
+    def _upload(self, image: OutgoingImage) -> str:
+        """``POST media/upload`` (API v1.1, OAuth 1.0a), then the alt text with
+        ``POST media/metadata/create``: the media id, good for 24 hours."""
+
+        def upload(api: Any) -> str:
+            name = f"image-{image.sha256[:12]}.{EXTENSIONS.get(image.mime, 'img')}"
+            # simple_upload, not media_upload: images never need the chunked upload, and
+            # media_upload imports imghdr to guess the type (deprecated; the type is known).
+            media = api.simple_upload(name, file=io.BytesIO(image.data))
+            media_id = str(getattr(media, "media_id_string", "") or "")
+            if not media_id.isdecimal():
+                raise Transient("X took an image but answered without its media id")
+            if image.alt:
+                api.create_media_metadata(media_id, image.alt)
+            return media_id
+
+        return str(self._call(upload, api=True))
+
     # --- calling X ------------------------------------------------------------------------
 
-    def _call(self, action: Callable[[Any], Any], *, sending: bool = False) -> Any:
-        """Run ``action(client)`` with a fresh client; every failure as a planner error.
+    def _call(
+        self, action: Callable[[Any], Any], *, sending: bool = False, api: bool = False
+    ) -> Any:
+        """Run ``action(client)`` with a fresh client (``api``: a ``tweepy.API`` for v1.1,
+        else a ``tweepy.Client``); every failure as a planner error.
 
         ``sending``: the action creates something, so an answer lost after the request went
         out (a read timeout, a garbled body) is :class:`Uncertain`, not :class:`Transient`.
         """
         secrets = self._secrets()
         _redactor.remember(secrets.values())
-        client = self._client(secrets)
+        client = self._api(secrets) if api else self._client(secrets)
         with contextlib.closing(client.session):
             try:
                 return action(client)
+            except PublishError:
+                raise
             except Exception as exc:  # whatever the library raises, none escapes
                 error = self._translate(exc)
                 if sending and isinstance(error, Transient) and _may_have_arrived(exc):
@@ -247,6 +295,17 @@ class XAdapter:
             )
         client.session.mount(API_HOST, _Transport(self.timeout, self.api_base))
         return client
+
+    def _api(self, secrets: Mapping[str, str]) -> Any:
+        handler = tweepy.OAuth1UserHandler(
+            secrets["api_key_env"],
+            secrets["api_secret_env"],
+            secrets["access_token_env"],
+            secrets["access_token_secret_env"],
+        )
+        api = tweepy.API(handler, timeout=self.timeout, retry_count=0)
+        api.session.mount(UPLOAD_HOST, _Transport(self.timeout, self.api_base, UPLOAD_HOST))
+        return api
 
     def _translate(self, exc: Exception) -> PublishError:
         """The planner's error for what happened to a request (see the module docstring)."""
@@ -328,10 +387,11 @@ class _Transport(HTTPAdapter):
     itself would fail with a ValueError; the adapter then falls back to 15 minutes.
     """
 
-    def __init__(self, timeout: float, api_base: str | None) -> None:
+    def __init__(self, timeout: float, api_base: str | None, host: str = API_HOST) -> None:
         super().__init__(max_retries=0)  # never send a post twice on our own
         self._timeout = timeout
         self._api_base = api_base
+        self._host = host
 
     def send(
         self,
@@ -343,8 +403,8 @@ class _Transport(HTTPAdapter):
         proxies: Mapping[str, str] | None = None,
     ) -> requests.Response:
         url = request.url or ""
-        if self._api_base and url.startswith(API_HOST):
-            request.url = self._api_base + url[len(API_HOST) :]
+        if self._api_base and url.startswith(self._host):
+            request.url = self._api_base + url[len(self._host) :]
             proxies = get_environ_proxies(request.url)  # those of the host we now talk to
         response = super().send(
             request,

@@ -26,6 +26,7 @@ from planner.content.files import (
 )
 from planner.content.links import item_own_domain_link
 from planner.content.lint_state import LintReport, apply_lint
+from planner.content.media_store import StoredImage, item_images
 from planner.content.removal import ADDED_BY_HAND, remove_item
 from planner.content.store import SyncReport, add_item, item_sources, list_items, sync_items
 from planner.plan.sync_check import ItemChecker
@@ -147,8 +148,9 @@ def import_command(state: AppState, file: Path, kind: str | None, as_json: bool)
     """Import queue items from a CSV file (UTF-8, with or without a BOM).
 
     Columns (header names in any case and order): kind, text, title, url, credit, accounts,
-    not_before, not_after, priority, tags, evergreen (and id, cooldown_days); accounts and
-    tags separated by commas, semicolons or spaces. Buffer's and Hootsuite's bulk-upload
+    not_before, not_after, priority, tags, evergreen (and id, cooldown_days; image and
+    image_alt for one image: a path beside the file or a URL); accounts and tags separated
+    by commas, semicolons or spaces. Buffer's and Hootsuite's bulk-upload
     layout (text, link, date; Hootsuite's without a header) is read too: each row gets
     --kind, its date becomes not_before. Every row is checked as a queue file's items are;
     one bad row is reported with its row and column and nothing is imported. Importing the
@@ -209,7 +211,8 @@ def list_command(
         raise click.BadParameter(f"no account {account!r} in {config.path}", param_hint="--account")
     with state.database() as db, db.reading() as session:
         items = list_items(session, kinds=kinds, statuses=statuses, account=account)
-        rows = [_item_dict(item, config) for item in items]
+        media = item_images(session, [item.id for item in items], with_data=False)
+        rows = [_item_dict(item, config, media.get(item.id, [])) for item in items]
     if as_json:
         echo_json(rows)
         return
@@ -349,7 +352,7 @@ def _public(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k not in {"content_hash"}}
 
 
-def _item_dict(item: Item, config: Config) -> dict[str, Any]:
+def _item_dict(item: Item, config: Config, media: Sequence[StoredImage] = ()) -> dict[str, Any]:
     kind_class = config.kinds[item.kind].class_ if item.kind in config.kinds else "?"
     # A give-kind item linking to an own domain is planned as a pitch: list it as one.
     link = (
@@ -378,4 +381,16 @@ def _item_dict(item: Item, config: Config) -> dict[str, Any]:
         "evergreen": item.evergreen,
         "cooldown_days": item.cooldown_days,
         "source": item.source,
+        "media": [
+            {
+                "source": image.source,
+                "alt": image.alt,
+                "type": image.mime,
+                "width": image.width,
+                "height": image.height,
+                "bytes": image.size,
+                "sha256": image.sha256,
+            }
+            for image in media
+        ],  # fmt: skip
     }

@@ -248,6 +248,19 @@ class PlanConfig(_Model):
     """How ``planner plan`` fills slots beyond the ratio rule."""
 
     duplicate_url_days: int = Field(default=30, ge=0, le=bounds.MAX_WINDOW_DAYS)
+    # An image without alt text is refused at sync (False: allowed, posted without one).
+    require_alt: bool = True
+
+
+class MediaConfig(_Model):
+    """``[media]``: images of items (``[[item.media]]``)."""
+
+    # Shrink an image too large for a network it goes to (Pillow: planner[images]), keeping
+    # its aspect ratio and dropping its metadata (EXIF, GPS location); off: refused at sync.
+    resize: bool = False
+    # An image given by URL is fetched at sync: the whole fetch, and the most bytes read.
+    timeout_seconds: float = Field(default=20, gt=0, le=bounds.MAX_FEED_TIMEOUT_SECONDS)
+    max_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, le=bounds.MAX_FEED_BYTES)
 
 
 class RunConfig(_Model):
@@ -379,6 +392,7 @@ class PlannerSettings(_Model):
     plan: PlanConfig = Field(default_factory=PlanConfig)
     run: RunConfig = Field(default_factory=RunConfig)
     feeds: FeedsConfig = Field(default_factory=FeedsConfig)
+    media: MediaConfig = Field(default_factory=MediaConfig)
     lint: LintConfig = Field(default_factory=LintConfig)
     accounts: dict[str, AccountConfig] = Field(default_factory=dict)
 

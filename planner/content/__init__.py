@@ -9,6 +9,11 @@
   canonical;
 - :mod:`~planner.content.feed_items`: a feed's entries as queue items, under its rules;
 - :mod:`~planner.content.item_spec`: one item as written, and the limits of what it may say;
+- :mod:`~planner.content.media_files`: an item's images read at sync (a file or a URL),
+  resized when asked;
+- :mod:`~planner.content.media_store`: items' images in the database;
+- :mod:`~planner.content.images`: an image's type and size, from its bytes (pure);
+- :mod:`~planner.content.media_limits`: what each network takes as images (pure);
 - :mod:`~planner.content.store`: the queue in the database (sync, add, list);
 - :mod:`~planner.content.holds`: holding and releasing items by hand;
 - :mod:`~planner.content.lookup`: an item by the id a person typed, with "did you mean";

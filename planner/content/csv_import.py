@@ -5,9 +5,10 @@ surrounding spaces ignored):
 
 - **the planner's columns**: ``kind, text, title, url, credit, accounts, not_before,
   not_after, priority, tags, evergreen`` (any subset, any order; ``id`` and
-  ``cooldown_days`` too). ``accounts`` and ``tags`` hold several names separated by commas,
-  semicolons or spaces; ``evergreen`` is true/false, yes/no or 1/0; an empty cell is a key
-  left out.
+  ``cooldown_days`` too; ``image`` and ``image_alt`` for one image: a path relative to the
+  CSV file, or an http(s) URL fetched at import, and its alt text). ``accounts`` and
+  ``tags`` hold several names separated by commas, semicolons or spaces; ``evergreen`` is
+  true/false, yes/no or 1/0; an empty cell is a key left out.
 - **the bulk-upload layout** of Buffer and Hootsuite: ``text`` (or ``message``), ``link``
   and ``date``, with or without a header row (without one the columns are date, text, link,
   as in Hootsuite's template). Every row gets the kind given by ``--kind`` (default
@@ -46,6 +47,7 @@ from planner.content.files import (
     source_name,
 )
 from planner.content.item_spec import ITEM_KEYS, ItemSpec
+from planner.content.media_files import load_item_media
 from planner.errors import Problem, QueueFileError
 from planner.store import models
 from planner.text import shorten
@@ -53,9 +55,12 @@ from planner.text import shorten
 SOURCE_PREFIX = "csv:"
 PLANNER_COLUMNS = (
     "kind", "text", "title", "url", "credit", "accounts", "not_before", "not_after",
-    "priority", "tags", "evergreen", "id", "cooldown_days",
+    "priority", "tags", "evergreen", "id", "cooldown_days", "image", "image_alt",
 )  # fmt: skip
-BULK_COLUMNS = {"text": "text", "message": "text", "link": "url", "date": "not_before"}
+BULK_COLUMNS = {
+    "text": "text", "message": "text", "link": "url", "date": "not_before",
+    "image": "image", "image_alt": "image_alt",
+}  # fmt: skip
 _BULK_LABELS = {"url": "url (link)", "not_before": "not_before (date)"}
 DEFAULT_BULK_KIND = "help"
 _LIST_SPLIT = re.compile(r"[,;\s]+")
@@ -102,6 +107,8 @@ def read_csv_items(path: Path, config: Config, bulk_kind: str | None = None) -> 
 
     def column(loc: tuple[str | int, ...]) -> str:
         key = str(loc[0]) if loc else "?"
+        if key == "media":  # the row's one image: its image and image_alt columns
+            key = "image_alt" if "alt" in loc else "image"
         return labels.get(key, key)
 
     items: list[QueueItem] = []
@@ -129,7 +136,10 @@ def read_csv_items(path: Path, config: Config, bulk_kind: str | None = None) -> 
                 problems.append(Problem(path, message, line, f"{where}, column {column(loc)}"))
             continue
         origin = ItemOrigin(path, number, where)  # its index: the row number
-        item, item_problems = resolve_item(spec, config, source, origin)
+        media, media_problems = load_item_media(spec, config, path.parent)
+        item, item_problems = resolve_item(spec, config, source, origin, media)
+        if media_problems:
+            item, item_problems = None, [*media_problems, *item_problems]
         for loc, message in item_problems:
             problems.append(Problem(path, message, line, f"{where}, column {column(loc)}"))
         if item is None:
@@ -265,9 +275,35 @@ def _row_data(
             data[column] = _date_text(value)
         elif column in {"text", "title"}:
             data[column] = cell  # kept as written: a post's spacing is the writer's
+        elif column in {"image", "image_alt"}:
+            continue  # below: the two cells make one image
         else:
             data[column] = value
+    media = _image(columns, cells)
+    if media is not None:
+        data["media"] = [media]
+    elif "image_alt" in columns and _cell(columns, cells, "image_alt"):
+        problems.append(("image_alt", "alt text without an image: give the image column too"))
     return data, problems
+
+
+def _cell(columns: list[str], cells: list[str], name: str) -> str:
+    index = columns.index(name)
+    return cells[index].strip() if index < len(cells) else ""
+
+
+def _image(columns: list[str], cells: list[str]) -> dict[str, str] | None:
+    """The row's image: an http(s) URL, else a path relative to the CSV file."""
+    if "image" not in columns:
+        return None
+    where = _cell(columns, cells, "image")
+    if not where:
+        return None
+    image = {"url" if where.startswith(("http://", "https://")) else "path": where}
+    alt = _cell(columns, cells, "image_alt") if "image_alt" in columns else ""
+    if alt:
+        image["alt"] = alt
+    return image
 
 
 def _is_date(value: str) -> bool:

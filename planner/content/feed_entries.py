@@ -16,6 +16,7 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import feedparser
@@ -42,6 +43,7 @@ class FeedEntry:
     author: str | None
     published: datetime | None  # aware UTC
     summary: str
+    image: str | None = None  # an image's http(s) URL: its enclosure or media:content
 
     def digest(self) -> str:
         return hashlib.sha256(self.key.encode()).hexdigest()
@@ -82,6 +84,7 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
                 author=_author(raw),
                 published=_date(raw.get("published_parsed") or raw.get("updated_parsed")),
                 summary=str(raw.get("summary") or ""),
+                image=_image(raw),
             )
         )
     recovered = None
@@ -119,6 +122,25 @@ def one_line(text: str, limit: int) -> str:
     """``text`` on one line (control characters and runs of space made one space), cut."""
     flat = _SPACE.sub(" ", CONTROL.sub(" ", text)).strip()
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def _image(raw: dict[str, Any]) -> str | None:
+    """The entry's first image: an ``<enclosure>`` (or Atom ``rel="enclosure"`` link) or a
+    ``<media:content>`` whose type or medium says image, with an http(s) URL."""
+    candidates: list[tuple[object, object]] = []
+    for enclosure in raw.get("enclosures") or []:
+        if isinstance(enclosure, dict):
+            candidates.append((enclosure.get("href"), enclosure.get("type")))
+    for content in raw.get("media_content") or []:
+        if isinstance(content, dict):
+            medium = "image/" if content.get("medium") == "image" else content.get("type")
+            candidates.append((content.get("url"), medium))
+    for url, kind in candidates:
+        if isinstance(url, str) and isinstance(kind, str) and kind.startswith("image/"):
+            link = canonical_link(url)
+            if link is not None:
+                return link
+    return None
 
 
 def _author(raw: dict[str, object]) -> str | None:

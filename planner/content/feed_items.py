@@ -16,15 +16,18 @@ The item's id is ``feed:NAME:`` and a hash of the entry's GUID (else its link), 
 entry is the same item at every sync; title, canonical link, credit (the feed's ``credit``,
 else the entry's author, else the feed's title) and publication date (``published``, a
 template field) come from the entry; ``not_after`` is the publication date plus
-``not_after_days``. An entry that would not make a valid item (a share without a link) is
-left out with the reason.
+``not_after_days``. The entry's image (its enclosure or ``media:content``), if any, is
+fetched before the database is locked (:func:`entry_images`) and becomes the item's image,
+with the entry's title as its alt text; an image that cannot be fetched leaves the item
+without it. An entry that would not make a valid item (a
+share without a link) is left out with the reason.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,8 +38,9 @@ from planner.config.schema import FeedConfig
 from planner.config.settings import Config
 from planner.content.feed_entries import FeedEntry, ParsedFeed, one_line
 from planner.content.files import QueueItem, resolve_item
-from planner.content.item_spec import ITEM_KEYS, ItemSpec
+from planner.content.item_spec import ITEM_KEYS, ItemSpec, MediaSpec
 from planner.content.links import own_domain_link
+from planner.content.media_files import MediaFile, load_media
 
 SOURCE_PREFIX = "feed:"
 OWN_DOMAIN_TAG = "own-domain"
@@ -80,10 +84,14 @@ def feed_items(
     since: datetime,
     now: datetime,
     stored: Iterable[tuple[str, str | None]] = (),
+    images: Mapping[str, MediaFile] | None = None,
 ) -> FeedItems:
     """The items ``parsed``'s entries make; see the module docstring.
 
     ``stored`` is (id, week of publication) for each item of this feed already stored.
+    ``images`` are the entries' images by URL, fetched beforehand by :func:`entry_images`
+    (no fetch happens here, so none while the caller holds the database's write lock); an
+    entry whose image is not there goes without it.
     """
     out = FeedItems()
     known = dict(stored)
@@ -111,7 +119,8 @@ def feed_items(
                 out.over_cap += 1
                 continue
             per_week[week] += 1
-        item, problem = _item(name, feed, config, parsed, entry, item_id, published)
+        found = images or {}
+        item, problem = _item(name, feed, config, parsed, entry, item_id, published, found)
         if item is None:
             out.invalid.append(f"{one_line(entry.title or entry.key, 60)}: {problem}")
             continue
@@ -127,6 +136,7 @@ def _item(
     entry: FeedEntry,
     item_id: str,
     published: datetime,
+    images: Mapping[str, MediaFile],
 ) -> tuple[QueueItem | None, str]:
     own = own_domain_link([entry.link] if entry.link else [], config.settings.own_domains)
     tags = sorted({*feed.tags, *([OWN_DOMAIN_TAG] if own else [])})
@@ -141,6 +151,10 @@ def _item(
         "priority": feed.priority,
         "fields": {"feed": name, "published": published.astimezone(UTC).isoformat()},
     }
+    image = images.get(entry.image) if entry.image is not None else None
+    if image is not None:  # described by the entry's title: all a feed says of it
+        image = replace(image, alt=entry.title or entry.link or "image")
+        data["media"] = [{"url": image.source, "alt": image.alt}]
     if feed.not_after_days is not None:
         try:
             data["not_after"] = published + timedelta(days=feed.not_after_days)
@@ -152,8 +166,27 @@ def _item(
     except ValidationError as exc:
         loc, message = describe_errors(exc, ITEM_KEYS)[0]
         return None, f"{loc[0] if loc else 'entry'}: {message}"
-    item, problems = resolve_item(spec, config, feed_source(name))
+    media = [image] if image is not None else []
+    item, problems = resolve_item(spec, config, feed_source(name), media=media)
     if item is None:
         loc, message = problems[0]
         return None, f"{loc[0] if loc else 'entry'}: {message}"
     return item, ""
+
+
+def entry_images(parsed: ParsedFeed, config: Config, since: datetime) -> dict[str, MediaFile]:
+    """The images of the entries published since ``since`` (undated ones too), fetched now,
+    by URL; one that cannot be fetched or is not an image is left out."""
+    urls = {
+        entry.image
+        for entry in parsed.entries
+        if entry.image is not None and (entry.published is None or entry.published >= since)
+    }
+    found: dict[str, MediaFile] = {}
+    for url in sorted(urls):
+        files, problems = load_media(
+            [MediaSpec(url=url, alt="image")], config.base_dir, config.settings.media
+        )
+        if files and not problems:
+            found[url] = files[0]
+    return found

@@ -21,7 +21,7 @@ reported, not stored, so one odd entry does not stop its feed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -33,9 +33,16 @@ from sqlalchemy.orm import Session
 from planner.config.settings import Config
 from planner.content.feed_entries import FeedParseError, ParsedFeed, one_line, parse_feed
 from planner.content.feed_fetch import FeedFetchError, Fetched, fetch_feed
-from planner.content.feed_items import OWN_DOMAIN_TAG, feed_items, feed_source, week_of
+from planner.content.feed_items import (
+    OWN_DOMAIN_TAG,
+    entry_images,
+    feed_items,
+    feed_source,
+    week_of,
+)
 from planner.content.files import QueueItem
 from planner.content.lint_state import apply_lint
+from planner.content.media_files import MediaFile
 from planner.content.store import sync_items
 from planner.store.database import Database
 from planner.store.models import FeedState, Item, ItemStatus
@@ -148,7 +155,8 @@ def sync_feed(
     if parsed is None:
         _record(db, name, state, now, NOT_MODIFIED, fetched=fetched)
         return FeedResult(name, NOT_MODIFIED)
-    return _store(db, config, name, state, parsed, fetched, now, check)
+    images = entry_images(parsed, config, state.since)  # before the write lock, not under it
+    return _store(db, config, name, state, parsed, fetched, now, check, images)
 
 
 def _read_state(db: Database, name: str, url: str, first_since: datetime) -> _State:
@@ -186,6 +194,7 @@ def _store(
     fetched: Fetched,
     now: datetime,
     check: ItemProblems | None,
+    images: Mapping[str, MediaFile],
 ) -> FeedResult:
     feed = config.settings.feeds.sources[name]
     with db.transaction() as session:
@@ -196,7 +205,9 @@ def _store(
         # Removed by hand (`queue remove`): the entry stays out, unlike a queue file's item.
         removed = {row.id for row in rows if row.status == ItemStatus.ARCHIVED}
         stored = [(row.id, _stored_week(row.fields)) for row in rows]
-        made = feed_items(name, feed, config, parsed, since=state.since, now=now, stored=stored)
+        made = feed_items(
+            name, feed, config, parsed, since=state.since, now=now, stored=stored, images=images
+        )
         items: list[QueueItem] = []
         left_out = list(made.invalid)
         for item in made.items:

@@ -48,6 +48,7 @@ from planner.content.item_spec import (
     ItemSpec,
     is_valid_id,
 )
+from planner.content.media_files import MediaFile, load_item_media
 from planner.errors import Problem, QueueFileError
 from planner.store import models
 from planner.text import shorten
@@ -87,6 +88,8 @@ class QueueItem:
     tags: list[str]
     source: str
     content_hash: str
+    # Stored apart, in item_media (see planner.content.media_store).
+    media: tuple[MediaFile, ...] = field(default=(), compare=False, repr=False)
     # Not stored: where to point a problem found after reading (at sync, by rendering).
     origin: ItemOrigin | None = field(default=None, compare=False, repr=False)
 
@@ -95,7 +98,7 @@ class QueueItem:
         return {name: getattr(self, name) for name in _COLUMNS}
 
 
-_COLUMNS = tuple(name for name in QueueItem.__dataclass_fields__ if name != "origin")
+_COLUMNS = tuple(name for name in QueueItem.__dataclass_fields__ if name not in {"origin", "media"})
 
 
 def derive_id(kind: str, url: str | None, title: str | None, text: str | None) -> str:
@@ -118,10 +121,28 @@ def _to_utc(value: DateLike | None, tz: ZoneInfo, *, end_of_day: bool) -> dateti
 
 
 def resolve_item(
-    spec: ItemSpec, config: Config, source: str, origin: ItemOrigin | None = None
+    spec: ItemSpec,
+    config: Config,
+    source: str,
+    origin: ItemOrigin | None = None,
+    media: Sequence[MediaFile] = (),
 ) -> tuple[QueueItem | None, list[tuple[tuple[str | int, ...], str]]]:
-    """Check an item against the config; return it, or the (key path, message) problems."""
+    """Check an item against the config; return it, or the (key path, message) problems.
+
+    ``media`` are the item's images as read (:func:`load_item_media`), in ``spec.media``
+    order; their hashes and alt texts are part of the item's content hash.
+    """
     problems: list[tuple[tuple[str | int, ...], str]] = []
+    if config.settings.plan.require_alt:
+        for index, image in enumerate(spec.media):
+            if not (image.alt or "").strip():
+                problems.append(
+                    (
+                        ("media", index, "alt"),
+                        "missing alt text: describe the image for people who cannot see it "
+                        '(alt = "…"), or set [plan] require_alt = false',
+                    )
+                )
     kinds = config.kinds
     if spec.kind not in kinds:
         expected = ", ".join(sorted(kinds))
@@ -167,7 +188,7 @@ def resolve_item(
     variants = {name: {"text": variant.text} for name, variant in sorted(spec.variants.items())}
     fields = dict(sorted(spec.fields.items()))
     tags = sorted(spec.tags)
-    content = {
+    content: dict[str, Any] = {
         "kind": spec.kind,
         "text": spec.text,
         "title": spec.title,
@@ -185,6 +206,11 @@ def resolve_item(
     }
     if max_reposts is not None:  # absent otherwise: items written before it keep their hash
         content["max_reposts"] = max_reposts
+    if media:  # likewise: an item without images keeps the hash it had before images
+        content["media"] = [
+            {"source": image.source, "alt": image.alt, "sha256": image.source_sha256}
+            for image in media
+        ]
     digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
     item = QueueItem(
         id=item_id,
@@ -205,6 +231,7 @@ def resolve_item(
         tags=tags,
         source=source,
         content_hash=digest,
+        media=tuple(media),
         origin=origin,
     )
     return item, []
@@ -308,7 +335,12 @@ def _read_one(path: Path, config: Config) -> tuple[list[tuple[QueueItem, str]], 
                 line = find_line(text, ("item", index, *loc))
                 problems.append(Problem(path, message, line, f"{where}.{format_loc(loc)}"))
             continue
-        item, item_problems = resolve_item(spec, config, source, ItemOrigin(path, index, where))
+        media, media_problems = load_item_media(spec, config, path.parent)
+        item, item_problems = resolve_item(
+            spec, config, source, ItemOrigin(path, index, where), media
+        )
+        if media_problems:
+            item, item_problems = None, [*media_problems, *item_problems]
         for loc, message in item_problems:
             line = find_line(text, ("item", index, *loc))
             problems.append(Problem(path, message, line, f"{where}.{format_loc(loc)}"))

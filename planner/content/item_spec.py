@@ -17,10 +17,19 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from planner.config.bounds import CONTROL, MAX_REPOSTS
 from planner.config.problems import quoted
+from planner.content.media_limits import MAX_IMAGES
 from planner.plan.slots import FIRST_YEAR, LAST_YEAR
 from planner.store import models
 
@@ -69,6 +78,36 @@ class VariantSpec(BaseModel):
     text: Text = Field(min_length=1)
 
 
+MAX_ALT = 5000  # characters of alt text kept; every network takes fewer (media_limits)
+
+
+class MediaSpec(BaseModel):
+    """One image of an item (``[[item.media]]``): a file relative to the queue file, or a URL
+    fetched at sync, and its alt text."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    path: Line | None = Field(default=None, min_length=1, max_length=models.SOURCE_LENGTH)
+    url: str | None = Field(default=None, max_length=models.URL_LENGTH)
+    alt: Text | None = Field(default=None, max_length=MAX_ALT)
+
+    @field_validator("url")
+    @classmethod
+    def _valid_url(cls, value: str | None) -> str | None:
+        return _http_url(value)
+
+    @field_validator("path")
+    @classmethod
+    def _no_nul_path(cls, value: str | None) -> str | None:
+        return None if value is None else _no_nul(value)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> MediaSpec:
+        if (self.path is None) == (self.url is None):
+            raise ValueError("give the image as `path` (a file) or `url`, exactly one of them")
+        return self
+
+
 class ItemSpec(BaseModel):
     """One queue item as written in a file, before it is resolved against the config."""
 
@@ -92,6 +131,7 @@ class ItemSpec(BaseModel):
     max_reposts: int | None = Field(default=None, ge=0, le=MAX_REPOSTS)
     priority: int = Field(default=0, ge=PRIORITY_MIN, le=PRIORITY_MAX)
     tags: list[Line] = Field(default_factory=list)
+    media: list[MediaSpec] = Field(default_factory=list)
 
     @field_validator("id")
     @classmethod
@@ -106,15 +146,7 @@ class ItemSpec(BaseModel):
     @field_validator("url")
     @classmethod
     def _valid_url(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                parts = urlsplit(value)
-                scheme, hostname = parts.scheme, parts.hostname
-            except ValueError:  # a malformed IPv6 literal ("http://[x")
-                scheme, hostname = "", None
-            if scheme not in {"http", "https"} or not hostname or _has_space(value):
-                raise ValueError(f"{quoted(value)} is not an http(s) URL")
-        return value
+        return _http_url(value)
 
     @field_validator("kind", "url", "credit")
     @classmethod
@@ -122,6 +154,16 @@ class ItemSpec(BaseModel):
         limit = _COLUMN_LENGTHS[str(info.field_name)]
         if value is not None and len(value) > limit:
             raise ValueError(f"{len(value)} characters: at most {limit} fit in the database")
+        return value
+
+    @field_validator("media", mode="before")
+    @classmethod
+    def _at_most_four(cls, value: Any) -> Any:
+        if isinstance(value, list) and len(value) > MAX_IMAGES:
+            raise ValueError(
+                f"{len(value)} images: at most {MAX_IMAGES} per item (no network takes more "
+                "on one post)"
+            )
         return value
 
     @field_validator("fields", mode="before")
@@ -154,6 +196,18 @@ class ItemSpec(BaseModel):
                     "out for no limit)"
                 )
         return value
+
+
+def _http_url(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            parts = urlsplit(value)
+            scheme, hostname = parts.scheme, parts.hostname
+        except ValueError:  # a malformed IPv6 literal ("http://[x")
+            scheme, hostname = "", None
+        if scheme not in {"http", "https"} or not hostname or _has_space(value):
+            raise ValueError(f"{quoted(value)} is not an http(s) URL")
+    return value
 
 
 def is_valid_id(value: str) -> bool:

@@ -29,6 +29,7 @@ from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from planner.content.files import QueueItem
+from planner.content.media_store import replace_media
 from planner.store.models import Item, ItemAccountState, ItemStatus
 
 BATCH_SIZE = 500
@@ -104,6 +105,7 @@ def sync_items(
                 updates.append({**item.row(), "status": status, "updated_at": now})
             else:
                 unchanged += 1
+        written = [item for item in chunk if _needs_writing(item, existing.get(item.id))]
         if inserts:
             # Core executemany: the ORM's bulk insert would split rows whose None-valued
             # columns differ into separate statements, one per row in a mixed queue.
@@ -111,6 +113,8 @@ def sync_items(
         if updates:
             session.execute(update(Item), updates)
             _forget_verdicts(session, [row["id"] for row in updates])
+        if inserts or updates:
+            replace_media(session, written)
         added += len(inserts)
         updated += len(updates)
         if progress is not None:
@@ -188,6 +192,8 @@ def add_item(session: Session, item: QueueItem, now: datetime) -> bool:
     current = session.get(Item, item.id)
     if current is None:
         session.add(Item(**item.row(), status=ItemStatus.QUEUED, created_at=now, updated_at=now))
+        session.flush()
+        replace_media(session, [item])
         return True
     for name, value in item.row().items():
         setattr(current, name, value)
@@ -195,6 +201,8 @@ def add_item(session: Session, item: QueueItem, now: datetime) -> bool:
         current.status = ItemStatus.QUEUED
         current.status_reason = None
     current.updated_at = now
+    session.flush()
+    replace_media(session, [item])
     return False
 
 

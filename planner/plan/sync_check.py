@@ -29,6 +29,12 @@ from planner.adapters.registry import available_networks, make_adapter
 from planner.config.problems import format_loc
 from planner.config.settings import Config
 from planner.content.files import ItemFailure, QueueItem, item_failures_error
+from planner.content.media_limits import (
+    MediaFacts,
+    MediaLimits,
+    media_problems,
+    network_limits,
+)
 from planner.plan.render import Renderer, RenderError, RenderInput, TemplateFileError
 
 Validator = Callable[[str], list[str]]
@@ -48,12 +54,24 @@ class ItemChecker:
         self.renderer = renderer or Renderer.from_config(config)
         accounts = config.settings.accounts
         self.network = {name: account.network for name, account in accounts.items()}
+        adapters: dict[str, object] = {}
         if validators is None:
             # Validating a text never needs the secrets: adapters built without them.
-            validators = {
-                name: make_adapter(config.account_settings(name), {}).validate for name in accounts
-            }
+            adapters = {name: make_adapter(config.account_settings(name), {}) for name in accounts}
+            validators = {name: adapter.validate for name, adapter in adapters.items()}  # type: ignore[attr-defined]
         self.validators = validators
+        # What each account's network takes as images (None: no images), and why not.
+        self.media_limits: dict[str, MediaLimits | None] = {}
+        self.media_unavailable: dict[str, str] = {}
+        for name, account in accounts.items():
+            adapter = adapters.get(name)
+            if adapter is None:  # validators given: the built-in limits of the network
+                self.media_limits[name] = network_limits(account.network, account.options)
+                continue
+            self.media_limits[name] = getattr(adapter, "media_limits", None)
+            reason = getattr(adapter, "media_unavailable", None)
+            if isinstance(reason, str):
+                self.media_unavailable[name] = reason
         self.networks = sorted(available_networks())
 
     def failures(self, item: QueueItem) -> list[ItemFailure]:
@@ -82,12 +100,40 @@ class ItemChecker:
             (item, key, f"{reason} (rendering for {_names(accounts)})")
             for (key, reason), accounts in render_errors.items()
         ]
+        if item.media:
+            found += self._media_failures(item)
         for network in item.variants:
             if network not in self.networks:
                 installed = ", ".join(self.networks)
                 message = f'unknown network "{network}" (installed: {installed})'
                 found.append((item, ("variants", network), message))
         return found
+
+    def _media_failures(self, item: QueueItem) -> list[ItemFailure]:
+        """What the item's accounts' networks refuse of its images, each problem once for
+        all the accounts of one network."""
+        facts = [MediaFacts(image.mime, image.size, image.alt) for image in item.media]
+        by_problem: dict[tuple[tuple[str | int, ...], str], list[str]] = {}
+        for account in item.accounts or list(self.network):
+            network = self.network[account]
+            limits = self.media_limits.get(account)
+            if limits is None:
+                problem = self.media_unavailable.get(
+                    account, f"the {network} adapter posts no images"
+                )
+                by_problem.setdefault((("media",), problem), []).append(account)
+                continue
+            for index, key, message in media_problems(facts, limits, network):
+                where: tuple[str | int, ...] = (
+                    ("media",) if index is None else ("media", index, key)
+                )
+                if index is not None and key == "path" and item.media[index].is_url:
+                    where = ("media", index, "url")
+                by_problem.setdefault((where, message), []).append(account)
+        return [
+            (item, where, f"{message} ({_names(accounts)})")
+            for (where, message), accounts in by_problem.items()
+        ]
 
     def check(
         self,

@@ -4,6 +4,7 @@
 - :mod:`~planner.publish.claiming`: claiming an account's next due post, with the re-check;
 - :mod:`~planner.publish.recheck`: the rule again at publish time, against what was published;
 - :mod:`~planner.publish.pipeline`: claim, re-check, send, record (``planner run --once``);
+- :mod:`~planner.publish.media`: a post's images, and the network's ids of those uploaded;
 - :mod:`~planner.publish.group_commit`: the records of many publishing threads, committed
   together;
 - :mod:`~planner.publish.scheduler`: ``planner run``, APScheduler as the clock;

@@ -35,7 +35,14 @@ from planner.plan.render import Renderer
 from planner.publish.claims import UNCERTAIN, Claimed, ClaimResult, Outcome
 from planner.publish.recheck import claim_substitute, hold_at_publish_time, published_tracker
 from planner.store.database import Database
-from planner.store.models import AccountState, Item, Post, PostStatus, PublishAttempt
+from planner.store.models import (
+    AccountState,
+    Item,
+    ItemMedia,
+    Post,
+    PostStatus,
+    PublishAttempt,
+)
 
 UNFINISHED = (PostStatus.PLANNED, PostStatus.RETRY)
 # Most posts one claim takes for one account: a batch is published one post at a time, so
@@ -244,6 +251,14 @@ def _claim_due(
             select(Item.id, Item.url).where(Item.id.in_({row.item_id for row in claimed_rows}))
         ).all()
     )
+    with_media = set(
+        connection.scalars(
+            select(ItemMedia.item_id).where(
+                ItemMedia.item_id.in_({row.item_id for row in claimed_rows}),
+                ItemMedia.position == 0,
+            )
+        )
+    )
     claims = []
     for post_id in take:
         claimed = by_id[post_id]
@@ -270,6 +285,7 @@ def _claim_due(
                 kind=claimed.kind,
                 url=urls.get(claimed.item_id),
                 maybe_sent_at=maybe_sent_at,
+                has_media=claimed.item_id in with_media,
             )
         )
     first = claims[0]

@@ -34,6 +34,8 @@ class Claimed:
     url: str | None
     # When an earlier attempt that may have reached the network started (None: none did).
     maybe_sent_at: datetime | None = None
+    # Whether its item has images (None: not known, the pipeline looks).
+    has_media: bool | None = None
 
 
 @dataclass(frozen=True)

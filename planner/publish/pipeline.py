@@ -22,6 +22,10 @@ attempts are logged as ``uncertain``; every later retry of the post goes under t
 skips the ratio re-check (the post may be out already) and becomes ``unknown`` once the
 network's ``idempotency_window`` (Mastodon: one hour) has passed since the first of them.
 
+Images: a post's images are read from ``item_media`` when it is published; each upload the
+network took is recorded in ``post_media`` before the post is created, so a retry attaches
+them instead of uploading them again (:mod:`planner.publish.media`).
+
 Every method takes ``now``; only a runner's own clock, if given, dates the network's answer.
 """
 
@@ -48,6 +52,7 @@ from planner.plan.render import Renderer
 from planner.publish.claiming import Batch, claim_due, claim_next, due_times, release
 from planner.publish.claims import UNCERTAIN, Claimed, ClaimResult, Outcome
 from planner.publish.group_commit import GroupCommit
+from planner.publish.media import outgoing_media, remember_upload, reuse_window
 from planner.store.database import Database
 from planner.store.models import (
     AccountState,
@@ -144,6 +149,23 @@ class Publisher:
         try:
             if problems:
                 raise Rejected("; ".join(problems))
+            media, uploaded = (
+                outgoing_media(self.db, claim.item_id, claim.post_id, reuse_window(adapter), now)
+                if claim.has_media is not False
+                else ((), {})
+            )
+            if media and getattr(adapter, "media_limits", None) is None:
+                # Checked at sync; the account's network or credentials changed since.
+                raise Rejected(
+                    getattr(adapter, "media_unavailable", None)
+                    or f"the item has images and account {claim.account!r} takes none"
+                )
+
+            def on_upload(position: int, remote_id: str) -> None:
+                sha256 = media[position].sha256
+                remember_upload(self.db, self.worker, claim.post_id, position, sha256, remote_id,
+                                self._answered(now))  # fmt: skip
+
             published = adapter.publish(
                 OutgoingPost(
                     post_id=claim.post_id,
@@ -153,6 +175,9 @@ class Publisher:
                     url=claim.url,
                     kind=claim.kind,
                     item_id=claim.item_id,
+                    media=media,
+                    uploaded=uploaded,
+                    on_upload=on_upload,
                 )
             )
         except PublishError as error:

@@ -2,10 +2,11 @@
 
 The main tables: ``items`` (the content queue), ``posts`` (an item placed on one account's
 slot at one instant: the unit that is balanced, rendered and published), ``publish_attempts``
-(every call to a network, with its outcome) and ``item_account_states`` (what the last plan
-decided for an item on one account when it did not place it, and holds or forced releases
-made by hand for one account); ``feeds`` keeps each feed's fetch state. Times are stored as
-UTC everywhere; the :class:`UTCDateTime` type makes SQLite (which has no time zones) and
+(every call to a network, with its outcome), ``item_media`` and ``post_media`` (an item's
+images, and what a network took of them for a post) and ``item_account_states`` (what the
+last plan decided for an item on one account when it did not place it, and holds or forced
+releases made by hand for one account); ``feeds`` keeps each feed's fetch state. Times are
+stored as UTC everywhere; the :class:`UTCDateTime` type makes SQLite (which has no time zones) and
 PostgreSQL return the same aware ``datetime``.
 
 The schema is created by the Alembic migrations in ``planner/store/migrations``; a test checks
@@ -26,6 +27,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -168,6 +170,40 @@ class Item(Base):
 # plain gives of each kind through a cursor in this order, as far as its slots need, with
 # no sort of the whole kind first.
 Index("ix_items_planning_order", Item.kind, Item.priority.desc(), Item.created_at, Item.id)
+
+
+class ItemMedia(Base):
+    """One image of an item, in its place among the item's images: the bytes checked at sync
+    (and published), their type, pixel size, alt text and SHA-256, and where they came from."""
+
+    __tablename__ = "item_media"
+
+    item_id: Mapped[str] = mapped_column(ForeignKey("items.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(URL_LENGTH))  # the path as written, or the URL
+    is_url: Mapped[bool] = mapped_column(Boolean, default=False)
+    alt: Mapped[str | None] = mapped_column(Text)
+    mime: Mapped[str] = mapped_column(String(32))
+    width: Mapped[int] = mapped_column(Integer, default=0)
+    height: Mapped[int] = mapped_column(Integer, default=0)
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class PostMedia(Base):
+    """An image a network took for a post before the post itself was created: its id there,
+    so that a retried post attaches it instead of uploading it again."""
+
+    __tablename__ = "post_media"
+
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))  # of the bytes uploaded
+    remote_id: Mapped[str] = mapped_column(Text)  # a media id, or a blob reference (JSON)
+    uploaded_at: Mapped[datetime]
 
 
 class Post(Base):

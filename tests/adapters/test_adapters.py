@@ -24,6 +24,8 @@ from planner.adapters.console import ConsoleAdapter
 from planner.adapters.outbox import OutboxAdapter
 from planner.errors import InputError, Rejected
 
+from support.media import FIRST, SECOND
+
 FIXED = datetime(2024, 5, 6, 9, 30, tzinfo=UTC)
 
 
@@ -469,3 +471,24 @@ def test_console_takes_no_options() -> None:
         InputError, match=r'unknown option "width" for network "console" \(known: none\)'
     ):
         console(width=80)
+
+
+def test_outbox_writes_each_images_path_type_alt_text_and_hash_never_its_bytes(
+    tmp_path: Path,
+) -> None:
+    outbox(tmp_path).publish(post(7, media=(FIRST, SECOND)))
+    (record,) = [json.loads(line) for line in lines_of(tmp_path / "outbox.jsonl")]
+    assert record["media"] == [
+        {"path": FIRST.source, "type": "image/png", "alt": FIRST.alt, "sha256": FIRST.sha256},
+        {"path": SECOND.source, "type": "image/png", "alt": SECOND.alt, "sha256": SECOND.sha256},
+    ]
+    assert FIRST.data.hex() not in (tmp_path / "outbox.jsonl").read_text()
+
+
+def test_console_shows_a_line_per_image_with_its_alt_text() -> None:
+    stream = io.StringIO()
+    console(stream).publish(post(3, media=(FIRST, SECOND)))
+    assert stream.getvalue().splitlines()[1:] == [
+        f"  [image {FIRST.source}: {FIRST.alt}]",
+        f"  [image {SECOND.source}: {SECOND.alt}]",
+    ]

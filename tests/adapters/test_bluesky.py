@@ -27,6 +27,7 @@ from planner.errors import (
 
 from fakes.fake_bluesky import REJECT_MESSAGE, FakeBluesky
 from support.adapter_checks import assert_no_secret_piece, shown_texts
+from support.media import FIRST, SECOND, Ledger
 
 FIXED = datetime(2024, 5, 6, 9, 30, tzinfo=UTC)
 PASSWORD = "sekrit-token-123"
@@ -673,3 +674,51 @@ def test_an_echoed_app_password_leaves_no_piece_of_it(
     assert all(isinstance(error, AuthFailed) for error in errors)
     assert '"password":"***"' in str(errors[0])
     assert_no_secret_piece(shown_texts(errors, caplog.records), [PASSWORD])
+
+
+# --- images ----------------------------------------------------------------------------------
+
+
+def test_a_post_with_two_images_embeds_the_uploaded_blobs_with_alt_text_and_aspect_ratio(
+    make: Make, fake: FakeBluesky
+) -> None:
+    ledger = Ledger()
+    make().publish(ledger.post(post(1)))
+
+    assert [b["data"] for b in fake.blobs] == [FIRST.data, SECOND.data]
+    assert [b["mime"] for b in fake.blobs] == ["image/png", "image/png"]
+    (record,) = fake.records
+    embed = record["embed"]
+    assert embed["$type"] == "app.bsky.embed.images"
+    assert [i["alt"] for i in embed["images"]] == [FIRST.alt, SECOND.alt]
+    assert [i["image"]["ref"]["$link"] for i in embed["images"]] == [b["cid"] for b in fake.blobs]
+    assert [(i["aspectRatio"]["width"], i["aspectRatio"]["height"]) for i in embed["images"]] == [
+        (4, 3),
+        (3, 5),
+    ]
+    assert [i["image"]["size"] for i in embed["images"]] == [len(FIRST.data), len(SECOND.data)]
+
+
+def test_a_retried_post_embeds_the_blobs_it_uploaded_before_without_uploading_again(
+    make: Make, fake: FakeBluesky
+) -> None:
+    ledger = Ledger()
+    fake.behaviour = "server_error"  # createRecord fails; uploadBlob still works
+    with pytest.raises(Transient):
+        make().publish(ledger.post(post(1)))
+    assert len(fake.blobs) == 2 and fake.records == []
+
+    fake.behaviour = "ok"
+    make().publish(ledger.post(post(1)))
+    assert len(fake.blobs) == 2
+    (record,) = fake.records
+    assert [i["image"]["ref"]["$link"] for i in record["embed"]["images"]] == [
+        b["cid"] for b in fake.blobs
+    ]
+
+
+def test_a_failed_upload_is_transient_and_creates_no_record(make: Make, fake: FakeBluesky) -> None:
+    fake.upload_behaviour = "server_error"
+    with pytest.raises(Transient):
+        make().publish(Ledger().post(post(1)))
+    assert fake.records == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import time
 from collections.abc import Iterator
@@ -34,6 +35,7 @@ from support.adapter_checks import (
     shown_texts,
     unused_port,
 )
+from support.media import FIRST, SECOND, Ledger
 
 NOW = datetime(2024, 5, 6, 9, 30, tzinfo=UTC)
 TOKEN = "sekrit-token-123"
@@ -530,3 +532,60 @@ def test_an_echoing_graph_api_leaves_no_piece_of_a_secret(
     assert "access_token=***" in str(errors[0]) and "appsecret_proof=***" in str(errors[0])
     assert "authorization: Bearer ***" in str(errors[-1])
     assert_no_secret_piece(shown_texts(errors, caplog.records), [TOKEN, APP_SECRET, proof])
+
+
+# --- images ----------------------------------------------------------------------------------
+
+
+def test_two_images_are_unpublished_photos_attached_in_order_to_one_feed_post(
+    graph: FakeGraphAPI,
+) -> None:
+    ledger = Ledger()
+    published = adapter(graph).publish(ledger.post(post(url="https://coffee.example/brew")))
+
+    assert [p["data"] for p in graph.photos] == [FIRST.data, SECOND.data]
+    assert [p["alt"] for p in graph.photos] == [FIRST.alt, SECOND.alt]
+    assert [p["published"] for p in graph.photos] == [False, False]
+    assert [p["content_type"] for p in graph.photos] == ["image/png", "image/png"]
+    (form,) = graph.posts
+    assert form["message"] == "Five ways to brew better coffee"
+    assert "link" not in form  # a link preview does not go with photos
+    assert [json.loads(form[f"attached_media[{i}]"]) for i in range(2)] == [
+        {"media_fbid": p["id"]} for p in graph.photos
+    ]
+    assert all(p["post"] == published.remote_id for p in graph.photos)
+    assert ledger.uploaded == {0: graph.photos[0]["id"], 1: graph.photos[1]["id"]}
+    assert TOKEN not in "".join(r.target for r in graph.requests)
+
+
+def test_one_image_is_a_photo_post_with_the_text_as_its_caption(graph: FakeGraphAPI) -> None:
+    ledger = Ledger()
+    published = adapter(graph).publish(ledger.post(post(), FIRST))
+    (photo,) = graph.photos
+    assert photo["published"] and photo["caption"] == "Five ways to brew better coffee"
+    assert (photo["data"], photo["alt"]) == (FIRST.data, FIRST.alt)
+    assert published.remote_id == photo["post"]
+    assert ledger.uploaded == {}  # the upload is the post: nothing to attach on a retry
+
+
+def test_a_retried_post_attaches_the_photos_uploaded_before_without_uploading_again(
+    graph: FakeGraphAPI,
+) -> None:
+    ledger = Ledger()
+    graph.feed_behaviour = "server_error"
+    with pytest.raises(Transient):
+        adapter(graph).publish(ledger.post(post()))
+    assert len(graph.photos) == 2 and graph.posts == []
+
+    graph.feed_behaviour = "success"
+    adapter(graph).publish(ledger.post(post()))
+    assert len(graph.photos) == 2
+    (form,) = graph.posts
+    assert json.loads(form["attached_media[1]"]) == {"media_fbid": ledger.uploaded[1]}
+
+
+def test_a_failed_photo_upload_is_transient_and_posts_nothing(graph: FakeGraphAPI) -> None:
+    graph.photo_behaviour = "temporary"
+    with pytest.raises(Transient):
+        adapter(graph).publish(Ledger().post(post()))
+    assert graph.posts == []

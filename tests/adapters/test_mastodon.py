@@ -33,6 +33,7 @@ from planner.errors import (
 
 from fakes.fake_mastodon import BEHAVIOURS, FIRST_STATUS_ID, FakeMastodon
 from support.adapter_checks import assert_no_secret_piece, shown_texts
+from support.media import FIRST, SECOND, Ledger
 
 SECRET = "sekrit-token-123"
 ENV = {"MASTODON_TOKEN": SECRET}
@@ -149,9 +150,11 @@ def test_unknown_options_and_credentials_are_named() -> None:
         )
     assert str(caught.value) == (
         'account "main": unknown option "colour" for network "mastodon" '
-        "(known: api_base_url, language, max_characters, timeout, visibility); "
+        "(known: api_base_url, language, max_characters, media_max_bytes, media_max_images, "
+        "timeout, visibility); "
         'unknown option "privacy" for network "mastodon" '
-        "(known: api_base_url, language, max_characters, timeout, visibility); "
+        "(known: api_base_url, language, max_characters, media_max_bytes, media_max_images, "
+        "timeout, visibility); "
         'unknown credential "token_env" for network "mastodon" '
         '(did you mean "access_token_env"? known: access_token_env)'
     )
@@ -357,7 +360,8 @@ def test_a_new_token_in_the_environment_is_used_from_the_next_post(
             AuthFailed,
             "authentication failed: {host} refused the access token in MASTODON_TOKEN: "
             "This action is outside the authorized scopes (HTTP 403: the token lacks the "
-            "write:statuses scope, or the account's login is disabled or unconfirmed)",
+            "write:statuses (or, for images, write:media) scope, or the account's login is "
+            "disabled or unconfirmed)",
         ),
         (
             "rejected",
@@ -569,3 +573,89 @@ def test_an_instance_echoing_the_request_leaves_no_piece_of_the_token(
     assert "authorization: Bearer *** " in str(errors[0])  # the echo reached the message
     assert all(len(str(error)) < 400 for error in errors)  # and was still cut short
     assert_no_secret_piece(shown_texts(errors, caplog.records), [SECRET])
+
+
+# --- images ----------------------------------------------------------------------------------
+
+
+def test_a_post_with_two_images_uploads_them_in_order_with_alt_text_then_attaches_them(
+    server: FakeMastodon, make: MakeAdapter
+) -> None:
+    server.processing_looks = 1  # 202 at upload, 206 at the first look, 200 at the second
+    slept: list[float] = []
+    adapter = make()
+    adapter._sleep = slept.append
+    ledger = Ledger()
+    published = adapter.publish(ledger.post(post(1)))
+
+    assert [m["data"] for m in server.media] == [FIRST.data, SECOND.data]
+    assert [m["description"] for m in server.media] == [FIRST.alt, SECOND.alt]
+    assert [m["mime"] for m in server.media] == ["image/png", "image/png"]
+    (status,) = server.statuses
+    assert [a["id"] for a in status["media_attachments"]] == [m["id"] for m in server.media]
+    assert all(m["status"] == published.remote_id for m in server.media)
+    assert ledger.uploaded == {0: server.media[0]["id"], 1: server.media[1]["id"]}
+    assert slept == [1.0, 1.0]  # one wait per image, while the instance said 206
+    paths = [r.path for r in server.requests]
+    assert paths.index("/api/v1/statuses") > max(
+        i for i, p in enumerate(paths) if p.startswith("/api/v1/media/")
+    )
+
+
+def test_a_retried_post_attaches_the_images_it_uploaded_before_without_uploading_again(
+    server: FakeMastodon, make: MakeAdapter
+) -> None:
+    adapter = make()
+    ledger = Ledger()
+    server.status_behaviour = "unavailable"
+    with pytest.raises(Transient):
+        adapter.publish(ledger.post(post(1)))
+    assert len(server.media) == 2 and len(ledger.uploaded) == 2
+
+    server.status_behaviour = "ok"
+    adapter.publish(ledger.post(post(1)))
+    assert len(server.media) == 2  # nothing uploaded the second time
+    (status,) = server.statuses
+    assert [a["id"] for a in status["media_attachments"]] == [
+        ledger.uploaded[0],
+        ledger.uploaded[1],
+    ]
+
+
+def test_a_failed_upload_keeps_the_ones_before_it_and_fails_the_attempt_as_transient(
+    server: FakeMastodon, make: MakeAdapter
+) -> None:
+    adapter = make()
+    ledger = Ledger()
+    server.failing_uploads = {2}
+    with pytest.raises(Transient):
+        adapter.publish(ledger.post(post(1)))
+    assert list(ledger.uploaded) == [0] and server.statuses == []
+    adapter.publish(ledger.post(post(1)))
+    assert [m["data"] for m in server.media] == [FIRST.data, SECOND.data]
+
+
+def test_an_image_still_processing_after_every_look_is_left_for_the_retry(
+    server: FakeMastodon, make: MakeAdapter
+) -> None:
+    server.processing_looks = 100
+    adapter = make()
+    adapter._sleep = lambda seconds: None
+    ledger = Ledger()
+    with pytest.raises(Transient, match="still processing"):
+        adapter.publish(ledger.post(post(1), FIRST))
+    assert server.statuses == [] and list(ledger.uploaded) == [0]
+
+
+def test_the_instance_limits_are_options_checked_when_the_config_loads() -> None:
+    adapter = MastodonAdapter(
+        settings({"api_base_url": "https://a.example", "media_max_bytes": 8_000_000,
+                  "media_max_images": 2}),
+        {},
+    )  # fmt: skip
+    assert (adapter.media_limits.max_bytes, adapter.media_limits.max_images) == (8_000_000, 2)
+    problems = MastodonAdapter.check_options(
+        settings({"api_base_url": "https://a.example", "media_max_images": 9})
+    )
+    assert [p.key for p in problems] == ["media_max_images"]
+    assert "from 1 to 4, got 9" in problems[0].message

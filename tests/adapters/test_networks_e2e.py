@@ -29,6 +29,7 @@ from fakes.fake_facebook import FakeGraphAPI
 from fakes.fake_mastodon import FakeMastodon
 from fakes.fake_webhook import FakeWebhook
 from fakes.fake_x import FakeX
+from support.images import png
 
 SECRETS = {
     "E2E_X_KEY": "sekrit-x-consumer-key-1",
@@ -278,3 +279,54 @@ def test_a_revoked_mastodon_token_pauses_the_account_and_says_so(tmp_path: Path)
     )
     assert "scope" not in reason
     assert "a-revoked-token-4242" not in ran.output + status.output
+
+
+def test_run_once_publishes_a_synced_item_with_two_images_to_every_network(
+    tmp_path: Path, fakes: Fakes
+) -> None:
+    config_path = write_config(tmp_path, fakes)
+    chart, shot = png(4, 3, colour=1), png(3, 5, colour=2)
+    (tmp_path / "queue").mkdir()
+    (tmp_path / "queue" / "chart.png").write_bytes(chart)
+    (tmp_path / "queue" / "shot.png").write_bytes(shot)
+    (tmp_path / "queue" / "tips.toml").write_text(
+        '[[item]]\nid = "pictured"\nkind = "help"\ntext = "Cache by lock file hash."\n'
+        '[[item.media]]\npath = "chart.png"\nalt = "Build minutes: 14, then 6"\n'
+        '[[item.media]]\npath = "shot.png"\nalt = "The cache key setting"\n'
+    )
+    env = {**os.environ, **SECRETS, "PLANNER_CONFIG": str(config_path)}
+    synced = subprocess.run([sys.executable, "-m", "planner", "queue", "sync"], cwd=tmp_path,
+                            env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert synced.returncode == 0, synced.stdout + synced.stderr
+    config = load_config(config_path)
+    now = datetime.now(UTC)
+    db = open_database(config.database_url)
+    with db.transaction() as session:
+        for account in accounts(fakes):
+            at = now - timedelta(minutes=5)
+            session.add(Post(item_id="pictured", account=account, slot_at=at, kind="help",
+                             is_pitch=False, text="Cache by lock file hash.",
+                             status=PostStatus.PLANNED,
+                             idempotency_key=idempotency_key(account, at, "pictured"),
+                             created_at=now, updated_at=now))  # fmt: skip
+    db.dispose()
+    run = subprocess.run([sys.executable, "-m", "planner", "run", "--once"], cwd=tmp_path,
+                         env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    alts = ["Build minutes: 14, then 6", "The cache key setting"]
+
+    assert [u["data"] for u in fakes.x.uploads] == [chart, shot]
+    assert [u["alt"] for u in fakes.x.uploads] == alts
+    assert fakes.x.tweets[0]["media_ids"] == [u["id"] for u in fakes.x.uploads]
+    assert [m["data"] for m in fakes.mastodon.media] == [chart, shot]
+    assert [m["description"] for m in fakes.mastodon.media] == alts
+    assert [a["id"] for a in fakes.mastodon.statuses[0]["media_attachments"]] == [
+        m["id"] for m in fakes.mastodon.media
+    ]
+    assert [b["data"] for b in fakes.bluesky.blobs] == [chart, shot]
+    images = fakes.bluesky.records[0]["embed"]["images"]
+    assert [i["alt"] for i in images] == alts
+    assert [i["image"]["ref"]["$link"] for i in images] == [b["cid"] for b in fakes.bluesky.blobs]
+    assert [p["data"] for p in fakes.facebook.photos] == [chart, shot]
+    assert {p["post"] for p in fakes.facebook.photos} == {f"{fakes.facebook.page_id}_1001"}
+    assert [i["data"] for i in fakes.webhook.images(0)] == [chart, shot]

@@ -100,7 +100,8 @@ def test_an_unknown_instance_key_on_mastodon_is_named_with_what_is_known() -> No
     ]
     assert found[0].message == (
         'unknown option "instance" for network "mastodon" (did you mean "api_base_url"? '
-        "known: api_base_url, language, max_characters, timeout, visibility)"
+        "known: api_base_url, language, max_characters, media_max_bytes, media_max_images, "
+        "timeout, visibility)"
     )
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -35,6 +37,7 @@ from support.adapter_checks import (
     shown_texts,
     unused_port,
 )
+from support.media import FIRST, SECOND, Ledger
 
 NOW = datetime(2024, 5, 6, 9, 30, tzinfo=UTC)
 SECRET = "sekrit-token-123"
@@ -472,3 +475,31 @@ def test_a_receiver_echoing_the_request_leaves_no_piece_of_a_secret(
     assert "POST *** " in str(errors[0]) and "authorization: ***" in str(errors[0])
     secrets = [SECRET, AUTH_VALUE.removeprefix("Bearer "), PATH_TOKEN]
     assert_no_secret_piece(shown_texts(errors, caplog.records), secrets)
+
+
+# --- images ----------------------------------------------------------------------------------
+
+
+def test_images_go_in_the_signed_body_in_order_with_type_alt_text_and_hash(
+    signed_hook: FakeWebhook,
+) -> None:
+    adapter(signed_hook).publish(Ledger().post(post()))
+    images = signed_hook.images(0)
+    assert [i["data"] for i in images] == [FIRST.data, SECOND.data]
+    assert [i["alt"] for i in images] == [FIRST.alt, SECOND.alt]
+    assert [(i["type"], i["width"], i["height"]) for i in images] == [
+        ("image/png", 4, 3),
+        ("image/png", 3, 5),
+    ]
+    assert all("url" not in i for i in images)  # a file: no URL to give
+
+
+def test_a_post_without_images_has_no_media_key(hook: FakeWebhook) -> None:
+    adapter(hook).publish(post())
+    assert "media" not in json.loads(hook.delivered[0])
+
+
+def test_an_image_given_by_url_carries_its_url_too(hook: FakeWebhook) -> None:
+    linked = replace(FIRST, source="https://cdn.example.org/chart.png", is_url=True)
+    adapter(hook).publish(Ledger().post(post(), linked))
+    assert hook.images(0)[0]["url"] == "https://cdn.example.org/chart.png"

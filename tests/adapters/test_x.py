@@ -36,6 +36,7 @@ from fakes.fake_x import (
     FakeX,
 )
 from support.adapter_checks import assert_no_secret_piece, shown_texts
+from support.media import FIRST, SECOND, Ledger
 
 NOW = datetime(2030, 3, 17, 12, 0, tzinfo=UTC)
 TIMEOUT = 0.5
@@ -464,3 +465,49 @@ def test_an_echoing_x_leaves_no_piece_of_a_credential(
     assert "authorization: " in str(errors[0]) and "***" in str(errors[0])
     assert any(record.name == "tweepy.client" for record in caplog.records)
     assert_no_secret_piece(shown_texts(errors, caplog.records), ECHO_ENVIRON.values())
+
+
+# --- images ----------------------------------------------------------------------------------
+
+
+def test_a_post_with_two_images_uploads_them_with_alt_text_then_tweets_their_ids(
+    fake: FakeX,
+) -> None:
+    ledger = Ledger()
+    published = adapter(fake).publish(ledger.post(post()))
+
+    assert [u["data"] for u in fake.uploads] == [FIRST.data, SECOND.data]
+    assert [u["alt"] for u in fake.uploads] == [FIRST.alt, SECOND.alt]
+    (tweet,) = fake.tweets
+    assert tweet["media_ids"] == [u["id"] for u in fake.uploads]  # in the items' order
+    assert all(u["tweet"] == published.remote_id for u in fake.uploads)
+    assert ledger.uploaded == {0: fake.uploads[0]["id"], 1: fake.uploads[1]["id"]}
+    upload = next(r for r in fake.requests if r.path == "/1.1/media/upload.json")
+    assert (upload.header("authorization") or "").startswith("OAuth ")  # v1.1: OAuth 1.0a
+
+
+def test_a_retried_tweet_reuses_the_media_ids_without_uploading_again(fake: FakeX) -> None:
+    ledger = Ledger()
+    fake.behaviour = "server_error"  # the uploads go through; the tweet fails
+    with pytest.raises(Transient):
+        adapter(fake).publish(ledger.post(post()))
+    assert len(fake.uploads) == 2 and fake.tweets == []
+
+    fake.behaviour = "ok"
+    adapter(fake).publish(ledger.post(post()))
+    assert len(fake.uploads) == 2
+    assert fake.tweets[0]["media_ids"] == [ledger.uploaded[0], ledger.uploaded[1]]
+
+
+def test_a_failed_upload_is_transient_and_creates_no_tweet(fake: FakeX) -> None:
+    fake.upload_behaviour = "server_error"
+    with pytest.raises(Transient):
+        adapter(fake).publish(Ledger().post(post()))
+    assert fake.tweets == []
+
+
+def test_an_oauth2_account_takes_no_images_and_says_why() -> None:
+    x = adapter(credentials=OAUTH2_CREDENTIALS)
+    assert x.media_limits is None and "OAuth 1.0a" in x.media_unavailable
+    with pytest.raises(Rejected, match="OAuth 1.0a"):
+        x.publish(Ledger().post(post()))

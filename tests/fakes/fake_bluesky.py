@@ -9,7 +9,12 @@ Written from the public lexicons and the PDS's documented behaviour (docs.bsky.a
   refresh token is spent),
 - ``GET /xrpc/com.atproto.server.getSession`` (Bearer accessJwt -> handle, did),
 - ``POST /xrpc/com.atproto.repo.createRecord`` (-> uri, cid, commit, validationStatus),
-- ``GET /xrpc/com.atproto.identity.resolveHandle`` (-> did, or 400 "Unable to resolve handle").
+- ``GET /xrpc/com.atproto.identity.resolveHandle`` (-> did, or 400 "Unable to resolve handle"),
+- ``POST /xrpc/com.atproto.repo.uploadBlob`` (the bytes, typed by ``Content-Type`` -> ``{"blob":
+  {"$type": "blob", "ref": {"$link": cid}, "mimeType", "size"}}``; over 1,000,000 bytes is
+  400 ``BlobTooLarge``). ``blobs`` lists the uploads; a record whose ``embed`` names a blob
+  this fake never stored is refused (400 ``InvalidRequest``, "Could not find blob").
+  ``upload_behaviour`` switches uploadBlob alone (``ok``, ``server_error``).
 
 Errors are XRPC error bodies ``{"error": ..., "message": ...}``; an expired access token is
 400 ``ExpiredToken`` and an unknown one 400 ``InvalidToken``, as the PDS answers; a wrong
@@ -59,6 +64,8 @@ REJECT_MESSAGE = (
 )
 _TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"  # base32-sortable, as atproto TIDs use
 _PUBLIC = {"com.atproto.server.createSession", "com.atproto.identity.resolveHandle"}
+_UPLOAD = "com.atproto.repo.uploadBlob"
+MAX_BLOB = 1_000_000
 _REFRESH = "com.atproto.server.refreshSession"
 _BEHAVING = {"com.atproto.repo.createRecord", "com.atproto.server.getSession"}
 
@@ -106,6 +113,8 @@ class FakeBluesky(LoopbackServer[Received]):
         self.rate_limit_reset: int | None = int(time.time()) + 300
         self.handles: dict[str, str] = {handle: did}
         self.records: list[dict[str, Any]] = []  # what createRecord stored, in order
+        self.blobs: list[dict[str, Any]] = []  # what uploadBlob stored: cid, data, mime
+        self.upload_behaviour = "ok"
         self._behaviour = "ok"
         self._access: dict[str, bool] = {}  # access token -> still valid
         self._refresh: set[str] = set()  # refresh tokens not yet spent
@@ -153,6 +162,8 @@ class FakeBluesky(LoopbackServer[Received]):
             if self.refresh_behaviour == "echo":  # quotes the refresh token back
                 return _error(400, "InvalidRequest", self._echo(request))
             return self._refresh_session(request)
+        if nsid == _UPLOAD:
+            return self._check_access(request) or self._upload_blob(request)
         if nsid not in _BEHAVING and nsid not in _PUBLIC:
             return _error(501, "MethodNotImplemented", "Method Not Implemented")
         if nsid not in _PUBLIC:
@@ -238,8 +249,33 @@ class FakeBluesky(LoopbackServer[Received]):
             return _error(400, "ExpiredToken", "Token has expired")
         return None
 
+    def _upload_blob(self, request: Received) -> Answer:
+        if self.upload_behaviour == "server_error":
+            return _error(500, "InternalServerError", "Internal Server Error")
+        if len(request.body) > MAX_BLOB:
+            return _error(400, "BlobTooLarge", f"This file is too large. Max size: {MAX_BLOB}")
+        # A CIDv1 as a PDS makes for a blob: raw codec (0x55), SHA-256, base32 with "b".
+        digest = b"\x01\x55\x12\x20" + hashlib.sha256(request.body).digest()
+        cid = "b" + base64.b32encode(digest).decode().rstrip("=").lower()
+        mime = request.header("Content-Type") or "application/octet-stream"
+        with self._lock:
+            self.blobs.append({"cid": cid, "data": request.body, "mime": mime})
+        blob = {"$type": "blob", "ref": {"$link": cid}, "mimeType": mime, "size": len(request.body)}
+        return _json(200, {"blob": blob})
+
     def _create_record(self, request: Received) -> Answer:
         body = request.json if isinstance(request.json, dict) else {}
+        embed = (
+            (body.get("record") or {}).get("embed")
+            if isinstance(body.get("record"), dict)
+            else None
+        )
+        if isinstance(embed, dict):
+            stored = {blob["cid"] for blob in self.blobs}
+            for image in embed.get("images", []):
+                cid = ((image.get("image") or {}).get("ref") or {}).get("$link")
+                if cid not in stored:
+                    return _error(400, "InvalidRequest", f"Could not find blob: {cid}")
         if body.get("repo") not in {self.did, self.handle}:
             return _error(400, "InvalidRequest", f"Could not find repo: {body.get('repo')}")
         record = body.get("record")

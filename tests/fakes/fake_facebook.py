@@ -14,6 +14,15 @@ the Graph error object (``developers.facebook.com/docs/graph-api/guides/error-ha
         graph.behaviour = "rate_limit"          # or GraphError(code=613, ...)
 
 ``behaviour`` is a name from :data:`BEHAVIOURS` or a :class:`GraphError` to answer with.
+
+Photos (``POST /{version}/{page-id}/photos``, multipart ``source`` with ``caption``,
+``alt_text_custom``, ``published``): a published photo answers ``{"id", "post_id"}`` and is a
+post of its own; an unpublished one answers ``{"id"}`` and waits to be attached to a feed post
+(``attached_media[i]={"media_fbid": id}``); a feed post naming a photo this fake does not keep
+unattached is refused (code 100). ``photos`` lists every upload (``id``, ``data``,
+``filename``, ``content_type``, ``caption``, ``alt``, ``published``, ``post``: the post it went
+to). ``photo_behaviour`` switches the photos edge alone (``success``, ``temporary``), and
+``feed_behaviour`` the feed edge alone (``success``, ``server_error``: 502).
 """
 
 from __future__ import annotations
@@ -75,6 +84,9 @@ class Received(fake_http.Received):
 
     @property
     def form(self) -> dict[str, str]:
+        parts = self.parts
+        if parts:
+            return {name: part.text for name, part in parts.items() if part.filename is None}
         fields = parse_qs(self.body.decode(), keep_blank_values=True)
         return {key: values[-1] for key, values in fields.items()}
 
@@ -105,6 +117,9 @@ class FakeGraphAPI(LoopbackServer[Received]):
         self.echo_token = False  # put the token it got into error messages (a leaky server)
         self.hang_seconds = 5.0
         self.posts: list[dict[str, str]] = []  # the form of each post created
+        self.photos: list[dict[str, Any]] = []
+        self.photo_behaviour = "success"
+        self.feed_behaviour = "success"
 
     # --- answering ------------------------------------------------------------------------
 
@@ -136,6 +151,10 @@ class FakeGraphAPI(LoopbackServer[Received]):
                 )
         feed = f"/{self.api_version}/{self.page_id}/feed"
         me = f"/{self.api_version}/me"
+        if got.method == "POST" and got.path == f"/{self.api_version}/{self.page_id}/photos":
+            return self._photo(got)
+        if got.path == feed and self.feed_behaviour == "server_error":
+            return 502, {"Content-Type": "text/html"}, b"<h1>502 Bad Gateway</h1>"
         if not (
             (got.method == "POST" and got.path == feed) or (got.method == "GET" and got.path == me)
         ):
@@ -171,10 +190,47 @@ class FakeGraphAPI(LoopbackServer[Received]):
             raise ValueError(f"unknown behaviour {behaviour!r} (known: {', '.join(BEHAVIOURS)})")
         if got.method == "GET":
             return _json(200, {"id": self.page_id, "name": self.page_name})
+        form = got.form
         with self._lock:
-            self.posts.append(got.form)
-            number = len(self.posts)
-        return _json(200, {"id": f"{self.page_id}_{1000 + number}"})
+            attached = []
+            for key in sorted(k for k in form if k.startswith("attached_media[")):
+                fbid = json.loads(form[key]).get("media_fbid")
+                photo = next((p for p in self.photos if p["id"] == fbid), None)
+                if photo is None or photo["published"] or photo["post"] is not None:
+                    return _error(GraphError(100, f"(#100) Invalid media_fbid: {fbid}"))
+                attached.append(photo)
+            self.posts.append(form)
+            post_id = f"{self.page_id}_{1000 + len(self.posts)}"
+            for photo in attached:
+                photo["post"] = post_id
+        return _json(200, {"id": post_id})
+
+    def _photo(self, got: Received) -> Answer:
+        if self.photo_behaviour == "temporary":
+            return _error(_NAMED_ERRORS["temporary"](self))
+        source = got.parts.get("source")
+        if source is None:
+            return _error(GraphError(324, "(#324) Requires upload file"))
+        form = got.form
+        published = form.get("published", "true") != "false"
+        with self._lock:
+            photo_id = str(900_000 + len(self.photos) + 1)
+            photo: dict[str, Any] = {
+                "id": photo_id,
+                "data": source.data,
+                "filename": source.filename,
+                "content_type": source.content_type,
+                "caption": form.get("caption"),
+                "alt": form.get("alt_text_custom"),
+                "published": published,
+                "post": None,
+            }
+            self.photos.append(photo)
+            if not published:
+                return _json(200, {"id": photo_id})
+            self.posts.append(form)
+            photo["post"] = f"{self.page_id}_{1000 + len(self.posts)}"
+        return _json(200, {"id": photo_id, "post_id": photo["post"]})
 
     def rate_limit_headers(self) -> dict[str, str]:
         """The usage headers of a throttled Page (Graph API "Rate limits")."""

@@ -33,6 +33,8 @@ import struct
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.parser import BytesParser
+from email.policy import HTTP
 from email.utils import format_datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -80,6 +82,41 @@ class Received:
     def header(self, name: str) -> str | None:
         """A header's value, whatever the case of its name."""
         return self.headers.get(name.lower())
+
+    @property
+    def parts(self) -> dict[str, Part]:
+        """The fields of a ``multipart/form-data`` body by name (empty for another body)."""
+        content_type = self.header("Content-Type") or ""
+        if not content_type.startswith("multipart/form-data"):
+            return {}
+        message = BytesParser(policy=HTTP).parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + self.body
+        )
+        found: dict[str, Part] = {}
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            data = part.get_payload(decode=True)
+            found[str(name)] = Part(
+                str(name),
+                part.get_filename(),
+                part.get_content_type(),
+                data if isinstance(data, bytes) else b"",
+            )
+        return found
+
+
+@dataclass(frozen=True)
+class Part:
+    """One field of a multipart body: a file's name and type, or a plain field's bytes."""
+
+    name: str
+    filename: str | None
+    content_type: str
+    data: bytes
+
+    @property
+    def text(self) -> str:
+        return self.data.decode()
 
 
 def json_answer(

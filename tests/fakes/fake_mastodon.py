@@ -16,6 +16,15 @@ Endpoints, as documented on docs.joinmastodon.org:
   this fake never does). Blank text and text over ``max_characters`` grapheme clusters
   (links and mentions are not shortened here) are refused with 422, as Mastodon words it.
 - ``GET /api/v1/accounts/verify_credentials``: the CredentialAccount of the token's owner.
+- ``POST /api/v2/media``: multipart ``file`` and ``description``; answers the new
+  MediaAttachment, 202 with ``url: null`` while it is processing (``processing_looks``
+  more looks), else 200. ``GET /api/v1/media/:id`` answers 206 with ``url: null``
+  until then, 200 after, as docs.joinmastodon.org describes. A status given an attachment
+  still processing is refused with 422, as Mastodon does; one already attached elsewhere too.
+  ``media`` lists every upload (id, bytes, type, description, the status it went to).
+  ``media_behaviour`` switches the uploads alone (``ok``, ``server_error``), and
+  ``failing_uploads`` names uploads by their number (1 the first) answered 503 all the same;
+  ``status_behaviour`` switches the statuses alone (``ok``, ``unavailable``: 503).
 
 Every request needs ``Authorization: Bearer <token>`` (else 401). Every answer carries
 Mastodon's rate-limit headers (``X-RateLimit-Limit``, ``-Remaining``, and ``-Reset`` in
@@ -122,6 +131,11 @@ class FakeMastodon(LoopbackServer[Received]):
     clock_skew: timedelta = timedelta(0)
     delay: float = 2.0
     statuses: list[dict[str, Any]] = field(default_factory=list)
+    media: list[dict[str, Any]] = field(default_factory=list)
+    processing_looks: int = 0
+    media_behaviour: str = "ok"
+    failing_uploads: set[int] = field(default_factory=set)
+    status_behaviour: str = "ok"
 
     def __post_init__(self) -> None:
         super().__init__(Received)
@@ -177,9 +191,63 @@ class FakeMastodon(LoopbackServer[Received]):
             return self._json(200, self._account())
         if received.method == "POST" and received.path == "/api/v1/statuses":
             return self._post_status(received)
+        if received.method == "POST" and received.path == "/api/v2/media":
+            return self._post_media(received)
+        if received.method == "GET" and received.path.startswith("/api/v1/media/"):
+            return self._get_media(received.path.rsplit("/", 1)[1])
         return self._error(404, "Record not found")
 
+    def _post_media(self, received: Received) -> Answer:
+        number = len(self.requests_to("/api/v2/media"))
+        if self.media_behaviour == "server_error" or number in self.failing_uploads:
+            return self._error(500, "Internal Server Error")
+        parts = received.parts
+        if "file" not in parts:
+            return self._error(422, "Validation failed: File can't be blank")
+        description = parts["description"].text if "description" in parts else None
+        if description is not None and len(description) > 1500:
+            return self._error(422, "Validation failed: Description is too long")
+        with self._lock:
+            media_id = str(next(self._ids))
+            upload = {
+                "id": media_id,
+                "data": parts["file"].data,
+                "mime": parts["file"].content_type,
+                "filename": parts["file"].filename,
+                "description": description,
+                "looks_left": self.processing_looks,
+                "status": None,
+            }
+            self.media.append(upload)
+        return self._json(202 if upload["looks_left"] else 200, self._attachment(upload))
+
+    def _get_media(self, media_id: str) -> Answer:
+        with self._lock:
+            upload = next((m for m in self.media if m["id"] == media_id), None)
+            if upload is None:
+                return self._error(404, "Record not found")
+            if upload["looks_left"]:
+                upload["looks_left"] -= 1
+                return self._json(206, self._attachment(upload, processing=True))
+        return self._json(200, self._attachment(upload))
+
+    def _attachment(
+        self, upload: dict[str, Any], *, processing: bool | None = None
+    ) -> dict[str, Any]:
+        pending = upload["looks_left"] > 0 if processing is None else processing
+        return {
+            "id": upload["id"],
+            "type": "image",
+            "url": None if pending else f"{self.url}/system/media/{upload['id']}.png",
+            "preview_url": f"{self.url}/system/media/{upload['id']}-small.png",
+            "remote_url": None,
+            "description": upload["description"],
+            "blurhash": "UFBWY:8_0Jxv4mx]t8t64.%M-:IUWGWAt6M}",
+        }
+
     def _post_status(self, received: Received) -> Answer:
+        if self.status_behaviour == "unavailable":
+            return 503, {"Content-Type": "text/html"}, b"<h1>503 upgrading</h1>"
         text = str(received.params.get("status") or "")
         if not text.strip():
             return self._error(422, "Validation failed: Text can't be blank")
@@ -188,10 +256,26 @@ class FakeMastodon(LoopbackServer[Received]):
                 422, f"Validation failed: Text character limit of {self.max_characters} exceeded"
             )
         key = received.headers.get("idempotency-key")
+        media_ids = received.params.get("media_ids[]", received.params.get("media_ids", []))
+        media_ids = [media_ids] if isinstance(media_ids, str) else list(media_ids)
         with self._lock:
             if key is not None and (self.token, key) in self._by_key:
                 return self._json(200, self._by_key[(self.token, key)])
+            attached = []
+            for media_id in media_ids:
+                upload = next((m for m in self.media if m["id"] == str(media_id)), None)
+                if upload is None or upload["status"] is not None:
+                    return self._error(422, "Validation failed: Media attachments are invalid")
+                if upload["looks_left"]:
+                    return self._error(
+                        422,
+                        "Cannot attach files that have not finished processing. "
+                        "Try again in a moment!",
+                    )
+                attached.append(upload)
             status_id = str(next(self._ids))
+            for upload in attached:
+                upload["status"] = status_id
             status = {
                 "id": status_id,
                 "created_at": self.now().strftime("%Y-%m-%dT%H:%M:%S.000Z"),
@@ -209,7 +293,7 @@ class FakeMastodon(LoopbackServer[Received]):
                 "content": f"<p>{_escape(text)}</p>",
                 "reblog": None,
                 "account": self._account(),
-                "media_attachments": [],
+                "media_attachments": [self._attachment(upload) for upload in attached],
                 "mentions": [],
                 "tags": [],
                 "emojis": [],

@@ -13,10 +13,13 @@ It behaves like a Zapier/n8n-style catch hook that checks signatures and honours
 signature header is missing or wrong is answered 401 whatever the behaviour, as a real
 receiver would. With ``"success"`` a repeated idempotency key is answered with the first
 answer and not delivered again (``delivered`` holds the bodies taken once each).
+``images(n)`` decodes the ``media`` of the n-th delivery: each image's bytes (from base64),
+type, alt text and SHA-256, checked against the bytes as a receiver would.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -84,6 +87,17 @@ class FakeWebhook(LoopbackServer[Received]):
         return "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
 
     # --- answering ------------------------------------------------------------------------
+
+    def images(self, delivery: int = 0) -> list[dict[str, Any]]:
+        """The images of a delivered post, their ``data`` decoded; a hash that does not
+        match the bytes fails here, as a receiver checking it would refuse them."""
+        body = json.loads(self.delivered[delivery])
+        found = []
+        for image in body.get("media", []):
+            data = base64.b64decode(image["data"], validate=True)
+            assert hashlib.sha256(data).hexdigest() == image["sha256"], "sha256 does not match"
+            found.append({**image, "data": data})
+        return found
 
     def answer(self, received: Received) -> Reply:
         if self.secret is not None:

@@ -6,7 +6,16 @@ docs.x.com/x-api/fundamentals/response-codes-and-errors, docs.x.com/fundamentals
 
 - ``POST /2/tweets`` with a JSON body ``{"text": ...}``: 201 ``{"data": {"id", "text",
   "edit_history_tweet_ids"}}``, ids counting up from :attr:`FakeX.first_id`;
-- ``GET /2/users/me``: 200 ``{"data": {"id", "name", "username"}}``.
+- ``GET /2/users/me``: 200 ``{"data": {"id", "name", "username"}}``;
+- ``POST /1.1/media/upload.json`` (multipart ``media``, on upload.twitter.com, OAuth 1.0a
+  only): 200 ``{"media_id", "media_id_string", "size", "expires_after_secs", "image"}``;
+- ``POST /1.1/media/metadata/create.json`` with ``{"media_id", "alt_text": {"text"}}``:
+  200 with an empty body; alt text over 1,000 characters is refused (400).
+
+A tweet's ``media.media_ids`` must name uploads of this fake not yet attached (else 400).
+``uploads`` lists every upload (``id``, ``data``, ``filename``, ``alt``, ``tweet``) and
+``tweets`` every tweet created (``id``, ``text``, ``media_ids``). ``upload_behaviour``
+switches the upload endpoint alone (``ok``, ``server_error``).
 
 Errors use X's problem bodies (``{"title", "detail", "type", "status"}``). Switch what it
 answers with :attr:`FakeX.behaviour` (one of :data:`BEHAVIOURS`); every request is kept in
@@ -81,10 +90,13 @@ class FakeX(LoopbackServer[Received]):
     reset_epoch: int = 1_900_000_000  # 2030-03-17 17:46:40 UTC
     daily_reset_epoch: int = 1_900_050_000
     delay: float = 2.0  # how long "slow" waits; the test's timeout should be far shorter
+    upload_behaviour: str = "ok"
 
     def __post_init__(self) -> None:
         super().__init__(Received)
         self._ids = iter(range(self.first_id, self.first_id + 1_000_000))
+        self.uploads: list[dict[str, Any]] = []
+        self.tweets: list[dict[str, Any]] = []
 
     def next_id(self) -> str:
         with self._lock:
@@ -94,6 +106,10 @@ class FakeX(LoopbackServer[Received]):
 
     def answer(self, received: Received) -> Reply:
         route = (received.method, received.path)
+        if route == ("POST", "/1.1/media/upload.json"):
+            return self._upload(received)
+        if route == ("POST", "/1.1/media/metadata/create.json"):
+            return self._metadata(received)
         if route not in (("POST", "/2/tweets"), ("GET", "/2/users/me")):
             return _problem(404, "Not Found Error", "The requested resource was not found.")
         behaviour = self.behaviour
@@ -123,9 +139,49 @@ class FakeX(LoopbackServer[Received]):
                 "One or more parameters to your request was invalid.",
                 "invalid-request",
             )
-        tweet_id = self.next_id()
+        media_ids = (body.get("media") or {}).get("media_ids", [])
+        with self._lock:
+            attached = [u for u in self.uploads if u["id"] in media_ids and u["tweet"] is None]
+            if len(attached) != len(media_ids):
+                return _problem(400, "Invalid Request", "Your media IDs are invalid.")
+            tweet_id = str(next(self._ids))
+            for upload in attached:
+                upload["tweet"] = tweet_id
+            self.tweets.append({"id": tweet_id, "text": body["text"], "media_ids": media_ids})
         tweet = {"id": tweet_id, "text": body["text"], "edit_history_tweet_ids": [tweet_id]}
         return _json(201, {"data": tweet}, limits)
+
+    def _upload(self, received: Received) -> Answer:
+        if not (received.header("authorization") or "").startswith("OAuth "):
+            return _v1_error(403, 220, "Your credentials do not allow access to this resource.")
+        if self.upload_behaviour == "server_error":
+            return _v1_error(500, 131, "Internal error")
+        part = received.parts.get("media")
+        if part is None:
+            return _v1_error(400, 38, "media parameter is missing.")
+        with self._lock:
+            media_id = str(next(self._ids))
+            self.uploads.append(
+                {"id": media_id, "data": part.data, "filename": part.filename, "alt": None,
+                 "tweet": None}
+            )  # fmt: skip
+        return _json(
+            200,
+            {"media_id": int(media_id), "media_id_string": media_id, "size": len(part.data),
+             "expires_after_secs": 86400, "image": {"image_type": "image/png", "w": 1, "h": 1}},
+        )  # fmt: skip
+
+    def _metadata(self, received: Received) -> Answer:
+        body = received.json if isinstance(received.json, dict) else {}
+        alt = (body.get("alt_text") or {}).get("text")
+        with self._lock:
+            upload = next((u for u in self.uploads if u["id"] == str(body.get("media_id"))), None)
+            if upload is None:
+                return _v1_error(400, 324, "The media_id is not found.")
+            if not isinstance(alt, str) or len(alt) > 1000:
+                return _v1_error(400, 44, "alt_text.text must be at most 1000 characters.")
+            upload["alt"] = alt
+        return 200, {}, b""
 
     def _failure(self, behaviour: str, received: Received) -> Answer:
         if behaviour.startswith("rate_limited") or behaviour == "daily_cap":
@@ -208,6 +264,11 @@ def _problem(status: int, title: str, detail: str, problem: str | None = None) -
 
 
 _JSON = {"Content-Type": "application/json; charset=utf-8"}
+
+
+def _v1_error(status: int, code: int, message: str) -> Answer:
+    """An API v1.1 error body."""
+    return _json(status, {"errors": [{"code": code, "message": message}]})
 
 
 def _json(status: int, value: Any, headers: dict[str, str] | None = None) -> Answer:

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from planner.adapters.base import OutgoingPost, Published
 from planner.cli.history_cmd import history_command
 from planner.config.settings import Config, load_config
+from planner.content.media_limits import ANY_LIMITS
 from planner.plan.store import idempotency_key
 from planner.publish.scheduler import Runner
 from planner.rule.balancer import max_window_share
@@ -48,6 +49,7 @@ class Scripted:
     """An in-process adapter that accepts every post (as in tests/publish/test_pipeline.py)."""
 
     supports_idempotency = True
+    media_limits = ANY_LIMITS  # the example queue has an item with an image
 
     def __init__(self) -> None:
         self.sent: list[OutgoingPost] = []

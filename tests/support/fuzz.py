@@ -201,3 +201,20 @@ def assert_clean_exit(result: Result, allowed: tuple[int, ...] = (0, 2)) -> None
         raise AssertionError(f"crashed: {result.output}") from result.exception
     assert result.exit_code in allowed, result.output
     assert "Traceback" not in result.output, result.output
+
+
+def sync_fuzzed(workspace: Workspace, document: Mapping[str, Any]) -> Result:
+    """``queue sync`` of ``document`` written as a queue file of its own: it imports (exit 0)
+    or refuses naming the file (exit 2) and leaving the database as it was; never a crash."""
+    before = snapshot(workspace.database)
+    path = workspace.root / "queue" / "fuzzed.toml"
+    path.write_text(dump_toml(document), encoding="utf-8")
+    try:
+        result = workspace.invoke("queue", "sync")
+    finally:
+        path.unlink()
+    assert_clean_exit(result)
+    if result.exit_code != 0:
+        assert snapshot(workspace.database) == before
+        assert "fuzzed.toml" in result.output  # the file is named
+    return result

@@ -10,11 +10,14 @@ from __future__ import annotations
 import threading
 
 from planner.adapters.base import OutgoingPost, Published
+from planner.content.media_limits import ANY_LIMITS
 from planner.errors import Transient
 
 
 class Scripted:
     """A test adapter: each publish takes the next scripted result (default: success)."""
+
+    media_limits = ANY_LIMITS  # takes images, as the outbox does
 
     def __init__(self, idempotent: bool = True) -> None:
         self.supports_idempotency = idempotent

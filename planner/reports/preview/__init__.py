@@ -2,6 +2,7 @@
 
 - :mod:`~planner.reports.preview.read`: read the week's posts, items and history;
 - :mod:`~planner.reports.preview.rows`: what is read, as plain rows (posts, queue, verdicts);
+- :mod:`~planner.reports.preview.thumbnails`: small thumbnails of posts' images (Pillow);
 - :mod:`~planner.reports.preview.compose`: one account's week composed from them (pure);
 - :mod:`~planner.reports.preview.model`: the preview as plain data, and the ``--check`` verdict;
 - :mod:`~planner.reports.preview.formats`: JSON and Markdown, and the words every format shares;

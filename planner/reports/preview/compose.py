@@ -171,6 +171,7 @@ def compose_account(
                     post.reason or "",
                     share,
                     refused,
+                    media=post.media,
                 )
             )
 

@@ -114,7 +114,7 @@ def _left_out_json(left: LeftOut) -> dict[str, Any]:
 
 
 def _slot_json(row: SlotRow) -> dict[str, Any]:
-    return {
+    slot: dict[str, Any] = {
         "at": iso_utc(row.at),
         "local_time": f"{row.local:%H:%M}",
         "label": row.label,
@@ -127,6 +127,13 @@ def _slot_json(row: SlotRow) -> dict[str, Any]:
         "why": row.why,
         "pitch_share": str(row.pitch_share),
     }
+    if row.media:  # only on a post with images: the document of any other week is unchanged
+        slot["media"] = [
+            {"alt": image.alt, "type": image.mime, "width": image.width,
+             "height": image.height, "source": image.source, "thumbnail": image.thumbnail}
+            for image in row.media
+        ]  # fmt: skip
+    return slot
 
 
 def _fraction(value: Fraction) -> str:
@@ -236,6 +243,14 @@ def _count(amount: float, unit: str) -> str:
 # --- cells shared by the terminal table and the calendar -----------------------------------
 
 
+def media_marker(row: SlotRow) -> str:
+    """``[image]`` or ``[3 images]`` for a post with images, else empty."""
+    count = len(row.media)
+    if not count:
+        return ""
+    return "[image]" if count == 1 else f"[{count} images]"
+
+
 def kind_cell(row: SlotRow) -> str:
     if row.status == EMPTY:
         return f"({row.label})" if row.label else "-"
@@ -271,14 +286,10 @@ def _account_markdown(account: AccountPreview) -> list[str]:
             if row.status not in (EMPTY, "planned"):
                 why = f"**{row.status}** · {why}"
             why += f" · share after: {share_text(row.pitch_share)}"
-            cells = [
-                day_cell,
-                f"{row.local:%H:%M}",
-                kind_cell(row),
-                class_cell,
-                row.text or "",
-                why,
-            ]
+            text = row.text or ""
+            for image in row.media:  # the alt text is what a reader of the table can see
+                text += f" [image: {image.alt or 'no alt text'}]"
+            cells = [day_cell, f"{row.local:%H:%M}", kind_cell(row), class_cell, text, why]
             lines.append("| " + " | ".join(_md_cell(cell) for cell in cells) + " |")
     lines += [
         "",

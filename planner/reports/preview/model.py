@@ -19,6 +19,7 @@ from fractions import Fraction
 
 from planner.errors import DomainError
 from planner.reports.preview.refusals import HeldHere
+from planner.reports.preview.rows import PreviewImage
 from planner.rule.balancer import BalanceSettings, percent
 from planner.rule.windows import Window
 from planner.text import plural
@@ -75,6 +76,7 @@ class SlotRow:
     why: str
     pitch_share: Share  # the fullest window after this slot
     held_here: HeldHere | None = None  # a pitch the rule refused at this slot
+    media: tuple[PreviewImage, ...] = ()  # the post's images, in order
 
 
 @dataclass(frozen=True)

@@ -46,16 +46,19 @@ verdict are in :mod:`planner.reports.preview.model`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from planner.config.settings import Config
+from planner.content.media_store import item_images
 from planner.plan.slots import iso_week_bounds
 from planner.reports.preview.compose import compose_account
 from planner.reports.preview.model import Preview
 from planner.reports.preview.rows import LivePost, PostRow, QueueRow, StateRow
+from planner.reports.preview.thumbnails import preview_image
 from planner.rule.balancer import BalanceSettings
 from planner.store.models import (
     LIVE_STATUSES,
@@ -151,7 +154,16 @@ def _week_posts(session: Session, account: str, start: datetime, end: datetime) 
         .where(Post.account == account, Post.slot_at >= start, Post.slot_at < end)
         .order_by(Post.slot_at, Post.id)
     )
-    return [PostRow(**row._asdict()) for row in session.execute(query)]
+    posts = [PostRow(**row._asdict()) for row in session.execute(query)]
+    images = item_images(session, [post.item_id for post in posts])
+    if not images:
+        return posts
+    return [
+        replace(post, media=tuple(preview_image(image) for image in images[post.item_id]))
+        if post.item_id in images
+        else post
+        for post in posts
+    ]
 
 
 def _empty_reasons(

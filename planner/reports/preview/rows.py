@@ -13,6 +13,19 @@ from planner.store.models import LIVE_STATUSES, PlanningState
 
 
 @dataclass(frozen=True)
+class PreviewImage:
+    """One image of a post as the preview shows it: its alt text, type and size, where it
+    came from, and a small thumbnail as a ``data:`` URI (None without Pillow)."""
+
+    alt: str | None
+    mime: str
+    width: int
+    height: int
+    source: str
+    thumbnail: str | None = None
+
+
+@dataclass(frozen=True)
 class PostRow:
     id: int
     item_id: str
@@ -24,6 +37,7 @@ class PostRow:
     text: str | None
     status: str
     reason: str | None
+    media: tuple[PreviewImage, ...] = ()
 
     @property
     def live(self) -> bool:

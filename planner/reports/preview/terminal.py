@@ -17,6 +17,7 @@ from planner.reports.preview.formats import (
     held_text,
     kind_cell,
     left_out_groups,
+    media_marker,
     mix_text,
     rule_text,
     runway_text,
@@ -123,7 +124,8 @@ def _slot_lines(account: AccountPreview, width: int) -> list[Text]:
             line.append_text(share)
             if row.text is not None:
                 line.append("  ")
-                line.append_text(shorten(row.text, text_w))
+                marker = media_marker(row)  # first: a long text is cut, the marker stays
+                line.append_text(shorten(f"{marker} {row.text}" if marker else row.text, text_w))
             line.rstrip()
             lines.append(fit(line, width))
             lines += wrap_text(f"why: {row.why or '-'}", width, indent, indent + "     ")

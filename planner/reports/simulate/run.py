@@ -55,7 +55,14 @@ from planner.publish.scheduler import Runner
 from planner.reports.preview.model import Share
 from planner.rule.balancer import BalanceSettings
 from planner.store.database import Database, open_database, upgrade_database
-from planner.store.models import AccountState, Item, ItemStatus, Post, PostStatus
+from planner.store.models import (
+    AccountState,
+    Item,
+    ItemMedia,
+    ItemStatus,
+    Post,
+    PostStatus,
+)
 
 BATCH = 500
 MIN_LOOK_BACK = timedelta(days=30)
@@ -65,6 +72,7 @@ NOT_SENT = (PostStatus.PLANNED, PostStatus.RETRY, PostStatus.CLAIMED, PostStatus
 _ITEMS = cast(Table, Item.__table__)
 _POSTS = cast(Table, Post.__table__)
 _STATES = cast(Table, AccountState.__table__)
+_MEDIA = cast(Table, ItemMedia.__table__)
 
 
 @dataclass(frozen=True)
@@ -270,6 +278,14 @@ def copy_state(
             chunk = needed[start_at : start_at + BATCH]
             found = reader.execute(select(_ITEMS).where(_ITEMS.c.id.in_(chunk)))
             writer.execute(insert(_ITEMS), [dict(row._mapping) for row in found])
+        # The copied items' images, so that posts go out with them as they will for real.
+        items = sorted(copied | set(needed))
+        for start_at in range(0, len(items), BATCH):
+            chunk = items[start_at : start_at + BATCH]
+            images = reader.execute(select(_MEDIA).where(_MEDIA.c.item_id.in_(chunk)))
+            rows = [dict(row._mapping) for row in images]
+            if rows:
+                writer.execute(insert(_MEDIA), rows)
         for start_at in range(0, len(posts), BATCH):
             writer.execute(insert(_POSTS), posts[start_at : start_at + BATCH])
         states = reader.execute(select(_STATES).where(_STATES.c.account.in_(list(bounds))))

@@ -26,7 +26,7 @@ from planner.cli.preview_cmd import preview_command
 from planner.config.settings import Config
 
 from support import pipeline
-from support.brand_week import HOSTILE, NOW, brand, plan_brand
+from support.brand_week import HOSTILE, IMAGE_ALTS, NOW, brand, plan_brand
 
 CHROMIUM = os.environ.get("PLANNER_CHROMIUM", "/usr/bin/chromium")
 
@@ -168,6 +168,23 @@ def test_the_page_in_chromium(
     # Hostile texts are text, never markup: the page has no script at all.
     assert page.locator("script").count() == 0
     assert page.get_by_text(HOSTILE, exact=False).count() >= 1
+
+    # Posts' images: a decoded thumbnail each, in the JSON's order, with its alt text as the
+    # image's alternative and in its caption, inside its card.
+    images = [image for slot in slots for image in slot.get("media", [])]
+    posts_with_images = len(images) // 2
+    assert posts_with_images >= 1  # tip-01, on each account it went to
+    assert [image["alt"] for image in images] == [*IMAGE_ALTS] * posts_with_images
+    shown = page.locator("article.slot figure.image img").evaluate_all(
+        "imgs => imgs.map(i => { const r = i.getBoundingClientRect();"
+        " const card = i.closest('article').getBoundingClientRect();"
+        " return [i.alt, i.naturalWidth, r.width, r.left >= card.left && r.right <= card.right,"
+        " i.closest('figure').querySelector('figcaption').innerText]; })"
+    )
+    assert [alt for alt, *_ in shown] == [image["alt"] for image in images]
+    for alt, natural, drawn_width, inside, caption in shown:
+        assert natural > 0 and drawn_width > 0 and inside, alt
+        assert caption.startswith(f"image: {alt}")
 
     # A clean console, and nothing fetched but the page itself.
     assert errors == []

@@ -7,8 +7,8 @@
 - ``club``: New York time, the preset ``rule-of-thirds`` (pitch <= 1/3), one slot a day.
 
 Promos outnumber what the rules allow, so some are held at the slots where the rule refused
-them. Texts carry long URLs and hostile markup. ``plan_brand`` plans 2026-W50 and W51 with the
-clock at ``NOW``.
+them. Texts carry long URLs and hostile markup; ``tip-01`` carries two images. ``plan_brand``
+plans 2026-W50 and W51 with the clock at ``NOW``.
 """
 
 from __future__ import annotations
@@ -21,10 +21,12 @@ from planner.content.holds import release_item
 from planner.store.database import open_database
 
 from support import pipeline
+from support.images import png
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)  # a Tuesday; 2026-W50 is Mon 7 - Sun 13 December
 WEEKS = [(2026, 50), (2026, 51)]
 HOSTILE = '<script>alert(1)</script><img src=x onerror=alert(2)> & "quotes" {{ 7*7 }}'
+IMAGE_ALTS = ("Build minutes per week, falling", '<b>Cache</b> hit rate & "misses"')
 LONG_URL = "https://docs.example.org/guides/continuous-integration/caching/lock-files-and-keys?utm_source=planner&utm_medium=social"
 
 CONFIG = """\
@@ -71,6 +73,9 @@ def _queue() -> str:
         if n == 3:
             text = f"Tip 3 shows markup as text: {HOSTILE}"
         items.append(f'[[item]]\nid = "tip-{n:02d}"\nkind = "help"\ntext = """{text}"""\n')
+        if n == 1:  # two images, described, one with markup in its alt text
+            items.append(f'[[item.media]]\npath = "images/one.png"\nalt = "{IMAGE_ALTS[0]}"\n')
+            items.append(f'[[item.media]]\npath = "images/two.png"\nalt = """{IMAGE_ALTS[1]}"""\n')
     for n in range(1, 13):
         items.append(
             f'[[item]]\nid = "share-{n:02d}"\nkind = "share"\ntitle = "Field notes {n}"\n'
@@ -86,7 +91,9 @@ def _queue() -> str:
 
 
 def brand(tmp_path: Path, db_url: str) -> Config:
-    (tmp_path / "queue").mkdir()
+    (tmp_path / "queue" / "images").mkdir(parents=True)
+    (tmp_path / "queue" / "images" / "one.png").write_bytes(png(60, 40, colour=10))
+    (tmp_path / "queue" / "images" / "two.png").write_bytes(png(40, 60, colour=200))
     (tmp_path / "queue" / "items.toml").write_text(_queue())
     path = tmp_path / "planner.toml"
     path.write_text(CONFIG.format(db_url=db_url))

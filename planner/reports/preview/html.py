@@ -58,6 +58,7 @@ from planner.reports.preview.model import (
     SlotRow,
     share_text,
 )
+from planner.reports.preview.rows import PreviewImage
 from planner.text import iso_utc
 from planner.workspace import default_templates_dir
 
@@ -100,7 +101,9 @@ def format_html(weeks: Sequence[Preview], user_templates: Path | None = None) ->
     ``iso``, ``title`` and ``slots``: ``css``, ``iso``, ``time``, ``kind``, ``class_``,
     ``class_word``, ``forced``, ``status``, ``text``, ``text_wrapped`` (the text as markup
     with break points in long URLs), ``why``, ``note`` (the why, less a refusal that the
-    ``held`` line shows), ``held`` (``"held here: …"`` or empty), ``share``) and the
+    ``held`` line shows), ``held`` (``"held here: …"`` or empty), ``share``, ``images``: each
+    with ``thumbnail`` (a ``data:`` URI, or empty without Pillow), ``alt``, ``caption``,
+    ``size``) and the
     summary's ``mix``, ``windows``, ``held`` (pairs of what and where it would fit),
     ``left_out``, ``empty``, ``runway``, ``problems`` and ``notes``. The first
     week's ``days`` and summary keys are also on the account itself, as templates written
@@ -232,6 +235,19 @@ def _slot(row: SlotRow) -> dict[str, Any]:
         "note": _note(row),
         "held": str(row.held_here) if row.held_here is not None else "",
         "share": share_text(row.pitch_share),
+        "images": [_image(image) for image in row.media],
+    }
+
+
+def _image(image: PreviewImage) -> dict[str, Any]:
+    """A post's image on its card: the thumbnail (inlined, so nothing is fetched) with its
+    alt text as the image's own alternative and as its caption, where a reader sees what
+    the audience's screen readers will say."""
+    return {
+        "thumbnail": image.thumbnail or "",
+        "alt": image.alt or "",
+        "caption": f"image: {image.alt}" if image.alt else "image without alt text",
+        "size": f"{image.width}×{image.height} {image.mime.removeprefix('image/').upper()}",
     }
 
 

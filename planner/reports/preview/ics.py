@@ -89,7 +89,8 @@ def _event(account: AccountPreview, row: SlotRow, stamp: datetime, nth: int) -> 
     event.add("dtstart", at)
     event.add("duration", timedelta(minutes=EVENT_MINUTES))
     event.add("summary", _text(title))
-    event.add("description", _text("\n".join(details)))
+    # Each part on its own: a text ending in "\r" joined to "\nWhy" would make one "\r\n".
+    event.add("description", _Text("\n".join(str(_text(detail)) for detail in details)))
     event.add("categories", [category])
     event.add("status", "CONFIRMED" if row.status == "published" else "TENTATIVE")
     event.add("transp", "TRANSPARENT")

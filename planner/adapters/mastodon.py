@@ -82,17 +82,11 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import regex
 import requests
-from mastodon import Mastodon
-from mastodon.errors import (
-    MastodonAPIError,
-    MastodonNetworkError,
-    MastodonRatelimitError,
-)
 
 from planner.adapters.base import (
     AccountSettings,
@@ -115,6 +109,10 @@ from planner.errors import (
     Transient,
     Uncertain,
 )
+
+if TYPE_CHECKING:
+    from mastodon import Mastodon
+    from mastodon.errors import MastodonAPIError
 
 log = logging.getLogger(__name__)
 
@@ -407,6 +405,8 @@ class MastodonAdapter:
         return token
 
     def _client(self) -> tuple[Mastodon, str]:
+        from mastodon import Mastodon  # lazily: loading a config checks options without it
+
         token = self._token()
         api = self._api
         if api is None or api.access_token != token:
@@ -430,6 +430,8 @@ class MastodonAdapter:
 
     def _translate(self, exc: Exception, api: Mastodon, token: str) -> PublishError:
         """The planner's error for what Mastodon.py raised; never quotes the token."""
+        from mastodon.errors import MastodonAPIError, MastodonNetworkError, MastodonRatelimitError
+
         where = self.instance
         if isinstance(exc, MastodonRatelimitError):
             return RateLimited(self._reset_at(api), f"{where} answered 429 Too Many Requests")
@@ -605,6 +607,8 @@ def _http_error(exc: MastodonAPIError) -> tuple[int | None, str, str | None]:
 def _may_have_arrived(exc: Exception) -> bool:
     """Whether the instance may have created the status although no usable answer came back:
     the request went out and the answer was lost, or was a 2xx body that is not JSON."""
+    from mastodon.errors import MastodonAPIError, MastodonNetworkError
+
     if isinstance(exc, MastodonNetworkError):
         cause = exc.__context__  # the requests exception it was raised while handling
         return cause is not None and may_have_arrived(cause)

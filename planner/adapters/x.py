@@ -65,7 +65,6 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
-import tweepy
 from requests.adapters import HTTPAdapter
 from requests.utils import get_environ_proxies
 
@@ -281,6 +280,8 @@ class XAdapter:
         return values
 
     def _client(self, secrets: Mapping[str, str]) -> Any:
+        import tweepy  # lazily: loading a config checks X options without it
+
         if self._oauth2:
             client = tweepy.Client(
                 bearer_token=secrets["oauth2_access_token_env"], wait_on_rate_limit=False
@@ -297,6 +298,8 @@ class XAdapter:
         return client
 
     def _api(self, secrets: Mapping[str, str]) -> Any:
+        import tweepy  # lazily: loading a config checks X options without it
+
         handler = tweepy.OAuth1UserHandler(
             secrets["api_key_env"],
             secrets["api_secret_env"],
@@ -309,6 +312,8 @@ class XAdapter:
 
     def _translate(self, exc: Exception) -> PublishError:
         """The planner's error for what happened to a request (see the module docstring)."""
+        import tweepy  # lazily: loading a config checks X options without it
+
         if isinstance(exc, tweepy.HTTPException):
             return self._translate_answer(exc)
         if isinstance(exc, requests.Timeout):
@@ -327,6 +332,8 @@ class XAdapter:
         return Transient(f"unexpected answer from X ({type(exc).__name__}, malformed response)")
 
     def _translate_answer(self, exc: Any) -> PublishError:
+        import tweepy  # lazily: loading a config checks X options without it
+
         status = int(getattr(exc.response, "status_code", 0))
         message = _x_message(exc)
         problem = _problem_type(exc.response)
@@ -523,6 +530,8 @@ _redactor = _Redactor()
 def _may_have_arrived(exc: Exception) -> bool:
     """Whether X may have received the request although no usable answer came back: not for
     a connection that never opened, nor for an HTTP error answer (X said what happened)."""
+    import tweepy  # lazily: loading a config checks X options without it
+
     if isinstance(exc, tweepy.HTTPException):
         return False
     if isinstance(exc, requests.RequestException):

@@ -56,6 +56,46 @@ def test_planner_status_does_not_import_templates_scheduler_or_network_clients(
     assert sorted(loaded & set(light)) == []
 
 
+NETWORK_ACCOUNTS = """
+[accounts.brand_x]
+network = "x"
+slots = ["daily 09:00"]
+[accounts.brand_x.credentials]
+api_key_env = "X_KEY"
+api_secret_env = "X_SECRET"
+access_token_env = "X_TOKEN"
+access_token_secret_env = "X_TOKEN_SECRET"
+
+[accounts.brand_masto]
+network = "mastodon"
+slots = ["daily 10:00"]
+[accounts.brand_masto.options]
+api_base_url = "https://mastodon.example"
+
+[accounts.brand_sky]
+network = "bluesky"
+slots = ["daily 11:00"]
+[accounts.brand_sky.options]
+handle = "brand.example"
+"""
+
+
+@pytest.mark.parametrize("command", [["status"], ["config", "check"], ["queue", "list"]])
+def test_light_commands_check_network_accounts_without_their_clients(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """Loading the config checks each account's options; the network's client library is
+    imported only when something is published (or a token verified)."""
+    subprocess.run([sys.executable, "-m", "planner", "init", str(tmp_path)], check=True,
+                   capture_output=True)  # fmt: skip
+    with (tmp_path / "planner.toml").open("a") as config:
+        config.write(NETWORK_ACCOUNTS)
+    run_loading("status", cwd=tmp_path)  # creates the database
+    output, loaded = run_loading(*command, cwd=tmp_path)
+    assert "brand_masto" in output or command == ["queue", "list"], output
+    assert sorted(loaded & {"tweepy", "mastodon", "atproto"}) == []
+
+
 @pytest.mark.parametrize("name", list(COMMANDS))
 def test_each_listed_summary_is_the_commands_own(name: str) -> None:
     command = load_command(name)

@@ -12,12 +12,12 @@ Reads only; :mod:`planner.plan.store` runs the engine and writes what it chose.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, and_, cast, false, func, or_, select
+from sqlalchemy import Text, and_, case, cast, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from planner.config.settings import Config
@@ -275,16 +275,36 @@ def candidates(
     by_id = Item.id.collate("C") if session.get_bind().dialect.name == "postgresql" else Item.id
     order = (Item.priority.desc(), Item.created_at, by_id)
     held_on, forced_on = _by_hand_per_account(session)
+    by_hand = held_on.keys() | forced_on.keys()
     connection = session.connection()
     gives = [name for name, class_ in classes.items() if class_ == "give"]
-    # Gives that mention an own domain at all (the database looks, once): only those get the
-    # real link check, and they are read with the pitches, as they may be pitches.
-    mentions = set(
-        connection.scalars(select(Item.id).where(*placeable, Item.kind.in_(gives), mentions_own))
-        if own_domains
-        else ()
+    gone = and_(
+        Item.status == ItemStatus.EXPIRED,
+        or_(Item.not_after.is_(None), Item.not_after <= first_slot),
     )
-    special = held_on.keys() | forced_on.keys() | mentions
+    survey = None
+    if horizon is not None and gives and len(by_hand) <= BATCH:
+        # Gives that must be read now: they may be pitches (they mention an own domain: only
+        # those get the real link check), are forced, or may expire within the plan.
+        unplain = or_(
+            mentions_own,
+            Item.force.is_(True),
+            and_(Item.not_after.is_not(None), Item.not_after <= horizon),
+        )
+        survey = _GivesSurvey(connection, placeable, gives, unplain, mentions_own, gone, by_hand)
+    if survey is not None and len(survey.special) <= BATCH:
+        mentions = survey.mentioning
+        special = by_hand | survey.special
+    else:  # read everything now: a plan over the whole horizon, or too many exceptions
+        survey, horizon = None, None
+        mentions = set(
+            connection.scalars(
+                select(Item.id).where(*placeable, Item.kind.in_(gives), mentions_own)
+            )
+            if own_domains and gives
+            else ()
+        )
+        special = by_hand | mentions
     every_account = tuple(config.settings.accounts)
     # Most items share a handful of account lists: parse each distinct one once.
     targets_seen: dict[str, tuple[str, ...] | None] = {"[]": None}
@@ -326,18 +346,12 @@ def candidates(
                 mentioning.append(candidate)
             yield candidate
 
-    plain: Any = false()
-    if len(special) > BATCH:
-        horizon = None  # too many to leave out of the lazy queries: read everything now
-    if horizon is not None and gives:
-        plain = and_(
-            Item.kind.in_(gives),
-            Item.force.is_(False),
-            or_(Item.not_after.is_(None), Item.not_after > horizon),
-        )
-    eager = list(
-        made(connection.execute(select(*columns).where(*placeable, ~plain).order_by(*order)))
-    )
+    plain_gives = survey is not None
+    # The rest of the kinds, at once (the planning-order index finds a kind's items); the
+    # engine sorts them.
+    now_kinds = [kind for kind in classes if not plain_gives or kind not in gives]
+    eager = list(made(connection.execute(select(*columns).where(*placeable).where(
+        Item.kind.in_(now_kinds)))))  # fmt: skip
     seen = {candidate.id for candidate in eager}
     for chunk in chunks(sorted(special - seen)):
         eager += made(connection.execute(select(*columns).where(*placeable, Item.id.in_(chunk))))
@@ -345,17 +359,10 @@ def candidates(
 
     later: dict[str, Later] = {}
     results: list[Any] = []
-    if horizon is None:
+    if survey is None:
         return Supply(eager, later, results)
-    # As `made` skips them, so the counts match what the streams give.
-    not_expired = or_(Item.status != ItemStatus.EXPIRED, Item.not_after > first_slot)
-    lazy = (*placeable, plain, not_expired, Item.id.not_in(sorted(special)))
+    lazy = (*placeable, ~gone, Item.id.not_in(sorted(special)))
     targets = cast(Item.accounts, Text)
-    counts: dict[str, dict[str, int]] = {kind: {} for kind in gives}
-    per_list = select(Item.kind, targets, func.count()).where(*lazy, targets != "[]")
-    for kind, accounts_json, count in connection.execute(per_list.group_by(Item.kind, targets)):
-        for name in set(json.loads(accounts_json)):
-            counts[kind][name] = counts[kind].get(name, 0) + count
     for kind in gives:
         streams = []
         for for_some in (targets == "[]", targets != "[]"):
@@ -363,8 +370,55 @@ def candidates(
             result = connection.execute(query.execution_options(yield_per=500))
             results.append(result)
             streams.append(made(result))
-        later[kind] = Later(streams[0], streams[1], counts[kind])
+        later[kind] = Later(streams[0], streams[1], survey.counts[kind])
     return Supply(eager, later, results)
+
+
+class _GivesSurvey:
+    """One pass over the give kinds' items: per kind and account, how many plain gives the
+    lazy streams will bring (so an account with none does not read a whole stream looking),
+    and the ids of the gives that must be read now instead."""
+
+    def __init__(
+        self,
+        connection: Any,
+        placeable: tuple[Any, ...],
+        gives: Sequence[str],
+        unplain: Any,
+        mentions: Any,
+        gone: Any,
+        by_hand: Collection[str],
+    ) -> None:
+        targets = cast(Item.accounts, Text)
+        left_out = (
+            or_(unplain, gone, Item.id.in_(sorted(by_hand))) if by_hand else or_(unplain, gone)
+        )
+        query = (
+            select(
+                Item.kind,
+                targets,
+                func.sum(case((left_out, 0), else_=1)),
+                func.sum(case((unplain, 1), else_=0)),
+            )
+            .where(*placeable, Item.kind.in_(gives))
+            .group_by(Item.kind, targets)
+        )
+        self.counts: dict[str, dict[str, int]] = {kind: {} for kind in gives}
+        unplain_groups = 0
+        for kind, accounts_json, plain, unplain_here in connection.execute(query):
+            unplain_groups += bool(unplain_here)
+            if accounts_json == "[]":
+                continue  # the shared stream needs no count: it is read by every account
+            for name in set(json.loads(accounts_json)):
+                self.counts[kind][name] = self.counts[kind].get(name, 0) + (plain or 0)
+        self.special: set[str] = set()
+        self.mentioning: set[str] = set()
+        if unplain_groups:
+            query = select(Item.id, mentions).where(*placeable, Item.kind.in_(gives), unplain)
+            for item_id, mentioning in connection.execute(query):
+                self.special.add(item_id)
+                if mentioning:
+                    self.mentioning.add(item_id)
 
 
 def _by_hand_per_account(

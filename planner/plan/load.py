@@ -2,9 +2,10 @@
 
 - :func:`week_slots`: every slot of the weeks to plan, and each account's planned range;
 - :func:`plan_rules`: the kinds, the rule per scope and the duplicate-URL guard;
-- :func:`existing_posts`: posts to replace (locked), and posts that stay (they count in the
-  windows);
-- :func:`candidates`: every item that may be placed, in planning order.
+- :func:`candidates`: every item that may be placed, in planning order (the plain gives of a
+  week's plan as cursors read as far as its slots need: :class:`Supply`).
+
+The posts already in place are read by :mod:`planner.plan.history`.
 
 Reads only; :mod:`planner.plan.store` runs the engine and writes what it chose.
 """
@@ -24,15 +25,12 @@ from planner.config.settings import Config
 from planner.content.item_spec import PRIORITY_MAX
 from planner.content.links import item_own_domain_link
 from planner.plan.engine import Later
-from planner.plan.model import NO_ACCOUNTS, Candidate, FixedPost, PlanRules, Slot
+from planner.plan.model import NO_ACCOUNTS, Candidate, PlanRules, Slot
 from planner.plan.slots import SlotInstant, WeeklySlot, expand_week, iso_week_bounds
 from planner.store.models import (
-    LIVE_STATUSES,
     Item,
     ItemAccountState,
     ItemStatus,
-    Post,
-    PostStatus,
 )
 
 BATCH = 500
@@ -85,122 +83,6 @@ def week_slots(
 def chunks(values: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
-
-
-@dataclass
-class ExistingPosts:
-    """The posts already in the planned ranges and before them, as the plan finds them."""
-
-    replaced_ids: list[int]  # planned posts this plan replaces, locked until it commits
-    fixed: list[FixedPost]  # posts that stay: they count in the windows and use their items
-    kept_item_ids: set[str]
-    in_flight: int  # posts in the ranges a runner is claiming or has claimed: kept
-
-
-def existing_posts(
-    session: Session,
-    names: Sequence[str],
-    scope_accounts: Sequence[str],
-    ranges: dict[str, tuple[datetime, datetime]],
-    rules: PlanRules | None = None,
-) -> ExistingPosts:
-    """Posts to replace, posts that stay, and the items they use.
-
-    A plan replaces only posts still ``planned``, and locks them as it reads them, so a runner
-    cannot claim one the plan is about to delete (PostgreSQL: row locks; a claim in progress
-    holds its row, and ``SKIP LOCKED`` leaves that post where it is, counted as in flight;
-    SQLite: the plan's transaction holds the write lock from its start).
-
-    Of the posts before the planned ranges, only those the plan can feel are read (given
-    ``rules``; every post without): see :func:`history_reach`.
-    """
-    in_ranges = or_(
-        *(
-            and_(Post.account == name, Post.slot_at >= start, Post.slot_at < end)
-            for name, (start, end) in ranges.items()
-        )
-    )
-    replaced_ids = list(
-        session.scalars(
-            select(Post.id)
-            .where(Post.status == PostStatus.PLANNED, in_ranges)
-            .order_by(Post.id)
-            .with_for_update(skip_locked=True)
-        )
-    )
-    replaced = set(replaced_ids)
-    columns = (
-        Post.id, Post.account, Post.slot_at, Post.item_id, Post.is_pitch, Post.status, Item.url
-    )  # fmt: skip
-    live = (Post.account.in_(scope_accounts), Post.status.in_(LIVE_STATUSES))
-    first = min((start for start, _ in ranges.values()), default=None)
-    if rules is None or first is None:
-        queries = [select(*columns).join(Item, Item.id == Post.item_id).where(*live)]
-    else:
-        queries = _history_queries(columns, live, scope_accounts, rules, first)
-    rows_by_id = {
-        row.id: row for query in queries for row in session.execute(query) if row.id not in replaced
-    }
-    rows = sorted(rows_by_id.values(), key=lambda row: (row.slot_at, row.account, row.id))
-    fixed = [
-        FixedPost(row.account, row.slot_at, row.item_id, row.is_pitch, row.url) for row in rows
-    ]
-    in_flight = sum(
-        1
-        for row in rows
-        if row.account in ranges
-        and ranges[row.account][0] <= row.slot_at < ranges[row.account][1]
-        and row.status in (PostStatus.PLANNED, PostStatus.CLAIMED)
-    )
-    return ExistingPosts(replaced_ids, fixed, {post.item_id for post in fixed}, in_flight)
-
-
-def history_reach(rules: PlanRules) -> timedelta:
-    """How far before the first planned slot a post can still change a plan: the longest of
-    the days windows, the pitch gap and the duplicate-URL guard. Older posts matter only
-    as the last ``window_posts`` of a count window, or as a use of an item that can still be
-    placed (evergreen cooldowns and repost limits, an item already on an account)."""
-    days = [float(rules.duplicate_url_days)]
-    for settings in rules.balance.values():
-        days.append(settings.window_days or 0.0)
-        days.append((settings.min_pitch_gap_hours or 0.0) / 24)
-    return timedelta(days=max(days))
-
-
-def _history_queries(
-    columns: tuple[Any, ...],
-    live: tuple[Any, ...],
-    scope_accounts: Sequence[str],
-    rules: PlanRules,
-    first: datetime,
-) -> list[Any]:
-    """The posts a plan from ``first`` on can feel: everything since the reach, each scope's
-    last ``window_posts`` before it, and the older uses of items that are still candidates.
-    The same windows, gaps, guards and uses as reading every post, at the cost of the weeks
-    the rule looks back over rather than the whole history."""
-    since = first - history_reach(rules)
-    base = select(*columns).join(Item, Item.id == Post.item_id)
-    queries = [base.where(*live, Post.slot_at >= since)]
-    # Uses of items that can still be placed: not published (or archived) unless evergreen.
-    placeable = or_(
-        Item.evergreen.is_(True), Item.status.not_in([ItemStatus.PUBLISHED, ItemStatus.ARCHIVED])
-    )
-    queries.append(base.where(*live, Post.slot_at < since, placeable))
-    # A count window reaches back a number of posts, however old: each scope's last ones.
-    scopes: dict[str, list[str]] = {}
-    for account in scope_accounts:
-        scopes.setdefault(rules.scope_of.get(account, account), []).append(account)
-    for scope, members in scopes.items():
-        settings = rules.balance.get(scope)
-        if settings is None or settings.window_posts is None:
-            continue
-        queries.append(
-            base.where(Post.account.in_(members), Post.status.in_(LIVE_STATUSES))
-            .where(Post.slot_at < since)
-            .order_by(Post.slot_at.desc())
-            .limit(settings.window_posts)
-        )
-    return queries
 
 
 @dataclass

@@ -28,8 +28,9 @@ from sqlalchemy.orm import Session
 from planner.adapters.registry import make_adapter
 from planner.config.settings import Config
 from planner.plan.engine import plan
+from planner.plan.history import existing_posts
 from planner.plan.load import candidates as load_candidates
-from planner.plan.load import chunks, existing_posts, own_domain_links, plan_rules, week_slots
+from planner.plan.load import chunks, own_domain_links, plan_rules, week_slots
 from planner.plan.model import Candidate, FixedPost, ItemOn, Placement, PlanResult, RenderFailed
 from planner.plan.render import Renderer, RenderError, RenderInput, TemplateFileError
 from planner.plan.verdicts import write_item_statuses, write_verdicts

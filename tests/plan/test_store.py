@@ -18,8 +18,9 @@ from planner.content.files import queue_file_paths, read_queue_files, source_nam
 from planner.content.holds import hold_item, release_item
 from planner.content.store import sync_items
 from planner.plan.engine import plan
+from planner.plan.history import existing_posts, history_reach
 from planner.plan.load import candidates as load_candidates
-from planner.plan.load import existing_posts, history_reach, plan_rules, week_slots
+from planner.plan.load import plan_rules, week_slots
 from planner.plan.model import FixedPost
 from planner.plan.store import plan_weeks
 from planner.store.database import Database, open_database

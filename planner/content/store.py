@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from planner.content.files import QueueItem
@@ -60,6 +60,23 @@ def _chunks(values: Sequence[_T], size: int = BATCH_SIZE) -> Iterator[Sequence[_
         yield values[start : start + size]
 
 
+# The key of the PostgreSQL advisory lock queue writers take turns on ("plannerQ").
+_QUEUE_WRITERS = 0x706C616E6E657251
+
+
+def take_turns_writing_items(session: Session) -> None:
+    """Wait for any other transaction adding or editing queue items to end.
+
+    A sync reads which ids exist, then inserts the others: two at once would both insert the
+    same new item. SQLite's write transaction holds the database's one write lock from BEGIN;
+    on PostgreSQL, where only rows are locked, writers take a transaction-scoped advisory lock
+    (released at commit or rollback). Runners and plans never take it: they only update items
+    that exist, under their row locks.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _QUEUE_WRITERS})
+
+
 def sync_items(
     session: Session,
     items: Sequence[QueueItem],
@@ -74,6 +91,7 @@ def sync_items(
     handled after each batch. ``check`` sees every item that would be inserted or updated
     before the first write; what it raises propagates and nothing is written.
     """
+    take_turns_writing_items(session)
     sources = sorted(set(sources))
     existing: dict[str, tuple[str, str]] = {}  # id -> (content_hash, status)
     ids = [item.id for item in items]
@@ -189,6 +207,7 @@ def add_item(session: Session, item: QueueItem, now: datetime) -> bool:
 
     An archived item added again comes back as ``queued``, as it does from a queue file.
     """
+    take_turns_writing_items(session)
     current = session.get(Item, item.id)
     if current is None:
         session.add(Item(**item.row(), status=ItemStatus.QUEUED, created_at=now, updated_at=now))

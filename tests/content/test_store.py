@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 
 from planner.config.settings import Config, load_config
 from planner.content.files import queue_file_paths, read_queue_files, source_name
-from planner.content.store import list_items, sync_items
+from planner.content.store import SyncReport, list_items, sync_items
 from planner.errors import QueueFileError
 from planner.store.database import Database, open_database
 from planner.store.models import Item, ItemStatus
@@ -195,3 +197,60 @@ def test_list_filters_by_kind_status_and_account(
         assert [i.id for i in list_items(session, account="main")] == ["a", "b"]
         assert [i.id for i in list_items(session, account="other")] == ["b"]
         assert list_items(session, statuses=[ItemStatus.HELD]) == []
+
+
+def test_two_syncs_adding_the_same_new_items_take_turns_on_postgresql(
+    postgres_url: str, config: Config
+) -> None:
+    """Two processes sync the same new queue file at once (a person, and a cron job): the
+    second waits for the first and finds its items there, instead of inserting them again
+    (a duplicate key error on PostgreSQL, where nothing but the rows themselves is locked)."""
+    files = queue_file_paths([REPO / "queue"])
+    items = read_queue_files(files, config)
+    sources = [source_name(f, config) for f in files]
+    first, second = open_database(postgres_url), open_database(postgres_url)
+    first_synced, may_commit = threading.Event(), threading.Event()
+    reports: dict[str, object] = {}
+
+    def sync_and_hold() -> None:
+        with first.transaction() as session:
+            reports["first"] = sync_items(session, items, sources, NOW)
+            first_synced.set()
+            may_commit.wait(30)
+
+    def sync_again() -> None:
+        try:
+            with second.transaction() as session:
+                reports["second"] = sync_items(session, items, sources, NOW)
+        except Exception as error:  # noqa: BLE001 - the test reports what went wrong
+            reports["second"] = error
+
+    holder = threading.Thread(target=sync_and_hold)
+    holder.start()
+    assert first_synced.wait(30)
+    other = threading.Thread(target=sync_again)
+    other.start()
+    try:
+        # The second sync is blocked on a lock held by the first (not yet committed).
+        with first.reading() as session:
+            deadline = time.monotonic() + 30
+            while not session.scalar(
+                text("select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
+                     " and datname = current_database()")
+            ):  # fmt: skip
+                assert time.monotonic() < deadline, "the second sync never waited"
+                session.rollback()
+                time.sleep(0.01)
+    finally:
+        may_commit.set()
+        holder.join(30)
+        other.join(30)
+    try:
+        assert isinstance(reports["second"], SyncReport), reports["second"]
+        assert reports["second"].added == 0
+        assert reports["second"].unchanged == len(items)
+        with second.reading() as session:
+            assert session.scalar(select(func.count()).select_from(Item)) == len(items)
+    finally:
+        first.dispose()
+        second.dispose()

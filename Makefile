@@ -22,13 +22,13 @@ $(VENV)/.dev-installed: $(VENV)/.installed pyproject.toml
 
 demo: $(VENV)/.installed
 	rm -rf $(DEMO)
-	$(BIN)/planner init $(DEMO)
-	cd $(DEMO) && ../$(BIN)/planner queue sync
-	cd $(DEMO) && ../$(BIN)/planner feeds sync
-	cd $(DEMO) && ../$(BIN)/planner queue list --status queued
-	cd $(DEMO) && ../$(BIN)/planner plan
-	cd $(DEMO) && ../$(BIN)/planner preview
-	cd $(DEMO) && ../$(BIN)/planner simulate
+	$(BIN)/planner init $(DEMO)  # DEMO may be relative to here or absolute
+	cd $(DEMO) && $(CURDIR)/$(BIN)/planner queue sync
+	cd $(DEMO) && $(CURDIR)/$(BIN)/planner feeds sync
+	cd $(DEMO) && $(CURDIR)/$(BIN)/planner queue list --status queued
+	cd $(DEMO) && $(CURDIR)/$(BIN)/planner plan
+	cd $(DEMO) && $(CURDIR)/$(BIN)/planner preview
+	cd $(DEMO) && $(CURDIR)/$(BIN)/planner simulate
 	@echo
 	@echo "Next, as the README's Quick start says: . $(BIN)/activate  (puts planner on your PATH)"
 	@echo "then: cd $(DEMO) && planner config check"

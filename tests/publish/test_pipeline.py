@@ -193,7 +193,7 @@ def test_transient_errors_back_off_then_fail(db: Database, config: Config) -> No
 
 def test_auth_failure_pauses_the_account_and_keeps_its_posts(db: Database, config: Config) -> None:
     adapter = Scripted()
-    adapter.script = [AuthFailed("401 invalid token")]
+    adapter.by_account["a"] = [AuthFailed("401 invalid token")]
     post = add_post(db, "a", NOW)
     other = add_post(db, "b", NOW)
     r = run_at(db, config, NOW, adapter)

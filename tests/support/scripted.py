@@ -1,6 +1,8 @@
 """A network adapter for publishing tests: each publish takes the next scripted result.
 
-``Scripted`` succeeds by default; put exceptions (or ``None`` for a success) in ``script``.
+``Scripted`` succeeds by default; put exceptions (or ``None`` for a success) in ``script``, or
+in ``by_account[name]`` for one account's posts alone (accounts publish in parallel, so a
+shared script would go to whichever account asks first).
 ``one_waits_for_the_other`` gives two adapters where the first answers only once the second
 has published: accounts published one after another would make the first time out.
 """
@@ -22,14 +24,16 @@ class Scripted:
     def __init__(self, idempotent: bool = True) -> None:
         self.supports_idempotency = idempotent
         self.script: list[Exception | None] = []
+        self.by_account: dict[str, list[Exception | None]] = {}
         self.sent: list[OutgoingPost] = []
 
     def validate(self, text: str) -> list[str]:
         return ["too long for this network"] if len(text) > 200 else []
 
     def publish(self, post: OutgoingPost) -> Published:
-        if self.script:
-            outcome = self.script.pop(0)
+        script = self.by_account.get(post.account) or self.script
+        if script:
+            outcome = script.pop(0)
             if outcome is not None:
                 raise outcome
         self.sent.append(post)

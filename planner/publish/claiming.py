@@ -23,11 +23,12 @@ nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, select, update
+from sqlalchemy import Connection, Select, and_, exists, func, select, update
 from sqlalchemy.orm import aliased
 
 from planner.config.settings import Config
@@ -72,37 +73,61 @@ def _due(status: str, slot_at: datetime, next_attempt_at: datetime | None,
 def due_times(connection: Connection, min_spacing_seconds: float) -> dict[str, datetime]:
     """When each account's next post is due, for every account that is neither paused nor
     busy (a claimed post) and has one planned: one query for all accounts."""
-    head, claimed = aliased(Post), aliased(Post)
-    earliest = (
-        select(head.id)
-        .where(head.account == AccountState.account, head.status.in_(UNFINISHED))
-        .order_by(head.slot_at, head.id)
-        .limit(1)
-        .correlate(AccountState)
-        .scalar_subquery()
-    )
+    claimed = aliased(Post)
+    # The head of each status on its own: an index seek each (account, status, slot_at), where
+    # one "status IN (...) ORDER BY slot_at" walked the account's whole published history.
+    heads = [
+        _first_of(status).correlate(AccountState).scalar_subquery().label(status)
+        for status in UNFINISHED
+    ]
     busy = (
         exists()
         .where(claimed.account == AccountState.account, claimed.status == PostStatus.CLAIMED)
         .correlate(AccountState)
     )
-    rows = connection.execute(
-        select(
-            AccountState.account,
-            AccountState.last_published_at,
-            Post.status,
-            Post.slot_at,
-            Post.next_attempt_at,
+    states = connection.execute(
+        select(AccountState.account, AccountState.last_published_at, *heads).where(
+            AccountState.paused.is_(False), ~busy
         )
-        .join(Post, Post.id == earliest)
-        .where(AccountState.paused.is_(False), ~busy)
     ).all()
-    return {
-        row.account: _due(
-            row.status, row.slot_at, row.next_attempt_at, row.last_published_at, min_spacing_seconds
-        )  # fmt: skip
-        for row in rows
+    ids = {row.account: [post_id for post_id in row[2:] if post_id is not None] for row in states}
+    wanted = [post_id for found in ids.values() for post_id in found]
+    posts = {
+        row.id: row
+        for chunk in _chunks(wanted)
+        for row in connection.execute(
+            select(Post.id, Post.status, Post.slot_at, Post.next_attempt_at).where(
+                Post.id.in_(chunk)
+            )
+        )
     }
+    due: dict[str, datetime] = {}
+    for state in states:
+        found = [posts[post_id] for post_id in ids[state.account] if post_id in posts]
+        if not found:
+            continue
+        head = min(found, key=lambda post: (post.slot_at, post.id))
+        due[state.account] = _due(head.status, head.slot_at, head.next_attempt_at,
+                                  state.last_published_at, min_spacing_seconds)  # fmt: skip
+    return due
+
+
+def _first_of(status: str, account: str | None = None) -> Select[Any]:
+    """The id of the account's first post (by slot, then id) in ``status``: the account of
+    the enclosing ``AccountState`` row, or ``account``."""
+    head = aliased(Post)
+    owner = AccountState.account if account is None else account
+    return (
+        select(head.id)
+        .where(head.account == owner, head.status == status)
+        .order_by(head.slot_at, head.id)
+        .limit(1)
+    )
+
+
+def _chunks(values: Sequence[int], size: int = 500) -> Iterator[Sequence[int]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def due_at(connection: Connection, account: str, min_spacing_seconds: float) -> datetime | None:
@@ -119,14 +144,18 @@ def due_at(connection: Connection, account: str, min_spacing_seconds: float) -> 
     )
     if in_flight:
         return None
-    head = connection.execute(
-        select(Post.status, Post.slot_at, Post.next_attempt_at)
-        .where(Post.account == account, Post.status.in_(UNFINISHED))
-        .order_by(Post.slot_at, Post.id)
-        .limit(1)
-    ).first()
-    if head is None:
+    heads = [
+        row
+        for status in UNFINISHED
+        for row in connection.execute(
+            select(Post.id, Post.status, Post.slot_at, Post.next_attempt_at).where(
+                Post.id == _first_of(status, account).scalar_subquery()
+            )
+        )
+    ]
+    if not heads:
         return None
+    head = min(heads, key=lambda post: (post.slot_at, post.id))
     return _due(head.status, head.slot_at, head.next_attempt_at, state.last_published_at,
                 min_spacing_seconds)  # fmt: skip
 

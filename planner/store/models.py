@@ -241,6 +241,9 @@ class Post(Base):
         Index(None, "status", "slot_at"),
         # An account's recent posts: the balancer's history and the preview.
         Index(None, "account", "slot_at"),
+        # An account's first post of a status (the runner's next due post): a seek, where
+        # (account, slot_at) walks every published post before it.
+        Index(None, "account", "status", "slot_at"),
         Index(None, "item_id"),
     )
 

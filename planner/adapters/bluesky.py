@@ -73,7 +73,6 @@ from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from typing import Any, TypeVar
 
-import httpx
 import regex
 
 from planner.adapters.base import (
@@ -130,6 +129,8 @@ def _utc_now() -> datetime:
 
 @functools.cache
 def _tls_context() -> ssl.SSLContext:
+    import httpx  # lazily: loading a config checks Bluesky options without it
+
     # httpx's own default, built once: loading the CA bundle takes ~0.1 s, and one context
     # serves every account's connections.
     return httpx.create_ssl_context()
@@ -264,6 +265,8 @@ class BlueskyAdapter:
 
     def _session(self) -> tuple[Any, bool]:
         """The logged-in client, and whether it logged in just now."""
+        import httpx  # lazily: loading a config checks Bluesky options without it
+
         if self._client is not None:
             return self._client, False
         password = self._read_password()
@@ -380,6 +383,7 @@ class BlueskyAdapter:
         ``login``: the SDK was logging in, so a refusal is about the handle and the app
         password, not about a session.
         """
+        import httpx  # lazily: loading a config checks Bluesky options without it
         from atproto import exceptions as atproto_errors  # slow: see the imports
 
         if isinstance(exc, PublishError):
@@ -491,6 +495,7 @@ def _status_phrase(status: int) -> str:
 def _may_have_arrived(exc: BaseException) -> bool:
     """Whether Bluesky may have stored the record although no usable answer came back: a
     timeout after connecting, or a success answer that is not the documented model."""
+    import httpx  # lazily: loading a config checks Bluesky options without it
     from atproto import exceptions as atproto_errors  # slow: see the imports
 
     if isinstance(exc, atproto_errors.InvokeTimeoutError):

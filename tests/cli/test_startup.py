@@ -93,7 +93,7 @@ def test_light_commands_check_network_accounts_without_their_clients(
     run_loading("status", cwd=tmp_path)  # creates the database
     output, loaded = run_loading(*command, cwd=tmp_path)
     assert "brand_masto" in output or command == ["queue", "list"], output
-    assert sorted(loaded & {"tweepy", "mastodon", "atproto"}) == []
+    assert sorted(loaded & {"tweepy", "mastodon", "atproto", "httpx"}) == []
 
 
 @pytest.mark.parametrize("name", list(COMMANDS))

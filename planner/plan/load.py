@@ -100,9 +100,6 @@ class Supply:
         for result in self._results:
             result.close()
 
-    def __len__(self) -> int:
-        return len(self.eager)
-
 
 _EPOCH = datetime(1, 1, 1, tzinfo=UTC)
 # A rank orders by priority (higher first), then age (older first), like the queries; ids
@@ -193,13 +190,10 @@ def candidates(
 
     mentioning: list[Candidate] = []  # gives that may link to an own domain: checked below
 
-    def made(rows: Iterable[Any], skip: Iterable[str] = ()) -> Iterator[Candidate]:
-        skipped = set(skip)
+    def made(rows: Iterable[Any]) -> Iterator[Candidate]:
         for row in rows:
             (item_id, kind, url, targets, not_before, not_after, evergreen, cooldown_days,
              max_reposts, force, status, priority, created_at) = row  # fmt: skip
-            if item_id in skipped:
-                continue
             if status == ItemStatus.EXPIRED and (not_after is None or not_after <= first_slot):
                 continue
             if targets not in targets_seen:

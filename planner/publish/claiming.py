@@ -23,7 +23,7 @@ nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,6 +32,7 @@ from sqlalchemy import Connection, Select, and_, exists, func, select, update
 from sqlalchemy.orm import aliased
 
 from planner.config.settings import Config
+from planner.plan.load import chunks
 from planner.plan.render import Renderer
 from planner.publish.claims import UNCERTAIN, Claimed, ClaimResult, Outcome
 from planner.publish.recheck import claim_substitute, hold_at_publish_time, published_tracker
@@ -94,7 +95,7 @@ def due_times(connection: Connection, min_spacing_seconds: float) -> dict[str, d
     wanted = [post_id for found in ids.values() for post_id in found]
     posts = {
         row.id: row
-        for chunk in _chunks(wanted)
+        for chunk in chunks(wanted)
         for row in connection.execute(
             select(Post.id, Post.status, Post.slot_at, Post.next_attempt_at).where(
                 Post.id.in_(chunk)
@@ -123,11 +124,6 @@ def _first_of(status: str, account: str | None = None) -> Select[Any]:
         .order_by(head.slot_at, head.id)
         .limit(1)
     )
-
-
-def _chunks(values: Sequence[int], size: int = 500) -> Iterator[Sequence[int]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 def due_at(connection: Connection, account: str, min_spacing_seconds: float) -> datetime | None:

@@ -41,6 +41,7 @@ import json
 import multiprocessing
 import os
 import resource
+import shlex
 import signal
 import statistics
 import subprocess
@@ -63,7 +64,9 @@ from planner.store.models import Item, Post
 POSTGRES_URL = os.environ.get(
     "PLANNER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-PLANNER = [sys.executable, "-m", "planner"]
+# BENCH_WRAP prefixes each planner command, to run it under a sampling profiler (e.g.
+# "py-spy record --format raw -o /tmp/once.txt --").
+PLANNER = [*shlex.split(os.environ.get("BENCH_WRAP", "")), sys.executable, "-m", "planner"]
 
 
 # --- the receiver ---------------------------------------------------------------------------

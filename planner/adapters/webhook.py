@@ -65,6 +65,7 @@ urllib3's DEBUG line for the request shows the path as ``/***``.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -333,21 +334,27 @@ class WebhookAdapter:
 
 def _url(settings: AccountSettings) -> str:
     value = settings.options.get("url")
-    parts = http_url(value)
-    if parts is not None:
-        try:  # what requests will do with it: a host it cannot encode
-            requests.Request("POST", value).prepare()
-        except (requests.RequestException, ValueError):
-            parts = None
-    if parts is None:
+    if not isinstance(value, str) or not _sendable(value):
         try:
             shown = redact_http_url(value) if isinstance(value, str) else repr(value)
         except ValueError:  # urllib.parse refuses the port: the URL cannot even be shown
             shown = "a URL whose port is not a number from 0 to 65535"
         problem = "is required" if value is None else f"must be an http(s) URL, got {shown}"
         raise InputError(f'account "{settings.name}": option "url" {problem}')
-    assert isinstance(value, str)
     return value
+
+
+@functools.lru_cache(maxsize=1024)
+def _sendable(url: str) -> bool:
+    """An http(s) URL requests can send to. Cached: an account's URL is checked at config
+    load and again by its adapter, 0.2 ms each, for each of a brand's accounts."""
+    if http_url(url) is None:
+        return False
+    try:  # what requests will do with it: a host it cannot encode
+        requests.Request("POST", url).prepare()
+    except (requests.RequestException, ValueError):
+        return False
+    return True
 
 
 def _header_option(settings: AccountSettings, key: str, default: str) -> str:

@@ -105,6 +105,11 @@ class Config:
             credentials=settings.credentials,
         )
 
+    def balance_scope(self, account: str) -> str:
+        """The window ``account``'s posts count in: the brand's (``"*brand*"``, shared by every
+        account, with ``[balance] scope = "brand"``) or the account's own (its name)."""
+        return "*brand*" if self.settings.balance.scope == "brand" else account
+
     def balance_for_brand(self) -> balancer.BalanceSettings:
         """The top-level ``[balance]`` settings (brand-wide scope, and the accounts' default)."""
         return self.settings.balance.settings()

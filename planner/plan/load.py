@@ -27,21 +27,16 @@ from planner.content.links import item_own_domain_link
 from planner.plan.engine import Later
 from planner.plan.model import NO_ACCOUNTS, Candidate, PlanRules, Slot
 from planner.plan.slots import SlotInstant, WeeklySlot, expand_week, iso_week_bounds
+from planner.store.batches import BATCH, chunks
 from planner.store.models import (
     Item,
     ItemAccountState,
     ItemStatus,
 )
 
-BATCH = 500
-
-
-def scope_key(config: Config, account: str) -> str:
-    return "*brand*" if config.settings.balance.scope == "brand" else account
-
 
 def plan_rules(config: Config, accounts: Iterable[str]) -> PlanRules:
-    scope_of = {name: scope_key(config, name) for name in accounts}
+    scope_of = {name: config.balance_scope(name) for name in accounts}
     balance = {
         scope: (config.balance_for_brand() if scope == "*brand*" else config.balance_for(scope))
         for scope in set(scope_of.values())
@@ -78,11 +73,6 @@ def week_slots(
                 if instant.at > now
             ]
     return slots, ranges
-
-
-def chunks(values: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 @dataclass

@@ -15,7 +15,6 @@ pass), so a broken template never leaves a hole in the week.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,10 +29,12 @@ from planner.config.settings import Config
 from planner.plan.engine import plan
 from planner.plan.history import existing_posts
 from planner.plan.load import candidates as load_candidates
-from planner.plan.load import chunks, own_domain_links, plan_rules, week_slots
+from planner.plan.load import own_domain_links, plan_rules, week_slots
 from planner.plan.model import Candidate, FixedPost, ItemOn, Placement, PlanResult, RenderFailed
 from planner.plan.render import Renderer, RenderError, RenderInput, TemplateFileError
 from planner.plan.verdicts import write_item_statuses, write_verdicts
+from planner.store.batches import chunks
+from planner.store.idempotency import idempotency_key as idempotency_key
 from planner.store.models import (
     EmptySlot,
     Item,
@@ -225,12 +226,6 @@ def _render_placements(
                     continue
                 placement.text = text
     return failures
-
-
-def idempotency_key(account: str, at: datetime, item_id: str) -> str:
-    """Stable per (account, instant, item): re-planning the same choice gives the same key."""
-    seed = f"{account}|{at.timestamp():.0f}|{item_id}".encode()
-    return "p-" + hashlib.blake2b(seed, digest_size=16).hexdigest()
 
 
 def _post_row(placement: Placement, outcome: PlanOutcome, now: datetime) -> dict[str, Any] | None:

@@ -22,8 +22,8 @@ from typing import cast as type_cast
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from planner.plan.load import chunks
 from planner.plan.model import ItemOn
+from planner.store.batches import chunks
 from planner.store.models import (
     AccountPlan,
     Item,

@@ -26,16 +26,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Select, and_, exists, func, select, update
 from sqlalchemy.orm import aliased
 
 from planner.config.settings import Config
-from planner.plan.load import chunks
-from planner.plan.render import Renderer
 from planner.publish.claims import UNCERTAIN, Claimed, ClaimResult, Outcome
 from planner.publish.recheck import claim_substitute, hold_at_publish_time, published_tracker
+from planner.store.batches import chunks
 from planner.store.database import Database
 from planner.store.models import (
     AccountState,
@@ -45,6 +44,9 @@ from planner.store.models import (
     PostStatus,
     PublishAttempt,
 )
+
+if TYPE_CHECKING:  # Jinja2, loaded only when a claim re-renders a post
+    from planner.plan.render import Renderer
 
 UNFINISHED = (PostStatus.PLANNED, PostStatus.RETRY)
 # Most posts one claim takes for one account: a batch is published one post at a time, so

@@ -34,6 +34,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, bindparam, insert, update
 
@@ -48,7 +49,6 @@ from planner.errors import (
     Transient,
     Uncertain,
 )
-from planner.plan.render import Renderer
 from planner.publish.claiming import Batch, claim_due, claim_next, due_times, release
 from planner.publish.claims import UNCERTAIN, Claimed, ClaimResult, Outcome
 from planner.publish.group_commit import GroupCommit
@@ -62,6 +62,9 @@ from planner.store.models import (
     PostStatus,
     PublishAttempt,
 )
+
+if TYPE_CHECKING:
+    from planner.plan.render import Renderer
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +198,8 @@ class Publisher:
     @property
     def renderer(self) -> Renderer:
         if self._renderer is None:
+            from planner.plan.render import Renderer  # Jinja2: only when a post needs it
+
             self._renderer = Renderer.from_config(self.config)
         return self._renderer
 

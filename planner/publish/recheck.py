@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import Connection, Table, and_, exists, insert, or_, select, update
 
 from planner.config.settings import Config
-from planner.plan.load import scope_key
-from planner.plan.render import Renderer, RenderError, RenderInput
-from planner.plan.store import idempotency_key
 from planner.publish.claims import Claimed
 from planner.rule.balancer import WindowTracker
+from planner.store.idempotency import idempotency_key
 from planner.store.models import (
     LIVE_STATUSES,
     Item,
@@ -35,6 +33,9 @@ from planner.store.models import (
 )
 from planner.store.upsert import upsert
 
+if TYPE_CHECKING:  # rendering (Jinja2) is loaded only when a held pitch needs a substitute
+    from planner.plan.render import Renderer
+
 log = logging.getLogger(__name__)
 
 
@@ -42,7 +43,7 @@ def published_tracker(
     connection: Connection, config: Config, account: str, now: datetime
 ) -> WindowTracker:
     """The balancer's windows over what was actually published before ``now``."""
-    if scope_key(config, account) == "*brand*":
+    if config.balance_scope(account) == "*brand*":
         accounts = list(config.settings.accounts)
         settings = config.balance_for_brand()
     else:
@@ -168,6 +169,8 @@ def claim_substitute(
         if item.accounts and account not in item.accounts:
             continue
         try:
+            from planner.plan.render import RenderError, RenderInput
+
             text = renderer.render(RenderInput.from_item(item), network, account)
         except RenderError as error:
             log.warning("substitute %s skipped: %s", item.id, error)

@@ -21,9 +21,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Executable, func, insert, select, update
 
 from planner.config.settings import Config
 from planner.publish.claims import UNCERTAIN, Outcome
@@ -47,11 +45,20 @@ ResendCheck = Callable[[str, datetime | None, datetime], bool]
 def ensure_account_rows(db: Database, config: Config) -> None:
     """Every configured account has a row in account_states (the claim lock)."""
     # Several runners may start at once: insert-or-ignore, never check-then-insert.
-    insert_new = sqlite_insert if db.engine.dialect.name == "sqlite" else postgresql_insert
     rows = [{"account": name, "paused": False} for name in config.settings.accounts]
-    if rows:
-        with db.transaction() as session:
-            session.execute(insert_new(AccountState).on_conflict_do_nothing(), rows)
+    if not rows:
+        return
+    # Each dialect's module on first use: a SQLite runner need not load PostgreSQL's.
+    if db.engine.dialect.name == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
+        statement: Executable = sqlite.insert(AccountState).on_conflict_do_nothing()
+    else:
+        from sqlalchemy.dialects import postgresql
+
+        statement = postgresql.insert(AccountState).on_conflict_do_nothing()
+    with db.transaction() as session:
+        session.execute(statement, rows)
 
 
 def mark_missed(db: Database, config: Config, now: datetime) -> list[int]:

@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table
-from sqlalchemy.dialects import postgresql, sqlite
 
 
 def upsert(
@@ -24,7 +23,16 @@ def upsert(
 ) -> None:
     """Set ``values`` on the row of ``table`` with primary key ``keys``; a new row also gets
     ``defaults`` for the columns ``values`` leaves out."""
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     index: Sequence[str] = list(keys)
-    statement = insert(table).values({**(defaults or {}), **keys, **values})
-    connection.execute(statement.on_conflict_do_update(index_elements=index, set_=dict(values)))
+    row = {**(defaults or {}), **keys, **values}
+    # Each dialect's module on first use: a SQLite runner need not load PostgreSQL's.
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        pg = postgresql.insert(table).values(row)
+        connection.execute(pg.on_conflict_do_update(index_elements=index, set_=dict(values)))
+    else:
+        from sqlalchemy.dialects import sqlite
+
+        lite = sqlite.insert(table).values(row)
+        connection.execute(lite.on_conflict_do_update(index_elements=index, set_=dict(values)))

@@ -17,7 +17,8 @@ measured from there, its start-up included. The runners of ``run``, ``pg1`` and 
 started ``--lead`` seconds (default 6) before the posts fall due, as a runner that keeps
 running would be, and measured from the due instant: how late the posts go out.
 
-For each it prints the wall time from that instant to the last arrival, the
+For each it prints the wall time from that instant to the last arrival (and for ``once``
+when the process exited), the
 latency of each account's first post (min, median, max), the CPU time the runners used
 (user and system), the ratio of the wall time to the
 floor (an account's posts go out one after another, accounts in parallel: posts per account
@@ -254,9 +255,11 @@ def run_case(
         started = due.timestamp()
     deadline = started + args.timeout
     rss: list[tuple[int, float]] = []  # (posts arrived, resident MB of the runners)
+    exited = None
     if name == "once":
         for process in processes:
             process.wait(timeout=args.timeout)
+        exited = time.time() - started  # cron waits for this, not for the last arrival
     else:
         while time.time() < deadline and (arrived := len(receiver.arrivals())) < args.posts:
             if args.rss:
@@ -292,6 +295,7 @@ def run_case(
         "first_min_s": round(firsts[0], 2),
         "first_median_s": round(statistics.median(firsts), 2),
         "first_max_s": round(firsts[-1], 2),
+        **({"exit_s": round(exited, 2)} if exited is not None else {}),
         "runner_cpu_s": round(cpu, 2),
         "duplicates": sum(n - 1 for n in seen.values()),
         "missing": args.posts - len(seen),

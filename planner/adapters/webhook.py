@@ -161,7 +161,7 @@ class WebhookAdapter:
         self._credentials = dict(settings.credentials)
         self._environ = environ
         self._clock = clock
-        self._session = new_session(_user_agent(settings))
+        self._session = new_session(_user_agent(settings), only_url=self.url)
         self._url_secrets = _url_secrets(self.url)
         hide_path_in_library_logs(self.url)
 

@@ -51,7 +51,7 @@ from planner.errors import (
 )
 from planner.publish.claiming import Batch, claim_due, claim_next, due_times, release
 from planner.publish.claims import UNCERTAIN, Claimed, ClaimResult, Outcome
-from planner.publish.group_commit import GroupCommit
+from planner.publish.group_commit import GroupCommit, Rows
 from planner.publish.media import outgoing_media, remember_upload, reuse_window
 from planner.store.database import Database
 from planner.store.models import (
@@ -207,24 +207,17 @@ class Publisher:
         self, claim: Claimed, published: Published, started: datetime, now: datetime
     ) -> Outcome:
         # The commonest write of a run: prebuilt statements on a Core connection (no ORM
-        # unit of work, no statement built per post), in a transaction shared with the
-        # records of other accounts' threads.
-        def record(connection: Connection) -> None:
-            connection.execute(
-                _PUBLISHED_POST,
-                {"post_id": claim.post_id, "published_at": now, "remote_id": published.remote_id,
-                 "remote_url": published.url, "updated_at": now},
-            )  # fmt: skip
-            connection.execute(
-                _PUBLISHED_ITEM, {"item_id": claim.item_id, "last_published_at": now}
-            )
-            connection.execute(
-                _ACCOUNT_PUBLISHED, {"account_name": claim.account, "last_published_at": now}
-            )
-            self._attempt(connection, claim, started, now, "published",
-                          remote_id=published.remote_id)  # fmt: skip
-
-        self._records.run(record)
+        # unit of work, no statement built per post), each run once for the records of
+        # all the accounts' threads that share the transaction.
+        self._records.run(Rows((
+            (_PUBLISHED_POST, {"post_id": claim.post_id, "published_at": now,
+                               "remote_id": published.remote_id, "remote_url": published.url,
+                               "updated_at": now}),
+            (_PUBLISHED_ITEM, {"item_id": claim.item_id, "last_published_at": now}),
+            (_ACCOUNT_PUBLISHED, {"account_name": claim.account, "last_published_at": now}),
+            (_ATTEMPT, self._attempt_row(claim, started, now, "published",
+                                         remote_id=published.remote_id)),
+        )))  # fmt: skip
         log.info("published post %s on %s: %s", claim.post_id, claim.account, published.remote_id)
         return Outcome(claim.post_id, claim.account, PostStatus.PUBLISHED, published=published)
 
@@ -303,9 +296,22 @@ class Publisher:
     ) -> None:
         connection.execute(
             _ATTEMPT,
-            {"post_id": claim.post_id, "started_at": started, "finished_at": finished,
-             "outcome": outcome, "remote_id": remote_id, "error": error, "worker": self.worker},
-        )  # fmt: skip
+            self._attempt_row(claim, started, finished, outcome, remote_id=remote_id, error=error),
+        )
+
+    def _attempt_row(
+        self,
+        claim: Claimed,
+        started: datetime,
+        finished: datetime,
+        outcome: str,
+        *,
+        remote_id: str | None = None,
+        error: str | None = None,
+    ) -> dict[str, object]:
+        return {"post_id": claim.post_id, "started_at": started, "finished_at": finished,
+                "outcome": outcome, "remote_id": remote_id, "error": error,
+                "worker": self.worker}  # fmt: skip
 
     def resume_account(self, account: str) -> None:
         """Lift an auth pause (after the credentials were fixed)."""

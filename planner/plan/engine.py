@@ -39,12 +39,13 @@ typed pitch slot looks ahead over the slots within the rule's reach (bounded by 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from planner.plan.leftovers import note_turn_passed, settle_leftovers
 from planner.plan.model import (
     GIVE,
+    LISTED,
     PITCH,
     Candidate,
     FixedPost,
@@ -67,14 +68,17 @@ def plan(
     rules: PlanRules,
     render: Renderer,
     later: Mapping[str, Later] | None = None,
+    listed: int = LISTED,
 ) -> PlanResult:
     """Decide every slot; see the module docstring. ``slots`` and ``fixed`` may come in any
     order; fixed posts before the first slot are the balancer's history.
 
-    ``later``: per give kind, the plain gives (not pitches, not forced, no ``not_after``
-    within the planned weeks) as two iterators in planning order, the items for every account
-    and those for some, read only as far as the slots need them, with how many of them go to
-    each account (:class:`Later`). The plan is the same as with them all in ``candidates``.
+    ``later``: per kind, the plain items (not forced, no ``not_after`` within the planned
+    weeks; gives that are not pitches; pitches due by the last slot) as two iterators in
+    planning order, the items for every account and those for some, read only as far as the
+    slots need them (a pitch kind's also as far as the report names leftovers: ``listed``
+    per account), with how many of them go to each account (:class:`Later`). The plan is
+    the same as with them all in ``candidates``.
     """
     result = PlanResult()
     trackers = {scope: WindowTracker(settings) for scope, settings in rules.balance.items()}
@@ -133,18 +137,25 @@ def plan(
             account.use(placement.item.id, placement.item.url, at)
             result.held.pop((placement.item.id, account_name), None)
 
-    settle_leftovers(accounts, slots, rules, result)
+    settle_leftovers(accounts, slots, rules, result, listed)
     return result
 
 
 @dataclass
 class Later:
-    """A give kind's plain items, read lazily: those for every account and those for some,
-    each in planning order, and how many of the latter go to each account."""
+    """A kind's plain items, read lazily: those for every account and those for some, each
+    in planning order, and how many of the latter go to each account.
+
+    A pitch kind's leftovers are reported, so for one its plain pitches come with how many
+    go to every account (``shared``) and which of them the fixed posts use (``fixed``: item
+    id -> the accounts it goes to, None for all): what the report counts without reading.
+    """
 
     for_all: Iterator[Candidate]
     for_some: Iterator[Candidate]
     counts: Mapping[str, int]
+    shared: int | None = None
+    fixed: Mapping[str, tuple[str, ...] | None] = field(default_factory=dict)
 
 
 def _feeds(names: set[str], later: Mapping[str, Later]) -> dict[str, dict[str, list[Feed]]]:
@@ -153,9 +164,16 @@ def _feeds(names: set[str], later: Mapping[str, Later]) -> dict[str, dict[str, l
     feeds: dict[str, dict[str, list[Feed]]] = {}
     for kind, supply in later.items():
         for_all, for_some = supply.for_all, supply.for_some
-        shared = Feed()
+        fixed = supply.fixed
+        shared = Feed(supply.shared, {i for i, accounts in fixed.items() if accounts is None})
         shared.stream = Stream(for_all, _to(shared))
-        own = {name: Feed(supply.counts.get(name, 0)) for name in names}
+        own = {
+            name: Feed(
+                supply.counts.get(name, 0),
+                {i for i, accounts in fixed.items() if accounts and name in accounts},
+            )
+            for name in names
+        }
 
         def route(candidate: Candidate, own: dict[str, Feed] = own) -> list[Feed]:
             # Once per account, even if the item names one twice.
@@ -216,6 +234,7 @@ def _build_accounts(
                 own[name][kind],
                 (shared_notable[kind], notable(own[name][kind])),
                 feeds[kind][name] if kind in feeds else (),
+                later_reported=rules.kinds[kind][0] == PITCH,
             )
             for kind in rules.kinds
         }

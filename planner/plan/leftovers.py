@@ -42,7 +42,11 @@ def note_turn_passed(
 
 
 def settle_leftovers(
-    accounts: Mapping[str, Account], slots: Sequence[Slot], rules: PlanRules, result: PlanResult
+    accounts: Mapping[str, Account],
+    slots: Sequence[Slot],
+    rules: PlanRules,
+    result: PlanResult,
+    listed: int = LISTED,
 ) -> None:
     """Each account on its own: items that expired there are reported with why, and pitches
     still queued when the weeks end are held (the rule refused pitches on that account) or
@@ -54,12 +58,14 @@ def settle_leftovers(
     for account in accounts.values():
         name = account.name
         turns_left = account.turns_passed
-        listed = _Listing(name, result).take
+        listing = _Listing(name, result, listed)
+        listed_ = listing.take
         for pool in account.pools.values():
             for candidate in pool.expired:
-                if candidate.id not in account.used and listed():
+                if candidate.id not in account.used and listed_():
                     _expire(candidate, account, result)
-            for candidate in pool.notable_leftovers():
+            # Pitches read lazily are read on only while the report still names items.
+            for candidate in pool.leftovers(listing.has_room):
                 key = (candidate.id, name)
                 if candidate.id in account.used or key in result.expired:
                     continue
@@ -68,7 +74,7 @@ def settle_leftovers(
                     and candidate.not_after is not None
                     and candidate.not_after <= last
                 ):
-                    if key in result.held or listed():
+                    if key in result.held or listed_():
                         _expire(candidate, account, result)
                 elif key in result.held or not candidate.is_pitch:
                     continue  # refused by the rule itself: its own reason stands
@@ -78,7 +84,7 @@ def settle_leftovers(
                     and (candidate.not_before > last)
                 ):
                     continue  # not due within these weeks: nothing held it back yet
-                elif not listed():
+                elif not listed_():
                     continue
                 elif turns_left > 0 or account.refusal is None:
                     # One pitch for each slot the rule would have given one: the mix kept
@@ -89,6 +95,8 @@ def settle_leftovers(
                     result.held[key] = (
                         f"the rule took no more pitches here (last refusal: {account.refusal})"
                     )
+            # The pitches never read: none was placed, refused or due to expire here.
+            listing.count(pool.unread(account.used))
         for item_id in account.used:
             result.held.pop((item_id, name), None)
             result.waiting.pop((item_id, name), None)
@@ -105,19 +113,27 @@ class _Listing:
     """A big queue leaves thousands of pitches behind on each of many accounts: the first
     LISTED of them are named, the rest counted (``result.unlisted``)."""
 
-    def __init__(self, account: str, result: PlanResult) -> None:
+    def __init__(self, account: str, result: PlanResult, room: int) -> None:
         self.account = account
         self.result = result
-        self.room = LISTED
+        self.room = room
+
+    def has_room(self) -> bool:
+        return self.room > 0
 
     def take(self) -> bool:
         """Whether the next item left out may be named."""
         if self.room > 0:
             self.room -= 1
             return True
-        unlisted = self.result.unlisted
-        unlisted[self.account] = unlisted.get(self.account, 0) + 1
+        self.count(1)
         return False
+
+    def count(self, items: int) -> None:
+        """``items`` more left out, past the named ones."""
+        if items:
+            unlisted = self.result.unlisted
+            unlisted[self.account] = unlisted.get(self.account, 0) + items
 
 
 def _expire(candidate: Candidate, account: Account, result: PlanResult) -> None:

@@ -48,12 +48,14 @@ class Stream:
         self._source = source
         self._route = route
         self.done = False
+        self.seen: set[str] = set()  # the ids read so far
 
     def pull(self) -> None:
         candidate = next(self._source, None)
         if candidate is None:
             self.done = True
             return
+        self.seen.add(candidate.id)
         for feed in self._route(candidate):
             feed.items.append(candidate)
 
@@ -63,10 +65,22 @@ class Feed:
     the ``expected`` number of items (known beforehand, so that an account with none of a
     kind's items does not read the whole stream looking for one)."""
 
-    def __init__(self, expected: int | None = None) -> None:
+    def __init__(self, expected: int | None = None, fixed: Collection[str] = ()) -> None:
         self.items: list[Candidate] = []
         self.stream: Stream | None = None
         self.expected = expected
+        # Ids of this feed's items that posts kept from before the plan use (on some
+        # account): those an account used are not its leftovers, read or not.
+        self.fixed = fixed
+
+    def unread(self, used: Collection[str]) -> int:
+        """How many of the ``expected`` items the stream has not handed over yet, leaving
+        out those in ``used``."""
+        if self.expected is None or self.stream is None or self.stream.done:
+            return 0
+        seen = self.stream.seen
+        used_unread = sum(1 for item_id in self.fixed if item_id in used and item_id not in seen)
+        return max(0, self.expected - len(self.items) - used_unread)
 
     def get(self, index: int) -> Candidate | None:
         items, stream = self.items, self.stream
@@ -85,8 +99,10 @@ class Pool:
 
     Items for every account sit in one ranked list shared by all accounts' pools (each pool
     keeps its own position in it), so a 50-account brand does not copy its queue 50 times.
-    Plain gives can come later, from feeds read as far as the pool asks (``later``): they are
-    never leftovers a plan reports on (no pitch, no deadline within the plan).
+    Plain items can come later, from feeds read as far as the pool asks (``later``): plain
+    gives are never leftovers a plan reports on (no pitch, no deadline within the plan);
+    plain pitches are (``later_reported``), and are read on for that as far as the report
+    names them (:meth:`leftovers`).
     """
 
     def __init__(
@@ -95,6 +111,7 @@ class Pool:
         own: Sequence[Candidate],
         notable: tuple[Sequence[int], Sequence[int]] = ((), ()),
         later: Sequence[Feed] = (),
+        later_reported: bool = False,
     ) -> None:
         self._lists = (shared, own)
         # Positions in each list of the pitches and the items that can expire: the only
@@ -103,6 +120,7 @@ class Pool:
         self._next = [0, 0]
         self._feeds = tuple(later)
         self._feed_next = [0] * len(self._feeds)
+        self._later_reported = later_reported
         self._ready: list[tuple[tuple[int, str], Candidate]] = []
         self._parked: list[tuple[datetime, str, Candidate]] = []
         self.expired: list[Candidate] = []
@@ -165,8 +183,10 @@ class Pool:
     def take(self, candidate: Candidate) -> None:
         self._pop(candidate)
 
-    def notable_leftovers(self) -> list[Candidate]:
-        """The pitches and expiring items not taken from this pool."""
+    def leftovers(self, reading: Callable[[], bool]) -> Iterator[Candidate]:
+        """The pitches and expiring items not taken from this pool, best first. Items from
+        reported feeds come as far as they were read, and further from their streams while
+        ``reading()`` says so; :meth:`unread` then counts the rest."""
         rest = [
             self._lists[which][index]
             for which in (0, 1)
@@ -175,7 +195,37 @@ class Pool:
             ]
         ]
         rest += [c for _, c in self._ready] + [c for _, _, c in self._parked]
-        return [c for c in rest if c.is_pitch or c.not_after is not None]
+        notable = sorted(
+            (c for c in rest if c.is_pitch or c.not_after is not None), key=lambda c: c.sort_key
+        )
+        if not self._later_reported:
+            return iter(notable)
+        starts = zip(self._feeds, self._feed_next, strict=True)
+        fed = [_read_on(feed, start, reading) for feed, start in starts]
+        return heapq.merge(notable, *fed, key=lambda c: c.sort_key)
+
+    def unread(self, used: Collection[str]) -> int:
+        """How many items of the reported feeds were never read, leaving out ``used`` ones."""
+        if not self._later_reported:
+            return 0
+        return sum(feed.unread(used) for feed in self._feeds)
+
+
+def _read_on(feed: Feed, start: int, reading: Callable[[], bool]) -> Iterator[Candidate]:
+    """A feed's items from ``start``: those read, then more from its stream while
+    ``reading()``."""
+    index = start
+    while True:
+        if index < len(feed.items):
+            yield feed.items[index]
+        elif not reading():
+            return
+        else:
+            candidate = feed.get(index)
+            if candidate is None:
+                return
+            yield candidate
+        index += 1
 
 
 class Account:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, and_, case, cast, false, func, or_, select
+from sqlalchemy import ColumnElement, Text, and_, case, cast, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from planner.config.settings import Config
@@ -107,6 +107,7 @@ def candidates(
     config: Config,
     first_slot: datetime,
     horizon: datetime | None = None,
+    fixed_items: Collection[str] = (),
 ) -> Supply:
     """Every item the planner may place, in planning order (the database sorts them).
 
@@ -115,8 +116,11 @@ def candidates(
     only those get the real link check. An item held by hand on some accounts goes only to
     the others; one released with ``--force`` on some accounts is forced there only.
 
-    With a ``horizon`` (the last planned slot), plain gives come lazily (:class:`Supply`):
-    a week's plan reads the few thousand it uses, not a queue of hundreds of thousands.
+    With a ``horizon`` (the last planned slot), plain gives and plain pitches come lazily
+    (:class:`Supply`): a week's plan reads the few thousand it uses, not a queue of hundreds
+    of thousands. A plain pitch that may not go out before the horizon is not read at all:
+    it can neither be placed nor be left out. ``fixed_items``: the items of the posts that
+    stay, for the plan's count of the pitches it leaves out unread.
     """
     own_domains = [domain.lower() for domain in config.settings.own_domains]
     classes = {name: kind.class_ for name, kind in config.kinds.items()}
@@ -129,9 +133,8 @@ def candidates(
         Item.evergreen, Item.cooldown_days, Item.max_reposts, Item.force, Item.status,
         Item.priority, Item.created_at,
     )  # fmt: skip
-    placeable = (
+    not_done = (
         Item.manual_hold.is_(False),
-        Item.kind.in_(list(classes)),
         or_(
             Item.status.in_(
                 [ItemStatus.QUEUED, ItemStatus.HELD, ItemStatus.PLANNED, ItemStatus.EXPIRED]
@@ -139,6 +142,7 @@ def candidates(
             and_(Item.status == ItemStatus.PUBLISHED, Item.evergreen.is_(True)),
         ),
     )
+    placeable = (*not_done, Item.kind.in_(list(classes)))
     # Ties by id in code point order, as Python sorts them (PostgreSQL's default collation
     # may follow the locale).
     by_id = Item.id.collate("C") if session.get_bind().dialect.name == "postgresql" else Item.id
@@ -147,20 +151,32 @@ def candidates(
     by_hand = held_on.keys() | forced_on.keys()
     connection = session.connection()
     gives = [name for name, class_ in classes.items() if class_ == "give"]
+    pitches = [name for name, class_ in classes.items() if class_ == "pitch"]
     gone = and_(
         Item.status == ItemStatus.EXPIRED,
         or_(Item.not_after.is_(None), Item.not_after <= first_slot),
     )
     survey = None
-    if horizon is not None and gives and len(by_hand) <= BATCH:
-        # Gives that must be read now: they may be pitches (they mention an own domain: only
-        # those get the real link check), are forced, or may expire within the plan.
+    never_due: ColumnElement[bool] = false()
+    if horizon is not None and len(by_hand) <= BATCH:
+        # Items that must be read now: forced ones, those that may expire within the plan,
+        # and gives that may be pitches (they mention an own domain: only those get the
+        # real link check).
         unplain = or_(
-            mentions_own,
             Item.force.is_(True),
             and_(Item.not_after.is_not(None), Item.not_after <= horizon),
+            and_(Item.kind.in_(gives), mentions_own),
         )
-        survey = _GivesSurvey(connection, placeable, gives, unplain, mentions_own, gone, by_hand)
+        never_due = and_(
+            Item.kind.in_(pitches),
+            Item.not_before.is_not(None),  # NULL-safe: the streams' filter negates it
+            Item.not_before > horizon,
+            ~unplain,
+        )
+        survey = _Survey(
+            connection, not_done, gives + pitches, unplain, mentions_own, gone, by_hand,
+            never_due,
+        )  # fmt: skip
     if survey is not None and len(survey.special) <= BATCH:
         mentions = survey.mentioning
         special = by_hand | survey.special
@@ -212,12 +228,16 @@ def candidates(
                 mentioning.append(candidate)
             yield candidate
 
-    plain_gives = survey is not None
+    lazy_kinds = [] if survey is None else [*gives, *pitches]
     # The rest of the kinds, at once (the planning-order index finds a kind's items); the
     # engine sorts them.
-    now_kinds = [kind for kind in classes if not plain_gives or kind not in gives]
-    eager = list(made(connection.execute(select(*columns).where(*placeable).where(
-        Item.kind.in_(now_kinds)))))  # fmt: skip
+    now_kinds = [kind for kind in classes if kind not in lazy_kinds]
+    eager = (
+        list(made(connection.execute(select(*columns).where(*placeable).where(
+            Item.kind.in_(now_kinds)))))
+        if now_kinds
+        else []
+    )  # fmt: skip
     seen = {candidate.id for candidate in eager}
     for chunk in chunks(sorted(special - seen)):
         eager += made(connection.execute(select(*columns).where(*placeable, Item.id.in_(chunk))))
@@ -227,38 +247,59 @@ def candidates(
     results: list[Any] = []
     if survey is None:
         return Supply(eager, later, results)
-    lazy = (*placeable, ~gone, Item.id.not_in(sorted(special)))
+    lazy = (*placeable, ~gone, ~never_due, Item.id.not_in(sorted(special)))
     targets = cast(Item.accounts, Text)
-    for kind in gives:
+    # The plain pitches the posts that stay use: a plan leaving pitches out unread counts
+    # them, less those an account used already.
+    fixed: dict[str, dict[str, tuple[str, ...] | None]] = {kind: {} for kind in pitches}
+    for chunk in chunks(sorted(set(fixed_items) - special)):
+        reused = select(Item.id, Item.kind, targets).where(
+            *lazy, Item.kind.in_(pitches), Item.id.in_(chunk)
+        )
+        for item_id, kind, accounts_json in connection.execute(reused):
+            fixed[kind][item_id] = tuple(json.loads(accounts_json)) or None
+    for kind in lazy_kinds:
         streams = []
         for for_some in (targets == "[]", targets != "[]"):
             query = select(*columns).where(*lazy, Item.kind == kind, for_some).order_by(*order)
             result = connection.execute(query.execution_options(yield_per=500))
             results.append(result)
             streams.append(made(result))
-        later[kind] = Later(streams[0], streams[1], survey.counts[kind])
+        later[kind] = Later(
+            streams[0],
+            streams[1],
+            survey.counts[kind],
+            shared=survey.shared[kind],
+            fixed=fixed.get(kind, {}),
+        )
     return Supply(eager, later, results)
 
 
-class _GivesSurvey:
-    """One pass over the give kinds' items: per kind and account, how many plain gives the
-    lazy streams will bring (so an account with none does not read a whole stream looking),
-    and the ids of the gives that must be read now instead."""
+class _Survey:
+    """One pass over the lazily read kinds' items: per kind and account, how many plain items
+    the lazy streams will bring (so an account with none does not read a whole stream
+    looking; a pitch kind's leftovers are counted from it), and the ids of the items that
+    must be read now instead."""
 
     def __init__(
         self,
         connection: Any,
-        placeable: tuple[Any, ...],
-        gives: Sequence[str],
+        not_done: tuple[Any, ...],
+        kinds: Sequence[str],
         unplain: Any,
         mentions: Any,
         gone: Any,
         by_hand: Collection[str],
+        never_due: Any,
     ) -> None:
         targets = cast(Item.accounts, Text)
-        left_out = (
-            or_(unplain, gone, Item.id.in_(sorted(by_hand))) if by_hand else or_(unplain, gone)
-        )
+        # Read as a whole-table scan, in the table's order: through the planning-order index
+        # (which the plain "kind IN" would pick) each of 200,000 rows is a lookup of its own,
+        # 1.6 times slower. The kinds surveyed are nearly every row anyway.
+        of_kinds = func.coalesce(Item.kind, "").in_(kinds)
+        left_out = or_(unplain, gone, never_due)
+        if by_hand:
+            left_out = or_(left_out, Item.id.in_(sorted(by_hand)))
         query = (
             select(
                 Item.kind,
@@ -266,21 +307,23 @@ class _GivesSurvey:
                 func.sum(case((left_out, 0), else_=1)),
                 func.sum(case((unplain, 1), else_=0)),
             )
-            .where(*placeable, Item.kind.in_(gives))
+            .where(*not_done, of_kinds)
             .group_by(Item.kind, targets)
         )
-        self.counts: dict[str, dict[str, int]] = {kind: {} for kind in gives}
+        self.counts: dict[str, dict[str, int]] = {kind: {} for kind in kinds}
+        self.shared: dict[str, int] = dict.fromkeys(kinds, 0)  # plain items for every account
         unplain_groups = 0
         for kind, accounts_json, plain, unplain_here in connection.execute(query):
             unplain_groups += bool(unplain_here)
             if accounts_json == "[]":
-                continue  # the shared stream needs no count: it is read by every account
+                self.shared[kind] += plain or 0
+                continue
             for name in set(json.loads(accounts_json)):
                 self.counts[kind][name] = self.counts[kind].get(name, 0) + (plain or 0)
         self.special: set[str] = set()
         self.mentioning: set[str] = set()
         if unplain_groups:
-            query = select(Item.id, mentions).where(*placeable, Item.kind.in_(gives), unplain)
+            query = select(Item.id, mentions).where(*not_done, of_kinds, unplain)
             for item_id, mentioning in connection.execute(query):
                 self.special.add(item_id)
                 if mentioning:

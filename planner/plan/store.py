@@ -112,7 +112,7 @@ def plan_weeks(
     skipped: dict[ItemOn, str] = {}
     while True:
         # Read again on a second pass: the plain gives come from cursors the first one used.
-        supply = load_candidates(session, config, first, last)
+        supply = load_candidates(session, config, first, last, {p.item_id for p in fixed})
         step(f"choosing {len(slots)} slots")
         try:
             result = plan(slots, fixed, supply.eager, rules, _skip_known(failures), supply.later)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import time_machine
 from click.testing import CliRunner
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from planner.cli import main
 from planner.config.settings import Config, load_config
@@ -339,12 +339,16 @@ def test_a_plan_reads_the_history_its_rule_can_feel_and_plans_as_if_it_read_it_a
                      is_pitch=n % 3 == 0, text="t", status=PostStatus.PUBLISHED,
                      idempotency_key=f"old-{n}", created_at=at, updated_at=at)
             )  # fmt: skip
+    last_slot = max(slot.at for slot in slots)
+    results = []
     with db.transaction() as session:
         bounded = existing_posts(session, names, names, ranges, rules)
         every = existing_posts(session, names, names, ranges)
-        supply = load_candidates(session, config, first, max(slot.at for slot in slots))
-        eager = list(supply.eager)
-        supply.close()
+        for fixed in (bounded.fixed, every.fixed):
+            # The plain gives and pitches come from cursors: plan while they are open.
+            supply = load_candidates(session, config, first, last_slot, {p.item_id for p in fixed})
+            results.append(plan(slots, fixed, supply.eager, rules, lambda c, a: c.id, supply.later))
+            supply.close()
     assert len(every.fixed) == 300
     # Uses of items it may still place: the queued one, and the evergreen ones (reposted
     # after a cooldown, at most so many times).
@@ -359,9 +363,71 @@ def test_a_plan_reads_the_history_its_rule_can_feel_and_plans_as_if_it_read_it_a
         last.update(members[-settings.window_posts :])
     assert last <= set(bounded.fixed) <= last | set(uses)
     assert {(p.account, p.at) for p in bounded.fixed} <= {(p.account, p.at) for p in every.fixed}
-    results = [
-        plan(slots, fixed, eager, rules, lambda c, a: c.id)
-        for fixed in (bounded.fixed, every.fixed)
+    chosen = [
+        [(p.slot, p.item and p.item.id, p.reason, p.forced) for p in result.placements]
+        for result in results
     ]
-    assert results[0].placements == results[1].placements
+    assert chosen[0] == chosen[1]
+    assert sum(item is not None for _, item, _, _ in chosen[0]) > 0
     assert results[0].held == results[1].held
+    assert results[0].waiting == results[1].waiting
+    assert results[0].unlisted == results[1].unlisted
+
+
+def test_a_week_with_pitches_read_lazily_decides_as_with_every_pitch_read(
+    db: Database, config: Config
+) -> None:
+    """250 more promos: for every account and for `main`, some due only after the week, some
+    expiring in it, one forced, two already posted on `main` and still queued. A week's plan
+    reads the plain pitches as far as its slots and its report need, counts the rest, and
+    decides and reports exactly as when it reads them all."""
+    names = list(config.settings.accounts)
+    slots, ranges = week_slots(config, names, WEEK, NOW)
+    rules = plan_rules(config, names)
+    first, last = min(s.at for s in slots), max(s.at for s in slots)
+    created = datetime(2026, 1, 1, tzinfo=UTC)
+    rows = []
+    for n in range(250):
+        rows.append(
+            {"id": f"lazy-promo-{n:03d}", "kind": "promo", "text": f"Offer {n}",
+             "url": f"https://shop.example/{n}", "fields": {}, "variants": {},
+             "accounts": ["main"] if n % 3 else [], "tags": [], "evergreen": False,
+             "priority": n % 4, "status": "queued", "manual_hold": False,
+             "force": n == 7, "source": "test", "content_hash": f"h{n}",
+             "not_before": last + timedelta(days=1) if n % 25 == 0 else None,
+             "not_after": first + timedelta(days=2) if n % 40 == 1 else None,
+             "created_at": created + timedelta(minutes=n), "updated_at": created}
+        )  # fmt: skip
+    with db.transaction() as session:
+        session.execute(insert(Item), rows)
+        for n, item_id in enumerate(("lazy-promo-002", "lazy-promo-005")):
+            at = first - timedelta(days=30 + n)
+            session.add(
+                Post(item_id=item_id, account="main", slot_at=at, kind="promo", is_pitch=True,
+                     text="t", status=PostStatus.PUBLISHED, idempotency_key=f"old-lazy-{n}",
+                     created_at=at, updated_at=at)
+            )  # fmt: skip
+    results = []
+    with db.transaction() as session:
+        existing = existing_posts(session, names, names, ranges, rules)
+        used = {post.item_id for post in existing.fixed}
+        assert {"lazy-promo-002", "lazy-promo-005"} <= used
+        for horizon in (last, None):  # lazily (a week's plan), then everything at once
+            supply = load_candidates(session, config, first, horizon, used)
+            results.append(
+                plan(slots, existing.fixed, supply.eager, rules, lambda c, a: c.id, supply.later)
+            )
+            lazily_read = len(supply.later)
+            supply.close()
+            if horizon is not None:
+                assert lazily_read and not any(c.kind == "promo" for c in supply.eager
+                                               if not c.forced and c.not_after is None)  # fmt: skip
+    lazy, whole = results
+    assert [(p.slot, p.item and p.item.id, p.reason) for p in lazy.placements] == [
+        (p.slot, p.item and p.item.id, p.reason) for p in whole.placements
+    ]
+    assert (lazy.held, lazy.waiting, lazy.expired, lazy.unlisted) == (
+        whole.held, whole.waiting, whole.expired, whole.unlisted
+    )  # fmt: skip
+    assert whole.unlisted.get("main", 0) > 0  # more promos left out than a plan names
+    assert ("lazy-promo-002", "main") not in whole.held | whole.waiting  # posted there

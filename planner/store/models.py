@@ -32,6 +32,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    null,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -156,6 +157,11 @@ class Item(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_published_at: Mapped[datetime | None]
+    # Whether url, text, title or variants mention one of the own domains recorded in
+    # own_domain_flags (the cheap superset test that picks the gives whose links a plan
+    # checks); None: not known yet. Every UPDATE that does not set it resets it, so it is never
+    # stale after an edit; a plan computes the unknown ones (planner.plan.own_domains).
+    mentions_own_domain: Mapped[bool | None] = mapped_column(Boolean, onupdate=null())
 
     posts: Mapped[list[Post]] = relationship(back_populates="item")
 
@@ -170,6 +176,26 @@ class Item(Base):
 # plain gives of each kind through a cursor in this order, as far as its slots need, with
 # no sort of the whole kind first.
 Index("ix_items_planning_order", Item.kind, Item.priority.desc(), Item.created_at, Item.id)
+# The items whose own-domain flag is not known: a plan finds the few edited since the last one
+# without reading the whole queue.
+Index(
+    "ix_items_mentions_own_domain_unknown",
+    Item.id,
+    sqlite_where=Item.mentions_own_domain.is_(None),
+    postgresql_where=Item.mentions_own_domain.is_(None),
+)
+
+
+class OwnDomainFlags(Base):
+    """The own domains the items' ``mentions_own_domain`` flags were computed for (one row,
+    absent until a plan first computes them): when the config names others, every flag is
+    computed again."""
+
+    __tablename__ = "own_domain_flags"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # always 1
+    domains: Mapped[list[str]] = mapped_column(default=list)  # lowercase, sorted, no repeats
+    flagged_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ItemMedia(Base):

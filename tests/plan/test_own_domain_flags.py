@@ -8,17 +8,24 @@ import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import pytest
 from alembic import command
-from sqlalchemy import Table, bindparam, inspect, select, text, update
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Table, bindparam, delete, inspect, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from planner.config.settings import Config, load_config
 from planner.content.files import QueueItem, queue_file_paths, read_queue_files, source_name
 from planner.content.store import add_item, sync_items
-from planner.plan.own_domains import recorded_domains, refresh_flags
+from planner.plan.own_domains import (
+    mentions_own_domain,
+    mentions_text,
+    recorded_domains,
+    refresh_flags,
+)
 from planner.plan.store import PlanOutcome, plan_weeks
 from planner.store.database import (
     Database,
@@ -27,7 +34,7 @@ from planner.store.database import (
     open_database,
     upgrade_database,
 )
-from planner.store.models import Base, Item
+from planner.store.models import Base, Item, OwnDomainFlags
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # a Thursday; week 49 starts Mon 30 Nov
 WEEK = [(2026, 49)]
@@ -230,15 +237,35 @@ def test_a_database_upgraded_from_0009_plans_the_same(
     assert got.held == expected.held
 
 
+def test_flags_without_a_record_of_their_domains_are_not_trusted(
+    workspace: Path, config: Config, db: Database
+) -> None:
+    # Items copied with their flags but not the record (as `planner simulate` copies a queue).
+    write_share(workspace, OWN_URL)
+    sync(db, config)
+    with db.transaction() as session:
+        session.execute(update(Item).values(mentions_own_domain=False))
+    assert treated_as(run_plan(db, config, dry_run=True)) == "pitch"
+    assert treated_as(run_plan(db, config)) == "pitch"
+    assert flags(db)[SHARE] is True
+
+
 # --- every kind of write the code makes to an item resets the flag ---------------------------
 
 
-def help_item(item_id: str, text: str) -> QueueItem:
+def help_item(
+    item_id: str,
+    text: str | None,
+    title: str | None = None,
+    url: str | None = None,
+    variants: dict[str, dict[str, str]] | None = None,
+) -> QueueItem:
+    content = repr((text, title, url, variants)).encode()
     return QueueItem(
-        id=item_id, kind="help", text=text, title=None, url=None, credit=None, accounts=[],
-        variants={}, fields={}, not_before=None, not_after=None, evergreen=False,
+        id=item_id, kind="help", text=text, title=title, url=url, credit=None, accounts=[],
+        variants=variants or {}, fields={}, not_before=None, not_after=None, evergreen=False,
         cooldown_days=None, max_reposts=None, priority=0, tags=[], source="cli",
-        content_hash=hashlib.sha256(text.encode()).hexdigest(),
+        content_hash=hashlib.sha256(content).hexdigest(),
     )  # fmt: skip
 
 
@@ -292,3 +319,68 @@ def test_every_kind_of_item_write_leaves_the_flag_unknown(
     with db.transaction() as session:
         assert refresh_flags(session, ["brightline.example"], NOW) == 1
     assert flags(db) == {"help-edited": True}
+
+
+# --- whatever is written and planned, the flags pick what the text search picks --------------
+
+DOMAINS = ("ours.example", "brightline.example", "b.example")
+FRAGMENTS = ("see https://blog.ours.example/x", "BRIGHTLINE.EXAMPLE rocks", "b.example",
+             "https://a.b.example.org", "plain words")  # fmt: skip
+texts = st.none() | st.lists(st.sampled_from(FRAGMENTS), max_size=2).map(" ".join)
+edits = st.tuples(
+    st.sampled_from(["sync", "add", "core"]),
+    st.integers(0, 2),
+    texts,
+    texts,
+    st.none() | st.sampled_from(FRAGMENTS).map(lambda f: f"https://{f.split()[-1]}"),
+    st.none() | texts.map(lambda t: {"mastodon": {"text": t or ""}}),
+)
+refreshes = st.tuples(st.just("refresh"), st.sets(st.sampled_from(DOMAINS), min_size=1))
+domain_sets = st.sets(st.sampled_from(DOMAINS))
+
+
+def _write(session: Session, edit: tuple[Any, ...]) -> None:
+    how, n, text_, title, url, variants = edit
+    item = help_item(f"help-{n}", text_, title, url, variants)
+    if how == "sync":
+        sync_items(session, [item], [], NOW)
+    elif how == "add":
+        add_item(session, item, NOW)
+    elif session.get(Item, item.id) is not None:
+        session.execute(
+            update(_ITEMS)
+            .where(_ITEMS.c.id == item.id)
+            .values(text=text_, title=title, url=url, variants=variants or {})
+        )
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(steps=st.lists(edits | refreshes, min_size=2, max_size=10), config_domains=domain_sets)
+def test_the_flags_pick_the_items_the_text_search_picks(
+    db: Database, steps: list[tuple[Any, ...]], config_domains: set[str]
+) -> None:
+    with db.transaction() as session:
+        session.execute(delete(Item))
+        session.execute(delete(OwnDomainFlags))
+    for step in steps:
+        with db.transaction() as session:
+            if step[0] == "refresh":
+                refresh_flags(session, step[1], NOW)
+            else:
+                _write(session, step)
+        with db.reading() as session:
+            # A dry run's test (flags known or not) picks what the text search picks.
+            for domains in (config_domains, *(d for d in [recorded_domains(session)] if d)):
+                by_flags = select(Item.id).where(mentions_own_domain(session, domains))
+                by_text = select(Item.id).where(mentions_text(domains))
+                assert set(session.scalars(by_flags)) == set(session.scalars(by_text))
+            # Every known flag is the text search's answer for the recorded domains.
+            recorded = recorded_domains(session)
+            known = session.execute(
+                select(Item.id, Item.mentions_own_domain, mentions_text(recorded or []))
+                .where(Item.mentions_own_domain.is_not(None))
+            ).all()  # fmt: skip
+            assert recorded is not None or not known
+            assert all(bool(flag) == bool(found) for _, flag, found in known), known

@@ -5,9 +5,10 @@ slot at one instant: the unit that is balanced, rendered and published), ``publi
 (every call to a network, with its outcome), ``item_media`` and ``post_media`` (an item's
 images, and what a network took of them for a post) and ``item_account_states`` (what the
 last plan decided for an item on one account when it did not place it, and holds or forced
-releases made by hand for one account); ``feeds`` keeps each feed's fetch state. Times are
-stored as UTC everywhere; the :class:`UTCDateTime` type makes SQLite (which has no time zones) and
-PostgreSQL return the same aware ``datetime``.
+releases made by hand for one account); ``feeds`` keeps each feed's fetch state, and
+``own_domain_flags`` the own domains the items' ``mentions_own_domain`` flags were computed
+for. Times are stored as UTC everywhere; the :class:`UTCDateTime` type makes SQLite (which
+has no time zones) and PostgreSQL return the same aware ``datetime``.
 
 The schema is created by the Alembic migrations in ``planner/store/migrations``; a test checks
 that these models and the migrations agree.

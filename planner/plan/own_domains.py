@@ -28,7 +28,6 @@ from sqlalchemy import (
     cast,
     false,
     func,
-    insert,
     or_,
     select,
     update,
@@ -36,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from planner.store.models import Item, OwnDomainFlags
+from planner.store.upsert import upsert
 
 _ITEMS = type_cast(Table, Item.__table__)
 _FLAGS = type_cast(Table, OwnDomainFlags.__table__)
@@ -58,9 +58,14 @@ def mentions_text(domains: Iterable[str]) -> ColumnElement[bool]:
     return func.coalesce(found, false())
 
 
-def recorded_domains(session: Session) -> list[str] | None:
-    """The domains the stored flags were computed for; None before a plan first computed them."""
-    domains = session.scalar(select(OwnDomainFlags.domains).where(OwnDomainFlags.id == _ROW))
+def recorded_domains(session: Session, *, lock: bool = False) -> list[str] | None:
+    """The domains the stored flags were computed for; None before a plan first computed them.
+
+    ``lock``: hold the record until the transaction ends (PostgreSQL), so that no other plan
+    records other domains between this read and the flags computed for it.
+    """
+    query = select(OwnDomainFlags.domains).where(OwnDomainFlags.id == _ROW)
+    domains = session.scalar(query.with_for_update() if lock else query)
     return None if domains is None else list(domains)
 
 
@@ -87,15 +92,12 @@ def refresh_flags(session: Session, own_domains: Iterable[str], now: datetime) -
     domains = normalized(own_domains)
     if not domains:
         return 0
-    recorded = recorded_domains(session)
+    recorded = recorded_domains(session, lock=True)
     connection = session.connection()
     compute = update(_ITEMS).values(mentions_own_domain=mentions_text(domains))
     if recorded == domains:
         return connection.execute(compute.where(_ITEMS.c.mentions_own_domain.is_(None))).rowcount
     computed = connection.execute(compute).rowcount
-    values = {"domains": domains, "flagged_at": now}
-    if recorded is None:
-        connection.execute(insert(_FLAGS).values(id=_ROW, **values))
-    else:
-        connection.execute(update(_FLAGS).where(_FLAGS.c.id == _ROW).values(**values))
+    # In one statement: two first plans at once on PostgreSQL would both find no record.
+    upsert(connection, _FLAGS, {"id": _ROW}, {"domains": domains, "flagged_at": now})
     return computed

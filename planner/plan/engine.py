@@ -38,8 +38,7 @@ typed pitch slot looks ahead over the slots within the rule's reach (bounded by 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from planner.plan.leftovers import note_turn_passed, settle_leftovers
@@ -56,7 +55,7 @@ from planner.plan.model import (
     RenderFailed,
     Slot,
 )
-from planner.plan.pools import Account, Feed, Pool, Stream
+from planner.plan.pools import Account, Feed, Later, Pool, feeds_of
 from planner.plan.reserve import Lookahead, Reservations, scope_entries, typed_pitch
 from planner.rule.balancer import WindowTracker
 
@@ -84,7 +83,7 @@ def plan(
     trackers = {scope: WindowTracker(settings) for scope, settings in rules.balance.items()}
     horizon = max((slot.at for slot in slots), default=None)
     names = {slot.account for slot in slots}
-    accounts = _build_accounts(names, candidates, rules, horizon, _feeds(names, later or {}))
+    accounts = _build_accounts(names, candidates, rules, horizon, feeds_of(names, later or {}))
     for post in fixed:
         if post.account in accounts:
             accounts[post.account].use(post.item_id, post.url, post.at)
@@ -139,55 +138,6 @@ def plan(
 
     settle_leftovers(accounts, slots, rules, result, listed)
     return result
-
-
-@dataclass
-class Later:
-    """A kind's plain items, read lazily: those for every account and those for some, each
-    in planning order, and how many of the latter go to each account.
-
-    A pitch kind's leftovers are reported, so for one its plain pitches come with how many
-    go to every account (``shared``) and which of them the fixed posts use (``fixed``: item
-    id -> the accounts it goes to, None for all): what the report counts without reading.
-    """
-
-    for_all: Iterator[Candidate]
-    for_some: Iterator[Candidate]
-    counts: Mapping[str, int]
-    shared: int | None = None
-    fixed: Mapping[str, tuple[str, ...] | None] = field(default_factory=dict)
-
-
-def _feeds(names: set[str], later: Mapping[str, Later]) -> dict[str, dict[str, list[Feed]]]:
-    """Per kind, per account: the feeds its pool reads from (the kind's shared feed and the
-    account's own), filled by one stream each for the shared items and the others."""
-    feeds: dict[str, dict[str, list[Feed]]] = {}
-    for kind, supply in later.items():
-        for_all, for_some = supply.for_all, supply.for_some
-        fixed = supply.fixed
-        shared = Feed(supply.shared, {i for i, accounts in fixed.items() if accounts is None})
-        shared.stream = Stream(for_all, _to(shared))
-        own = {
-            name: Feed(
-                supply.counts.get(name, 0),
-                {i for i, accounts in fixed.items() if accounts and name in accounts},
-            )
-            for name in names
-        }
-
-        def route(candidate: Candidate, own: dict[str, Feed] = own) -> list[Feed]:
-            # Once per account, even if the item names one twice.
-            return [own[name] for name in dict.fromkeys(candidate.accounts or ()) if name in own]
-
-        stream = Stream(for_some, route)
-        for feed in own.values():
-            feed.stream = stream
-        feeds[kind] = {name: [shared, own[name]] for name in names}
-    return feeds
-
-
-def _to(feed: Feed) -> Callable[[Candidate], Sequence[Feed]]:
-    return lambda _: (feed,)
 
 
 def _build_accounts(

@@ -24,8 +24,9 @@ from sqlalchemy.orm import Session
 from planner.config.settings import Config
 from planner.content.item_spec import PRIORITY_MAX
 from planner.content.links import item_own_domain_link
-from planner.plan.engine import Later
 from planner.plan.model import NO_ACCOUNTS, Candidate, PlanRules, Slot
+from planner.plan.own_domains import mentions_own_domain
+from planner.plan.pools import Later
 from planner.plan.slots import SlotInstant, WeeklySlot, expand_week, iso_week_bounds
 from planner.store.batches import BATCH, chunks
 from planner.store.models import (
@@ -112,9 +113,10 @@ def candidates(
     """Every item the planner may place, in planning order (the database sorts them).
 
     Loads only what choosing needs: text and template fields are fetched later, for the
-    items actually chosen. The database flags the items that mention an own domain at all;
-    only those get the real link check. An item held by hand on some accounts goes only to
-    the others; one released with ``--force`` on some accounts is forced there only.
+    items actually chosen. Only the items that mention an own domain at all (their stored
+    flag, :mod:`planner.plan.own_domains`) get the real link check. An item held by hand on
+    some accounts goes only to the others; one released with ``--force`` on some accounts is
+    forced there only.
 
     With a ``horizon`` (the last planned slot), plain gives and plain pitches come lazily
     (:class:`Supply`): a week's plan reads the few thousand it uses, not a queue of hundreds
@@ -124,10 +126,7 @@ def candidates(
     """
     own_domains = [domain.lower() for domain in config.settings.own_domains]
     classes = {name: kind.class_ for name, kind in config.kinds.items()}
-    fields = (Item.url, Item.text, Item.title, cast(Item.variants, Text))
-    mentions_own = or_(
-        false(), *(func.lower(field).contains(d) for d in own_domains for field in fields)
-    )
+    mentions_own = mentions_own_domain(session, own_domains)
     columns = (
         Item.id, Item.kind, Item.url, cast(Item.accounts, Text), Item.not_before, Item.not_after,
         Item.evergreen, Item.cooldown_days, Item.max_reposts, Item.force, Item.status,

@@ -2,9 +2,9 @@
 
 - :class:`Pool`: one account's candidates of one kind, best first (priority, age, id), with the
   ones not usable yet parked until they may be;
-- :class:`Feed` and :class:`Stream`: the give items a plan reads only as far as it needs them
-  (a week's plan from a queue of 200,000 items reads a few thousand), shared out in planning
-  order to the accounts' pools;
+- :class:`Later`, :class:`Feed` and :class:`Stream`: the plain items a plan reads only as far
+  as it needs them (a week's plan from a queue of 200,000 items reads a few thousand), shared
+  out in planning order to the accounts' pools (:func:`feeds_of`);
 - :class:`DeadlineQueue`: one account's pitches that expire within the planned weeks, earliest
   ``not_after`` first, so the engine can place them before they expire;
 - :class:`Account`: the pools, the deadline queue, the mix, and what the account has used
@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import heapq
 from bisect import bisect_left
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from planner.plan.mix import Mix
@@ -226,6 +227,55 @@ def _read_on(feed: Feed, start: int, reading: Callable[[], bool]) -> Iterator[Ca
                 return
             yield candidate
         index += 1
+
+
+@dataclass
+class Later:
+    """A kind's plain items, read lazily: those for every account and those for some, each
+    in planning order, and how many of the latter go to each account.
+
+    A pitch kind's leftovers are reported, so for one its plain pitches come with how many
+    go to every account (``shared``) and which of them the fixed posts use (``fixed``: item
+    id -> the accounts it goes to, None for all): what the report counts without reading.
+    """
+
+    for_all: Iterator[Candidate]
+    for_some: Iterator[Candidate]
+    counts: Mapping[str, int]
+    shared: int | None = None
+    fixed: Mapping[str, tuple[str, ...] | None] = field(default_factory=dict)
+
+
+def feeds_of(names: set[str], later: Mapping[str, Later]) -> dict[str, dict[str, list[Feed]]]:
+    """Per kind, per account: the feeds its pool reads from (the kind's shared feed and the
+    account's own), filled by one stream each for the shared items and the others."""
+    feeds: dict[str, dict[str, list[Feed]]] = {}
+    for kind, supply in later.items():
+        for_all, for_some = supply.for_all, supply.for_some
+        fixed = supply.fixed
+        shared = Feed(supply.shared, {i for i, accounts in fixed.items() if accounts is None})
+        shared.stream = Stream(for_all, _to(shared))
+        own = {
+            name: Feed(
+                supply.counts.get(name, 0),
+                {i for i, accounts in fixed.items() if accounts and name in accounts},
+            )
+            for name in names
+        }
+
+        def route(candidate: Candidate, own: dict[str, Feed] = own) -> list[Feed]:
+            # Once per account, even if the item names one twice.
+            return [own[name] for name in dict.fromkeys(candidate.accounts or ()) if name in own]
+
+        stream = Stream(for_some, route)
+        for feed in own.values():
+            feed.stream = stream
+        feeds[kind] = {name: [shared, own[name]] for name in names}
+    return feeds
+
+
+def _to(feed: Feed) -> Callable[[Candidate], Sequence[Feed]]:
+    return lambda _: (feed,)
 
 
 class Account:

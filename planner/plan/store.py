@@ -31,6 +31,7 @@ from planner.plan.history import existing_posts
 from planner.plan.load import candidates as load_candidates
 from planner.plan.load import own_domain_links, plan_rules, week_slots
 from planner.plan.model import Candidate, FixedPost, ItemOn, Placement, PlanResult, RenderFailed
+from planner.plan.own_domains import refresh_flags
 from planner.plan.render import Renderer, RenderError, RenderInput, TemplateFileError
 from planner.plan.verdicts import write_item_statuses, write_verdicts
 from planner.store.batches import chunks
@@ -108,6 +109,11 @@ def plan_weeks(
         validators = {name: make_adapter(config.account_settings(name), {}).validate
                       for name in names}  # fmt: skip
 
+    if not dry_run:
+        # The items edited since the last plan (or all, when own_domains changed) get their
+        # flag now: the candidates then read flags, not the whole queue's text. A dry run
+        # writes nothing and searches the text of the rows not known instead.
+        refresh_flags(session, config.settings.own_domains, now)
     failures: set[ItemOn] = set()
     skipped: dict[ItemOn, str] = {}
     while True:

@@ -36,6 +36,9 @@ from planner.store.upsert import upsert
 _ITEMS = type_cast(Table, Item.__table__)
 _STATES = type_cast(Table, ItemAccountState.__table__)
 _PLANS = type_cast(Table, AccountPlan.__table__)
+# A status changes, the text does not: the item's own-domain flag stays as it was rather than
+# reset to unknown (the column's onupdate), which the next plan would compute again.
+_KEEP_FLAG = {"mentions_own_domain": _ITEMS.c.mentions_own_domain}
 
 
 class Verdicts(Protocol):
@@ -155,7 +158,7 @@ def write_item_statuses(
         session.execute(
             update(_ITEMS)
             .where(_ITEMS.c.id.in_(chunk))
-            .values(status=ItemStatus.PLANNED, status_reason=None, updated_at=now)
+            .values(status=ItemStatus.PLANNED, status_reason=None, updated_at=now, **_KEEP_FLAG)
         )
     settled = placed | kept_item_ids
     held: dict[str, list[tuple[str, str]]] = {}
@@ -198,7 +201,12 @@ def write_item_statuses(
     set_status = (
         update(_ITEMS)
         .where(_ITEMS.c.id == bindparam("item_id"))
-        .values(status=bindparam("status"), status_reason=bindparam("reason"), updated_at=now)
+        .values(
+            status=bindparam("status"),
+            status_reason=bindparam("reason"),
+            updated_at=now,
+            **_KEEP_FLAG,
+        )
     )
     for chunk in chunks(updates, 2000):
         session.connection().execute(set_status, list(chunk))

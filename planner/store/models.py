@@ -5,9 +5,10 @@ slot at one instant: the unit that is balanced, rendered and published), ``publi
 (every call to a network, with its outcome), ``item_media`` and ``post_media`` (an item's
 images, and what a network took of them for a post) and ``item_account_states`` (what the
 last plan decided for an item on one account when it did not place it, and holds or forced
-releases made by hand for one account); ``feeds`` keeps each feed's fetch state. Times are
-stored as UTC everywhere; the :class:`UTCDateTime` type makes SQLite (which has no time zones) and
-PostgreSQL return the same aware ``datetime``.
+releases made by hand for one account); ``feeds`` keeps each feed's fetch state, and
+``own_domain_flags`` the own domains the items' ``mentions_own_domain`` flags were computed
+for. Times are stored as UTC everywhere; the :class:`UTCDateTime` type makes SQLite (which
+has no time zones) and PostgreSQL return the same aware ``datetime``.
 
 The schema is created by the Alembic migrations in ``planner/store/migrations``; a test checks
 that these models and the migrations agree.
@@ -32,6 +33,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    null,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -156,6 +158,11 @@ class Item(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_published_at: Mapped[datetime | None]
+    # Whether url, text, title or variants mention one of the own domains recorded in
+    # own_domain_flags (the cheap superset test that picks the gives whose links a plan
+    # checks); None: not known yet. Every UPDATE that does not set it resets it, so it is never
+    # stale after an edit; a plan computes the unknown ones (planner.plan.own_domains).
+    mentions_own_domain: Mapped[bool | None] = mapped_column(Boolean, onupdate=null())
 
     posts: Mapped[list[Post]] = relationship(back_populates="item")
 
@@ -170,6 +177,26 @@ class Item(Base):
 # plain gives of each kind through a cursor in this order, as far as its slots need, with
 # no sort of the whole kind first.
 Index("ix_items_planning_order", Item.kind, Item.priority.desc(), Item.created_at, Item.id)
+# The items whose own-domain flag is not known: a plan finds the few edited since the last one
+# without reading the whole queue.
+Index(
+    "ix_items_mentions_own_domain_unknown",
+    Item.id,
+    sqlite_where=Item.mentions_own_domain.is_(None),
+    postgresql_where=Item.mentions_own_domain.is_(None),
+)
+
+
+class OwnDomainFlags(Base):
+    """The own domains the items' ``mentions_own_domain`` flags were computed for (one row,
+    absent until a plan first computes them): when the config names others, every flag is
+    computed again."""
+
+    __tablename__ = "own_domain_flags"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # always 1
+    domains: Mapped[list[str]] = mapped_column(default=list)  # lowercase, sorted, no repeats
+    flagged_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ItemMedia(Base):

@@ -19,8 +19,9 @@ from fractions import Fraction
 from hypothesis import Phase, given, note, settings
 from hypothesis import strategies as st
 
-from planner.plan.engine import Later, plan
+from planner.plan.engine import plan
 from planner.plan.model import Candidate, FixedPost, Placement, PlanResult, PlanRules, Slot
+from planner.plan.pools import Later
 from planner.rule.balancer import BalanceSettings
 
 MONDAY = datetime(2026, 12, 7, tzinfo=UTC)

@@ -30,6 +30,7 @@ from planner.plan.store import PlanOutcome, plan_weeks
 from planner.store.database import (
     Database,
     alembic_config,
+    head_revision,
     make_engine,
     open_database,
     upgrade_database,
@@ -222,7 +223,7 @@ def test_a_database_upgraded_from_0009_plans_the_same(
     assert "mentions_own_domain" not in {c["name"] for c in inspect(engine).get_columns("items")}
     sync(Database(engine, sessionmaker(engine), url=db_url), config)  # inserts only
     engine.dispose()
-    assert upgrade_database(db_url) == ("0009", "0010")
+    assert upgrade_database(db_url) == ("0009", head_revision())
     upgraded = open_database(db_url)
     try:
         assert set(flags(upgraded).values()) == {None}

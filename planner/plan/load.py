@@ -251,12 +251,14 @@ def candidates(
     # The plain pitches the posts that stay use: a plan leaving pitches out unread counts
     # them, less those an account used already.
     fixed: dict[str, dict[str, tuple[str, ...] | None]] = {kind: {} for kind in pitches}
+    # Found by key alone (the rest is tested in the row): with the kind in the filter too,
+    # the database walks a kind's index for each batch.
+    in_streams = case((and_(*placeable, ~gone, ~never_due), True), else_=False)
     for chunk in chunks(sorted(set(fixed_items) - special)):
-        reused = select(Item.id, Item.kind, targets).where(
-            *lazy, Item.kind.in_(pitches), Item.id.in_(chunk)
-        )
-        for item_id, kind, accounts_json in connection.execute(reused):
-            fixed[kind][item_id] = tuple(json.loads(accounts_json)) or None
+        reused = select(Item.id, Item.kind, targets, in_streams).where(Item.id.in_(chunk))
+        for item_id, kind, accounts_json, streamed in connection.execute(reused):
+            if streamed and kind in fixed:
+                fixed[kind][item_id] = tuple(json.loads(accounts_json)) or None
     for kind in lazy_kinds:
         streams = []
         for for_some in (targets == "[]", targets != "[]"):

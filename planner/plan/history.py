@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from planner.plan.model import FixedPost, PlanRules
 from planner.store.models import LIVE_STATUSES, Item, ItemStatus, Post, PostStatus
@@ -114,10 +114,16 @@ def _history_queries(
     base = select(*columns).join(Item, Item.id == Post.item_id)
     queries = [base.where(*live, Post.slot_at >= since)]
     # Uses of items that can still be placed: not published (or archived) unless evergreen.
+    # Found from the items' side (those placeable with a post before the reach, then their
+    # posts by item): a brand's history grows without end, its queue of placeable items
+    # does not. Joining each older post to its item took 0.36 s for a year of 50 accounts.
     placeable = or_(
         Item.evergreen.is_(True), Item.status.not_in([ItemStatus.PUBLISHED, ItemStatus.ARCHIVED])
     )
-    queries.append(base.where(*live, Post.slot_at < since, placeable))
+    older = aliased(Post)
+    used_before = exists().where(older.item_id == Item.id, older.slot_at < since)
+    still_placeable = select(Item.id).where(placeable, used_before)
+    queries.append(base.where(*live, Post.slot_at < since, Post.item_id.in_(still_placeable)))
     # A count window reaches back a number of posts, however old: each scope's last ones.
     scopes: dict[str, list[str]] = {}
     for account in scope_accounts:

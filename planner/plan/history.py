@@ -69,7 +69,7 @@ def existing_posts(
     if rules is None or first is None:
         queries = [select(*columns).join(Item, Item.id == Post.item_id).where(*live)]
     else:
-        queries = _history_queries(columns, live, scope_accounts, rules, first)
+        queries = _history_queries(session, columns, live, scope_accounts, rules, first)
     rows_by_id = {
         row.id: row for query in queries for row in session.execute(query) if row.id not in replaced
     }
@@ -100,6 +100,7 @@ def history_reach(rules: PlanRules) -> timedelta:
 
 
 def _history_queries(
+    session: Session,
     columns: tuple[Any, ...],
     live: tuple[Any, ...],
     scope_accounts: Sequence[str],
@@ -120,10 +121,12 @@ def _history_queries(
     placeable = or_(
         Item.evergreen.is_(True), Item.status.not_in([ItemStatus.PUBLISHED, ItemStatus.ARCHIVED])
     )
-    older = aliased(Post)
-    used_before = exists().where(older.item_id == Item.id, older.slot_at < since)
-    still_placeable = select(Item.id).where(placeable, used_before)
-    queries.append(base.where(*live, Post.slot_at < since, Post.item_id.in_(still_placeable)))
+    # A brand with no post before the reach (a new one) skips it: it would read every item.
+    if session.scalar(select(exists().where(*live, Post.slot_at < since))):
+        older = aliased(Post)
+        used_before = exists().where(older.item_id == Item.id, older.slot_at < since)
+        still_placeable = select(Item.id).where(placeable, used_before)
+        queries.append(base.where(*live, Post.slot_at < since, Post.item_id.in_(still_placeable)))
     # A count window reaches back a number of posts, however old: each scope's last ones.
     scopes: dict[str, list[str]] = {}
     for account in scope_accounts:

@@ -36,7 +36,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, bindparam, insert, update
+from sqlalchemy import bindparam, insert, update
 
 from planner.adapters.base import Adapter, OutgoingPost, Published, resend_is_safe
 from planner.adapters.registry import make_adapter
@@ -262,7 +262,9 @@ class Publisher:
                     .where(AccountState.account == claim.account)
                     .values(paused=True, paused_reason=pause, paused_at=now)
                 )
-            self._attempt(session.connection(), claim, started, now, outcome, error=str(error))
+            session.execute(
+                _ATTEMPT, self._attempt_row(claim, started, now, outcome, error=str(error))
+            )
         log.warning("post %s on %s: %s", claim.post_id, claim.account, error)
         return Outcome(
             claim.post_id,
@@ -282,22 +284,6 @@ class Publisher:
             )
         log.warning("post %s on %s: %s", claim.post_id, claim.account, reason)
         return Outcome(claim.post_id, claim.account, PostStatus.UNKNOWN, reason)
-
-    def _attempt(
-        self,
-        connection: Connection,
-        claim: Claimed,
-        started: datetime,
-        finished: datetime,
-        outcome: str,
-        *,
-        remote_id: str | None = None,
-        error: str | None = None,
-    ) -> None:
-        connection.execute(
-            _ATTEMPT,
-            self._attempt_row(claim, started, finished, outcome, remote_id=remote_id, error=error),
-        )
 
     def _attempt_row(
         self,

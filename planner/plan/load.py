@@ -176,19 +176,22 @@ def candidates(
             connection, not_done, gives + pitches, unplain, mentions_own, gone, by_hand,
             never_due,
         )  # fmt: skip
-    if survey is not None and len(survey.special) <= BATCH:
-        mentions = survey.mentioning
-        special = by_hand | survey.special
-    else:  # read everything now: a plan over the whole horizon, or too many exceptions
-        survey, horizon = None, None
-        mentions = set(
-            connection.scalars(
-                select(Item.id).where(*placeable, Item.kind.in_(gives), mentions_own)
-            )
-            if own_domains and gives
-            else ()
+    # A kind with many items that must be read now (a plan over years, where every promo's
+    # not_after falls inside it) is read whole; the others lazily, their exceptions by id.
+    lazy_kinds = [] if survey is None else [k for k in gives + pitches if survey.few_exceptions(k)]
+    whole_gives = [kind for kind in gives if kind not in lazy_kinds]
+    mentions = set(
+        connection.scalars(
+            select(Item.id).where(*placeable, Item.kind.in_(whole_gives), mentions_own)
         )
-        special = by_hand | mentions
+        if own_domains and whole_gives
+        else ()
+    )
+    special = by_hand | mentions
+    if survey is not None:
+        survey.read_exceptions(connection, lazy_kinds)
+        mentions |= survey.mentioning
+        special |= survey.special
     every_account = tuple(config.settings.accounts)
     # Most items share a handful of account lists: parse each distinct one once.
     targets_seen: dict[str, tuple[str, ...] | None] = {"[]": None}
@@ -227,7 +230,6 @@ def candidates(
                 mentioning.append(candidate)
             yield candidate
 
-    lazy_kinds = [] if survey is None else [*gives, *pitches]
     # The rest of the kinds, at once (the planning-order index finds a kind's items); the
     # engine sorts them.
     now_kinds = [kind for kind in classes if kind not in lazy_kinds]
@@ -244,9 +246,11 @@ def candidates(
 
     later: dict[str, Later] = {}
     results: list[Any] = []
-    if survey is None:
+    if survey is None or not lazy_kinds:
         return Supply(eager, later, results)
-    lazy = (*placeable, ~gone, ~never_due, Item.id.not_in(sorted(special)))
+    # Not the items read now: by hand, or the lazy kinds' exceptions (at most BATCH each).
+    read_now = by_hand | survey.special
+    lazy = (*placeable, ~gone, ~never_due, Item.id.not_in(sorted(read_now)))
     targets = cast(Item.accounts, Text)
     # The plain pitches the posts that stay use: a plan leaving pitches out unread counts
     # them, less those an account used already.
@@ -299,7 +303,8 @@ class _Survey:
             left_out = or_(left_out, Item.id.in_(sorted(by_hand)))
         self.counts: dict[str, dict[str, int]] = {kind: {} for kind in kinds}
         self.shared: dict[str, int] = dict.fromkeys(kinds, 0)  # plain items for every account
-        unplain_groups = 0
+        self.unplain: dict[str, int] = dict.fromkeys(kinds, 0)  # items to read now, per kind
+        self._not_done, self._unplain, self._mentions = not_done, unplain, mentions
         for kind in kinds:
             # One kind at a time, grouped as the survey index orders it: no sort, no row read
             # (but for an item whose own-domain flag is not known yet).
@@ -313,7 +318,7 @@ class _Survey:
                 .group_by(Item.kind, targets)
             )
             for accounts_json, plain, unplain_here in connection.execute(query):
-                unplain_groups += bool(unplain_here)
+                self.unplain[kind] += unplain_here or 0
                 if accounts_json == "[]":
                     self.shared[kind] += plain or 0
                     continue
@@ -321,14 +326,23 @@ class _Survey:
                     self.counts[kind][name] = self.counts[kind].get(name, 0) + (plain or 0)
         self.special: set[str] = set()
         self.mentioning: set[str] = set()
-        if unplain_groups:
-            unplain_items = select(Item.id, mentions).where(
-                *not_done, Item.kind.in_(kinds), unplain
-            )
-            for item_id, mentioning in connection.execute(unplain_items):
-                self.special.add(item_id)
-                if mentioning:
-                    self.mentioning.add(item_id)
+
+    def few_exceptions(self, kind: str) -> bool:
+        """Whether the kind's items to read now are few enough to read by id."""
+        return self.unplain[kind] <= BATCH
+
+    def read_exceptions(self, connection: Any, kinds: Sequence[str]) -> None:
+        """The ids of the items of ``kinds`` to read now (:attr:`special`), and of those
+        that mention an own domain (:attr:`mentioning`)."""
+        if not any(self.unplain[kind] for kind in kinds):
+            return
+        unplain_items = select(Item.id, self._mentions).where(
+            *self._not_done, Item.kind.in_(kinds), self._unplain
+        )
+        for item_id, mentioning in connection.execute(unplain_items):
+            self.special.add(item_id)
+            if mentioning:
+                self.mentioning.add(item_id)
 
 
 def _by_hand_per_account(

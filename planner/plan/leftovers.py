@@ -59,10 +59,9 @@ def settle_leftovers(
         name = account.name
         turns_left = account.turns_passed
         listing = _Listing(name, result, listed)
-        listed_ = listing.take
         for pool in account.pools.values():
             for candidate in pool.expired:
-                if candidate.id not in account.used and listed_():
+                if candidate.id not in account.used and listing.take():
                     _expire(candidate, account, result)
             # Pitches read lazily are read on only while the report still names items.
             for candidate in pool.leftovers(listing.has_room):
@@ -74,7 +73,7 @@ def settle_leftovers(
                     and candidate.not_after is not None
                     and candidate.not_after <= last
                 ):
-                    if key in result.held or listed_():
+                    if key in result.held or listing.take():
                         _expire(candidate, account, result)
                 elif key in result.held or not candidate.is_pitch:
                     continue  # refused by the rule itself: its own reason stands
@@ -84,7 +83,7 @@ def settle_leftovers(
                     and (candidate.not_before > last)
                 ):
                     continue  # not due within these weeks: nothing held it back yet
-                elif not listed_():
+                elif not listing.take():
                     continue
                 elif turns_left > 0 or account.refusal is None:
                     # One pitch for each slot the rule would have given one: the mix kept

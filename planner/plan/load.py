@@ -254,7 +254,9 @@ def candidates(
     targets = cast(Item.accounts, Text)
     # The plain pitches the posts that stay use: a plan leaving pitches out unread counts
     # them, less those an account used already.
-    fixed: dict[str, dict[str, tuple[str, ...] | None]] = {kind: {} for kind in pitches}
+    fixed: dict[str, dict[str, tuple[str, ...] | None]] = {
+        kind: {} for kind in pitches if kind in lazy_kinds
+    }
     # Found by key alone (the rest is tested in the row): with the kind in the filter too,
     # the database walks a kind's index for each batch.
     in_streams = case((and_(*placeable, ~gone, ~never_due), True), else_=False)

@@ -14,13 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from planner.content.lookup import get_item
 from planner.errors import DomainError, NothingToDo
 from planner.store.models import Item, ItemAccountState, ItemStatus, PlanningState
+from planner.store.upsert import upsert
+
+_STATES = cast(Table, ItemAccountState.__table__)
 
 _FINAL = {ItemStatus.PUBLISHED, ItemStatus.ARCHIVED}
 
@@ -52,12 +56,18 @@ def _state(session: Session, item_id: str, account: str) -> ItemAccountState | N
 
 
 def _state_row(session: Session, item_id: str, account: str, now: datetime) -> ItemAccountState:
+    # Insert-or-keep, then lock it: a plan writing its verdicts (or a runner holding a pitch
+    # at publish time) may insert the same row at once; a read-then-insert would then fail on
+    # PostgreSQL with a duplicate key.
+    upsert(
+        session.connection(),
+        _STATES,
+        {"item_id": item_id, "account": account},
+        {"updated_at": now},
+        defaults={"manual_hold": False, "force": False},
+    )
     row = _state(session, item_id, account)
-    if row is None:
-        row = ItemAccountState(
-            item_id=item_id, account=account, manual_hold=False, force=False, updated_at=now
-        )
-        session.add(row)
+    assert row is not None  # inserted or kept just above, in this transaction
     return row
 
 

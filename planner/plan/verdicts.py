@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any, Protocol
 from typing import cast as type_cast
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from planner.plan.model import ItemOn
@@ -31,7 +31,7 @@ from planner.store.models import (
     ItemStatus,
     PlanningState,
 )
-from planner.store.upsert import upsert
+from planner.store.upsert import upsert, upsert_many
 
 _ITEMS = type_cast(Table, Item.__table__)
 _STATES = type_cast(Table, ItemAccountState.__table__)
@@ -125,8 +125,11 @@ def write_verdicts(
         for (item_id, account), (state, reason) in sorted(verdicts.items())
         if (item_id, account) not in by_hand
     ]  # fmt: skip
+    # A hold by hand (or a runner's hold at publish time) may write a row of the same key
+    # after the read above, on PostgreSQL: that row keeps its hold and takes the verdict.
     for chunk in chunks(new, 2000):
-        session.execute(insert(_STATES), list(chunk))
+        upsert_many(connection, _STATES, ("item_id", "account"), list(chunk),
+                    ("state", "reason", "updated_at"))  # fmt: skip
     changed = [
         {"key_item": item_id, "key_account": account, "state": state, "reason": reason}
         for (item_id, account), (state, reason) in sorted(verdicts.items())

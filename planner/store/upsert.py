@@ -36,3 +36,29 @@ def upsert(
 
         lite = sqlite.insert(table).values(row)
         connection.execute(lite.on_conflict_do_update(index_elements=index, set_=dict(values)))
+
+
+def upsert_many(
+    connection: Connection,
+    table: Table,
+    keys: Sequence[str],
+    rows: Sequence[Mapping[str, Any]],
+    update: Sequence[str],
+) -> None:
+    """Insert ``rows`` (all with the same columns); a row whose primary key (``keys``) is
+    taken, by a row read too late to be seen or inserted meanwhile by another process,
+    gets only its ``update`` columns set instead."""
+    if not rows:
+        return
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        pg = postgresql.insert(table)
+        fresh = {column: pg.excluded[column] for column in update}
+        connection.execute(pg.on_conflict_do_update(index_elements=keys, set_=fresh), rows)
+    else:
+        from sqlalchemy.dialects import sqlite
+
+        lite = sqlite.insert(table)
+        fresh = {column: lite.excluded[column] for column in update}
+        connection.execute(lite.on_conflict_do_update(index_elements=keys, set_=fresh), rows)

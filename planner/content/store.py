@@ -20,21 +20,20 @@ when it was stored, so a re-sync of ten thousand unchanged items renders nothing
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from sqlalchemy import Table, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from planner.content.files import QueueItem
 from planner.content.media_store import replace_media
+from planner.store.batches import chunks
 from planner.store.models import Item, ItemAccountState, ItemStatus
 
-BATCH_SIZE = 500
 _ITEMS = cast(Table, Item.__table__)
-_T = TypeVar("_T")
 
 ProgressCallback = Callable[[int], None]
 # Called with the items a sync would insert or update, before it writes; raises to refuse.
@@ -53,11 +52,6 @@ class SyncReport:
             f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
             f"{self.archived} archived"
         )
-
-
-def _chunks(values: Sequence[_T], size: int = BATCH_SIZE) -> Iterator[Sequence[_T]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 # The key of the PostgreSQL advisory lock queue writers take turns on ("plannerQ").
@@ -95,7 +89,7 @@ def sync_items(
     sources = sorted(set(sources))
     existing: dict[str, tuple[str, str]] = {}  # id -> (content_hash, status)
     ids = [item.id for item in items]
-    for id_chunk in _chunks(ids):
+    for id_chunk in chunks(ids):
         rows = session.execute(
             select(Item.id, Item.content_hash, Item.status).where(Item.id.in_(id_chunk))
         )
@@ -104,7 +98,7 @@ def sync_items(
         check([item for item in items if _needs_writing(item, existing.get(item.id))])
 
     added = updated = unchanged = 0
-    for chunk in _chunks(items):
+    for chunk in chunks(items):
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         for item in chunk:
@@ -170,13 +164,13 @@ def _archive_removed(
     if not sources:
         return 0
     gone: list[str] = []
-    for source_chunk in _chunks(sources):
+    for source_chunk in chunks(sources):
         query = select(Item.id).where(
             Item.source.in_(source_chunk),
             Item.status.not_in([ItemStatus.ARCHIVED, ItemStatus.PUBLISHED]),
         )
         gone.extend(item_id for item_id in session.scalars(query) if item_id not in keep)
-    for chunk in _chunks(gone):
+    for chunk in chunks(gone):
         session.execute(
             update(Item)
             .where(Item.id.in_(chunk))
@@ -192,7 +186,7 @@ def _archive_removed(
 def item_sources(session: Session, ids: Sequence[str]) -> dict[str, str]:
     """Id -> source of the stored items among ``ids`` that are not archived."""
     found: dict[str, str] = {}
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         rows = session.execute(
             select(Item.id, Item.source).where(
                 Item.id.in_(chunk), Item.status != ItemStatus.ARCHIVED

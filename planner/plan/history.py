@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from planner.plan.model import FixedPost, PlanRules
+from planner.plan.ranges import in_ranges
 from planner.store.models import LIVE_STATUSES, Item, ItemStatus, Post, PostStatus
 
 
@@ -46,21 +47,18 @@ def existing_posts(
     Of the posts before the planned ranges, only those the plan can feel are read (given
     ``rules``; every post without): see :func:`history_reach`.
     """
-    in_ranges = or_(
-        *(
-            and_(Post.account == name, Post.slot_at >= start, Post.slot_at < end)
-            for name, (start, end) in ranges.items()
-        )
-    )
     replaced_ids = list(
         session.scalars(
             select(Post.id)
-            .where(Post.status == PostStatus.PLANNED, in_ranges)
+            .where(Post.status == PostStatus.PLANNED, in_ranges(Post.account, Post.slot_at, ranges))
             .order_by(Post.id)
             .with_for_update(skip_locked=True)
         )
     )
     replaced = set(replaced_ids)
+    # Core, not the ORM: these are column reads, and the ORM's per-statement work adds up
+    # over one query per scope.
+    connection = session.connection()
     columns = (
         Post.id, Post.account, Post.slot_at, Post.item_id, Post.is_pitch, Post.status, Item.url
     )  # fmt: skip
@@ -71,7 +69,10 @@ def existing_posts(
     else:
         queries = _history_queries(session, columns, live, scope_accounts, rules, first)
     rows_by_id = {
-        row.id: row for query in queries for row in session.execute(query) if row.id not in replaced
+        row.id: row
+        for query in queries
+        for row in connection.execute(query)
+        if row.id not in replaced
     }
     rows = sorted(rows_by_id.values(), key=lambda row: (row.slot_at, row.account, row.id))
     fixed = [

@@ -32,6 +32,7 @@ from planner.plan.load import candidates as load_candidates
 from planner.plan.load import own_domain_links, plan_rules, week_slots
 from planner.plan.model import Candidate, FixedPost, ItemOn, Placement, PlanResult, RenderFailed
 from planner.plan.own_domains import refresh_flags
+from planner.plan.ranges import in_ranges
 from planner.plan.render import Renderer, RenderError, RenderInput, TemplateFileError
 from planner.plan.verdicts import write_item_statuses, write_verdicts
 from planner.store.batches import chunks
@@ -161,9 +162,12 @@ def _name_own_domain_pitches(session: Session, config: Config, result: PlanResul
     placed = {p.item.id: p.item for p in result.placements if p.item is not None}
     own = {i for i, item in placed.items() if item.is_pitch and classes.get(item.kind) == "give"}
     gives = [name for name, class_ in classes.items() if class_ == "give"]
+    connection = session.connection()
     for chunk in chunks(sorted({item_id for item_id, _ in result.held})):
-        held_gives = select(Item.id).where(Item.id.in_(chunk), Item.kind.in_(gives))
-        own.update(session.scalars(held_gives))
+        # By key alone, the kind tested here: with the kind in the filter too, SQLite walks
+        # a kind's index for each batch.
+        rows = connection.execute(select(Item.id, Item.kind).where(Item.id.in_(chunk)))
+        own.update(item_id for item_id, kind in rows if kind in gives)
     if not own:
         return
     links = own_domain_links(session, sorted(own), config.settings.own_domains)
@@ -283,12 +287,9 @@ def _write(
     if batch:
         session.execute(insert(_POSTS), batch)
 
-    for account, (start, end) in ranges.items():
-        session.execute(
-            delete(EmptySlot).where(
-                EmptySlot.account == account, EmptySlot.slot_at >= start, EmptySlot.slot_at < end
-            )
-        )
+    if ranges:
+        planned = in_ranges(EmptySlot.account, EmptySlot.slot_at, ranges)
+        session.execute(delete(EmptySlot).where(planned))
     empty = [
         {
             "account": p.slot.account,

@@ -31,7 +31,7 @@ from planner.store.models import (
     ItemStatus,
     PlanningState,
 )
-from planner.store.upsert import upsert, upsert_many
+from planner.store.upsert import upsert_many
 
 _ITEMS = type_cast(Table, Item.__table__)
 _STATES = type_cast(Table, ItemAccountState.__table__)
@@ -103,9 +103,11 @@ def write_verdicts(
         )
     )
     connection = session.connection()
-    for account in accounts:
-        upsert(connection, _PLANS, {"account": account},
-               {"unlisted": outcome.unlisted.get(account, 0), "planned_at": now})  # fmt: skip
+    plans = [
+        {"account": account, "unlisted": outcome.unlisted.get(account, 0), "planned_at": now}
+        for account in accounts
+    ]
+    upsert_many(connection, _PLANS, ("account",), plans, ("unlisted", "planned_at"))
     verdicts: dict[ItemOn, tuple[str, str]] = {}
     for state, found in (
         (PlanningState.EXPIRED, outcome.expired),

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, and_, case, cast, false, func, or_, select
+from sqlalchemy import ColumnElement, Text, and_, case, cast, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from planner.config.settings import Config
@@ -156,26 +156,9 @@ def candidates(
         or_(Item.not_after.is_(None), Item.not_after <= first_slot),
     )
     survey = None
-    never_due: ColumnElement[bool] = false()
+    exceptions = _Exceptions(horizon, gives, pitches, mentions_own)
     if horizon is not None and len(by_hand) <= BATCH:
-        # Items that must be read now: forced ones, those that may expire within the plan,
-        # and gives that may be pitches (they mention an own domain: only those get the
-        # real link check).
-        unplain = or_(
-            Item.force.is_(True),
-            and_(Item.not_after.is_not(None), Item.not_after <= horizon),
-            and_(Item.kind.in_(gives), mentions_own),
-        )
-        never_due = and_(
-            Item.kind.in_(pitches),
-            Item.not_before.is_not(None),  # NULL-safe: the streams' filter negates it
-            Item.not_before > horizon,
-            ~unplain,
-        )
-        survey = _Survey(
-            connection, not_done, gives + pitches, unplain, mentions_own, gone, by_hand,
-            never_due,
-        )  # fmt: skip
+        survey = _Survey(connection, not_done, gives + pitches, exceptions, gone, by_hand)
     # A kind with many items that must be read now (a plan over years, where every promo's
     # not_after falls inside it) is read whole; the others lazily, their exceptions by id.
     lazy_kinds = [] if survey is None else [k for k in gives + pitches if survey.few_exceptions(k)]
@@ -250,7 +233,7 @@ def candidates(
         return Supply(eager, later, results)
     # Not the items read now: by hand, or the lazy kinds' exceptions (at most BATCH each).
     read_now = by_hand | survey.special
-    lazy = (*placeable, ~gone, ~never_due, Item.id.not_in(sorted(read_now)))
+    lazy = (*placeable, ~gone, Item.id.not_in(sorted(read_now)))
     targets = cast(Item.accounts, Text)
     # The plain pitches the posts that stay use: a plan leaving pitches out unread counts
     # them, less those an account used already.
@@ -259,7 +242,7 @@ def candidates(
     }
     # Found by key alone (the rest is tested in the row): with the kind in the filter too,
     # the database walks a kind's index for each batch.
-    in_streams = case((and_(*placeable, ~gone, ~never_due), True), else_=False)
+    in_streams = case((and_(*placeable, ~gone, ~exceptions.never_due()), True), else_=False)
     for chunk in chunks(sorted(set(fixed_items) - special)):
         reused = select(Item.id, Item.kind, targets, in_streams).where(Item.id.in_(chunk))
         for item_id, kind, accounts_json, streamed in connection.execute(reused):
@@ -268,7 +251,11 @@ def candidates(
     for kind in lazy_kinds:
         streams = []
         for for_some in (targets == "[]", targets != "[]"):
-            query = select(*columns).where(*lazy, Item.kind == kind, for_some).order_by(*order)
+            query = (
+                select(*columns)
+                .where(*lazy, ~exceptions.never_due(kind), Item.kind == kind, for_some)
+                .order_by(*order)
+            )
             result = connection.execute(query.execution_options(yield_per=500))
             results.append(result)
             streams.append(made(result))
@@ -282,6 +269,45 @@ def candidates(
     return Supply(eager, later, results)
 
 
+@dataclass
+class _Exceptions:
+    """The items a plan must read now rather than from its lazy streams (:meth:`unplain`:
+    forced ones, those that may expire by the ``horizon``, gives that may be pitches as they
+    mention an own domain), and the pitches it need not read at all (:meth:`never_due`: not
+    before the horizon). For one kind, or for any (``kind=None``): a survey of one kind
+    leaves out the tests that cannot hold for it, which SQLite would make at every row."""
+
+    horizon: datetime | None
+    gives: Sequence[str]
+    pitches: Sequence[str]
+    mentions_own: ColumnElement[bool]
+
+    def unplain(self, kind: str | None = None) -> ColumnElement[bool]:
+        if self.horizon is None:
+            return false()
+        if kind is None:
+            mention = and_(Item.kind.in_(self.gives), self.mentions_own)
+        else:
+            mention = self.mentions_own if kind in self.gives else false()
+        dated = and_(Item.not_after.is_not(None), Item.not_after <= self.horizon)
+        return or_(Item.force.is_(True), dated, mention)
+
+    def never_due(self, kind: str | None = None) -> ColumnElement[bool]:
+        if self.horizon is None or (kind is not None and kind not in self.pitches):
+            return false()
+        return and_(
+            Item.kind.in_(self.pitches) if kind is None else true(),
+            Item.not_before.is_not(None),  # NULL-safe: the streams' filter negates it
+            Item.not_before > self.horizon,
+            ~self.unplain(kind),
+        )
+
+
+# Far above any count of plain items of one kind and account list (SQLite's and PostgreSQL's
+# sums are 64-bit or wider).
+_UNPLAIN_UNIT = 1 << 32
+
+
 class _Survey:
     """One pass over the lazily read kinds' items: per kind and account, how many plain items
     the lazy streams will bring (so an account with none does not read a whole stream
@@ -293,39 +319,37 @@ class _Survey:
         connection: Any,
         not_done: tuple[Any, ...],
         kinds: Sequence[str],
-        unplain: Any,
-        mentions: Any,
+        exceptions: _Exceptions,
         gone: Any,
         by_hand: Collection[str],
-        never_due: Any,
     ) -> None:
         targets = cast(Item.accounts, Text)
-        left_out = or_(unplain, gone, never_due)
-        if by_hand:
-            left_out = or_(left_out, Item.id.in_(sorted(by_hand)))
         self.counts: dict[str, dict[str, int]] = {kind: {} for kind in kinds}
         self.shared: dict[str, int] = dict.fromkeys(kinds, 0)  # plain items for every account
         self.unplain: dict[str, int] = dict.fromkeys(kinds, 0)  # items to read now, per kind
-        self._not_done, self._unplain, self._mentions = not_done, unplain, mentions
+        self._not_done, self._exceptions = not_done, exceptions
         for kind in kinds:
+            left_out = or_(gone, exceptions.never_due(kind))
+            if by_hand:
+                left_out = or_(left_out, Item.id.in_(sorted(by_hand)))
+            # Both counts in one sum, so SQLite tests each row once: an item to read now
+            # counts _UNPLAIN_UNIT, a plain one 1.
+            packed = case((exceptions.unplain(kind), _UNPLAIN_UNIT), (left_out, 0), else_=1)
             # One kind at a time, grouped as the survey index orders it: no sort, no row read
             # (but for an item whose own-domain flag is not known yet).
             query = (
-                select(
-                    targets,
-                    func.sum(case((left_out, 0), else_=1)),
-                    func.sum(case((unplain, 1), else_=0)),
-                )
+                select(targets, func.sum(packed))
                 .where(*not_done, Item.kind == kind)
                 .group_by(Item.kind, targets)
             )
-            for accounts_json, plain, unplain_here in connection.execute(query):
-                self.unplain[kind] += unplain_here or 0
+            for accounts_json, total in connection.execute(query):
+                unplain_here, plain = divmod(int(total or 0), _UNPLAIN_UNIT)
+                self.unplain[kind] += unplain_here
                 if accounts_json == "[]":
-                    self.shared[kind] += plain or 0
+                    self.shared[kind] += plain
                     continue
                 for name in set(json.loads(accounts_json)):
-                    self.counts[kind][name] = self.counts[kind].get(name, 0) + (plain or 0)
+                    self.counts[kind][name] = self.counts[kind].get(name, 0) + plain
         self.special: set[str] = set()
         self.mentioning: set[str] = set()
 
@@ -338,8 +362,8 @@ class _Survey:
         that mention an own domain (:attr:`mentioning`)."""
         if not any(self.unplain[kind] for kind in kinds):
             return
-        unplain_items = select(Item.id, self._mentions).where(
-            *self._not_done, Item.kind.in_(kinds), self._unplain
+        unplain_items = select(Item.id, self._exceptions.mentions_own).where(
+            *self._not_done, Item.kind.in_(kinds), self._exceptions.unplain()
         )
         for item_id, mentioning in connection.execute(unplain_items):
             self.special.add(item_id)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from planner.adapters.registry import make_adapter
 from planner.config.settings import Config
+from planner.heap import older_objects_frozen
 from planner.plan.engine import plan
 from planner.plan.history import existing_posts
 from planner.plan.load import candidates as load_candidates
@@ -91,6 +92,25 @@ def plan_weeks(
     ``progress`` is told each step as it starts ("choosing 91000 slots"): a year for many
     accounts takes seconds.
     """
+    with older_objects_frozen():
+        return _plan_weeks(
+            session, config, weeks, now, accounts=accounts, dry_run=dry_run,
+            renderer=renderer, validators=validators, progress=progress,
+        )  # fmt: skip
+
+
+def _plan_weeks(
+    session: Session,
+    config: Config,
+    weeks: Sequence[tuple[int, int]],
+    now: datetime,
+    *,
+    accounts: Sequence[str] | None,
+    dry_run: bool,
+    renderer: Renderer | None,
+    validators: Mapping[str, Callable[[str], list[str]]] | None,
+    progress: Callable[[str], None] | None,
+) -> PlanOutcome:
     step = progress or (lambda _: None)
     names = list(accounts or config.settings.accounts)
     renderer = renderer or Renderer.from_config(config)

@@ -3,6 +3,7 @@ problems and the command line, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import gc
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -174,6 +175,16 @@ def test_progress_is_told_each_step_as_it_starts(db: Database, config: Config) -
     steps.clear()
     run_plan(db, config, progress=steps.append, dry_run=True)
     assert "writing the plan" not in steps
+
+
+def test_a_plan_keeps_the_cycle_collector_off_older_objects_while_it_runs(
+    db: Database, config: Config
+) -> None:
+    gc.unfreeze()
+    frozen_at_each_step: list[int] = []
+    run_plan(db, config, progress=lambda _: frozen_at_each_step.append(gc.get_freeze_count()))
+    assert len(frozen_at_each_step) == 4 and all(frozen_at_each_step)
+    assert gc.get_freeze_count() == 0  # and gives them back
 
 
 def test_empty_slots_are_recorded_with_their_reason(db: Database, config: Config) -> None:

@@ -66,42 +66,10 @@ def write_verdicts(
     """Replace the planned accounts' verdicts with this plan's, one row per (item, account);
     holds and forced releases made by hand stay, and so do expiries: an item that expired
     is no candidate of a later plan, which would otherwise forget why it expired. An item
-    placed on an account (``placed_on``) has no verdict there."""
-    on_accounts = _STATES.c.account.in_(accounts)
-    session.execute(
-        update(_STATES)
-        .where(on_accounts, _STATES.c.state.is_not(None), _STATES.c.state != PlanningState.EXPIRED)
-        .values(state=None, reason=None)
-    )
-    # What is left are holds by hand and expiries: few, so they are read, not every placement
-    # written. An expiry the plan placed after all (its not_after moved) is cleared.
-    stale = [
-        {"key_item": row.item_id, "key_account": row.account}
-        for row in session.execute(
-            select(_STATES.c.item_id, _STATES.c.account).where(
-                on_accounts, _STATES.c.state == PlanningState.EXPIRED
-            )
-        )
-        if (row.item_id, row.account) in placed_on
-    ]
-    if stale:
-        session.connection().execute(
-            update(_STATES)
-            .where(
-                _STATES.c.item_id == bindparam("key_item"),
-                _STATES.c.account == bindparam("key_account"),
-            )
-            .values(state=None, reason=None),
-            stale,
-        )
-    session.execute(
-        delete(_STATES).where(
-            on_accounts,
-            _STATES.c.state.is_(None),
-            _STATES.c.manual_hold.is_(False),
-            _STATES.c.force.is_(False),
-        )
-    )
+    placed on an account (``placed_on``) has no verdict there.
+
+    Only what changed is written: next week's plan names mostly the pitches this week's
+    named, for the same reasons, so a weekly plan rewrites a few rows, not thousands."""
     connection = session.connection()
     plans = [
         {"account": account, "unlisted": outcome.unlisted.get(account, 0), "planned_at": now}
@@ -116,29 +84,26 @@ def write_verdicts(
         (PlanningState.SKIPPED, outcome.skipped),  # the strongest: nothing else can help it
     ):
         verdicts.update((key, (state, reason)) for key, reason in found.items())
-    # The rows left (holds by hand, expiries) are few: one read finds which verdicts update.
-    by_hand = {
-        (row.item_id, row.account)
-        for row in session.execute(select(_STATES.c.item_id, _STATES.c.account).where(on_accounts))
-    }
-    new = [
-        {"item_id": item_id, "account": account, "state": state, "reason": reason,
-         "manual_hold": False, "force": False, "updated_at": now}
-        for (item_id, account), (state, reason) in sorted(verdicts.items())
-        if (item_id, account) not in by_hand
-    ]  # fmt: skip
-    # A hold by hand (or a runner's hold at publish time) may write a row of the same key
-    # after the read above, on PostgreSQL: that row keeps its hold and takes the verdict.
-    for chunk in chunks(new, 2000):
-        upsert_many(connection, _STATES, ("item_id", "account"), list(chunk),
-                    ("state", "reason", "updated_at"))  # fmt: skip
-    changed = [
-        {"key_item": item_id, "key_account": account, "state": state, "reason": reason}
-        for (item_id, account), (state, reason) in sorted(verdicts.items())
-        if (item_id, account) in by_hand
-    ]
+    on_accounts = _STATES.c.account.in_(accounts)
+    rows = select(_STATES.c.item_id, _STATES.c.account, _STATES.c.state, _STATES.c.reason)
+    changed: list[dict[str, Any]] = []
+    written: set[ItemOn] = set()
+    for item_id, account, state, reason in connection.execute(rows.where(on_accounts)):
+        key = (item_id, account)
+        written.add(key)
+        wanted = verdicts.get(key)
+        if wanted is None:
+            # An expiry stays, unless the plan placed the item after all (its not_after moved).
+            if state is None or (state == PlanningState.EXPIRED and key not in placed_on):
+                continue
+            wanted_state, wanted_reason = None, None
+        else:
+            wanted_state, wanted_reason = wanted
+        if (state, reason) != (wanted_state, wanted_reason):
+            changed.append({"key_item": item_id, "key_account": account,
+                            "state": wanted_state, "reason": wanted_reason})  # fmt: skip
     if changed:
-        session.connection().execute(
+        connection.execute(
             update(_STATES)
             .where(
                 _STATES.c.item_id == bindparam("key_item"),
@@ -147,6 +112,26 @@ def write_verdicts(
             .values(state=bindparam("state"), reason=bindparam("reason"), updated_at=now),
             changed,
         )
+    # A row says something only while it has a verdict or a decision made by hand.
+    connection.execute(
+        delete(_STATES).where(
+            on_accounts,
+            _STATES.c.state.is_(None),
+            _STATES.c.manual_hold.is_(False),
+            _STATES.c.force.is_(False),
+        )
+    )
+    new = [
+        {"item_id": item_id, "account": account, "state": state, "reason": reason,
+         "manual_hold": False, "force": False, "updated_at": now}
+        for (item_id, account), (state, reason) in sorted(verdicts.items())
+        if (item_id, account) not in written
+    ]  # fmt: skip
+    # A hold by hand (or a runner's hold at publish time) may write a row of the same key
+    # after the read above, on PostgreSQL: that row keeps its hold and takes the verdict.
+    for chunk in chunks(new, 2000):
+        upsert_many(connection, _STATES, ("item_id", "account"), list(chunk),
+                    ("state", "reason", "updated_at"))  # fmt: skip
 
 
 def write_item_statuses(

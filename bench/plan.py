@@ -4,7 +4,8 @@ Run by hand: `.venv/bin/python bench/plan.py [--accounts 50] [--weeks 52] [--ite
 (`--cache DIR` keeps the written queue and starts later runs from a copy of it; a copy
 written at an older schema is upgraded first, untimed). `--repeat` plans the same weeks a
 second time on the same database and prints that time too: the steady state, where the first
-plan after an upgrade also computes every item's own-domain flag.
+plan after an upgrade also computes every item's own-domain flag. `--next` then plans the
+weeks after those (the weekly routine: last week's plan, its posts and verdicts, in place).
 The weekly case, what a user runs every week: `--weeks 1` (1,750 slots), and with a year of
 history before it: `--weeks 1 --history 52` (91,000 published posts over the 52 weeks before
 the planned one, written untimed by the child that writes the queue).
@@ -245,6 +246,12 @@ def main() -> None:
         "--repeat", action="store_true", help="plan the same weeks again and time that too"
     )
     parser.add_argument(
+        "--next",
+        action="store_true",
+        help="then plan the weeks after and time that too: the weekly routine, with the last "
+        "plan's posts and verdicts in place",
+    )
+    parser.add_argument(
         "--pushy", action="store_true", help="promos weigh 3 of 10 in the mix (default 1 of 8)"
     )
     args = parser.parse_args()
@@ -309,12 +316,20 @@ def main() -> None:
 
             profiler.disable()
             pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(30)
+        # The floor writes the rows this plan wrote (before --next adds the weeks after).
+        rows = [row for row in planned_rows(config.database_url) if row["status"] == "planned"]
         again_s = None
         if args.repeat:
             started = time.perf_counter()
             with db.transaction() as session:
                 plan_weeks(session, config, weeks, NOW)
             again_s = time.perf_counter() - started
+        next_s = None
+        if args.next:
+            started = time.perf_counter()
+            with db.transaction() as session:
+                plan_weeks(session, config, weeks_from(2026, 49 + args.weeks, args.weeks), NOW)
+            next_s = time.perf_counter() - started
         db.dispose()
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # peak so far: planning
         posts = sum(1 for p in outcome.placements if p.item is not None)
@@ -326,9 +341,10 @@ def main() -> None:
         )
         if again_s is not None:
             print(f"planned the same weeks again: {again_s:.2f} s")
+        if next_s is not None:
+            print(f"planned the {args.weeks} week(s) after: {next_s:.2f} s")
         print(f"peak memory (max RSS of the planning process): {rss:.0f} MB (target < 300)")
         del outcome
-        rows = [row for row in planned_rows(config.database_url) if row["status"] == "planned"]
         floor = floor_sqlalchemy(folder, rows)
         raw = floor_sqlite3(folder, rows)
         print(

@@ -122,12 +122,14 @@ def _history_queries(
     placeable = or_(
         Item.evergreen.is_(True), Item.status.not_in([ItemStatus.PUBLISHED, ItemStatus.ARCHIVED])
     )
-    # A brand with no post before the reach (a new one) skips it: it would read every item.
-    if session.scalar(select(exists().where(*live, Post.slot_at < since))):
-        older = aliased(Post)
-        used_before = exists().where(older.item_id == Item.id, older.slot_at < since)
-        still_placeable = select(Item.id).where(placeable, used_before)
-        queries.append(base.where(*live, Post.slot_at < since, Post.item_id.in_(still_placeable)))
+    # A brand with no post before the reach (a new one) has neither older uses nor posts
+    # a count window reaches back to: it skips reading them (the uses would read every item).
+    if not session.scalar(select(exists().where(*live, Post.slot_at < since))):
+        return queries
+    older = aliased(Post)
+    used_before = exists().where(older.item_id == Item.id, older.slot_at < since)
+    still_placeable = select(Item.id).where(placeable, used_before)
+    queries.append(base.where(*live, Post.slot_at < since, Post.item_id.in_(still_placeable)))
     # A count window reaches back a number of posts, however old: each scope's last ones.
     scopes: dict[str, list[str]] = {}
     for account in scope_accounts:

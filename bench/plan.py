@@ -316,6 +316,7 @@ def main() -> None:
 
             profiler.disable()
             pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(30)
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # peak so far: planning
         # The floor writes the rows this plan wrote (before --next adds the weeks after).
         rows = [row for row in planned_rows(config.database_url) if row["status"] == "planned"]
         again_s = None
@@ -331,7 +332,6 @@ def main() -> None:
                 plan_weeks(session, config, weeks_from(2026, 49 + args.weeks, args.weeks), NOW)
             next_s = time.perf_counter() - started
         db.dispose()
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # peak so far: planning
         posts = sum(1 for p in outcome.placements if p.item is not None)
         pitches = sum(1 for p in outcome.placements if p.item is not None and p.item.is_pitch)
         print(

@@ -62,7 +62,7 @@ PURE_STDLIB = frozenset(
     }
 )
 # Modules every stage may use (besides the pure ones).
-SHARED = frozenset({"planner.errors", "planner.redact", "planner.text"})
+SHARED = frozenset({"planner.errors", "planner.heap", "planner.redact", "planner.text"})
 # Stage -> the other stages it may import; the order of a post's way, bottom to top.
 MAY_IMPORT: dict[str, frozenset[str]] = {
     "planner.rule": frozenset(),

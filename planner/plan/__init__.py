@@ -17,6 +17,7 @@ Around it, the I/O:
 - :mod:`~planner.plan.own_domains`: the stored flag of the items that mention an own domain,
   computed by a plan, read instead of searching the queue's text;
 - :mod:`~planner.plan.history`: the posts a plan replaces, and those before it that it feels;
+- :mod:`~planner.plan.ranges`: the planned weeks of each account as one SQL filter;
 - :mod:`~planner.plan.render`: a post's text from its item, through the Jinja2 templates;
 - :mod:`~planner.plan.sandbox`: the bounded Jinja2 sandbox templates run in (time, size);
 - :mod:`~planner.plan.store`: ``planner plan``: load, run the engine, render, write;
@@ -26,7 +27,7 @@ Around it, the I/O:
 
 The engine modules (slots, mix, model, pools, reserve, engine, leftovers) import only the
 standard library's value types, :mod:`planner.rule` and each other (``tests/test_layout.py``
-checks it). ``load``, ``own_domains``, ``history``, ``render``, ``store``, ``verdicts`` and
-``sync_check`` may import the config, the content queue, the store and the adapters (for a
+checks it). ``load``, ``own_domains``, ``history``, ``ranges``, ``render``, ``store``,
+``verdicts`` and ``sync_check`` may import the config, the content queue, the store and the adapters (for a
 network's length rule); never publishing, the reports or click.
 """

@@ -28,6 +28,6 @@ Around it, the I/O:
 The engine modules (slots, mix, model, pools, reserve, engine, leftovers) import only the
 standard library's value types, :mod:`planner.rule` and each other (``tests/test_layout.py``
 checks it). ``load``, ``own_domains``, ``history``, ``ranges``, ``render``, ``store``,
-``verdicts`` and ``sync_check`` may import the config, the content queue, the store and the adapters (for a
-network's length rule); never publishing, the reports or click.
+``verdicts`` and ``sync_check`` may import the config, the content queue, the store and the
+adapters (for a network's length rule); never publishing, the reports or click.
 """

@@ -35,6 +35,7 @@ from sqlalchemy import (
     TypeDecorator,
     cast,
     null,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -174,10 +175,35 @@ class Item(Base):
     )
 
 
-# A kind's items in planning order (priority, then age, then id): a week's plan reads the
-# plain gives of each kind through a cursor in this order, as far as its slots need, with
-# no sort of the whole kind first.
-Index("ix_items_planning_order", Item.kind, Item.priority.desc(), Item.created_at, Item.id)
+def open_items_condition(table: str = "") -> str:
+    """The items a plan may still place, by status: not published (unless evergreen), not
+    archived or flagged. As SQL text, because SQLite uses a partial index only for a query
+    that repeats the index's condition as written (``table``: a qualifier, "items.")."""
+    open_ = ", ".join(
+        f"'{status}'"
+        for status in (ItemStatus.QUEUED, ItemStatus.HELD, ItemStatus.PLANNED, ItemStatus.EXPIRED)
+    )
+    return (
+        f"({table}status IN ({open_}) OR "
+        f"({table}status = '{ItemStatus.PUBLISHED}' AND {table}evergreen))"
+    )
+
+
+# A kind's open items in planning order (priority, then age, then id): a week's plan reads
+# the plain items of each kind through a cursor in this order, as far as its slots need, with
+# no sort of the whole kind first. Partial: the items already published stay out of it, so a
+# brand with a long history does not walk past all of them at every plan (the query repeats
+# the condition: :func:`open_items_condition`). On PostgreSQL the id is in code point order
+# (COLLATE "C", as the plan's ORDER BY asks; migration 0012).
+Index(
+    "ix_items_open_planning_order",
+    Item.kind,
+    Item.priority.desc(),
+    Item.created_at,
+    Item.id,
+    sqlite_where=text(open_items_condition()),
+    postgresql_where=text(open_items_condition()),
+)
 # A week's plan counts, per kind and list of accounts, the items it may read lazily: in this
 # order, and with the columns it tests, the count reads no row and sorts nothing (0.1 s
 # instead of 0.5 s for 200,000 items).

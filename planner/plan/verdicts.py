@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from planner.plan.model import ItemOn
 from planner.store.batches import chunks
 from planner.store.models import (
+    KEEP_OWN_DOMAIN_FLAG,
     AccountPlan,
     Item,
     ItemAccountState,
@@ -36,9 +37,6 @@ from planner.store.upsert import upsert_many
 _ITEMS = type_cast(Table, Item.__table__)
 _STATES = type_cast(Table, ItemAccountState.__table__)
 _PLANS = type_cast(Table, AccountPlan.__table__)
-# A status changes, the text does not: the item's own-domain flag stays as it was rather than
-# reset to unknown (the column's onupdate), which the next plan would compute again.
-_KEEP_FLAG = {"mentions_own_domain": _ITEMS.c.mentions_own_domain}
 
 
 class Verdicts(Protocol):
@@ -148,7 +146,12 @@ def write_item_statuses(
         session.execute(
             update(_ITEMS)
             .where(_ITEMS.c.id.in_(chunk))
-            .values(status=ItemStatus.PLANNED, status_reason=None, updated_at=now, **_KEEP_FLAG)
+            .values(
+                status=ItemStatus.PLANNED,
+                status_reason=None,
+                updated_at=now,
+                **KEEP_OWN_DOMAIN_FLAG,
+            )
         )
     settled = placed | kept_item_ids
     held: dict[str, list[tuple[str, str]]] = {}
@@ -195,7 +198,7 @@ def write_item_statuses(
             status=bindparam("status"),
             status_reason=bindparam("reason"),
             updated_at=now,
-            **_KEEP_FLAG,
+            **KEEP_OWN_DOMAIN_FLAG,
         )
     )
     for chunk in chunks(updates, 2000):

@@ -55,6 +55,7 @@ from planner.publish.group_commit import GroupCommit, Rows
 from planner.publish.media import outgoing_media, remember_upload, reuse_window
 from planner.store.database import Database
 from planner.store.models import (
+    KEEP_OWN_DOMAIN_FLAG,
     AccountState,
     Item,
     ItemStatus,
@@ -330,6 +331,7 @@ _PUBLISHED_ITEM = (
         status_reason=None,
         last_published_at=bindparam("last_published_at"),
         updated_at=bindparam("last_published_at"),
+        **KEEP_OWN_DOMAIN_FLAG,
     )
 )
 _ACCOUNT_PUBLISHED = (

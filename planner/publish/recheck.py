@@ -23,6 +23,7 @@ from planner.publish.claims import Claimed
 from planner.rule.balancer import WindowTracker
 from planner.store.idempotency import idempotency_key
 from planner.store.models import (
+    KEEP_OWN_DOMAIN_FLAG,
     LIVE_STATUSES,
     Item,
     ItemAccountState,
@@ -101,7 +102,10 @@ def hold_at_publish_time(
         update(Item)
         .where(Item.id == claim.item_id)
         .values(
-            status=ItemStatus.HELD, status_reason=f"on {claim.account}: {reason}", updated_at=now
+            status=ItemStatus.HELD,
+            status_reason=f"on {claim.account}: {reason}",
+            updated_at=now,
+            **KEEP_OWN_DOMAIN_FLAG,
         )
     )
     log.info("post %s (%s) held at publish time: %s", claim.post_id, claim.item_id, reason)
@@ -201,7 +205,12 @@ def claim_substitute(
         connection.execute(
             update(Item)
             .where(Item.id == item.id)
-            .values(status=ItemStatus.PLANNED, status_reason=None, updated_at=now)
+            .values(
+                status=ItemStatus.PLANNED,
+                status_reason=None,
+                updated_at=now,
+                **KEEP_OWN_DOMAIN_FLAG,
+            )
         )
         return Claimed(post_id, account, held.slot_at, text, key, False, False, 1,
                        item.id, item.kind, item.url)  # fmt: skip

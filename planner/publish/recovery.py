@@ -27,6 +27,7 @@ from planner.config.settings import Config
 from planner.publish.claims import UNCERTAIN, Outcome
 from planner.store.database import Database
 from planner.store.models import (
+    KEEP_OWN_DOMAIN_FLAG,
     LIVE_STATUSES,
     AccountState,
     Item,
@@ -102,7 +103,11 @@ def mark_missed(db: Database, config: Config, now: datetime) -> list[int]:
                 session.execute(
                     update(Item)
                     .where(Item.id == item_id, Item.status == ItemStatus.PLANNED)
-                    .values(status=ItemStatus.QUEUED, status_reason="its slot was missed")
+                    .values(
+                        status=ItemStatus.QUEUED,
+                        status_reason="its slot was missed",
+                        **KEEP_OWN_DOMAIN_FLAG,
+                    )
                 )
     for post_id, _, slot_at in rows:
         log.warning("post %s missed its slot at %s", post_id, slot_at.isoformat())

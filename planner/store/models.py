@@ -175,6 +175,12 @@ class Item(Base):
     )
 
 
+# For an UPDATE that writes an item's status alone (a plan's verdicts, publishing, a hold or
+# a missed slot): the text did not change, so the own-domain flag stays as it was instead of
+# being reset to unknown, which the next plan would compute again.
+KEEP_OWN_DOMAIN_FLAG = {"mentions_own_domain": Item.mentions_own_domain}
+
+
 def open_items_condition(table: str = "") -> str:
     """The items a plan may still place, by status: not published (unless evergreen), not
     archived or flagged. As SQL text, because SQLite uses a partial index only for a query

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from planner.adapters.base import OutgoingPost, Published
 from planner.config.settings import Config, parse_config
@@ -155,6 +155,30 @@ def test_a_pitch_is_held_at_publish_time_when_a_give_failed(db: Database, config
             "published",
         )
     assert [p.item_id for p in adapter.sent] == ["spare-help"]
+
+
+def test_status_writes_at_publish_time_keep_the_items_own_domain_flags(
+    db: Database, config: Config
+) -> None:
+    # Publishing, a hold at publish time, its substitute and a missed slot change an item's
+    # status, not its text: the flag a plan computed stays known (no recomputing next week).
+    adapter = Scripted()
+    adapter.script = [Rejected("duplicate content")]
+    missed = add_post(db, "a", NOW - timedelta(minutes=45))  # beyond the grace: back to queue
+    add_post(db, "a", NOW - timedelta(minutes=10))  # rejected: the pitch after it is held
+    pitch = add_post(db, "a", NOW - timedelta(minutes=5), pitch=True)
+    with db.transaction() as session:
+        session.execute(update(Item).values(mentions_own_domain=False))
+    run_at(db, config, NOW, adapter)
+    states = statuses(db)
+    assert (states[missed], states[pitch]) == (PostStatus.MISSED, PostStatus.HELD)
+    # The missed post's item went back to the queue, then took the held pitch's slot.
+    assert [p.item_id for p in adapter.sent] == ["a-081500-g"]
+    with db.transaction() as session:
+        items = dict(session.execute(select(Item.id, Item.status)).all())
+        flags = dict(session.execute(select(Item.id, Item.mentions_own_domain)).all())
+    assert items["a-081500-g"] == ItemStatus.PUBLISHED and ItemStatus.HELD in items.values()
+    assert set(flags.values()) == {False}
 
 
 def test_rate_limited_post_retries_at_the_reset_time(db: Database, config: Config) -> None:

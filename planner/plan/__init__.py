@@ -14,6 +14,8 @@ The engine is pure (plain values in and out, ``now`` passed in):
 Around it, the I/O:
 
 - :mod:`~planner.plan.load`: what the engine needs, read from the config and the database;
+- :mod:`~planner.plan.survey`: what a week's plan counts of the queue before reading it
+  lazily, and which items it must read now;
 - :mod:`~planner.plan.own_domains`: the stored flag of the items that mention an own domain,
   computed by a plan, read instead of searching the queue's text;
 - :mod:`~planner.plan.history`: the posts a plan replaces, and those before it that it feels;
@@ -27,7 +29,8 @@ Around it, the I/O:
 
 The engine modules (slots, mix, model, pools, reserve, engine, leftovers) import only the
 standard library's value types, :mod:`planner.rule` and each other (``tests/test_layout.py``
-checks it). ``load``, ``own_domains``, ``history``, ``ranges``, ``render``, ``store``,
-``verdicts`` and ``sync_check`` may import the config, the content queue, the store and the
-adapters (for a network's length rule); never publishing, the reports or click.
+checks it). ``load``, ``survey``, ``own_domains``, ``history``, ``ranges``, ``render``,
+``store``, ``verdicts`` and ``sync_check`` may import the config, the content queue, the
+store and the adapters (for a network's length rule); never publishing, the reports or
+click.
 """

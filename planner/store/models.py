@@ -12,6 +12,9 @@ has no time zones) and PostgreSQL return the same aware ``datetime``.
 
 The schema is created by the Alembic migrations in ``planner/store/migrations``; a test checks
 that these models and the migrations agree.
+
+Why this module is long: it is the whole schema, every table with its indexes, which is what
+that test compares with the migrations and what a reader of a query looks up.
 """
 
 from __future__ import annotations

@@ -11,10 +11,9 @@ from typing import Any
 from sqlalchemy import event, text
 
 from planner.config.settings import load_config
-from planner.content.files import queue_file_paths, read_queue_files, source_name
-from planner.content.store import sync_items
 from planner.plan.load import candidates
-from planner.store.database import open_database
+
+from support.example_queue import synced_database
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 INDEX = "ix_items_open_planning_order"
@@ -22,11 +21,7 @@ INDEX = "ix_items_open_planning_order"
 
 def test_a_weeks_cursors_walk_the_open_items_index_without_sorting(workspace: Path) -> None:
     config = load_config(workspace / "planner.toml")
-    db = open_database(config.database_url)
-    files = queue_file_paths([config.queue_path])
-    with db.transaction() as session:
-        items = read_queue_files(files, config)
-        sync_items(session, items, [source_name(f, config) for f in files], NOW)
+    db = synced_database(config, NOW)
     cursors: list[tuple[str, Any]] = []
 
     def note(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:

@@ -27,6 +27,8 @@ from planner.plan.store import plan_weeks
 from planner.store.database import Database, open_database
 from planner.store.models import EmptySlot, Item, ItemStatus, Post, PostStatus
 
+from support.example_queue import synced_database
+
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # a Thursday; week 49 starts Mon 30 Nov
 WEEK = [(2026, 49)]
 
@@ -38,11 +40,7 @@ def config(workspace: Path) -> Config:
 
 @pytest.fixture
 def db(config: Config):  # type: ignore[no-untyped-def]
-    database = open_database(config.database_url)
-    files = queue_file_paths([config.queue_path])
-    with database.transaction() as session:
-        items = read_queue_files(files, config)
-        sync_items(session, items, [source_name(f, config) for f in files], NOW)
+    database = synced_database(config, NOW)
     yield database
     database.dispose()
 

@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy import select
 
 from planner.config.settings import load_config
-from planner.content.files import queue_file_paths, read_queue_files, source_name
 from planner.content.holds import hold_item
-from planner.content.store import sync_items
 from planner.plan.model import ItemOn
 from planner.plan.verdicts import write_verdicts
-from planner.store.database import Database, open_database
+from planner.store.database import Database
 from planner.store.models import AccountPlan, ItemAccountState, PlanningState
+
+from support.example_queue import synced_database
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 LATER = NOW + timedelta(days=7)
@@ -37,12 +37,7 @@ class Verdicts:
 
 @pytest.fixture
 def db(workspace: Path):  # type: ignore[no-untyped-def]
-    config = load_config(workspace / "planner.toml")
-    database = open_database(config.database_url)
-    files = queue_file_paths([config.queue_path])
-    with database.transaction() as session:
-        items = read_queue_files(files, config)
-        sync_items(session, items, [source_name(f, config) for f in files], NOW)
+    database = synced_database(load_config(workspace / "planner.toml"), NOW)
     yield database
     database.dispose()
 

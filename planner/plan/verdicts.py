@@ -85,10 +85,10 @@ def write_verdicts(
     on_accounts = _STATES.c.account.in_(accounts)
     rows = select(_STATES.c.item_id, _STATES.c.account, _STATES.c.state, _STATES.c.reason)
     changed: list[dict[str, Any]] = []
-    written: set[ItemOn] = set()
+    present: set[ItemOn] = set()  # the rows already there
     for item_id, account, state, reason in connection.execute(rows.where(on_accounts)):
         key = (item_id, account)
-        written.add(key)
+        present.add(key)
         wanted = verdicts.get(key)
         if wanted is None:
             # An expiry stays, unless the plan placed the item after all (its not_after moved).
@@ -123,7 +123,7 @@ def write_verdicts(
         {"item_id": item_id, "account": account, "state": state, "reason": reason,
          "manual_hold": False, "force": False, "updated_at": now}
         for (item_id, account), (state, reason) in sorted(verdicts.items())
-        if (item_id, account) not in written
+        if (item_id, account) not in present
     ]  # fmt: skip
     # A hold by hand (or a runner's hold at publish time) may write a row of the same key
     # after the read above, on PostgreSQL: that row keeps its hold and takes the verdict.

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, select
 
 from planner.config.settings import Config, load_config
 from planner.content.files import queue_file_paths, read_queue_files, source_name
@@ -16,6 +14,8 @@ from planner.content.store import SyncReport, list_items, sync_items
 from planner.errors import QueueFileError
 from planner.store.database import Database, open_database
 from planner.store.models import Item, ItemStatus
+
+from support.lock_waits import first_then_second
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -208,49 +208,17 @@ def test_two_syncs_adding_the_same_new_items_take_turns_on_postgresql(
     files = queue_file_paths([REPO / "queue"])
     items = read_queue_files(files, config)
     sources = [source_name(f, config) for f in files]
-    first, second = open_database(postgres_url), open_database(postgres_url)
-    first_synced, may_commit = threading.Event(), threading.Event()
-    reports: dict[str, object] = {}
-
-    def sync_and_hold() -> None:
-        with first.transaction() as session:
-            reports["first"] = sync_items(session, items, sources, NOW)
-            first_synced.set()
-            may_commit.wait(30)
-
-    def sync_again() -> None:
-        try:
-            with second.transaction() as session:
-                reports["second"] = sync_items(session, items, sources, NOW)
-        except Exception as error:  # noqa: BLE001 - the test reports what went wrong
-            reports["second"] = error
-
-    holder = threading.Thread(target=sync_and_hold)
-    holder.start()
-    assert first_synced.wait(30)
-    other = threading.Thread(target=sync_again)
-    other.start()
+    report = first_then_second(
+        postgres_url,
+        lambda session: sync_items(session, items, sources, NOW),
+        lambda session: sync_items(session, items, sources, NOW),
+    )
+    assert isinstance(report, SyncReport), report
+    assert report.added == 0
+    assert report.unchanged == len(items)
+    db = open_database(postgres_url)
     try:
-        # The second sync is blocked on a lock held by the first (not yet committed).
-        with first.reading() as session:
-            deadline = time.monotonic() + 30
-            while not session.scalar(
-                text("select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
-                     " and datname = current_database()")
-            ):  # fmt: skip
-                assert time.monotonic() < deadline, "the second sync never waited"
-                session.rollback()
-                time.sleep(0.01)
-    finally:
-        may_commit.set()
-        holder.join(30)
-        other.join(30)
-    try:
-        assert isinstance(reports["second"], SyncReport), reports["second"]
-        assert reports["second"].added == 0
-        assert reports["second"].unchanged == len(items)
-        with second.reading() as session:
+        with db.reading() as session:
             assert session.scalar(select(func.count()).select_from(Item)) == len(items)
     finally:
-        first.dispose()
-        second.dispose()
+        db.dispose()

@@ -10,9 +10,10 @@ from planner.content.store import sync_items
 from planner.store.database import Database, open_database
 
 
-def synced_database(config: Config, now: datetime) -> Database:
-    """The config's database with its queue files synced at ``now`` (dispose it after)."""
-    database = open_database(config.database_url)
+def synced_database(config: Config, now: datetime, url: str | None = None) -> Database:
+    """The config's database (or the one at ``url``) with the config's queue files synced at
+    ``now`` (dispose it after)."""
+    database = open_database(url or config.database_url)
     files = queue_file_paths([config.queue_path])
     with database.transaction() as session:
         items = read_queue_files(files, config)

@@ -20,6 +20,7 @@ that test compares with the migrations and what a reader of a query looks up.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -75,6 +76,22 @@ class UTCDateTime(TypeDecorator[datetime]):
         value = value.astimezone(UTC)
         # SQLite has no time zone type: store the UTC wall time.
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        # The text SQLite's own DateTime type stores (its default storage format), written by
+        # isoformat in one call rather than field by field through a dict: a week's plan
+        # binds some 10,000 times, and this is a third of the cost.
+        def to_text(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError(f"naive datetime {value!r}: the planner stores aware UTC times")
+            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+        return to_text
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
@@ -198,6 +215,18 @@ def open_items_condition(table: str = "") -> str:
     )
 
 
+def republishable_condition(table: str = "") -> str:
+    """The items that went out before and may go out again: evergreen, or back in the queue
+    since (as SQL text, for the partial index below; see :func:`open_items_condition`).
+    Publishing a post sets its item's ``last_published_at`` (the pipeline, and resolving a
+    post whose outcome was unknown); nothing clears it."""
+    done = f"'{ItemStatus.PUBLISHED}', '{ItemStatus.ARCHIVED}'"
+    return (
+        f"({table}last_published_at IS NOT NULL AND "
+        f"({table}evergreen OR {table}status NOT IN ({done})))"
+    )
+
+
 # A kind's open items in planning order (priority, then age, then id): a week's plan reads
 # the plain items of each kind through a cursor in this order, as far as its slots need, with
 # no sort of the whole kind first. Partial: the items already published stay out of it, so a
@@ -227,6 +256,15 @@ Index(
     Item.not_after,
     Item.not_before,
     Item.mentions_own_domain,
+)
+# The items a plan may place again although they went out before: a plan reads the older
+# posts of these (few) rather than asking of every open item whether it has one (50 ms for a
+# queue of 100,000 open items; migration 0013).
+Index(
+    "ix_items_republishable",
+    Item.id,
+    sqlite_where=text(republishable_condition()),
+    postgresql_where=text(republishable_condition()),
 )
 # The items whose own-domain flag is not known: a plan finds the few edited since the last one
 # without reading the whole queue.

@@ -1,17 +1,22 @@
 """How the database answers a plan's reads: a week's cursors walk the open items of a kind in
-planning order through the partial index, past no published item and with no sort, on
-SQLite and PostgreSQL (which must both be able to use the index for the query as written)."""
+planning order through the partial index, past no published item and with no sort; the
+history reads find the older uses of items by item, through the partial index of the items
+that may go out again. On SQLite and PostgreSQL (which must both be able to use the indexes
+for the queries as written)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text, update
 
 from planner.config.settings import load_config
-from planner.plan.load import candidates
+from planner.plan.history import existing_posts, history_reach
+from planner.plan.load import candidates, plan_rules, week_slots
+from planner.store.models import Item, Post, PostStatus
 
 from support.example_queue import synced_database
 
@@ -52,3 +57,64 @@ def test_a_weeks_cursors_walk_the_open_items_index_without_sorting(workspace: Pa
     finally:
         event.remove(db.engine, "before_cursor_execute", note)
         db.dispose()
+
+
+def test_a_plans_history_reads_walk_indexes_and_find_the_older_uses_by_item(
+    workspace: Path,
+) -> None:
+    """With posts before the rule's reach, the plan finds the older uses of items it may
+    still place through the partial index of the items that went out and may go out again,
+    then their posts by item: no read walks every open item or every older post."""
+    config = load_config(workspace / "planner.toml")
+    db = synced_database(config, NOW)
+    names = list(config.settings.accounts)
+    slots, ranges = week_slots(config, names, [(2026, 49)], NOW)
+    rules = plan_rules(config, names)
+    long_ago = min(slot.at for slot in slots) - history_reach(rules) - timedelta(days=90)
+    statements: list[tuple[str, Any]] = []
+
+    def note(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, params))
+
+    try:
+        with db.transaction() as session:
+            item = session.scalars(select(Item.id).where(Item.evergreen.is_(True))).first()
+            session.execute(update(Item).where(Item.id == item).values(last_published_at=long_ago))
+            session.add(
+                Post(item_id=item, account=names[0], slot_at=long_ago, kind="share",
+                     is_pitch=False, text="t", status=PostStatus.PUBLISHED,
+                     idempotency_key="long-ago", created_at=long_ago, updated_at=long_ago)
+            )  # fmt: skip
+        event.listen(db.engine, "before_cursor_execute", note)
+        with db.transaction() as session:
+            used = {
+                post.item_id for post in existing_posts(session, names, names, ranges, rules).fixed
+            }
+            assert item in used
+            connection = session.connection()
+            postgres = connection.dialect.name == "postgresql"
+            if postgres:
+                connection.execute(text("SET LOCAL enable_seqscan = off"))
+            raw = connection.connection.dbapi_connection
+            assert raw is not None
+            explain = "EXPLAIN " if postgres else "EXPLAIN QUERY PLAN "
+            plans = {
+                statement: " ".join(
+                    str(row) for row in raw.cursor().execute(explain + statement, params)
+                )
+                for statement, params in statements
+            }
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+        db.dispose()
+    by_item = [
+        plan for statement, plan in plans.items() if "last_published_at IS NOT NULL" in statement
+    ]
+    assert len(by_item) == 1 and "ix_items_republishable" in by_item[0], by_item
+    for statement, plan in plans.items():
+        # SQLite: a SCAN walks a whole table or index (but the small partial one); PostgreSQL,
+        # told to avoid sequential scans, still makes one only where no index answers.
+        scans = re.findall(r"SCAN (?!CONSTANT ROW)(\w+)(?: USING (?:COVERING )?INDEX (\w+))?", plan)
+        assert all(index == "ix_items_republishable" for _, index in scans), (statement, plan)
+        assert "Seq Scan" not in plan, (statement, plan)

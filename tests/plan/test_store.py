@@ -19,7 +19,7 @@ from planner.content.files import queue_file_paths, read_queue_files, source_nam
 from planner.content.holds import hold_item, release_item
 from planner.content.store import sync_items
 from planner.plan.engine import plan
-from planner.plan.history import existing_posts, history_reach
+from planner.plan.history import existing_posts, history_reach, rule_reach
 from planner.plan.load import candidates as load_candidates
 from planner.plan.load import plan_rules, week_slots
 from planner.plan.model import FixedPost
@@ -325,29 +325,45 @@ def test_plan_names_the_pitches_waiting_for_a_turn_of_the_mix(tmp_path: Path, db
 def test_a_plan_reads_the_history_its_rule_can_feel_and_plans_as_if_it_read_it_all(
     db: Database, config: Config
 ) -> None:
-    """300 days of posts, all older than the longest days window, gap and duplicate-URL guard:
-    the plan reads each scope's last `window_posts` of them (a count window reaches back that
-    many posts, however old) and the older uses of items it may still place, and decides the
-    same as with every post."""
+    """300 days of posts older than the longest days window, gap and duplicate-URL guard, and
+    20 more older than the rule's windows and gap but within the guard: the plan reads each
+    scope's last `window_posts` (a count window reaches back that many posts, however old),
+    the older uses of items it may still place and, within the guard, the posts with a URL;
+    and decides the same as with every post."""
     names = list(config.settings.accounts)
     slots, ranges = week_slots(config, names, WEEK, NOW)
     rules = plan_rules(config, names)
+    first = min(slot.at for slot in slots)
+    rule_since, url_since = first - rule_reach(rules), first - history_reach(rules)
+    assert url_since + timedelta(days=20) < rule_since
     with db.transaction() as session:
         ids = list(session.scalars(select(Item.id).order_by(Item.id)))
         evergreen = set(session.scalars(select(Item.id).where(Item.evergreen.is_(True))))
+        with_url = set(session.scalars(select(Item.id).where(Item.url.is_not(None))))
         still_queued, published = ids[0], ids[1:]
+        # The band's items are not evergreen: those stay free to go out again this week.
+        linked = [i for i in published if i in with_url and i not in evergreen]
+        plain = [i for i in published if i not in with_url and i not in evergreen]
         session.execute(
             update(Item).where(Item.id.in_(published)).values(status=ItemStatus.PUBLISHED)
         )
-        first = min(slot.at for slot in slots)
-        for n in range(300):  # a post a day, every third a pitch
-            at = first - history_reach(rules) - timedelta(days=n + 1)
+        went_out: dict[str, datetime] = {}
+        for n in range(320):  # a post a day, every third a pitch
+            if n < 20:  # within the duplicate-URL guard, half of them with a URL
+                at = rule_since - timedelta(days=n + 1)
+                pick = linked if n % 2 else plain
+                item_id = pick[n // 2 % len(pick)]
+            else:
+                at = url_since - timedelta(days=n - 19)
+                item_id = still_queued if n == 270 else published[n % len(published)]
             session.add(
-                Post(item_id=still_queued if n == 250 else published[n % len(published)],
-                     account=names[n % len(names)], slot_at=at, kind="promo",
+                Post(item_id=item_id, account=names[n % len(names)], slot_at=at, kind="promo",
                      is_pitch=n % 3 == 0, text="t", status=PostStatus.PUBLISHED,
                      idempotency_key=f"old-{n}", created_at=at, updated_at=at)
             )  # fmt: skip
+            went_out[item_id] = max(at, went_out.get(item_id, at))
+        for item_id, at in went_out.items():  # as publishing does
+            session.execute(update(Item).where(Item.id == item_id).values(last_published_at=at))
     last_slot = max(slot.at for slot in slots)
     results = []
     with db.transaction() as session:
@@ -358,20 +374,26 @@ def test_a_plan_reads_the_history_its_rule_can_feel_and_plans_as_if_it_read_it_a
             supply = load_candidates(session, config, first, last_slot, {p.item_id for p in fixed})
             results.append(plan(slots, fixed, supply.eager, rules, lambda c, a: c.id, supply.later))
             supply.close()
-    assert len(every.fixed) == 300
+    assert len(every.fixed) == 320
     # Uses of items it may still place: the queued one, and the evergreen ones (reposted
     # after a cooldown, at most so many times).
     placeable = {still_queued} | evergreen
-    uses = [post for post in every.fixed if post.item_id in placeable]
-    assert set(uses) <= set(bounded.fixed)
-    # Per scope, its count window's worth of the latest posts: no more, no fewer.
+    uses = {post for post in every.fixed if post.item_id in placeable}
+    assert uses and uses <= set(bounded.fixed)
+    # Per scope, its count window's worth of the latest posts before the rule's reach.
     last: set[FixedPost] = set()
     for scope, settings in rules.balance.items():
         assert settings.window_posts
-        members = [post for post in every.fixed if rules.scope_of[post.account] == scope]
+        members = [
+            post for post in every.fixed
+            if rules.scope_of[post.account] == scope and post.at < rule_since
+        ]  # fmt: skip
         last.update(members[-settings.window_posts :])
-    assert last <= set(bounded.fixed) <= last | set(uses)
-    assert {(p.account, p.at) for p in bounded.fixed} <= {(p.account, p.at) for p in every.fixed}
+    guarded = {post for post in every.fixed if post.at >= url_since and post.url is not None}
+    assert guarded and guarded <= set(bounded.fixed)
+    assert last <= set(bounded.fixed) == last | uses | guarded
+    unread = {p for p in every.fixed if p.at >= url_since and p.url is None} - last - uses
+    assert unread and not unread & set(bounded.fixed)
     chosen = [
         [(p.slot, p.item and p.item.id, p.reason, p.forced) for p in result.placements]
         for result in results
@@ -381,6 +403,54 @@ def test_a_plan_reads_the_history_its_rule_can_feel_and_plans_as_if_it_read_it_a
     assert results[0].held == results[1].held
     assert results[0].waiting == results[1].waiting
     assert results[0].unlisted == results[1].unlisted
+
+
+def test_an_older_post_that_has_not_gone_out_still_uses_its_item(
+    db: Database, config: Config
+) -> None:
+    """A post long before the plan still waiting to go out (retrying, or its outcome unknown)
+    uses its item although the item never went out: the plan reads it, and does not place
+    the item on that account again."""
+    names = list(config.settings.accounts)
+    slots, ranges = week_slots(config, names, WEEK, NOW)
+    rules = plan_rules(config, names)
+    first = min(slot.at for slot in slots)
+    at = first - history_reach(rules) - timedelta(days=40)
+    # Items this week's plan places on main, when nothing used them before.
+    queued = [
+        p.item.id for p in run_plan(db, config, dry_run=True).placements
+        if p.item is not None and p.slot.account == "main" and not p.item.evergreen
+    ]  # fmt: skip
+    with db.transaction() as session:
+        # Ten posts on each account after them: the stale ones are no count window's either.
+        filler = session.scalars(
+            select(Item.id).where(Item.id.not_in(queued), Item.evergreen.is_(False))
+        ).first()
+        session.execute(
+            update(Item).where(Item.id == filler)
+            .values(status=ItemStatus.PUBLISHED, last_published_at=at + timedelta(days=1))
+        )  # fmt: skip
+        for n in range(10 * len(names)):
+            later = at + timedelta(hours=n + 1)
+            session.add(
+                Post(item_id=filler, account=names[n % len(names)], slot_at=later, kind="help",
+                     is_pitch=False, text="t", status=PostStatus.PUBLISHED,
+                     idempotency_key=f"filler-{n}", created_at=later, updated_at=later)
+            )  # fmt: skip
+        for n, (item_id, status) in enumerate(
+            zip(queued, (PostStatus.RETRY, PostStatus.UNKNOWN, PostStatus.FAILED), strict=False)
+        ):
+            session.add(
+                Post(item_id=item_id, account="main", slot_at=at, kind="help", is_pitch=False,
+                     text="t", status=status, idempotency_key=f"stale-{n}", created_at=at,
+                     updated_at=at)
+            )  # fmt: skip
+    with db.transaction() as session:
+        read = {post.item_id for post in existing_posts(session, names, names, ranges, rules).fixed}
+    assert read - {filler} == set(queued[:2])  # a failed post is no use
+    placed = {(p.item.id, p.slot.account) for p in run_plan(db, config).placements if p.item}
+    assert not {(queued[0], "main"), (queued[1], "main")} & placed
+    assert (queued[2], "main") in placed
 
 
 def test_a_week_with_pitches_read_lazily_decides_as_with_every_pitch_read(

@@ -6,20 +6,27 @@ import warnings
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import select, text
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import DateTime, select, text
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.orm import Session
 
 from planner.errors import DomainError, InputError, SchemaOutOfDate
 from planner.store.database import (
     MIGRATIONS_DIR,
+    alembic_config,
     current_revision,
     head_revision,
+    make_engine,
     open_database,
     upgrade_database,
 )
-from planner.store.models import Base, Item
+from planner.store.models import Base, Item, Post, UTCDateTime
 
 
 def test_new_database_is_created_through_the_migrations(db_url: str) -> None:
@@ -145,3 +152,69 @@ def test_unreachable_server_is_a_clear_error_without_the_password() -> None:
 def test_unsupported_url_is_an_input_error() -> None:
     with pytest.raises(InputError, match="supports sqlite"):
         open_database("mysql://root@127.0.0.1/test")
+
+
+@settings(max_examples=300)
+@given(at=st.datetimes(timezones=st.timezones()))
+def test_sqlite_stores_a_time_as_its_own_datetime_type_would(at: datetime) -> None:
+    """The fast SQLite bind writes the very text SQLAlchemy's SQLite DateTime writes (what
+    every stored row and every comparison in a query relies on)."""
+    dialect = sqlite.dialect()
+    fast = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    stock = DateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert fast is not None and stock is not None
+    try:
+        utc = at.astimezone(UTC)
+    except OverflowError:  # an offset that moves it past year 1 or 9999
+        with pytest.raises(OverflowError):
+            fast(at)
+        return
+    assert fast(at) == stock(utc.replace(tzinfo=None))
+    assert fast(None) is None
+
+
+def test_the_fast_sqlite_bind_refuses_naive_times() -> None:
+    dialect = sqlite.dialect()
+    fast = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert fast is not None
+    with pytest.raises(ValueError, match="naive datetime"):
+        fast(datetime(2026, 1, 1))
+
+
+def test_upgrading_to_0013_dates_the_items_whose_posts_went_out(db_url: str) -> None:
+    """Migration 0013 indexes the items that went out and may go out again by their
+    last_published_at: an item with a published post but no date (as an older version may
+    have left it) gets its latest post's, and keeps its own-domain flag."""
+    engine = make_engine(db_url)
+    Base.metadata.drop_all(engine)
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    command.upgrade(alembic_config(engine), "0012")
+    at = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    with Session(engine) as session, session.begin():
+        for item_id in ("went-out", "never"):
+            session.add(
+                Item(id=item_id, kind="help", text="t", source="cli", content_hash="h",
+                     status="queued", evergreen=True, mentions_own_domain=True)
+            )  # fmt: skip
+        session.flush()
+        for n, status in enumerate(("published", "published", "failed")):
+            session.add(
+                Post(item_id="went-out", account="main", slot_at=at + timedelta(days=n),
+                     published_at=at + timedelta(days=n, minutes=1), kind="help",
+                     is_pitch=False, text="t", status=status, idempotency_key=f"k{n}")
+            )  # fmt: skip
+    engine.dispose()
+    assert upgrade_database(db_url) == ("0012", head_revision())
+    db = open_database(db_url)
+    try:
+        with db.reading() as session:
+            rows = session.execute(
+                select(Item.id, Item.last_published_at, Item.mentions_own_domain)
+            ).all()
+        assert dict((i, (last, flag)) for i, last, flag in rows) == {
+            "went-out": (at + timedelta(days=1, minutes=1), True),
+            "never": (None, True),
+        }
+    finally:
+        db.dispose()

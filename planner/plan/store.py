@@ -37,6 +37,7 @@ from planner.plan.ranges import in_ranges
 from planner.plan.render import Renderer, RenderError, RenderInput, TemplateFileError
 from planner.plan.verdicts import write_item_statuses, write_verdicts
 from planner.store.batches import chunks
+from planner.store.bulk import execute_many
 from planner.store.idempotency import idempotency_key as idempotency_key
 from planner.store.models import (
     EmptySlot,
@@ -49,6 +50,7 @@ from planner.store.models import (
 _POSTS = type_cast(Table, Post.__table__)
 _ITEMS = type_cast(Table, Item.__table__)
 _STATES = type_cast(Table, ItemAccountState.__table__)
+_EMPTY = type_cast(Table, EmptySlot.__table__)
 
 
 @dataclass
@@ -297,15 +299,15 @@ def _write(
 
     placed = {p.item.id for p in outcome.placements if p.item is not None}
     rows = (_post_row(placement, outcome, now) for placement in outcome.placements)
+    connection = session.connection()
     batch: list[dict[str, Any]] = []
     for row in rows:
         if row is not None:
             batch.append(row)
         if len(batch) == 2000:
-            session.execute(insert(_POSTS), batch)
+            execute_many(connection, insert(_POSTS), batch)
             batch = []
-    if batch:
-        session.execute(insert(_POSTS), batch)
+    execute_many(connection, insert(_POSTS), batch)
 
     if ranges:
         planned = in_ranges(EmptySlot.account, EmptySlot.slot_at, ranges)
@@ -320,8 +322,7 @@ def _write(
         }
         for p in outcome.empty
     ]
-    if empty:
-        session.execute(insert(EmptySlot), empty)
+    execute_many(connection, insert(_EMPTY), empty)
 
     placed_on = {(p.item.id, p.slot.account) for p in outcome.placements if p.item is not None}
     write_verdicts(session, list(ranges), outcome, placed_on, now)

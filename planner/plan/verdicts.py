@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from planner.plan.model import ItemOn
 from planner.store.batches import chunks
+from planner.store.bulk import execute_many
 from planner.store.models import (
     KEEP_OWN_DOMAIN_FLAG,
     AccountPlan,
@@ -101,7 +102,8 @@ def write_verdicts(
             changed.append({"key_item": item_id, "key_account": account,
                             "state": wanted_state, "reason": wanted_reason})  # fmt: skip
     if changed:
-        connection.execute(
+        execute_many(
+            connection,
             update(_STATES)
             .where(
                 _STATES.c.item_id == bindparam("key_item"),
@@ -202,4 +204,4 @@ def write_item_statuses(
         )
     )
     for chunk in chunks(updates, 2000):
-        session.connection().execute(set_status, list(chunk))
+        execute_many(session.connection(), set_status, chunk)

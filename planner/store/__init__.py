@@ -6,6 +6,7 @@
 - :mod:`~planner.store.sqlite_lock`: one ``planner run`` per SQLite file, and who it is;
 - :mod:`~planner.store.upsert`: insert or update a row by its key, in one statement;
 - :mod:`~planner.store.batches`: long id lists cut into batches for ``IN (...)``;
+- :mod:`~planner.store.bulk`: one statement for many rows, at the driver's speed on SQLite;
 - :mod:`~planner.store.idempotency`: the idempotency key of a planned post;
 - ``migrations/``: the Alembic migrations, the only thing that creates or changes the schema.
 

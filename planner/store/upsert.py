@@ -12,6 +12,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Table
 
+from planner.store.bulk import execute_many
+
 
 def upsert(
     connection: Connection,
@@ -61,4 +63,4 @@ def upsert_many(
 
         lite = sqlite.insert(table)
         fresh = {column: lite.excluded[column] for column in update}
-        connection.execute(lite.on_conflict_do_update(index_elements=keys, set_=fresh), rows)
+        execute_many(connection, lite.on_conflict_do_update(index_elements=keys, set_=fresh), rows)

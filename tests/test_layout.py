@@ -28,6 +28,7 @@ PURE = frozenset(
         "planner.plan.engine",
         "planner.plan.leftovers",
         "planner.plan.pools",
+        "planner.plan.feeds",
         "planner.plan.reserve",
         "planner.content.links",
         "planner.content.etiquette",

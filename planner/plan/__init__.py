@@ -6,6 +6,7 @@ The engine is pure (plain values in and out, ``now`` passed in):
 - :mod:`~planner.plan.mix`: which kind an open slot gets next (smooth weighted round-robin);
 - :mod:`~planner.plan.model`: the engine's inputs and outputs (slots, candidates, placements);
 - :mod:`~planner.plan.pools`: each account's candidates by kind, its deadlines, what it used;
+- :mod:`~planner.plan.feeds`: the plain items read only as far as the slots need them;
 - :mod:`~planner.plan.reserve`: keep typed pitch slots for their kind (a bounded lookahead);
 - :mod:`~planner.plan.engine`: fill slots in time order, holding what the rule refuses;
 - :mod:`~planner.plan.leftovers`: per account, why each item left out is held, waiting or
@@ -27,7 +28,7 @@ Around it, the I/O:
 - :mod:`~planner.plan.sync_check`: the same rendering and length check for items as
   ``queue sync`` and ``queue add`` write them, so plan does not find the problem weeks later.
 
-The engine modules (slots, mix, model, pools, reserve, engine, leftovers) import only the
+The engine modules (slots, mix, model, pools, feeds, reserve, engine, leftovers) import only the
 standard library's value types, :mod:`planner.rule` and each other (``tests/test_layout.py``
 checks it). ``load``, ``survey``, ``own_domains``, ``history``, ``ranges``, ``render``,
 ``store``, ``verdicts`` and ``sync_check`` may import the config, the content queue, the

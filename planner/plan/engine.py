@@ -41,6 +41,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
+from planner.plan.feeds import Feed, Later, feeds_of
 from planner.plan.leftovers import note_turn_passed, settle_leftovers
 from planner.plan.model import (
     GIVE,
@@ -55,7 +56,7 @@ from planner.plan.model import (
     RenderFailed,
     Slot,
 )
-from planner.plan.pools import Account, Feed, Later, Pool, feeds_of
+from planner.plan.pools import Account, Pool
 from planner.plan.reserve import Lookahead, Reservations, scope_entries, typed_pitch
 from planner.rule.balancer import WindowTracker
 

@@ -12,6 +12,7 @@ Reads only; :mod:`planner.plan.store` runs the engine and writes what it chose.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -32,9 +33,9 @@ from sqlalchemy.orm import Session
 from planner.config.settings import Config
 from planner.content.item_spec import PRIORITY_MAX
 from planner.content.links import item_own_domain_link
+from planner.plan.feeds import Later
 from planner.plan.model import NO_ACCOUNTS, Candidate, PlanRules, Slot
-from planner.plan.own_domains import mentions_own_domain
-from planner.plan.pools import Later
+from planner.plan.own_domains import flags_current, mentions_own_domain
 from planner.plan.slots import SlotInstant, WeeklySlot, expand_week, iso_week_bounds
 from planner.plan.survey import Exceptions, Survey
 from planner.store.batches import BATCH, chunks
@@ -161,7 +162,10 @@ def candidates(
     survey = None
     exceptions = Exceptions(horizon, gives, pitches, mentions_own)
     if horizon is not None and len(by_hand) <= BATCH:
-        survey = Survey(connection, not_done, gives + pitches, exceptions, gone, by_hand)
+        # With the flags current, the gives to read now are in the partial indexes of dated
+        # and marked items: the gives' counts wait until a stream asks (most plans never do).
+        indexed = gives if flags_current(session, own_domains) else []
+        survey = Survey(connection, not_done, gives + pitches, exceptions, gone, by_hand, indexed)
     # A kind with many items that must be read now (a plan over years, where every promo's
     # not_after falls inside it) is read whole; the others lazily, their exceptions by id.
     lazy_kinds = [] if survey is None else [k for k in gives + pitches if survey.few_exceptions(k)]
@@ -262,13 +266,19 @@ def candidates(
             result = connection.execute(query.execution_options(yield_per=500))
             results.append(result)
             streams.append(made(result))
-        later[kind] = Later(
-            streams[0],
-            streams[1],
-            survey.counts[kind],
-            shared=survey.shared[kind],
-            fixed=fixed.get(kind, {}),
-        )
+        if kind in pitches:  # counted now: the report counts a pitch kind's leftovers
+            counts, shared = survey.census(kind)
+            later[kind] = Later(streams[0], streams[1], counts, shared, fixed.get(kind, {}))
+        else:
+            census = functools.partial(survey.census, kind)
+            listed = survey.accounts_listed(kind)
+            if listed is None:
+                counts, _ = census()
+                later[kind] = Later(streams[0], streams[1], counts)
+            else:
+                # Known now: the accounts no item names get none of the kind's own items.
+                unnamed = {name: 0 for name in every_account if name not in listed}
+                later[kind] = Later(streams[0], streams[1], None, known=unnamed, census=census)
     return Supply(eager, later, results)
 
 

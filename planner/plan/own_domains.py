@@ -11,7 +11,8 @@ item (``items.mentions_own_domain``) for the domains recorded in ``own_domain_fl
 - :func:`refresh_flags` (a plan, in its write transaction) computes the unknown flags, or
   every flag when the config's own domains are not the recorded ones;
 - :func:`mentions_own_domain` is the read side's test: the flag where it is known and
-  current, the text search where it is not, so a dry run that refreshes nothing is right too.
+  current, the text search where it is not, so a dry run that refreshes nothing is right too
+  (:func:`flags_current`: whether the flags answer at all).
 """
 
 from __future__ import annotations
@@ -67,6 +68,13 @@ def recorded_domains(session: Session, *, lock: bool = False) -> list[str] | Non
     query = select(OwnDomainFlags.domains).where(OwnDomainFlags.id == _ROW)
     domains = session.scalar(query.with_for_update() if lock else query)
     return None if domains is None else list(domains)
+
+
+def flags_current(session: Session, own_domains: Iterable[str]) -> bool:
+    """Whether the stored flags answer "mentions one of ``own_domains``" (with the text
+    search of the rows not known yet): no own domains, or the flags were computed for these."""
+    domains = normalized(own_domains)
+    return not domains or recorded_domains(session) == domains
 
 
 def mentions_own_domain(session: Session, own_domains: Iterable[str]) -> ColumnElement[bool]:

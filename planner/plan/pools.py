@@ -1,10 +1,8 @@
 """What each account may still place: its candidates by kind, its deadlines, what it used.
 
 - :class:`Pool`: one account's candidates of one kind, best first (priority, age, id), with the
-  ones not usable yet parked until they may be;
-- :class:`Later`, :class:`Feed` and :class:`Stream`: the plain items a plan reads only as far
-  as it needs them (a week's plan from a queue of 200,000 items reads a few thousand), shared
-  out in planning order to the accounts' pools (:func:`feeds_of`);
+  ones not usable yet parked until they may be, and the plain ones read later from feeds
+  (:mod:`planner.plan.feeds`);
 - :class:`DeadlineQueue`: one account's pitches that expire within the planned weeks, earliest
   ``not_after`` first, so the engine can place them before they expire;
 - :class:`Account`: the pools, the deadline queue, the mix, and what the account has used
@@ -19,10 +17,10 @@ from __future__ import annotations
 
 import heapq
 from bisect import bisect_left
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime, timedelta
 
+from planner.plan.feeds import Feed, read_on
 from planner.plan.mix import Mix
 from planner.plan.model import Candidate, PlanRules
 
@@ -36,63 +34,6 @@ EXPIRED = _Expired()
 # What a pool asks of each candidate: True (use it), False (never on this account),
 # EXPIRED (past its not_after), or the time from which it may be usable.
 Usable = Callable[[Candidate], "datetime | bool | _Expired"]
-
-
-class Stream:
-    """Candidates of one kind in planning order, read one at a time as pools ask, each handed
-    to the :class:`Feed` of every account it goes to (``route``: the shared feed, or the
-    accounts' own)."""
-
-    def __init__(
-        self, source: Iterator[Candidate], route: Callable[[Candidate], Sequence[Feed]]
-    ) -> None:
-        self._source = source
-        self._route = route
-        self.done = False
-        self.seen: set[str] = set()  # the ids read so far
-
-    def pull(self) -> None:
-        candidate = next(self._source, None)
-        if candidate is None:
-            self.done = True
-            return
-        self.seen.add(candidate.id)
-        for feed in self._route(candidate):
-            feed.items.append(candidate)
-
-
-class Feed:
-    """A ranked list that grows from a :class:`Stream` when a pool reads past its end, up to
-    the ``expected`` number of items (known beforehand, so that an account with none of a
-    kind's items does not read the whole stream looking for one)."""
-
-    def __init__(self, expected: int | None = None, fixed: Collection[str] = ()) -> None:
-        self.items: list[Candidate] = []
-        self.stream: Stream | None = None
-        self.expected = expected
-        # Ids of this feed's items that posts kept from before the plan use (on some
-        # account): those an account used are not its leftovers, read or not.
-        self.fixed = fixed
-
-    def unread(self, used: Collection[str]) -> int:
-        """How many of the ``expected`` items the stream has not handed over yet, leaving
-        out those in ``used``."""
-        if self.expected is None or self.stream is None or self.stream.done:
-            return 0
-        seen = self.stream.seen
-        used_unread = sum(1 for item_id in self.fixed if item_id in used and item_id not in seen)
-        return max(0, self.expected - len(self.items) - used_unread)
-
-    def get(self, index: int) -> Candidate | None:
-        items, stream = self.items, self.stream
-        while (
-            index >= len(items)
-            and stream is not None
-            and not stream.done
-            and (self.expected is None or len(items) < self.expected)
-        ):
-            stream.pull()
-        return items[index] if index < len(items) else None
 
 
 class Pool:
@@ -202,7 +143,7 @@ class Pool:
         if not self._later_reported:
             return iter(notable)
         starts = zip(self._feeds, self._feed_next, strict=True)
-        fed = [_read_on(feed, start, reading) for feed, start in starts]
+        fed = [read_on(feed, start, reading) for feed, start in starts]
         return heapq.merge(notable, *fed, key=lambda c: c.sort_key)
 
     def unread(self, used: Collection[str]) -> int:
@@ -210,72 +151,6 @@ class Pool:
         if not self._later_reported:
             return 0
         return sum(feed.unread(used) for feed in self._feeds)
-
-
-def _read_on(feed: Feed, start: int, reading: Callable[[], bool]) -> Iterator[Candidate]:
-    """A feed's items from ``start``: those read, then more from its stream while
-    ``reading()``."""
-    index = start
-    while True:
-        if index < len(feed.items):
-            yield feed.items[index]
-        elif not reading():
-            return
-        else:
-            candidate = feed.get(index)
-            if candidate is None:
-                return
-            yield candidate
-        index += 1
-
-
-@dataclass
-class Later:
-    """A kind's plain items, read lazily: those for every account and those for some, each
-    in planning order, and how many of the latter go to each account.
-
-    A pitch kind's leftovers are reported, so for one its plain pitches come with how many
-    go to every account (``shared``) and which of them the fixed posts use (``fixed``: item
-    id -> the accounts it goes to, None for all): what the report counts without reading.
-    """
-
-    for_all: Iterator[Candidate]
-    for_some: Iterator[Candidate]
-    counts: Mapping[str, int]
-    shared: int | None = None
-    fixed: Mapping[str, tuple[str, ...] | None] = field(default_factory=dict)
-
-
-def feeds_of(names: set[str], later: Mapping[str, Later]) -> dict[str, dict[str, list[Feed]]]:
-    """Per kind, per account: the feeds its pool reads from (the kind's shared feed and the
-    account's own), filled by one stream each for the shared items and the others."""
-    feeds: dict[str, dict[str, list[Feed]]] = {}
-    for kind, supply in later.items():
-        for_all, for_some = supply.for_all, supply.for_some
-        fixed = supply.fixed
-        shared = Feed(supply.shared, {i for i, accounts in fixed.items() if accounts is None})
-        shared.stream = Stream(for_all, _to(shared))
-        own = {
-            name: Feed(
-                supply.counts.get(name, 0),
-                {i for i, accounts in fixed.items() if accounts and name in accounts},
-            )
-            for name in names
-        }
-
-        def route(candidate: Candidate, own: dict[str, Feed] = own) -> list[Feed]:
-            # Once per account, even if the item names one twice.
-            return [own[name] for name in dict.fromkeys(candidate.accounts or ()) if name in own]
-
-        stream = Stream(for_some, route)
-        for feed in own.values():
-            feed.stream = stream
-        feeds[kind] = {name: [shared, own[name]] for name in names}
-    return feeds
-
-
-def _to(feed: Feed) -> Callable[[Candidate], Sequence[Feed]]:
-    return lambda _: (feed,)
 
 
 class Account:

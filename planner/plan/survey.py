@@ -17,10 +17,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, and_, case, cast, false, func, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Text,
+    and_,
+    bindparam,
+    case,
+    cast,
+    false,
+    func,
+    or_,
+    select,
+    text,
+    true,
+)
 
 from planner.store.batches import BATCH
-from planner.store.models import Item
+from planner.store.models import Item, open_dated_condition, open_marked_condition
 
 
 @dataclass
@@ -60,13 +73,21 @@ class Exceptions:
 # Far above any count of plain items of one kind and account list (SQLite's and PostgreSQL's
 # sums are 64-bit or wider).
 _UNPLAIN_UNIT = 1 << 32
+# Past this many distinct lists of accounts in a kind, seeking them costs more than counting.
+_MOST_LISTS = 200
 
 
 class Survey:
-    """One pass over the lazily read kinds' items: per kind and account, how many plain items
-    the lazy streams will bring (so an account with none does not read a whole stream
-    looking; a pitch kind's leftovers are counted from it), and the ids of the items that
-    must be read now instead."""
+    """What a week's plan learns of its lazily read kinds before reading them: per kind and
+    account, how many plain items the lazy streams will bring (so an account with none does
+    not read a whole stream looking; a pitch kind's leftovers are counted from it), and the
+    ids of the items that must be read now instead.
+
+    The counts take one pass over the survey index per kind. A pitch kind's are taken at
+    once (the report counts its leftovers). A give kind's exceptions can instead come from
+    the partial indexes of dated and marked items (``indexed``: when the stored own-domain
+    flags are current), and its counts only when a stream has to read far for one account
+    (:meth:`census`): most plans never ask, and skip the pass over most of the queue."""
 
     def __init__(
         self,
@@ -76,36 +97,100 @@ class Survey:
         exceptions: Exceptions,
         gone: Any,
         by_hand: Collection[str],
+        indexed: Collection[str] = (),
     ) -> None:
-        targets = cast(Item.accounts, Text)
         self.counts: dict[str, dict[str, int]] = {kind: {} for kind in kinds}
         self.shared: dict[str, int] = dict.fromkeys(kinds, 0)  # plain items for every account
         self.unplain: dict[str, int] = dict.fromkeys(kinds, 0)  # items to read now, per kind
-        self._not_done, self._exceptions = not_done, exceptions
-        for kind in kinds:
-            left_out = or_(gone, exceptions.never_due(kind))
-            if by_hand:
-                left_out = or_(left_out, Item.id.in_(sorted(by_hand)))
-            # Both counts in one sum, so SQLite tests each row once: an item to read now
-            # counts _UNPLAIN_UNIT, a plain one 1.
-            packed = case((exceptions.unplain(kind), _UNPLAIN_UNIT), (left_out, 0), else_=1)
-            # One kind at a time, grouped as the survey index orders it: no sort, no row read
-            # (but for an item whose own-domain flag is not known yet).
-            query = (
-                select(targets, func.sum(packed))
-                .where(*not_done, Item.kind == kind)
-                .group_by(Item.kind, targets)
-            )
-            for accounts_json, total in connection.execute(query):
-                unplain_here, plain = divmod(int(total or 0), _UNPLAIN_UNIT)
-                self.unplain[kind] += unplain_here
-                if accounts_json == "[]":
-                    self.shared[kind] += plain
-                    continue
-                for name in set(json.loads(accounts_json)):
-                    self.counts[kind][name] = self.counts[kind].get(name, 0) + plain
+        self._connection, self._not_done, self._exceptions = connection, not_done, exceptions
+        self._gone, self._by_hand = gone, by_hand
         self.special: set[str] = set()
         self.mentioning: set[str] = set()
+        self._found: set[str] = set()  # kinds whose exceptions the indexes gave
+        self._counted: set[str] = set()
+        for kind in kinds:
+            if kind not in indexed:
+                self._count(kind)
+        indexed_here = [kind for kind in kinds if kind in indexed]
+        if indexed_here:
+            self._read_indexed_exceptions(indexed_here)
+
+    def _count(self, kind: str) -> None:
+        targets = cast(Item.accounts, Text)
+        exceptions = self._exceptions
+        left_out = or_(self._gone, exceptions.never_due(kind))
+        if self._by_hand:
+            left_out = or_(left_out, Item.id.in_(sorted(self._by_hand)))
+        # Both counts in one sum, so SQLite tests each row once: an item to read now counts
+        # _UNPLAIN_UNIT, a plain one 1.
+        packed = case((exceptions.unplain(kind), _UNPLAIN_UNIT), (left_out, 0), else_=1)
+        # One kind at a time, grouped as the survey index orders it: no sort, no row read
+        # (but for an item whose own-domain flag is not known yet).
+        query = (
+            select(targets, func.sum(packed))
+            .where(*self._not_done, Item.kind == kind)
+            .group_by(Item.kind, targets)
+        )
+        unplain = 0
+        for accounts_json, total in self._connection.execute(query):
+            unplain_here, plain = divmod(int(total or 0), _UNPLAIN_UNIT)
+            unplain += unplain_here
+            if accounts_json == "[]":
+                self.shared[kind] += plain
+                continue
+            for name in set(json.loads(accounts_json)):
+                self.counts[kind][name] = self.counts[kind].get(name, 0) + plain
+        if kind not in self._found:
+            self.unplain[kind] = unplain
+        self._counted.add(kind)
+
+    def _read_indexed_exceptions(self, kinds: Sequence[str]) -> None:
+        """The exceptions of ``kinds`` (gives) through the partial indexes of dated and
+        marked open items: what :meth:`read_exceptions` would find, without a pass."""
+        exceptions = self._exceptions
+        found = select(Item.id, Item.kind, exceptions.mentions_own).where(
+            *self._not_done, Item.kind.in_(kinds), exceptions.unplain()
+        )
+        assert exceptions.horizon is not None
+        by_index = (
+            # Each query repeats its index's condition as written, as SQLite asks.
+            found.where(text(open_marked_condition("items."))),
+            found.where(text(open_dated_condition("items.")), Item.not_after <= exceptions.horizon),
+        )
+        for query in by_index:
+            for item_id, kind, mentioning in self._connection.execute(query):
+                if item_id in self.special:
+                    continue
+                self.special.add(item_id)
+                self.unplain[kind] += 1
+                if mentioning:
+                    self.mentioning.add(item_id)
+        self._found.update(kinds)
+
+    def accounts_listed(self, kind: str) -> set[str] | None:
+        """The accounts some item of ``kind`` names (in its list of accounts), found by
+        seeking the survey index from one distinct list to the next: a few index seeks
+        where counting walks every item. An account named by none gets none of the kind's
+        own items, and its feed need not read at all. None when the lists are too many to
+        seek (then count: :meth:`census`)."""
+        targets = cast(Item.accounts, Text)
+        first = select(targets).where(Item.kind == kind).order_by(Item.kind, targets).limit(1)
+        following = first.where(targets > bindparam("after"))
+        names: set[str] = set()
+        listed = self._connection.execute(first).scalar()
+        for _ in range(_MOST_LISTS):
+            if listed is None:
+                return names
+            names.update(json.loads(listed))
+            listed = self._connection.execute(following, {"after": listed}).scalar()
+        return None
+
+    def census(self, kind: str) -> tuple[dict[str, int], int]:
+        """Per account, and for every account, the plain items of ``kind`` the lazy streams
+        bring: counted now if they were not yet."""
+        if kind not in self._counted:
+            self._count(kind)
+        return self.counts[kind], self.shared[kind]
 
     def few_exceptions(self, kind: str) -> bool:
         """Whether the kind's items to read now are few enough to read by id."""
@@ -113,11 +198,13 @@ class Survey:
 
     def read_exceptions(self, connection: Any, kinds: Sequence[str]) -> None:
         """The ids of the items of ``kinds`` to read now (:attr:`special`), and of those
-        that mention an own domain (:attr:`mentioning`)."""
-        if not any(self.unplain[kind] for kind in kinds):
+        that mention an own domain (:attr:`mentioning`); those of kinds the indexes
+        answered are known already."""
+        scanned = [kind for kind in kinds if kind not in self._found]
+        if not any(self.unplain[kind] for kind in scanned):
             return
         unplain_items = select(Item.id, self._exceptions.mentions_own).where(
-            *self._not_done, Item.kind.in_(kinds), self._exceptions.unplain()
+            *self._not_done, Item.kind.in_(scanned), self._exceptions.unplain()
         )
         for item_id, mentioning in connection.execute(unplain_items):
             self.special.add(item_id)

@@ -227,6 +227,19 @@ def republishable_condition(table: str = "") -> str:
     )
 
 
+def open_dated_condition(table: str = "") -> str:
+    """The open items with a ``not_after`` (SQL text, for the partial index below)."""
+    return f"({table}not_after IS NOT NULL AND {open_items_condition(table)})"
+
+
+def open_marked_condition(table: str = "") -> str:
+    """The open items forced, or that mention an own domain or may (flag unknown): with the
+    dated ones, every give a week's plan must read whole rather than from its cursors (SQL
+    text, for the partial index below)."""
+    mention = f"{table}mentions_own_domain"
+    return f"(({table}force OR {mention} OR {mention} IS NULL) AND {open_items_condition(table)})"
+
+
 # A kind's open items in planning order (priority, then age, then id): a week's plan reads
 # the plain items of each kind through a cursor in this order, as far as its slots need, with
 # no sort of the whole kind first. Partial: the items already published stay out of it, so a
@@ -265,6 +278,22 @@ Index(
     Item.id,
     sqlite_where=text(republishable_condition()),
     postgresql_where=text(republishable_condition()),
+)
+# The gives a week's plan reads whole rather than from its cursors, found without a pass over
+# the queue: the dated ones by deadline, and the forced or own-domain ones (migration 0014).
+Index(
+    "ix_items_open_dated",
+    Item.kind,
+    Item.not_after,
+    sqlite_where=text(open_dated_condition()),
+    postgresql_where=text(open_dated_condition()),
+)
+Index(
+    "ix_items_open_marked",
+    Item.kind,
+    Item.id,
+    sqlite_where=text(open_marked_condition()),
+    postgresql_where=text(open_marked_condition()),
 )
 # The items whose own-domain flag is not known: a plan finds the few edited since the last one
 # without reading the whole queue.

@@ -20,8 +20,8 @@ from hypothesis import Phase, given, note, settings
 from hypothesis import strategies as st
 
 from planner.plan.engine import plan
+from planner.plan.feeds import Later
 from planner.plan.model import Candidate, FixedPost, Placement, PlanResult, PlanRules, Slot
-from planner.plan.pools import Later
 from planner.rule.balancer import BalanceSettings
 
 MONDAY = datetime(2026, 12, 7, tzinfo=UTC)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, or_, select, text
+from sqlalchemy import bindparam, exists, or_, select, text
 from sqlalchemy.orm import Session
 
 from planner.plan.model import FixedPost, PlanRules
@@ -71,14 +71,15 @@ def existing_posts(
     )  # fmt: skip
     live = (Post.account.in_(scope_accounts), Post.status.in_(LIVE_STATUSES))
     first = min((start for start, _ in ranges.values()), default=None)
+    queries: list[tuple[Any, dict[str, Any]]]
     if rules is None or first is None:
-        queries = [select(*columns).join(Item, Item.id == Post.item_id).where(*live)]
+        queries = [(select(*columns).join(Item, Item.id == Post.item_id).where(*live), {})]
     else:
         queries = _history_queries(session, columns, live, scope_accounts, rules, first)
     rows_by_id = {
         row.id: row
-        for query in queries
-        for row in connection.execute(query)
+        for query, params in queries
+        for row in connection.execute(query, params)
         if row.id not in replaced
     }
     rows = sorted(rows_by_id.values(), key=lambda row: (row.slot_at, row.account, row.id))
@@ -125,7 +126,7 @@ def _history_queries(
     scope_accounts: Sequence[str],
     rules: PlanRules,
     first: datetime,
-) -> list[Any]:
+) -> list[tuple[Any, dict[str, Any]]]:
     """The posts a plan from ``first`` on can feel: everything within the rule's reach, the
     posts with a URL within the duplicate-URL guard's, each scope's last ``window_posts``
     before the rule's reach, and the older uses of items that are still candidates. The same
@@ -134,14 +135,14 @@ def _history_queries(
     since = first - rule_reach(rules)
     url_since = first - history_reach(rules)
     base = select(*columns).join(Item, Item.id == Post.item_id)
-    queries = [base.where(*live, Post.slot_at >= since)]
+    queries: list[tuple[Any, dict[str, Any]]] = [(base.where(*live, Post.slot_at >= since), {})]
     if url_since < since:
         # Older than the rule looks, a post still keeps its URL from being shared again too
         # soon; one without a URL (a plain help post, a third of a brand's) changes nothing.
-        queries.append(
+        queries.append((
             base.where(*live, Post.slot_at >= url_since, Post.slot_at < since)
-            .where(Item.url.is_not(None))
-        )  # fmt: skip
+            .where(Item.url.is_not(None)), {}
+        ))  # fmt: skip
     # A brand with no post before the reach (a new one) has neither older uses nor posts
     # a count window reaches back to.
     if not session.scalar(select(exists().where(*live, Post.slot_at < since))):
@@ -157,20 +158,22 @@ def _history_queries(
     )
     republishable = select(Item.id).where(text(republishable_condition("items.")))
     older = (*live, Post.slot_at < since)
-    queries.append(base.where(*older, Post.item_id.in_(republishable)))
-    queries.append(base.where(*older, Post.status.in_(_NOT_OUT_YET), placeable))
+    queries.append((base.where(*older, Post.item_id.in_(republishable)), {}))
+    queries.append((base.where(*older, Post.status.in_(_NOT_OUT_YET), placeable), {}))
     # A count window reaches back a number of posts, however old: each scope's last ones.
     scopes: dict[str, list[str]] = {}
     for account in scope_accounts:
         scopes.setdefault(rules.scope_of.get(account, account), []).append(account)
+    # One statement, built once, run for each scope (a brand of 50 accounts has 50).
+    last_posts = (
+        base.where(Post.account.in_(bindparam("members", expanding=True)))
+        .where(Post.status.in_(LIVE_STATUSES), Post.slot_at < since)
+        .order_by(Post.slot_at.desc())
+        .limit(bindparam("window_posts"))
+    )
     for scope, members in scopes.items():
         settings = rules.balance.get(scope)
         if settings is None or settings.window_posts is None:
             continue
-        queries.append(
-            base.where(Post.account.in_(members), Post.status.in_(LIVE_STATUSES))
-            .where(Post.slot_at < since)
-            .order_by(Post.slot_at.desc())
-            .limit(settings.window_posts)
-        )
+        queries.append((last_posts, {"members": members, "window_posts": settings.window_posts}))
     return queries

@@ -21,7 +21,6 @@ from sqlalchemy import (
     ColumnElement,
     Text,
     and_,
-    bindparam,
     case,
     cast,
     false,
@@ -174,16 +173,18 @@ class Survey:
         own items, and its feed need not read at all. None when the lists are too many to
         seek (then count: :meth:`census`)."""
         targets = cast(Item.accounts, Text)
-        first = select(targets).where(Item.kind == kind).order_by(Item.kind, targets).limit(1)
-        following = first.where(targets > bindparam("after"))
-        names: set[str] = set()
-        listed = self._connection.execute(first).scalar()
-        for _ in range(_MOST_LISTS):
-            if listed is None:
-                return names
-            names.update(json.loads(listed))
-            listed = self._connection.execute(following, {"after": listed}).scalar()
-        return None
+        # A recursive query, one statement: each step seeks the least list after the last.
+        least = select(func.min(targets)).where(Item.kind == kind)
+        lists = select(least.scalar_subquery().label("listed")).cte("lists", recursive=True)
+        after = least.where(targets > lists.c.listed).scalar_subquery()
+        lists = lists.union_all(select(after).where(lists.c.listed.is_not(None)))
+        found = self._connection.execute(
+            select(lists.c.listed).where(lists.c.listed.is_not(None)).limit(_MOST_LISTS + 1)
+        ).scalars()
+        listed = list(found)
+        if len(listed) > _MOST_LISTS:
+            return None
+        return {name for accounts in listed for name in json.loads(accounts)}
 
     def census(self, kind: str) -> tuple[dict[str, int], int]:
         """Per account, and for every account, the plain items of ``kind`` the lazy streams

@@ -11,11 +11,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, select, text, update
+from sqlalchemy import event, false, select, text, update
 
 from planner.config.settings import load_config
 from planner.plan.history import existing_posts, history_reach
 from planner.plan.load import candidates, plan_rules, week_slots
+from planner.plan.survey import Exceptions, Survey
 from planner.store.models import Item, Post, PostStatus
 
 from support.example_queue import synced_database
@@ -118,3 +119,41 @@ def test_a_plans_history_reads_walk_indexes_and_find_the_older_uses_by_item(
         scans = re.findall(r"SCAN (?!CONSTANT ROW)(\w+)(?: USING (?:COVERING )?INDEX (\w+))?", plan)
         assert all(index == "ix_items_republishable" for _, index in scans), (statement, plan)
         assert "Seq Scan" not in plan, (statement, plan)
+
+
+def test_the_accounts_a_kind_names_are_found_by_seeking_the_survey_index(
+    workspace: Path,
+) -> None:
+    """From one distinct list of accounts to the next, each step a seek in the survey index:
+    no pass over the kind's items."""
+    config = load_config(workspace / "planner.toml")
+    db = synced_database(config, NOW)
+    statements: list[tuple[str, Any]] = []
+
+    def note(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        statements.append((statement, params))
+
+    try:
+        with db.transaction() as session:
+            connection = session.connection()
+            survey = Survey(connection, (), [], Exceptions(None, [], [], false()), false(), ())
+            event.listen(db.engine, "before_cursor_execute", note)
+            try:
+                listed = survey.accounts_listed("share")
+            finally:
+                event.remove(db.engine, "before_cursor_execute", note)
+            assert listed is not None
+            postgres = connection.dialect.name == "postgresql"
+            if postgres:
+                connection.execute(text("SET LOCAL enable_seqscan = off"))
+            raw = connection.connection.dbapi_connection
+            assert raw is not None and len(statements) == 1
+            statement, params = statements[0]
+            explain = "EXPLAIN " if postgres else "EXPLAIN QUERY PLAN "
+            plan = " ".join(str(row) for row in raw.cursor().execute(explain + statement, params))
+    finally:
+        db.dispose()
+    assert "ix_items_survey" in plan, plan
+    assert "Seq Scan" not in plan and not re.search(r"SCAN items(?! USING)", plan), plan
+    if not postgres:
+        assert "kind=? AND <expr>>?" in plan, plan  # the step seeks past the last list

@@ -8,11 +8,11 @@ those (:func:`history_reach`), not a brand's whole history. Reads only.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, exists, or_, select, text
+from sqlalchemy import and_, bindparam, exists, or_, select, text
 from sqlalchemy.orm import Session
 
 from planner.plan.model import FixedPost, PlanRules
@@ -23,6 +23,7 @@ from planner.store.models import (
     ItemStatus,
     Post,
     PostStatus,
+    open_items_condition,
     republishable_condition,
 )
 
@@ -35,6 +36,9 @@ class ExistingPosts:
     fixed: list[FixedPost]  # posts that stay: they count in the windows and use their items
     kept_item_ids: set[str]
     in_flight: int  # posts in the ranges a runner is claiming or has claimed: kept
+    # Of kept_item_ids, those a plan may still place (open, not held by hand): the only
+    # ones it can read again as candidates.
+    open_item_ids: set[str] = field(default_factory=set)
 
 
 def existing_posts(
@@ -66,8 +70,10 @@ def existing_posts(
     # Core, not the ORM: these are column reads, and the ORM's per-statement work adds up
     # over one query per scope.
     connection = session.connection()
+    still_open = and_(Item.manual_hold.is_(False), text(open_items_condition("items.")))
     columns = (
-        Post.id, Post.account, Post.slot_at, Post.item_id, Post.is_pitch, Post.status, Item.url
+        Post.id, Post.account, Post.slot_at, Post.item_id, Post.is_pitch, Post.status, Item.url,
+        still_open.label("item_open"),
     )  # fmt: skip
     live = (Post.account.in_(scope_accounts), Post.status.in_(LIVE_STATUSES))
     first = min((start for start, _ in ranges.values()), default=None)
@@ -93,7 +99,10 @@ def existing_posts(
         and ranges[row.account][0] <= row.slot_at < ranges[row.account][1]
         and row.status in (PostStatus.PLANNED, PostStatus.CLAIMED)
     )
-    return ExistingPosts(replaced_ids, fixed, {post.item_id for post in fixed}, in_flight)
+    open_items = {row.item_id for row in rows if row.item_open}
+    return ExistingPosts(
+        replaced_ids, fixed, {post.item_id for post in fixed}, in_flight, open_items
+    )
 
 
 def history_reach(rules: PlanRules) -> timedelta:

@@ -133,7 +133,8 @@ def candidates(
     (:class:`Supply`): a week's plan reads the few thousand it uses, not a queue of hundreds
     of thousands. A plain pitch that may not go out before the horizon is not read at all:
     it can neither be placed nor be left out. ``fixed_items``: the items of the posts that
-    stay, for the plan's count of the pitches it leaves out unread.
+    stay (those still open are enough: no other is read lazily), for the plan's count of the
+    pitches it leaves out unread.
     """
     own_domains = [domain.lower() for domain in config.settings.own_domains]
     classes = {name: kind.class_ for name, kind in config.kinds.items()}

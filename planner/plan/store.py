@@ -141,7 +141,7 @@ def _plan_weeks(
     skipped: dict[ItemOn, str] = {}
     while True:
         # Read again on a second pass: the plain gives come from cursors the first one used.
-        supply = load_candidates(session, config, first, last, {p.item_id for p in fixed})
+        supply = load_candidates(session, config, first, last, existing.open_item_ids)
         step(f"choosing {len(slots)} slots")
         try:
             result = plan(slots, fixed, supply.eager, rules, _skip_known(failures), supply.later)

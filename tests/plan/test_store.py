@@ -479,6 +479,21 @@ def test_a_week_with_pitches_read_lazily_decides_as_with_every_pitch_read(
         )  # fmt: skip
     with db.transaction() as session:
         session.execute(insert(Item), rows)
+        # One more kept post, of an item that went out for good: no candidate any more.
+        gone_for_good = session.scalars(
+            select(Item.id).where(Item.evergreen.is_(False), Item.kind == "help")
+        ).first()
+        at = first - timedelta(days=3)
+        session.execute(
+            update(Item)
+            .where(Item.id == gone_for_good)
+            .values(status=ItemStatus.PUBLISHED, last_published_at=at)
+        )
+        session.add(
+            Post(item_id=gone_for_good, account="main", slot_at=at, kind="help", is_pitch=False,
+                 text="t", status=PostStatus.PUBLISHED, idempotency_key="gone-for-good",
+                 created_at=at, updated_at=at)
+        )  # fmt: skip
         for n, item_id in enumerate(("lazy-promo-002", "lazy-promo-005")):
             at = first - timedelta(days=30 + n)
             session.add(
@@ -491,8 +506,23 @@ def test_a_week_with_pitches_read_lazily_decides_as_with_every_pitch_read(
         existing = existing_posts(session, names, names, ranges, rules)
         used = {post.item_id for post in existing.fixed}
         assert {"lazy-promo-002", "lazy-promo-005"} <= used
+        # The items a plan may read again: those of the kept posts still open.
+        open_now = set(
+            session.scalars(
+                select(Item.id).where(
+                    Item.id.in_(used),
+                    Item.manual_hold.is_(False),
+                    Item.status.in_(["queued", "held", "planned", "expired"])
+                    | (Item.evergreen.is_(True) & (Item.status == "published")),
+                )
+            )
+        )
+        assert existing.open_item_ids == open_now and "lazy-promo-002" in open_now
+        assert gone_for_good in used - existing.open_item_ids
         for horizon in (last, None):  # lazily (a week's plan), then everything at once
-            supply = load_candidates(session, config, first, horizon, used)
+            supply = load_candidates(
+                session, config, first, horizon, existing.open_item_ids if horizon else used
+            )
             results.append(
                 plan(slots, existing.fixed, supply.eager, rules, lambda c, a: c.id, supply.later)
             )

@@ -60,7 +60,16 @@ def _describe(error: Any, loc: tuple[str | int, ...], known_keys: Iterable[str])
     kind = error["type"]
     if kind == "extra_forbidden":
         key = str(loc[-1]) if loc else "?"
-        close = difflib.get_close_matches(key, sorted(set(known_keys)), n=1)
+        known = set(known_keys)
+        if key in known:
+            # A real key in the wrong table: in TOML, a key written below a [table] header
+            # goes into that table, the usual slip with a top-level key written last.
+            where = f"a key of [{format_loc(loc[:-1])}]" if len(loc) > 1 else "a top-level key"
+            return (
+                f'"{key}" is not {where}: it belongs in another table (a key written below '
+                "a [table] header goes into that table; top-level keys go above the first one)"
+            )
+        close = difflib.get_close_matches(key, sorted(known), n=1)
         return f'unknown key "{key}"' + (f' (did you mean "{close[0]}"?)' if close else "")
     if kind == "missing":
         return "required key is missing"

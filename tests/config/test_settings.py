@@ -60,6 +60,23 @@ def test_unknown_top_level_key_is_named_with_line_and_suggestion() -> None:
     )
 
 
+def test_a_top_level_key_written_below_a_table_is_told_where_it_belongs() -> None:
+    (problem,) = problems_for('[database]\nurl = "sqlite:///p.db"\ntimezone = "UTC"\n')
+    assert problem == (
+        'planner.toml:3: database.timezone: "timezone" is not a key of [database]: it belongs '
+        "in another table (a key written below a [table] header goes into that table; "
+        "top-level keys go above the first one)"
+    )
+
+
+def test_a_table_key_written_at_the_top_level_is_told_it_belongs_in_a_table() -> None:
+    (problem,) = problems_for('timezone = "UTC"\nwindow_posts = 10\n')
+    assert problem.startswith(
+        'planner.toml:2: window_posts: "window_posts" is not a top-level key: it belongs in '
+        "another table"
+    )
+
+
 def test_unknown_account_key_is_named_with_its_table() -> None:
     (problem,) = problems_for(MINIMAL + 'netwrok = "x"\n')
     assert problem.startswith("planner.toml:6: accounts.main.netwrok: unknown key")

@@ -106,6 +106,7 @@ class Survey:
         self.special: set[str] = set()
         self.mentioning: set[str] = set()
         self._found: set[str] = set()  # kinds whose exceptions the indexes gave
+        self._indexed: dict[str, tuple[str, bool]] = {}  # their ids: (kind, mentioning)
         self._counted: set[str] = set()
         for kind in kinds:
             if kind not in indexed:
@@ -158,12 +159,9 @@ class Survey:
         )
         for query in by_index:
             for item_id, kind, mentioning in self._connection.execute(query):
-                if item_id in self.special:
-                    continue
-                self.special.add(item_id)
-                self.unplain[kind] += 1
-                if mentioning:
-                    self.mentioning.add(item_id)
+                if item_id not in self._indexed:
+                    self._indexed[item_id] = (kind, bool(mentioning))
+                    self.unplain[kind] += 1
         self._found.update(kinds)
 
     def accounts_listed(self, kind: str) -> set[str] | None:
@@ -200,7 +198,13 @@ class Survey:
     def read_exceptions(self, connection: Any, kinds: Sequence[str]) -> None:
         """The ids of the items of ``kinds`` to read now (:attr:`special`), and of those
         that mention an own domain (:attr:`mentioning`); those of kinds the indexes
-        answered are known already."""
+        answered are known already. Only ``kinds``: a kind with too many to read by id is
+        read whole, and its ids would only swell the streams' ``NOT IN`` list."""
+        for item_id, (kind, mentioning) in self._indexed.items():
+            if kind in kinds:
+                self.special.add(item_id)
+                if mentioning:
+                    self.mentioning.add(item_id)
         scanned = [kind for kind in kinds if kind not in self._found]
         if not any(self.unplain[kind] for kind in scanned):
             return

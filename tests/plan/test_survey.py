@@ -16,6 +16,7 @@ from sqlalchemy import and_, delete, insert, or_, text
 
 from planner.plan.own_domains import mentions_own_domain, refresh_flags
 from planner.plan.survey import Exceptions, Survey
+from planner.store.batches import BATCH
 from planner.store.database import Database, open_database
 from planner.store.models import Item, ItemStatus, OwnDomainFlags, open_items_condition
 
@@ -73,7 +74,7 @@ def _rows(drawn: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def _surveys(session: Any, indexed: list[str]) -> Survey:
+def _surveys(session: Any, indexed: list[str], *, read: bool = True) -> Survey:
     not_done = (Item.manual_hold.is_(False), text(open_items_condition("items.")))
     exceptions = Exceptions(HORIZON, GIVES, PITCHES, mentions_own_domain(session, [OWN]))
     gone = and_(
@@ -83,7 +84,8 @@ def _surveys(session: Any, indexed: list[str]) -> Survey:
     survey = Survey(
         session.connection(), not_done, GIVES + PITCHES, exceptions, gone, {"i001"}, indexed
     )
-    survey.read_exceptions(session.connection(), GIVES + PITCHES)
+    if read:
+        survey.read_exceptions(session.connection(), GIVES + PITCHES)
     return survey
 
 
@@ -121,3 +123,31 @@ def test_the_indexes_find_the_gives_to_read_now_as_the_pass_does(
             assert listed is not None and counted <= listed
             # Every account an item of the kind names, done or not.
             assert listed == {a for r in rows if r["kind"] == kind for a in r["accounts"]}
+
+
+def test_a_give_kind_with_too_many_items_to_read_now_is_read_whole_and_keeps_its_ids_out(
+    db: Database,
+) -> None:
+    """More dated helps than a batch: the kind is read whole, so its exceptions' ids stay out
+    of the lazily read kinds' (a streams' ``NOT IN`` list of them all would outgrow what a
+    database takes in one statement)."""
+    dated = [
+        {"id": f"h{n:04d}", "kind": "help", "text": "t", "url": None, "fields": {},
+         "variants": {}, "accounts": [], "tags": [], "evergreen": False, "priority": 0,
+         "status": "queued", "manual_hold": False, "force": False, "source": "test",
+         "content_hash": "h", "not_after": FIRST + timedelta(days=1), "created_at": NOW,
+         "updated_at": NOW}
+        for n in range(BATCH + 10)
+    ]  # fmt: skip
+    forced_share = {**dated[0], "id": "s0", "kind": "share", "force": True, "not_after": None}
+    with db.transaction() as session:
+        session.execute(delete(Item))
+        session.execute(insert(Item), [*dated, forced_share])
+        refresh_flags(session, [OWN], NOW)
+    with db.reading() as session:
+        survey = _surveys(session, GIVES, read=False)
+        assert survey.unplain == {"share": 1, "help": BATCH + 10, "promo": 0}
+        lazy = [kind for kind in GIVES + PITCHES if survey.few_exceptions(kind)]
+        assert lazy == ["share", "promo"]
+        survey.read_exceptions(session.connection(), lazy)
+        assert survey.special == {"s0"}

@@ -180,7 +180,7 @@ def candidates(
     )
     special = by_hand | mentions
     if survey is not None:
-        survey.read_exceptions(connection, lazy_kinds)
+        survey.read_exceptions(lazy_kinds)
         mentions |= survey.mentioning
         special |= survey.special
     every_account = tuple(config.settings.accounts)

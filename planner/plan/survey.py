@@ -195,7 +195,7 @@ class Survey:
         """Whether the kind's items to read now are few enough to read by id."""
         return self.unplain[kind] <= BATCH
 
-    def read_exceptions(self, connection: Any, kinds: Sequence[str]) -> None:
+    def read_exceptions(self, kinds: Sequence[str]) -> None:
         """The ids of the items of ``kinds`` to read now (:attr:`special`), and of those
         that mention an own domain (:attr:`mentioning`); those of kinds the indexes
         answered are known already. Only ``kinds``: a kind with too many to read by id is
@@ -211,7 +211,7 @@ class Survey:
         unplain_items = select(Item.id, self._exceptions.mentions_own).where(
             *self._not_done, Item.kind.in_(scanned), self._exceptions.unplain()
         )
-        for item_id, mentioning in connection.execute(unplain_items):
+        for item_id, mentioning in self._connection.execute(unplain_items):
             self.special.add(item_id)
             if mentioning:
                 self.mentioning.add(item_id)

@@ -85,7 +85,7 @@ def _surveys(session: Any, indexed: list[str], *, read: bool = True) -> Survey:
         session.connection(), not_done, GIVES + PITCHES, exceptions, gone, {"i001"}, indexed
     )
     if read:
-        survey.read_exceptions(session.connection(), GIVES + PITCHES)
+        survey.read_exceptions(GIVES + PITCHES)
     return survey
 
 
@@ -149,5 +149,5 @@ def test_a_give_kind_with_too_many_items_to_read_now_is_read_whole_and_keeps_its
         assert survey.unplain == {"share": 1, "help": BATCH + 10, "promo": 0}
         lazy = [kind for kind in GIVES + PITCHES if survey.few_exceptions(kind)]
         assert lazy == ["share", "promo"]
-        survey.read_exceptions(session.connection(), lazy)
+        survey.read_exceptions(lazy)
         assert survey.special == {"s0"}

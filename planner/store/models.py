@@ -240,20 +240,25 @@ def open_marked_condition(table: str = "") -> str:
     return f"(({table}force OR {mention} OR {mention} IS NULL) AND {open_items_condition(table)})"
 
 
+def _partial_index(name: str, *columns: Any, where: str) -> Index:
+    """An index of the rows meeting ``where``, with the same condition on both databases
+    (written as SQL text: the queries that use it repeat it as written)."""
+    return Index(name, *columns, sqlite_where=text(where), postgresql_where=text(where))
+
+
 # A kind's open items in planning order (priority, then age, then id): a week's plan reads
 # the plain items of each kind through a cursor in this order, as far as its slots need, with
 # no sort of the whole kind first. Partial: the items already published stay out of it, so a
 # brand with a long history does not walk past all of them at every plan (the query repeats
 # the condition: :func:`open_items_condition`). On PostgreSQL the id is in code point order
 # (COLLATE "C", as the plan's ORDER BY asks; migration 0012).
-Index(
+_partial_index(
     "ix_items_open_planning_order",
     Item.kind,
     Item.priority.desc(),
     Item.created_at,
     Item.id,
-    sqlite_where=text(open_items_condition()),
-    postgresql_where=text(open_items_condition()),
+    where=open_items_condition(),
 )
 # A week's plan counts, per kind and list of accounts, the items it may read lazily: in this
 # order, and with the columns it tests, the count reads no row and sorts nothing (0.1 s
@@ -273,28 +278,11 @@ Index(
 # The items a plan may place again although they went out before: a plan reads the older
 # posts of these (few) rather than asking of every open item whether it has one (50 ms for a
 # queue of 100,000 open items; migration 0013).
-Index(
-    "ix_items_republishable",
-    Item.id,
-    sqlite_where=text(republishable_condition()),
-    postgresql_where=text(republishable_condition()),
-)
+_partial_index("ix_items_republishable", Item.id, where=republishable_condition())
 # The gives a week's plan reads whole rather than from its cursors, found without a pass over
 # the queue: the dated ones by deadline, and the forced or own-domain ones (migration 0014).
-Index(
-    "ix_items_open_dated",
-    Item.kind,
-    Item.not_after,
-    sqlite_where=text(open_dated_condition()),
-    postgresql_where=text(open_dated_condition()),
-)
-Index(
-    "ix_items_open_marked",
-    Item.kind,
-    Item.id,
-    sqlite_where=text(open_marked_condition()),
-    postgresql_where=text(open_marked_condition()),
-)
+_partial_index("ix_items_open_dated", Item.kind, Item.not_after, where=open_dated_condition())
+_partial_index("ix_items_open_marked", Item.kind, Item.id, where=open_marked_condition())
 # The items whose own-domain flag is not known: a plan finds the few edited since the last one
 # without reading the whole queue.
 Index(

@@ -1,7 +1,8 @@
 """How the database answers a plan's reads: a week's cursors walk the open items of a kind in
 planning order through the partial index, past no published item and with no sort; the
 history reads find the older uses of items by item, through the partial index of the items
-that may go out again. On SQLite and PostgreSQL (which must both be able to use the indexes
+that may go out again; the gives a week reads whole, through the partial indexes of dated and
+marked items. On SQLite and PostgreSQL (which must both be able to use the indexes
 for the queries as written)."""
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from sqlalchemy import event, false, select, text, update
 from planner.config.settings import load_config
 from planner.plan.history import existing_posts, history_reach
 from planner.plan.load import candidates, plan_rules, week_slots
+from planner.plan.own_domains import mentions_own_domain, refresh_flags
 from planner.plan.survey import Exceptions, Survey
-from planner.store.models import Item, Post, PostStatus
+from planner.store.models import Item, Post, PostStatus, open_items_condition
 
 from support.example_queue import synced_database
 
@@ -157,3 +159,50 @@ def test_the_accounts_a_kind_names_are_found_by_seeking_the_survey_index(
     assert "Seq Scan" not in plan and not re.search(r"SCAN items(?! USING)", plan), plan
     if not postgres:
         assert "kind=? AND <expr>>?" in plan, plan  # the step seeks past the last list
+
+
+def test_the_gives_to_read_now_are_found_through_the_dated_and_marked_indexes(
+    workspace: Path,
+) -> None:
+    """The forced, dated and own-domain gives of a week come from the partial indexes of
+    migration 0014, each query repeating its index's condition as written: no pass over the
+    kind's items (which SQLite would make, silently, if the two texts drifted apart)."""
+    config = load_config(workspace / "planner.toml")
+    db = synced_database(config, NOW)
+    gives = [name for name, kind in config.kinds.items() if kind.class_ == "give"]
+    statements: list[tuple[str, Any]] = []
+
+    def note(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        statements.append((statement, params))
+
+    try:
+        with db.transaction() as session:
+            refresh_flags(session, config.settings.own_domains, NOW)
+            mentions = mentions_own_domain(session, config.settings.own_domains)
+            exceptions = Exceptions(NOW + timedelta(days=11), gives, ["promo"], mentions)
+            not_done = (Item.manual_hold.is_(False), text(open_items_condition("items.")))
+            connection = session.connection()
+            event.listen(db.engine, "before_cursor_execute", note)
+            try:
+                Survey(connection, not_done, gives, exceptions, false(), (), gives)
+            finally:
+                event.remove(db.engine, "before_cursor_execute", note)
+            postgres = connection.dialect.name == "postgresql"
+            if postgres:
+                connection.execute(text("SET LOCAL enable_seqscan = off"))
+            raw = connection.connection.dbapi_connection
+            assert raw is not None
+            explain = "EXPLAIN " if postgres else "EXPLAIN QUERY PLAN "
+            plans = [
+                " ".join(str(row) for row in raw.cursor().execute(explain + statement, params))
+                for statement, params in statements
+            ]
+    finally:
+        db.dispose()
+    assert len(plans) == 2, statements
+    marked, dated = plans
+    if not postgres:  # PostgreSQL proves the conditions and may take another index as cheaper
+        assert "ix_items_open_marked" in marked, marked
+        assert "ix_items_open_dated" in dated, dated
+    for plan in plans:
+        assert "Seq Scan" not in plan and not re.search(r"SCAN items(?! USING)", plan), plan

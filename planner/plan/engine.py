@@ -113,17 +113,22 @@ def plan(
 
     # The same windows with a pitch wherever the mix passed over one the rule would take:
     # how many more pitches the rule allowed (what tells waiting pitches from held ones).
-    shadows = {scope: WindowTracker(settings) for scope, settings in rules.balance.items()}
+    # Until a scope's first slot it has seen only fixed posts, as its tracker has: it starts
+    # there as the tracker's copy (a year of history is recorded once, not twice).
+    shadows: dict[str, WindowTracker] = {}
 
     for step, (at, _, account_name, entry) in enumerate(timeline):
         scope = rules.scope_of[account_name]
         tracker = trackers[scope]
         if isinstance(entry, FixedPost):
             tracker.record(at, entry.is_pitch)
-            shadows[scope].record(at, entry.is_pitch)
+            if scope in shadows:
+                shadows[scope].record(at, entry.is_pitch)
             continue
         if (account_name, at) in taken:
             continue
+        if scope not in shadows:
+            shadows[scope] = tracker.copy()
         account = accounts[account_name]
         ahead = Lookahead(reservations[scope], positions[step], accounts) if reservations else None
         placement = _fill(entry, account, tracker, rules, render, result, ahead)

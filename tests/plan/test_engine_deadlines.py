@@ -191,3 +191,18 @@ def test_a_forced_item_that_expired_does_not_switch_off_the_typed_slot_reservati
     result = plan(slots, [], queue, rules(rule), by_id)
     assert where(result, "p") == at(0, 2)  # the typed slot keeps its promo
     assert where(result, "own") is None  # the own-domain share waits instead
+
+
+def test_a_pitch_just_before_the_week_keeps_the_pitches_held_not_waiting() -> None:
+    # The last pitch went out at 07:00; with a 24 h gap no slot of the day may take one.
+    # The slots that went to gives are no turn the mix passed over: the rule is the limit,
+    # as the windows (history included) say, so nothing is "waiting" for a weight.
+    gap_only = BalanceSettings(Fraction(1, 1), 10, None, 24)
+    before = [FixedPost("a", at(0, 7), "old-promo", True), *history(5)]
+    slots = [Slot("a", at(0, 8 + h), None) for h in range(8)]
+    queue = [item(f"p{n}", "promo", age=n) for n in range(3)] + gives(20)
+    result = plan(slots, before, queue, rules(gap_only), by_id)
+    assert not any(p.item and p.item.is_pitch for p in result.placements)
+    assert on(result.waiting) == {}
+    assert set(on(result.held)) == {"p0", "p1", "p2"}
+    assert "since the last pitch" in on(result.held)["p0"]

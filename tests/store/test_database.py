@@ -173,6 +173,34 @@ def test_sqlite_stores_a_time_as_its_own_datetime_type_would(at: datetime) -> No
     assert fast(None) is None
 
 
+@settings(max_examples=300)
+@given(at=st.datetimes(timezones=st.timezones()))
+def test_sqlite_reads_a_stored_time_as_its_own_datetime_type_would(at: datetime) -> None:
+    """The fast SQLite read gives back the aware UTC time SQLAlchemy's SQLite DateTime reads
+    from the stored text, made aware (and the very time that was written)."""
+    dialect = sqlite.dialect()
+    write = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    fast = UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
+    stock = DateTime().dialect_impl(dialect).result_processor(dialect, None)
+    assert write is not None and fast is not None and stock is not None
+    try:
+        stored = write(at)
+    except OverflowError:  # an offset that moves it past year 1 or 9999
+        return
+    read = fast(stored)
+    assert read == stock(stored).replace(tzinfo=UTC) == at.astimezone(UTC)
+    assert read is not None and read.tzinfo is UTC
+    assert fast(None) is None
+
+
+def test_the_fast_sqlite_read_keeps_an_offset_written_by_hand() -> None:
+    dialect = sqlite.dialect()
+    fast = UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
+    assert fast is not None
+    assert fast("2026-11-30 10:00:00+01:00") == datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    assert fast("2026-11-30 10:00:00") == datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+
+
 def test_the_fast_sqlite_bind_refuses_naive_times() -> None:
     dialect = sqlite.dialect()
     fast = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)

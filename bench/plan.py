@@ -15,6 +15,9 @@ choosing, rendering, writing posts and item statuses, committing) beside the flo
 time SQLite takes to bulk-insert the same number of post rows (one executemany of the same
 columns through the same SQLAlchemy engine, and through the bare sqlite3 module), the ratio,
 and the peak memory of the planning process (max RSS; the queue is written by a child).
+Each plan runs in a process of its own, as cold as `planner plan` (statements compiled,
+templates parsed for the first time). `--runs N` plans N times, each from a fresh copy of
+the queue, and prints the medians: on a busy machine one run's ratio can be off by 2x.
 """
 
 from __future__ import annotations
@@ -227,6 +230,59 @@ def floor_sqlite3(folder: Path, rows: list[dict[str, Any]]) -> float:
     return elapsed
 
 
+def timed_plan(url: str, config_path: Path, args: argparse.Namespace, sink: Any) -> None:
+    """One measured plan, in a child process of its own: as cold as `planner plan` is (its
+    statements compiled, its mappers configured, its templates parsed for the first time),
+    and its peak memory its own. Sends the figures back through ``sink``."""
+    config = load_config(config_path)
+    weeks = weeks_from(2026, 49, args.weeks)
+    db = open_database(url)
+    gc.collect()
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    started = time.perf_counter()
+    with db.transaction() as session:
+        outcome = plan_weeks(session, config, weeks, NOW)
+    plan_s = time.perf_counter() - started
+    if profiler is not None:
+        import pstats
+
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(30)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # peak so far: planning
+    # The floor writes the rows this plan wrote (before --next adds the weeks after).
+    rows = [row for row in planned_rows(url) if row["status"] == "planned"]
+    again_s = next_s = None
+    if args.repeat:
+        started = time.perf_counter()
+        with db.transaction() as session:
+            plan_weeks(session, config, weeks, NOW)
+        again_s = time.perf_counter() - started
+    if args.next:
+        started = time.perf_counter()
+        with db.transaction() as session:
+            plan_weeks(session, config, weeks_from(2026, 49 + args.weeks, args.weeks), NOW)
+        next_s = time.perf_counter() - started
+    db.dispose()
+    placed = [p.item for p in outcome.placements if p.item is not None]
+    sink.send({
+        "plan": plan_s, "again": again_s, "next": next_s, "rss": rss, "posts": len(placed),
+        "pitches": sum(1 for item in placed if item.is_pitch), "held": len(outcome.held),
+        "empty": len(outcome.placements) - len(placed), "slots": len(outcome.placements),
+        "rows": rows,
+    })  # fmt: skip
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--accounts", type=int, default=50)
@@ -254,10 +310,18 @@ def main() -> None:
     parser.add_argument(
         "--pushy", action="store_true", help="promos weigh 3 of 10 in the mix (default 1 of 8)"
     )
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=1,
+        help="plan (and write the floor) this many times, each from a fresh copy of the queue "
+        "in a new process, and print the medians: one run on a busy machine can be off by 2x",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        config = load_config(write_config(folder, args.accounts, args.pushy))
+        config_path = write_config(folder, args.accounts, args.pushy)
+        config = load_config(config_path)
         started = time.perf_counter()
         cached = (
             args.cache / f"queue-{args.accounts}-{args.items}-{args.history}.db"
@@ -298,64 +362,67 @@ def main() -> None:
         if cached is not None and refresh_cache:
             cached.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(folder / "planner.db", cached)
-        weeks = weeks_from(2026, 49, args.weeks)
-        db = open_database(config.database_url)
-        gc.collect()
-        profiler = None
-        if args.profile:
-            import cProfile
+        shutil.copyfile(folder / "planner.db", folder / "pristine.db")
+        runs: list[dict[str, Any]] = []
+        for run in range(args.runs):
+            if run:
+                for suffix in ("-wal", "-shm"):
+                    (folder / f"planner.db{suffix}").unlink(missing_ok=True)
+                shutil.copyfile(folder / "pristine.db", folder / "planner.db")
+            # A new interpreter (spawn, not fork: a forked child pays a copy of every page
+            # its reference counts touch, which `planner plan` does not).
+            spawn = multiprocessing.get_context("spawn")
+            receive, sink = spawn.Pipe(duplex=False)
+            planner = spawn.Process(
+                target=timed_plan, args=(config.database_url, config_path, args, sink)
+            )
+            planner.start()
+            figures = receive.recv()
+            planner.join()
+            rows = figures.pop("rows")
+            for name in ("floor.db", "floor-raw.db"):
+                (folder / name).unlink(missing_ok=True)
+            figures["floor"] = floor_sqlalchemy(folder, rows)
+            figures["raw"] = floor_sqlite3(folder, rows)
+            figures["rows"] = len(rows)
+            runs.append(figures)
+            report(args, figures, f"run {run + 1}: " if args.runs > 1 else "")
+        if args.runs > 1:
+            middle = {key: median([r[key] for r in runs]) for key in ("plan", "floor", "raw")}
+            ratios = sorted(r["plan"] / r["floor"] for r in runs)
+            print(
+                f"median of {args.runs} runs: plan {middle['plan']:.3f} s, floor "
+                f"{middle['floor']:.3f} s, ratio of the medians "
+                f"{middle['plan'] / middle['floor']:.1f} "
+                f"(target <= {5 if args.weeks == 1 else 3}; each run's ratio "
+                f"{ratios[0]:.1f}-{ratios[-1]:.1f}), plan / bare sqlite3 "
+                f"{middle['plan'] / middle['raw']:.1f}"
+            )
 
-            profiler = cProfile.Profile()
-            profiler.enable()
-        started = time.perf_counter()
-        with db.transaction() as session:
-            outcome = plan_weeks(session, config, weeks, NOW)
-        plan_s = time.perf_counter() - started
-        if profiler is not None:
-            import pstats
 
-            profiler.disable()
-            pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(30)
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # peak so far: planning
-        # The floor writes the rows this plan wrote (before --next adds the weeks after).
-        rows = [row for row in planned_rows(config.database_url) if row["status"] == "planned"]
-        again_s = None
-        if args.repeat:
-            started = time.perf_counter()
-            with db.transaction() as session:
-                plan_weeks(session, config, weeks, NOW)
-            again_s = time.perf_counter() - started
-        next_s = None
-        if args.next:
-            started = time.perf_counter()
-            with db.transaction() as session:
-                plan_weeks(session, config, weeks_from(2026, 49 + args.weeks, args.weeks), NOW)
-            next_s = time.perf_counter() - started
-        db.dispose()
-        posts = sum(1 for p in outcome.placements if p.item is not None)
-        pitches = sum(1 for p in outcome.placements if p.item is not None and p.item.is_pitch)
-        print(
-            f"planned {posts} posts ({pitches} pitches, {len(outcome.held)} held, "
-            f"{len(outcome.empty)} empty) in {len(outcome.placements)} slots, "
-            f"{args.accounts} accounts x {args.weeks} weeks: {plan_s:.2f} s"
-        )
-        if again_s is not None:
-            print(f"planned the same weeks again: {again_s:.2f} s")
-        if next_s is not None:
-            print(f"planned the {args.weeks} week(s) after: {next_s:.2f} s")
-        print(f"peak memory (max RSS of the planning process): {rss:.0f} MB (target < 300)")
-        del outcome
-        floor = floor_sqlalchemy(folder, rows)
-        raw = floor_sqlite3(folder, rows)
-        print(
-            f"floor: bulk insert of the same {len(rows)} post rows: {floor:.2f} s via "
-            f"SQLAlchemy Core, {raw:.2f} s via bare sqlite3"
-        )
-        print(
-            f"ratio: plan / floor = {plan_s / floor:.1f} "
-            f"(target <= {5 if args.weeks == 1 else 3}), "
-            f"plan / bare sqlite3 = {plan_s / raw:.1f}"
-        )
+def report(args: argparse.Namespace, figures: dict[str, Any], prefix: str) -> None:
+    print(
+        f"{prefix}planned {figures['posts']} posts ({figures['pitches']} pitches, "
+        f"{figures['held']} held, {figures['empty']} empty) in {figures['slots']} slots, "
+        f"{args.accounts} accounts x {args.weeks} weeks: {figures['plan']:.2f} s"
+    )
+    if figures["again"] is not None:
+        print(f"{prefix}planned the same weeks again: {figures['again']:.2f} s")
+    if figures["next"] is not None:
+        print(f"{prefix}planned the {args.weeks} week(s) after: {figures['next']:.2f} s")
+    print(
+        f"{prefix}peak memory (max RSS of the planning process): {figures['rss']:.0f} MB "
+        "(target < 300)"
+    )
+    print(
+        f"{prefix}floor: bulk insert of the same {figures['rows']} post rows: "
+        f"{figures['floor']:.2f} s via SQLAlchemy Core, {figures['raw']:.2f} s via bare sqlite3"
+    )
+    print(
+        f"{prefix}ratio: plan / floor = {figures['plan'] / figures['floor']:.1f} "
+        f"(target <= {5 if args.weeks == 1 else 3}), "
+        f"plan / bare sqlite3 = {figures['plan'] / figures['raw']:.1f}"
+    )
 
 
 if __name__ == "__main__":

@@ -31,6 +31,13 @@ class _Expired:
 
 
 EXPIRED = _Expired()
+
+
+class _Unknown:
+    pass
+
+
+_UNKNOWN = _Unknown()
 # What a pool asks of each candidate: True (use it), False (never on this account),
 # EXPIRED (past its not_after), or the time from which it may be usable.
 Usable = Callable[[Candidate], "datetime | bool | _Expired"]
@@ -66,8 +73,18 @@ class Pool:
         self._ready: list[tuple[tuple[int, str], Candidate]] = []
         self._parked: list[tuple[datetime, str, Candidate]] = []
         self.expired: list[Candidate] = []
+        # The head, until the pool moves (a pop or a push): an account asks each kind's
+        # pool at every slot, and most slots take from one kind only. A feed's item at a
+        # position never changes once read, nor does "no more" once a feed has said it.
+        self._known_head: Candidate | None | _Unknown = _UNKNOWN
 
     def _head(self) -> Candidate | None:
+        head = self._known_head
+        if isinstance(head, _Unknown):
+            head = self._known_head = self._find_head()
+        return head
+
+    def _find_head(self) -> Candidate | None:
         best: Candidate | None = None
         for which in (0, 1):
             ranked, index = self._lists[which], self._next[which]
@@ -82,6 +99,7 @@ class Pool:
         return best
 
     def _pop(self, candidate: Candidate) -> None:
+        self._known_head = _UNKNOWN
         if self._ready and self._ready[0][1] is candidate:
             heapq.heappop(self._ready)
             return
@@ -97,6 +115,7 @@ class Pool:
         raise AssertionError(f"{candidate.id} is not at the head of its pool")
 
     def push(self, candidate: Candidate) -> None:
+        self._known_head = _UNKNOWN
         heapq.heappush(self._ready, (candidate.sort_key, candidate))
 
     def park(self, candidate: Candidate, until: datetime) -> None:

@@ -51,6 +51,8 @@ from jinja2 import (
     TemplateNotFound,
     TemplateSyntaxError,
     UndefinedError,
+    meta,
+    nodes,
 )
 from jinja2.exceptions import SecurityError
 
@@ -151,6 +153,14 @@ _MISSING = {name: _Missing(name=name) for name in _OPTIONAL}
 class _Compiled:
     template: Template
     globals: Mapping[str, Any]  # the environment's globals (range, dict, …), merged once
+    # Renders one text for every account of a network (see Renderer.same_for_every_account).
+    account_free: bool
+
+
+# What makes two renders of one item on one network differ: the account's name, and Jinja's
+# random text and choices.
+_PER_RENDER_NAMES = frozenset({"account", "lipsum"})
+_PER_RENDER_FILTERS = frozenset({"random"})
 
 
 class ItemLike(Protocol):
@@ -309,6 +319,18 @@ class Renderer:
             raise RenderError("the rendered post is empty", item_id=item.id, template=template.name)
         return text
 
+    def same_for_every_account(self, item: RenderInput, network: str) -> bool:
+        """Whether :meth:`render` gives ``item`` one text on ``network`` whatever the account:
+        a variant's text, the item's own text, or a template that names no ``account`` and
+        nothing random, and includes, imports or extends no other template (whose names it
+        does not look at). A brand posting one item on many accounts renders it once each
+        network. Ask after a render of ``item`` on ``network`` succeeded."""
+        variant = item.variants.get(network)
+        if variant is not None and "text" in variant:
+            return True
+        compiled = self._template_for(item, network)
+        return compiled is None or compiled.account_free
+
     def check_templates(self) -> list[str]:
         """Compile every post template (``*.txt.j2``) in both folders; describe each problem.
 
@@ -358,9 +380,26 @@ class Renderer:
                     )
             else:
                 template = self._load(f"{item.kind}{POST_TEMPLATE_SUFFIX}", item.id)
-        compiled = None if template is None else _Compiled(template, dict(template.globals))
+        compiled = (
+            None
+            if template is None
+            else _Compiled(template, dict(template.globals), self._account_free(template))
+        )
         self._chosen[key] = compiled
         return compiled
+
+    def _account_free(self, template: Template) -> bool:
+        loader = self.environment.loader
+        if loader is None or template.name is None:
+            return False
+        source, _, _ = loader.get_source(self.environment, template.name)
+        tree = self.environment.parse(source)
+        if next(iter(meta.find_referenced_templates(tree)), None) is not None:
+            return False
+        # Every name read, not only the undeclared ones: lipsum is one of the globals.
+        if any(name.name in _PER_RENDER_NAMES for name in tree.find_all(nodes.Name)):
+            return False
+        return not any(used.name in _PER_RENDER_FILTERS for used in tree.find_all(nodes.Filter))
 
     def _load(self, name: str, item_id: str) -> Template | None:
         try:

@@ -382,3 +382,41 @@ def test_check_templates_reports_broken_files_and_unknown_configured_names(
     assert len(problems) == 2, problems
     assert problems[0].startswith('kind "share": template "typo.txt.j2"')
     assert problems[1].startswith(f"{builtin_dir / 'promo.txt.j2'}:1: Unexpected end of template")
+
+
+# -- one text for every account ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("template", "same"),
+    [
+        ('"{{ title }}" by {{ credit }} {{ url }}', True),
+        ("{{ title }} for {{ account }}", False),
+        ("{% if account == 'a' %}{{ title }}{% else %}{{ url }}{% endif %}", False),
+        ("{{ title }} {{ lipsum(1) }}", False),
+        ("{{ ['read', 'see'] | random }}: {{ title }}", False),
+        ("{% include 'footer.j2' %}{{ title }}", False),
+    ],
+)
+def test_a_template_renders_one_text_for_every_account_unless_it_may_differ(
+    user_dir: Path, builtin_dir: Path, template: str, same: bool
+) -> None:
+    write(user_dir, "share.txt.j2", template)
+    write(user_dir, "footer.j2", "by {{ account }} ")
+    renderer = Renderer(user_dir, builtin_dir)
+    texts = {renderer.render(SHARE, "mastodon", account) for account in ("a", "b")}
+    assert renderer.same_for_every_account(SHARE, "mastodon") is same
+    if same:
+        assert len(texts) == 1
+
+
+def test_variant_and_plain_texts_are_the_same_for_every_account(
+    user_dir: Path, builtin_dir: Path
+) -> None:
+    renderer = Renderer(user_dir, builtin_dir)
+    variant = replace(SHARE, variants={"bluesky": {"text": "Short take"}})
+    plain = RenderInput(id="note-1", kind="note", text="A plain note")
+    assert renderer.render(variant, "bluesky", "a") == "Short take"
+    assert renderer.render(plain, "x", "a") == "A plain note"
+    assert renderer.same_for_every_account(variant, "bluesky")
+    assert renderer.same_for_every_account(plain, "x")

@@ -23,6 +23,7 @@ from planner.plan.history import existing_posts, history_reach, rule_reach
 from planner.plan.load import candidates as load_candidates
 from planner.plan.load import plan_rules, week_slots
 from planner.plan.model import FixedPost
+from planner.plan.render import Renderer, RenderInput
 from planner.plan.store import plan_weeks
 from planner.store.database import Database, open_database
 from planner.store.models import EmptySlot, Item, ItemStatus, Post, PostStatus
@@ -570,3 +571,73 @@ def test_a_kind_with_many_dated_items_is_read_whole_and_the_gives_stay_lazy(
         supply.close()
     assert "promo" not in kinds_later and {"share", "help"} <= kinds_later
     assert dated == 600
+
+
+class CountingRenderer(Renderer):
+    """The real renderer, counting its renders."""
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.renders = 0
+
+    def render(self, item: RenderInput, network: str, account: str) -> str:
+        self.renders += 1
+        return super().render(item, network, account)
+
+
+@pytest.mark.parametrize(
+    ("template", "renders_per_item"),
+    [("{{ text }} (from the team)", 2), ("{{ text }} (from {{ account }})", 3)],
+)
+def test_a_shared_item_renders_once_a_network_unless_the_template_names_the_account(
+    tmp_path: Path, db_url: str, template: str, renders_per_item: int
+) -> None:
+    (tmp_path / "queue").mkdir()
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "help.txt.j2").write_text(template)
+    (tmp_path / "queue" / "items.toml").write_text(
+        "".join(
+            f'[[item]]\nid = "help-{n}"\nkind = "help"\ntext = "Tip {n}."\n\n' for n in range(4)
+        )
+    )
+    (tmp_path / "planner.toml").write_text(
+        f'timezone = "UTC"\ntemplates_dir = "templates"\n[database]\nurl = "{db_url}"\n'
+        '[kinds.help]\nclass = "give"\nweight = 1\n'
+        '[accounts.a]\nnetwork = "outbox"\nslots = ["mon 09:00"]\n'
+        '[accounts.b]\nnetwork = "outbox"\nslots = ["mon 10:00"]\n'
+        '[accounts.c]\nnetwork = "webhook"\nslots = ["mon 11:00"]\n'
+        '[accounts.c.options]\nurl = "http://127.0.0.1:9/hook"\n'
+    )
+    config = load_config(tmp_path / "planner.toml")
+    database = synced_database(config, NOW)
+    try:
+        renderer = CountingRenderer(config.templates_path)
+        with database.transaction() as session:
+            outcome = plan_weeks(session, config, WEEK, NOW, renderer=renderer)
+        placed = [(p.slot.account, p.item.id, p.text) for p in outcome.placements if p.item]
+        # The best item goes to every account's one slot.
+        assert [(account, item) for account, item, _ in placed] == [
+            ("a", "help-0"),
+            ("b", "help-0"),
+            ("c", "help-0"),
+        ]
+        assert renderer.renders == renders_per_item
+        expected = {
+            account: Renderer(config.templates_path).render(
+                RenderInput(id="help-0", kind="help", text="Tip 0."), network, account
+            )
+            for account, network in (("a", "outbox"), ("b", "outbox"), ("c", "webhook"))
+        }
+        assert {account: text for account, _, text in placed} == expected
+        assert [text for _, text in sorted(posts_texts(database))] == [
+            expected["a"],
+            expected["b"],
+            expected["c"],
+        ]
+    finally:
+        database.dispose()
+
+
+def posts_texts(db: Database) -> list[tuple[str, str | None]]:
+    with db.transaction() as session:
+        return [tuple(row) for row in session.execute(select(Post.account, Post.text))]  # type: ignore[misc]

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from planner.config.settings import Config
 from planner.content.etiquette import EtiquetteRules, Finding, lint_item
-from planner.store.models import Item, ItemStatus, Post, PostStatus
+from planner.store.models import ITEMS, Item, ItemStatus, Post, PostStatus
 
 ACTIVE = (
     ItemStatus.QUEUED,
@@ -142,8 +142,13 @@ def lint_lines(session: Session, config: Config, item_ids: Collection[str]) -> l
     rules = rules_for(config)
     lines: list[str] = []
     ids = sorted(set(item_ids))
+    # Columns of the Core table, not ORM objects: `planner plan` then never configures the
+    # ORM's mappers (see planner.store.models.ITEMS).
+    columns = (ITEMS.c.id, ITEMS.c.kind, ITEMS.c.text, ITEMS.c.title, ITEMS.c.credit,
+               ITEMS.c.variants)  # fmt: skip
     for chunk in _chunks(ids):
-        for item in session.scalars(select(Item).where(Item.id.in_(chunk)).order_by(Item.id)):
+        query = select(*columns).where(ITEMS.c.id.in_(chunk)).order_by(ITEMS.c.id)
+        for item in session.connection().execute(query):
             found = lint_item(
                 rules,
                 kind=item.kind,

@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 from planner.plan.model import FixedPost, PlanRules
 from planner.plan.ranges import in_ranges
 from planner.store.models import (
+    ITEMS,
     LIVE_STATUSES,
-    Item,
+    POSTS,
     ItemStatus,
-    Post,
     PostStatus,
     open_items_condition,
     republishable_condition,
@@ -61,9 +61,12 @@ def existing_posts(
     """
     replaced_ids = list(
         session.scalars(
-            select(Post.id)
-            .where(Post.status == PostStatus.PLANNED, in_ranges(Post.account, Post.slot_at, ranges))
-            .order_by(Post.id)
+            select(POSTS.c.id)
+            .where(
+                POSTS.c.status == PostStatus.PLANNED,
+                in_ranges(POSTS.c.account, POSTS.c.slot_at, ranges),
+            )
+            .order_by(POSTS.c.id)
             .with_for_update(skip_locked=True)
         )
     )
@@ -71,16 +74,16 @@ def existing_posts(
     # Core, not the ORM: these are column reads, and the ORM's per-statement work adds up
     # over one query per scope.
     connection = session.connection()
-    still_open = and_(Item.manual_hold.is_(False), text(open_items_condition("items.")))
+    still_open = and_(ITEMS.c.manual_hold.is_(False), text(open_items_condition("items.")))
     columns = (
-        Post.id, Post.account, Post.slot_at, Post.item_id, Post.is_pitch, Post.status, Item.url,
-        still_open.label("item_open"),
+        POSTS.c.id, POSTS.c.account, POSTS.c.slot_at, POSTS.c.item_id, POSTS.c.is_pitch,
+        POSTS.c.status, ITEMS.c.url, still_open.label("item_open"),
     )  # fmt: skip
-    live = (Post.account.in_(scope_accounts), Post.status.in_(LIVE_STATUSES))
+    live = (POSTS.c.account.in_(scope_accounts), POSTS.c.status.in_(LIVE_STATUSES))
     first = min((start for start, _ in ranges.values()), default=None)
     queries: list[tuple[Any, dict[str, Any]]]
     if rules is None or first is None:
-        queries = [(select(*columns).join(Item, Item.id == Post.item_id).where(*live), {})]
+        queries = [(select(*columns).join(ITEMS, ITEMS.c.id == POSTS.c.item_id).where(*live), {})]
     else:
         queries = _history_queries(session, columns, live, scope_accounts, rules, first)
     # Plain tuples, unpacked once: a year of history is thousands of rows, and attribute
@@ -150,18 +153,18 @@ def _history_queries(
     looks back over rather than the whole history."""
     since = first - rule_reach(rules)
     url_since = first - history_reach(rules)
-    base = select(*columns).join(Item, Item.id == Post.item_id)
-    queries: list[tuple[Any, dict[str, Any]]] = [(base.where(*live, Post.slot_at >= since), {})]
+    base = select(*columns).join(ITEMS, ITEMS.c.id == POSTS.c.item_id)
+    queries: list[tuple[Any, dict[str, Any]]] = [(base.where(*live, POSTS.c.slot_at >= since), {})]
     if url_since < since:
         # Older than the rule looks, a post still keeps its URL from being shared again too
         # soon; one without a URL (a plain help post, a third of a brand's) changes nothing.
         queries.append((
-            base.where(*live, Post.slot_at >= url_since, Post.slot_at < since)
-            .where(Item.url.is_not(None)), {}
+            base.where(*live, POSTS.c.slot_at >= url_since, POSTS.c.slot_at < since)
+            .where(ITEMS.c.url.is_not(None)), {}
         ))  # fmt: skip
     # A brand with no post before the reach (a new one) has neither older uses nor posts
     # a count window reaches back to.
-    if not session.scalar(select(exists().where(*live, Post.slot_at < since))):
+    if not session.scalar(select(exists().where(*live, POSTS.c.slot_at < since))):
         return queries
     # Uses of items that can still be placed: not published (or archived) unless evergreen.
     # Found from the items' side: those that went out before and may go out again (a
@@ -170,21 +173,22 @@ def _history_queries(
     # do not. (Joining each older post to its item took 0.36 s for a year of 50 accounts;
     # asking each open item for an older post, 50 ms for 100,000 open items.)
     placeable = or_(
-        Item.evergreen.is_(True), Item.status.not_in([ItemStatus.PUBLISHED, ItemStatus.ARCHIVED])
+        ITEMS.c.evergreen.is_(True),
+        ITEMS.c.status.not_in([ItemStatus.PUBLISHED, ItemStatus.ARCHIVED]),
     )
-    republishable = select(Item.id).where(text(republishable_condition("items.")))
-    older = (*live, Post.slot_at < since)
-    queries.append((base.where(*older, Post.item_id.in_(republishable)), {}))
-    queries.append((base.where(*older, Post.status.in_(_NOT_OUT_YET), placeable), {}))
+    republishable = select(ITEMS.c.id).where(text(republishable_condition("items.")))
+    older = (*live, POSTS.c.slot_at < since)
+    queries.append((base.where(*older, POSTS.c.item_id.in_(republishable)), {}))
+    queries.append((base.where(*older, POSTS.c.status.in_(_NOT_OUT_YET), placeable), {}))
     # A count window reaches back a number of posts, however old: each scope's last ones.
     scopes: dict[str, list[str]] = {}
     for account in scope_accounts:
         scopes.setdefault(rules.scope_of.get(account, account), []).append(account)
     # One statement, built once, run for each scope (a brand of 50 accounts has 50).
     last_posts = (
-        base.where(Post.account.in_(bindparam("members", expanding=True)))
-        .where(Post.status.in_(LIVE_STATUSES), Post.slot_at < since)
-        .order_by(Post.slot_at.desc())
+        base.where(POSTS.c.account.in_(bindparam("members", expanding=True)))
+        .where(POSTS.c.status.in_(LIVE_STATUSES), POSTS.c.slot_at < since)
+        .order_by(POSTS.c.slot_at.desc())
         .limit(bindparam("window_posts"))
     )
     for scope, members in scopes.items():

@@ -40,8 +40,8 @@ from planner.plan.slots import SlotInstant, WeeklySlot, expand_week, iso_week_bo
 from planner.plan.survey import Exceptions, Survey
 from planner.store.batches import BATCH, chunks
 from planner.store.models import (
-    Item,
-    ItemAccountState,
+    ITEM_ACCOUNT_STATES,
+    ITEMS,
     ItemStatus,
     open_items_condition,
 )
@@ -140,25 +140,27 @@ def candidates(
     classes = {name: kind.class_ for name, kind in config.kinds.items()}
     mentions_own = mentions_own_domain(session, own_domains)
     columns = (
-        Item.id, Item.kind, Item.url, cast(Item.accounts, Text), Item.not_before, Item.not_after,
-        Item.evergreen, Item.cooldown_days, Item.max_reposts, Item.force, Item.status,
-        Item.priority, Item.created_at,
+        ITEMS.c.id, ITEMS.c.kind, ITEMS.c.url, cast(ITEMS.c.accounts, Text), ITEMS.c.not_before,
+        ITEMS.c.not_after, ITEMS.c.evergreen, ITEMS.c.cooldown_days, ITEMS.c.max_reposts,
+        ITEMS.c.force, ITEMS.c.status, ITEMS.c.priority, ITEMS.c.created_at,
     )  # fmt: skip
     # In the words of the partial planning-order index, so the database walks only open items.
-    not_done = (Item.manual_hold.is_(False), text(open_items_condition("items.")))
-    placeable = (*not_done, Item.kind.in_(list(classes)))
+    not_done = (ITEMS.c.manual_hold.is_(False), text(open_items_condition("items.")))
+    placeable = (*not_done, ITEMS.c.kind.in_(list(classes)))
     # Ties by id in code point order, as Python sorts them (PostgreSQL's default collation
     # may follow the locale).
-    by_id = Item.id.collate("C") if session.get_bind().dialect.name == "postgresql" else Item.id
-    order = (Item.priority.desc(), Item.created_at, by_id)
+    by_id = (
+        ITEMS.c.id.collate("C") if session.get_bind().dialect.name == "postgresql" else ITEMS.c.id
+    )
+    order = (ITEMS.c.priority.desc(), ITEMS.c.created_at, by_id)
     held_on, forced_on = _by_hand_per_account(session)
     by_hand = held_on.keys() | forced_on.keys()
     connection = session.connection()
     gives = [name for name, class_ in classes.items() if class_ == "give"]
     pitches = [name for name, class_ in classes.items() if class_ == "pitch"]
     gone = and_(
-        Item.status == ItemStatus.EXPIRED,
-        or_(Item.not_after.is_(None), Item.not_after <= first_slot),
+        ITEMS.c.status == ItemStatus.EXPIRED,
+        or_(ITEMS.c.not_after.is_(None), ITEMS.c.not_after <= first_slot),
     )
     survey = None
     exceptions = Exceptions(horizon, gives, pitches, mentions_own)
@@ -173,7 +175,7 @@ def candidates(
     whole_gives = [kind for kind in gives if kind not in lazy_kinds]
     mentions = set(
         connection.scalars(
-            select(Item.id).where(*placeable, Item.kind.in_(whole_gives), mentions_own)
+            select(ITEMS.c.id).where(*placeable, ITEMS.c.kind.in_(whole_gives), mentions_own)
         )
         if own_domains and whole_gives
         else ()
@@ -226,13 +228,13 @@ def candidates(
     now_kinds = [kind for kind in classes if kind not in lazy_kinds]
     eager = (
         list(made(connection.execute(select(*columns).where(*placeable).where(
-            Item.kind.in_(now_kinds)))))
+            ITEMS.c.kind.in_(now_kinds)))))
         if now_kinds
         else []
     )  # fmt: skip
     seen = {candidate.id for candidate in eager}
     for chunk in chunks(sorted(special - seen)):
-        eager += made(connection.execute(select(*columns).where(*placeable, Item.id.in_(chunk))))
+        eager += made(connection.execute(select(*columns).where(*placeable, ITEMS.c.id.in_(chunk))))
     _mark_own_domain_links(session, mentioning, own_domains)
 
     later: dict[str, Later] = {}
@@ -241,8 +243,8 @@ def candidates(
         return Supply(eager, later, results)
     # Not the items read now: by hand, or the lazy kinds' exceptions (at most BATCH each).
     read_now = by_hand | survey.special
-    lazy = (*placeable, ~gone, Item.id.not_in(sorted(read_now)))
-    targets = cast(Item.accounts, Text)
+    lazy = (*placeable, ~gone, ITEMS.c.id.not_in(sorted(read_now)))
+    targets = cast(ITEMS.c.accounts, Text)
     # The plain pitches the posts that stay use: a plan leaving pitches out unread counts
     # them, less those an account used already.
     fixed: dict[str, dict[str, tuple[str, ...] | None]] = {
@@ -252,7 +254,7 @@ def candidates(
     # the database walks a kind's index for each batch.
     in_streams = case((and_(*placeable, ~gone, ~exceptions.never_due()), True), else_=False)
     for chunk in chunks(sorted(set(fixed_items) - special)):
-        reused = select(Item.id, Item.kind, targets, in_streams).where(Item.id.in_(chunk))
+        reused = select(ITEMS.c.id, ITEMS.c.kind, targets, in_streams).where(ITEMS.c.id.in_(chunk))
         for item_id, kind, accounts_json, streamed in connection.execute(reused):
             if streamed and kind in fixed:
                 fixed[kind][item_id] = tuple(json.loads(accounts_json)) or None
@@ -261,7 +263,7 @@ def candidates(
         for for_some in (targets == "[]", targets != "[]"):
             query = (
                 select(*columns)
-                .where(*lazy, ~exceptions.never_due(kind), Item.kind == kind, for_some)
+                .where(*lazy, ~exceptions.never_due(kind), ITEMS.c.kind == kind, for_some)
                 .order_by(*order)
             )
             # Fetched 100 rows at a time: most streams of a week's plan need fewer than 500.
@@ -291,11 +293,11 @@ def _by_hand_per_account(
     held: dict[str, set[str]] = {}
     forced: dict[str, set[str]] = {}
     query = select(
-        ItemAccountState.item_id,
-        ItemAccountState.account,
-        ItemAccountState.manual_hold,
-        ItemAccountState.force,
-    ).where(or_(ItemAccountState.manual_hold.is_(True), ItemAccountState.force.is_(True)))
+        ITEM_ACCOUNT_STATES.c.item_id,
+        ITEM_ACCOUNT_STATES.c.account,
+        ITEM_ACCOUNT_STATES.c.manual_hold,
+        ITEM_ACCOUNT_STATES.c.force,
+    ).where(or_(ITEM_ACCOUNT_STATES.c.manual_hold.is_(True), ITEM_ACCOUNT_STATES.c.force.is_(True)))
     for item_id, account, manual_hold, force in session.execute(query):
         if manual_hold:
             held.setdefault(item_id, set()).add(account)
@@ -319,9 +321,9 @@ def own_domain_links(
     """Item id -> the link to an own domain that makes the item a pitch, for the items of
     ``item_ids`` that have one (in their url, text, title or a network variant)."""
     found: dict[str, str] = {}
-    columns = (Item.id, Item.url, Item.text, Item.title, Item.variants)
+    columns = (ITEMS.c.id, ITEMS.c.url, ITEMS.c.text, ITEMS.c.title, ITEMS.c.variants)
     for chunk in chunks(list(item_ids)):
-        for row in session.connection().execute(select(*columns).where(Item.id.in_(chunk))):
+        for row in session.connection().execute(select(*columns).where(ITEMS.c.id.in_(chunk))):
             link = item_own_domain_link(row.url, row.text, row.title, row.variants, own_domains)
             if link is not None:
                 found[row.id] = link

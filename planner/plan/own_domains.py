@@ -19,11 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import cast as type_cast
 
 from sqlalchemy import (
     ColumnElement,
-    Table,
     Text,
     and_,
     cast,
@@ -35,11 +33,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from planner.store.models import Item, OwnDomainFlags
+from planner.store.models import ITEMS, OWN_DOMAIN_FLAGS
 from planner.store.upsert import upsert
 
-_ITEMS = type_cast(Table, Item.__table__)
-_FLAGS = type_cast(Table, OwnDomainFlags.__table__)
 _ROW = 1  # own_domain_flags holds one row
 
 
@@ -51,7 +47,7 @@ def normalized(domains: Iterable[str]) -> list[str]:
 def mentions_text(domains: Iterable[str]) -> ColumnElement[bool]:
     """True where an item's url, text, title or variants contain one of ``domains`` (a
     superset of the items that link to one); never NULL, so it can be stored as it is."""
-    fields = (Item.url, Item.text, Item.title, cast(Item.variants, Text))
+    fields = (ITEMS.c.url, ITEMS.c.text, ITEMS.c.title, cast(ITEMS.c.variants, Text))
     found = or_(
         false(), *(func.lower(field).contains(d) for d in normalized(domains) for field in fields)
     )
@@ -65,7 +61,7 @@ def recorded_domains(session: Session, *, lock: bool = False) -> list[str] | Non
     ``lock``: hold the record until the transaction ends (PostgreSQL), so that no other plan
     records other domains between this read and the flags computed for it.
     """
-    query = select(OwnDomainFlags.domains).where(OwnDomainFlags.id == _ROW)
+    query = select(OWN_DOMAIN_FLAGS.c.domains).where(OWN_DOMAIN_FLAGS.c.id == _ROW)
     domains = session.scalar(query.with_for_update() if lock else query)
     return None if domains is None else list(domains)
 
@@ -86,7 +82,7 @@ def mentions_own_domain(session: Session, own_domains: Iterable[str]) -> ColumnE
         return false()
     if recorded_domains(session) != domains:
         return mentions_text(domains)
-    flag = Item.mentions_own_domain
+    flag = ITEMS.c.mentions_own_domain
     return or_(flag.is_(True), and_(flag.is_(None), mentions_text(domains)))
 
 
@@ -102,10 +98,10 @@ def refresh_flags(session: Session, own_domains: Iterable[str], now: datetime) -
         return 0
     recorded = recorded_domains(session, lock=True)
     connection = session.connection()
-    compute = update(_ITEMS).values(mentions_own_domain=mentions_text(domains))
+    compute = update(ITEMS).values(mentions_own_domain=mentions_text(domains))
     if recorded == domains:
-        return connection.execute(compute.where(_ITEMS.c.mentions_own_domain.is_(None))).rowcount
+        return connection.execute(compute.where(ITEMS.c.mentions_own_domain.is_(None))).rowcount
     computed = connection.execute(compute).rowcount
     # In one statement: two first plans at once on PostgreSQL would both find no record.
-    upsert(connection, _FLAGS, {"id": _ROW}, {"domains": domains, "flagged_at": now})
+    upsert(connection, OWN_DOMAIN_FLAGS, {"id": _ROW}, {"domains": domains, "flagged_at": now})
     return computed

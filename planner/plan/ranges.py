@@ -4,14 +4,14 @@ rows inside them, and one statement for all accounts costs a fiftieth of one per
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_
-from sqlalchemy.orm import InstrumentedAttribute
 
 
 def in_ranges(
-    account: InstrumentedAttribute[str],
-    at: InstrumentedAttribute[datetime],
+    account: ColumnElement[Any],
+    at: ColumnElement[Any],
     ranges: dict[str, tuple[datetime, datetime]],
 ) -> ColumnElement[bool]:
     """Rows whose ``account`` is planned and whose ``at`` falls in that account's range."""

@@ -19,9 +19,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from typing import cast as type_cast
 
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from planner.adapters.registry import make_adapter
@@ -40,17 +39,11 @@ from planner.store.batches import chunks
 from planner.store.bulk import execute_many
 from planner.store.idempotency import idempotency_key as idempotency_key
 from planner.store.models import (
-    EmptySlot,
-    Item,
-    ItemAccountState,
-    Post,
+    EMPTY_SLOTS,
+    ITEMS,
+    POSTS,
     PostStatus,
 )
-
-_POSTS = type_cast(Table, Post.__table__)
-_ITEMS = type_cast(Table, Item.__table__)
-_STATES = type_cast(Table, ItemAccountState.__table__)
-_EMPTY = type_cast(Table, EmptySlot.__table__)
 
 
 @dataclass
@@ -188,7 +181,7 @@ def _name_own_domain_pitches(session: Session, config: Config, result: PlanResul
     for chunk in chunks(sorted({item_id for item_id, _ in result.held})):
         # By key alone, the kind tested here: with the kind in the filter too, SQLite walks
         # a kind's index for each batch.
-        rows = connection.execute(select(Item.id, Item.kind).where(Item.id.in_(chunk)))
+        rows = connection.execute(select(ITEMS.c.id, ITEMS.c.kind).where(ITEMS.c.id.in_(chunk)))
         own.update(item_id for item_id, kind in rows if kind in gives)
     if not own:
         return
@@ -233,11 +226,11 @@ def _render_placements(
     for placement in placements:
         if placement.item is not None:
             by_item.setdefault(placement.item.id, []).append(placement)
-    columns = (Item.id, Item.kind, Item.text, Item.title, Item.url, Item.credit, Item.fields,
-               Item.variants, Item.tags)  # fmt: skip
+    columns = (ITEMS.c.id, ITEMS.c.kind, ITEMS.c.text, ITEMS.c.title, ITEMS.c.url,
+               ITEMS.c.credit, ITEMS.c.fields, ITEMS.c.variants, ITEMS.c.tags)  # fmt: skip
     failures: dict[ItemOn, str] = {}
     for chunk in chunks(sorted(by_item)):
-        for row in session.connection().execute(select(*columns).where(Item.id.in_(chunk))):
+        for row in session.connection().execute(select(*columns).where(ITEMS.c.id.in_(chunk))):
             content = RenderInput.from_item(row)
             same: dict[str, str] = {}  # per network, a text no account changes
             for placement in by_item[row.id]:
@@ -298,9 +291,11 @@ def _write(
 ) -> None:
     replaced_items: set[str] = set()
     for chunk in chunks(replaced_ids):
-        replaced_items.update(session.scalars(select(Post.item_id).where(Post.id.in_(chunk))))
+        replaced_items.update(session.scalars(select(POSTS.c.item_id).where(POSTS.c.id.in_(chunk))))
         # Only posts still planned: the ids were locked when read, this says so again.
-        session.execute(delete(Post).where(Post.id.in_(chunk), Post.status == PostStatus.PLANNED))
+        session.execute(
+            delete(POSTS).where(POSTS.c.id.in_(chunk), POSTS.c.status == PostStatus.PLANNED)
+        )
 
     placed = {p.item.id for p in outcome.placements if p.item is not None}
     rows = (_post_row(placement, outcome, now) for placement in outcome.placements)
@@ -310,13 +305,13 @@ def _write(
         if row is not None:
             batch.append(row)
         if len(batch) == 2000:
-            execute_many(connection, insert(_POSTS), batch)
+            execute_many(connection, insert(POSTS), batch)
             batch = []
-    execute_many(connection, insert(_POSTS), batch)
+    execute_many(connection, insert(POSTS), batch)
 
     if ranges:
-        planned = in_ranges(EmptySlot.account, EmptySlot.slot_at, ranges)
-        session.execute(delete(EmptySlot).where(planned))
+        planned = in_ranges(EMPTY_SLOTS.c.account, EMPTY_SLOTS.c.slot_at, ranges)
+        session.execute(delete(EMPTY_SLOTS).where(planned))
     empty = [
         {
             "account": p.slot.account,
@@ -327,7 +322,7 @@ def _write(
         }
         for p in outcome.empty
     ]
-    execute_many(connection, insert(_EMPTY), empty)
+    execute_many(connection, insert(EMPTY_SLOTS), empty)
 
     placed_on = {(p.item.id, p.slot.account) for p in outcome.placements if p.item is not None}
     write_verdicts(session, list(ranges), outcome, placed_on, now)

@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 
 from planner.store.batches import BATCH
-from planner.store.models import Item, open_dated_condition, open_marked_condition
+from planner.store.models import ITEMS, open_dated_condition, open_marked_condition
 
 
 @dataclass
@@ -52,19 +52,19 @@ class Exceptions:
         if self.horizon is None:
             return false()
         if kind is None:
-            mention = and_(Item.kind.in_(self.gives), self.mentions_own)
+            mention = and_(ITEMS.c.kind.in_(self.gives), self.mentions_own)
         else:
             mention = self.mentions_own if kind in self.gives else false()
-        dated = and_(Item.not_after.is_not(None), Item.not_after <= self.horizon)
-        return or_(Item.force.is_(True), dated, mention)
+        dated = and_(ITEMS.c.not_after.is_not(None), ITEMS.c.not_after <= self.horizon)
+        return or_(ITEMS.c.force.is_(True), dated, mention)
 
     def never_due(self, kind: str | None = None) -> ColumnElement[bool]:
         if self.horizon is None or (kind is not None and kind not in self.pitches):
             return false()
         return and_(
-            Item.kind.in_(self.pitches) if kind is None else true(),
-            Item.not_before.is_not(None),  # NULL-safe: the streams' filter negates it
-            Item.not_before > self.horizon,
+            ITEMS.c.kind.in_(self.pitches) if kind is None else true(),
+            ITEMS.c.not_before.is_not(None),  # NULL-safe: the streams' filter negates it
+            ITEMS.c.not_before > self.horizon,
             ~self.unplain(kind),
         )
 
@@ -116,11 +116,11 @@ class Survey:
             self._read_indexed_exceptions(indexed_here)
 
     def _count(self, kind: str) -> None:
-        targets = cast(Item.accounts, Text)
+        targets = cast(ITEMS.c.accounts, Text)
         exceptions = self._exceptions
         left_out = or_(self._gone, exceptions.never_due(kind))
         if self._by_hand:
-            left_out = or_(left_out, Item.id.in_(sorted(self._by_hand)))
+            left_out = or_(left_out, ITEMS.c.id.in_(sorted(self._by_hand)))
         # Both counts in one sum, so SQLite tests each row once: an item to read now counts
         # _UNPLAIN_UNIT, a plain one 1.
         packed = case((exceptions.unplain(kind), _UNPLAIN_UNIT), (left_out, 0), else_=1)
@@ -128,8 +128,8 @@ class Survey:
         # (but for an item whose own-domain flag is not known yet).
         query = (
             select(targets, func.sum(packed))
-            .where(*self._not_done, Item.kind == kind)
-            .group_by(Item.kind, targets)
+            .where(*self._not_done, ITEMS.c.kind == kind)
+            .group_by(ITEMS.c.kind, targets)
         )
         unplain = 0
         for accounts_json, total in self._connection.execute(query):
@@ -148,14 +148,16 @@ class Survey:
         """The exceptions of ``kinds`` (gives) through the partial indexes of dated and
         marked open items: what :meth:`read_exceptions` would find, without a pass."""
         exceptions = self._exceptions
-        found = select(Item.id, Item.kind, exceptions.mentions_own).where(
-            *self._not_done, Item.kind.in_(kinds), exceptions.unplain()
+        found = select(ITEMS.c.id, ITEMS.c.kind, exceptions.mentions_own).where(
+            *self._not_done, ITEMS.c.kind.in_(kinds), exceptions.unplain()
         )
         assert exceptions.horizon is not None
         by_index = (
             # Each query repeats its index's condition as written, as SQLite asks.
             found.where(text(open_marked_condition("items."))),
-            found.where(text(open_dated_condition("items.")), Item.not_after <= exceptions.horizon),
+            found.where(
+                text(open_dated_condition("items.")), ITEMS.c.not_after <= exceptions.horizon
+            ),
         )
         for query in by_index:
             for item_id, kind, mentioning in self._connection.execute(query):
@@ -170,9 +172,9 @@ class Survey:
         where counting walks every item. An account named by none gets none of the kind's
         own items, and its feed need not read at all. None when the lists are too many to
         seek (then count: :meth:`census`)."""
-        targets = cast(Item.accounts, Text)
+        targets = cast(ITEMS.c.accounts, Text)
         # A recursive query, one statement: each step seeks the least list after the last.
-        least = select(func.min(targets)).where(Item.kind == kind)
+        least = select(func.min(targets)).where(ITEMS.c.kind == kind)
         lists = select(least.scalar_subquery().label("listed")).cte("lists", recursive=True)
         after = least.where(targets > lists.c.listed).scalar_subquery()
         lists = lists.union_all(select(after).where(lists.c.listed.is_not(None)))
@@ -208,8 +210,8 @@ class Survey:
         scanned = [kind for kind in kinds if kind not in self._found]
         if not any(self.unplain[kind] for kind in scanned):
             return
-        unplain_items = select(Item.id, self._exceptions.mentions_own).where(
-            *self._not_done, Item.kind.in_(scanned), self._exceptions.unplain()
+        unplain_items = select(ITEMS.c.id, self._exceptions.mentions_own).where(
+            *self._not_done, ITEMS.c.kind.in_(scanned), self._exceptions.unplain()
         )
         for item_id, mentioning in self._connection.execute(unplain_items):
             self.special.add(item_id)

@@ -17,27 +17,22 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence, Set
 from datetime import datetime
 from typing import Any, Protocol
-from typing import cast as type_cast
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from planner.plan.model import ItemOn
 from planner.store.batches import chunks
 from planner.store.bulk import execute_many
 from planner.store.models import (
+    ACCOUNT_PLANS,
+    ITEM_ACCOUNT_STATES,
+    ITEMS,
     KEEP_OWN_DOMAIN_FLAG,
-    AccountPlan,
-    Item,
-    ItemAccountState,
     ItemStatus,
     PlanningState,
 )
 from planner.store.upsert import upsert_many
-
-_ITEMS = type_cast(Table, Item.__table__)
-_STATES = type_cast(Table, ItemAccountState.__table__)
-_PLANS = type_cast(Table, AccountPlan.__table__)
 
 
 class Verdicts(Protocol):
@@ -74,7 +69,7 @@ def write_verdicts(
         {"account": account, "unlisted": outcome.unlisted.get(account, 0), "planned_at": now}
         for account in accounts
     ]
-    upsert_many(connection, _PLANS, ("account",), plans, ("unlisted", "planned_at"))
+    upsert_many(connection, ACCOUNT_PLANS, ("account",), plans, ("unlisted", "planned_at"))
     verdicts: dict[ItemOn, tuple[str, str]] = {}
     for state, found in (
         (PlanningState.EXPIRED, outcome.expired),
@@ -83,8 +78,13 @@ def write_verdicts(
         (PlanningState.SKIPPED, outcome.skipped),  # the strongest: nothing else can help it
     ):
         verdicts.update((key, (state, reason)) for key, reason in found.items())
-    on_accounts = _STATES.c.account.in_(accounts)
-    rows = select(_STATES.c.item_id, _STATES.c.account, _STATES.c.state, _STATES.c.reason)
+    on_accounts = ITEM_ACCOUNT_STATES.c.account.in_(accounts)
+    rows = select(
+        ITEM_ACCOUNT_STATES.c.item_id,
+        ITEM_ACCOUNT_STATES.c.account,
+        ITEM_ACCOUNT_STATES.c.state,
+        ITEM_ACCOUNT_STATES.c.reason,
+    )
     changed: list[dict[str, Any]] = []
     present: set[ItemOn] = set()  # the rows already there
     for item_id, account, state, reason in connection.execute(rows.where(on_accounts)):
@@ -104,21 +104,21 @@ def write_verdicts(
     if changed:
         execute_many(
             connection,
-            update(_STATES)
+            update(ITEM_ACCOUNT_STATES)
             .where(
-                _STATES.c.item_id == bindparam("key_item"),
-                _STATES.c.account == bindparam("key_account"),
+                ITEM_ACCOUNT_STATES.c.item_id == bindparam("key_item"),
+                ITEM_ACCOUNT_STATES.c.account == bindparam("key_account"),
             )
             .values(state=bindparam("state"), reason=bindparam("reason"), updated_at=now),
             changed,
         )
     # A row says something only while it has a verdict or a decision made by hand.
     connection.execute(
-        delete(_STATES).where(
+        delete(ITEM_ACCOUNT_STATES).where(
             on_accounts,
-            _STATES.c.state.is_(None),
-            _STATES.c.manual_hold.is_(False),
-            _STATES.c.force.is_(False),
+            ITEM_ACCOUNT_STATES.c.state.is_(None),
+            ITEM_ACCOUNT_STATES.c.manual_hold.is_(False),
+            ITEM_ACCOUNT_STATES.c.force.is_(False),
         )
     )
     new = [
@@ -130,7 +130,7 @@ def write_verdicts(
     # A hold by hand (or a runner's hold at publish time) may write a row of the same key
     # after the read above, on PostgreSQL: that row keeps its hold and takes the verdict.
     for chunk in chunks(new, 2000):
-        upsert_many(connection, _STATES, ("item_id", "account"), list(chunk),
+        upsert_many(connection, ITEM_ACCOUNT_STATES, ("item_id", "account"), list(chunk),
                     ("state", "reason", "updated_at"))  # fmt: skip
 
 
@@ -146,8 +146,8 @@ def write_item_statuses(
     # One UPDATE per batch of ids (an executemany of single-row updates costs several times more).
     for chunk in chunks(sorted(placed)):
         session.execute(
-            update(_ITEMS)
-            .where(_ITEMS.c.id.in_(chunk))
+            update(ITEMS)
+            .where(ITEMS.c.id.in_(chunk))
             .values(
                 status=ItemStatus.PLANNED,
                 status_reason=None,
@@ -177,16 +177,22 @@ def write_item_statuses(
     # by an earlier plan that no account holds now. Items held by hand stay held.
     decided = settled | held.keys() | expired
     maybe_back = replaced_items - decided
-    still_held = select(_STATES.c.item_id).where(_STATES.c.state == PlanningState.HELD)
-    held_before = select(Item.id).where(
-        Item.status == ItemStatus.HELD, Item.manual_hold.is_(False), Item.id.not_in(still_held)
+    still_held = select(ITEM_ACCOUNT_STATES.c.item_id).where(
+        ITEM_ACCOUNT_STATES.c.state == PlanningState.HELD
+    )
+    held_before = select(ITEMS.c.id).where(
+        ITEMS.c.status == ItemStatus.HELD,
+        ITEMS.c.manual_hold.is_(False),
+        ITEMS.c.id.not_in(still_held),
     )
     maybe_back.update(item_id for item_id in session.scalars(held_before) if item_id not in decided)
     back_to_queue = sorted(maybe_back)
     held_by_hand: set[str] = set()
     for chunk in chunks(back_to_queue):
         held_by_hand.update(
-            session.scalars(select(Item.id).where(Item.id.in_(chunk), Item.manual_hold.is_(True)))
+            session.scalars(
+                select(ITEMS.c.id).where(ITEMS.c.id.in_(chunk), ITEMS.c.manual_hold.is_(True))
+            )
         )
     for item_id in back_to_queue:
         if item_id in held_by_hand:
@@ -194,8 +200,8 @@ def write_item_statuses(
         updates.append({"item_id": item_id, "status": ItemStatus.QUEUED, "reason": None})
     # Core executemany: the ORM's bulk update by primary key costs about twice as much here.
     set_status = (
-        update(_ITEMS)
-        .where(_ITEMS.c.id == bindparam("item_id"))
+        update(ITEMS)
+        .where(ITEMS.c.id == bindparam("item_id"))
         .values(
             status=bindparam("status"),
             status_reason=bindparam("reason"),

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from operator import attrgetter, itemgetter
 
 from planner.plan.feeds import Feed, Later, feeds_of
 from planner.plan.leftovers import note_turn_passed, settle_leftovers
@@ -59,6 +60,8 @@ from planner.plan.model import (
 from planner.plan.pools import Account, Pool
 from planner.plan.reserve import Lookahead, Reservations, scope_entries, typed_pitch
 from planner.rule.balancer import WindowTracker
+
+_SORT_KEY = attrgetter("sort_key")  # a candidate's planning order
 
 
 def plan(
@@ -94,7 +97,7 @@ def plan(
         (post.at, 0, post.account, post) for post in fixed
     ]
     timeline += [(slot.at, 1, slot.account, slot) for slot in slots]
-    timeline.sort(key=lambda entry: entry[:3])
+    timeline.sort(key=itemgetter(0, 1, 2))
     taken = {(post.account, post.at) for post in fixed}
 
     # Typed pitch slots are rare: without one, nothing is reserved and nothing looked ahead.
@@ -153,7 +156,7 @@ def _build_accounts(
     horizon: datetime | None,
     feeds: Mapping[str, Mapping[str, Sequence[Feed]]],
 ) -> dict[str, Account]:
-    ranked = sorted((c for c in candidates if c.kind in rules.kinds), key=lambda c: c.sort_key)
+    ranked = sorted((c for c in candidates if c.kind in rules.kinds), key=_SORT_KEY)
     shared: dict[str, list[Candidate]] = {kind: [] for kind in rules.kinds}
     own = {name: {kind: list[Candidate]() for kind in rules.kinds} for name in names}
     forced: dict[str, list[Candidate]] = {name: [] for name in names}

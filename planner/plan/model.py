@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from planner.rule.balancer import BalanceSettings
 
@@ -89,9 +90,11 @@ class Slot:
     label: str | None = None  # a kind or a class, for typed slots
 
 
-@dataclass(frozen=True, slots=True)
-class FixedPost:
-    """A post that stays: it counts in the windows and blocks its item, URL and slot."""
+class FixedPost(NamedTuple):
+    """A post that stays: it counts in the windows and blocks its item, URL and slot.
+
+    A named tuple, not a frozen dataclass: a year of history is thousands of them, made in
+    a third of the time."""
 
     account: str
     at: datetime

@@ -19,10 +19,13 @@ import heapq
 from bisect import bisect_left
 from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime, timedelta
+from operator import attrgetter
 
 from planner.plan.feeds import Feed, read_on
 from planner.plan.mix import Mix
 from planner.plan.model import Candidate, PlanRules
+
+_SORT_KEY = attrgetter("sort_key")  # a candidate's planning order
 
 
 class _Expired:
@@ -156,14 +159,12 @@ class Pool:
             ]
         ]
         rest += [c for _, c in self._ready] + [c for _, _, c in self._parked]
-        notable = sorted(
-            (c for c in rest if c.is_pitch or c.not_after is not None), key=lambda c: c.sort_key
-        )
+        notable = sorted((c for c in rest if c.is_pitch or c.not_after is not None), key=_SORT_KEY)
         if not self._later_reported:
             return iter(notable)
         starts = zip(self._feeds, self._feed_next, strict=True)
         fed = [read_on(feed, start, reading) for feed, start in starts]
-        return heapq.merge(notable, *fed, key=lambda c: c.sort_key)
+        return heapq.merge(notable, *fed, key=_SORT_KEY)
 
     def unread(self, used: Collection[str]) -> int:
         """How many items of the reported feeds were never read, leaving out ``used`` ones."""

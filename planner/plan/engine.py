@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 
 from planner.plan.feeds import Feed, Later, feeds_of
 from planner.plan.leftovers import note_turn_passed, settle_leftovers
@@ -56,12 +56,11 @@ from planner.plan.model import (
     Renderer,
     RenderFailed,
     Slot,
+    planning_order,
 )
 from planner.plan.pools import Account, Pool
 from planner.plan.reserve import Lookahead, Reservations, scope_entries, typed_pitch
 from planner.rule.balancer import WindowTracker
-
-_SORT_KEY = attrgetter("sort_key")  # a candidate's planning order
 
 
 def plan(
@@ -156,7 +155,7 @@ def _build_accounts(
     horizon: datetime | None,
     feeds: Mapping[str, Mapping[str, Sequence[Feed]]],
 ) -> dict[str, Account]:
-    ranked = sorted((c for c in candidates if c.kind in rules.kinds), key=_SORT_KEY)
+    ranked = sorted((c for c in candidates if c.kind in rules.kinds), key=planning_order)
     shared: dict[str, list[Candidate]] = {kind: [] for kind in rules.kinds}
     own = {name: {kind: list[Candidate]() for kind in rules.kinds} for name in names}
     forced: dict[str, list[Candidate]] = {name: [] for name in names}

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import NamedTuple
 
 from planner.rule.balancer import BalanceSettings
@@ -81,6 +82,10 @@ class Candidate:
 
     def __repr__(self) -> str:
         return f"Candidate({self.id!r}, {self.kind!r}, pitch={self.is_pitch})"
+
+
+# The key that sorts candidates into planning order (their sort_key).
+planning_order = attrgetter("sort_key")
 
 
 @dataclass(frozen=True, slots=True)

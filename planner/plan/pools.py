@@ -19,13 +19,10 @@ import heapq
 from bisect import bisect_left
 from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime, timedelta
-from operator import attrgetter
 
 from planner.plan.feeds import Feed, read_on
 from planner.plan.mix import Mix
-from planner.plan.model import Candidate, PlanRules
-
-_SORT_KEY = attrgetter("sort_key")  # a candidate's planning order
+from planner.plan.model import Candidate, PlanRules, planning_order
 
 
 class _Expired:
@@ -41,6 +38,7 @@ class _Unknown:
 
 
 _UNKNOWN = _Unknown()
+
 # What a pool asks of each candidate: True (use it), False (never on this account),
 # EXPIRED (past its not_after), or the time from which it may be usable.
 Usable = Callable[[Candidate], "datetime | bool | _Expired"]
@@ -159,12 +157,14 @@ class Pool:
             ]
         ]
         rest += [c for _, c in self._ready] + [c for _, _, c in self._parked]
-        notable = sorted((c for c in rest if c.is_pitch or c.not_after is not None), key=_SORT_KEY)
+        notable = sorted(
+            (c for c in rest if c.is_pitch or c.not_after is not None), key=planning_order
+        )
         if not self._later_reported:
             return iter(notable)
         starts = zip(self._feeds, self._feed_next, strict=True)
         fed = [read_on(feed, start, reading) for feed, start in starts]
-        return heapq.merge(notable, *fed, key=_SORT_KEY)
+        return heapq.merge(notable, *fed, key=planning_order)
 
     def unread(self, used: Collection[str]) -> int:
         """How many items of the reported feeds were never read, leaving out ``used`` ones."""

@@ -91,6 +91,9 @@ class Measured:
         return 0 < self.weighted_length <= MAX_WEIGHTED_LENGTH and not self.invalid_characters
 
 
+# A brand's X accounts weigh one text each (the sync checks an item on every account it goes
+# to, the plan each post): the weight is remembered for the last few thousand texts.
+@functools.lru_cache(maxsize=4096)
 def measure(text: str) -> Measured:
     """Weigh ``text`` as X does (see the module docstring)."""
     text = unicodedata.normalize("NFC", text)

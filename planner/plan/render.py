@@ -319,6 +319,19 @@ class Renderer:
             raise RenderError("the rendered post is empty", item_id=item.id, template=template.name)
         return text
 
+    def render_shared(
+        self, item: RenderInput, network: str, account: str, texts: dict[str, str]
+    ) -> str:
+        """:meth:`render`, for one item on many accounts: ``texts`` (one per item, empty at
+        first) keeps per network the text no account can change, and gives it back rather
+        than render it again (see :meth:`same_for_every_account`)."""
+        text = texts.get(network)
+        if text is None:
+            text = self.render(item, network, account)
+            if self.same_for_every_account(item, network):
+                texts[network] = text
+        return text
+
     def same_for_every_account(self, item: RenderInput, network: str) -> bool:
         """Whether :meth:`render` gives ``item`` one text on ``network`` whatever the account:
         a variant's text, the item's own text, or a template that names no ``account`` and

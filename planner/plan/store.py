@@ -232,20 +232,16 @@ def _render_placements(
     for chunk in chunks(sorted(by_item)):
         for row in session.connection().execute(select(*columns).where(ITEMS.c.id.in_(chunk))):
             content = RenderInput.from_item(row)
-            same: dict[str, str] = {}  # per network, a text no account changes
+            texts: dict[str, str] = {}  # per network, a text no account changes
             for placement in by_item[row.id]:
                 account = placement.slot.account
-                text = same.get(network[account])
-                if text is None:
-                    try:
-                        text = renderer.render(content, network[account], account)
-                    except TemplateFileError:
-                        raise  # the file, not the item, is wrong: nothing of its kind renders
-                    except RenderError as error:
-                        failures[row.id, account] = str(error)
-                        continue
-                    if renderer.same_for_every_account(content, network[account]):
-                        same[network[account]] = text
+                try:
+                    text = renderer.render_shared(content, network[account], account, texts)
+                except TemplateFileError:
+                    raise  # the file, not the item, is wrong: nothing of its kind renders
+                except RenderError as error:
+                    failures[row.id, account] = str(error)
+                    continue
                 # The network's own rules (length, ...), so a too-long post shows up now.
                 invalid = validators[account](text)
                 if invalid:

@@ -79,10 +79,11 @@ class ItemChecker:
         content = RenderInput.from_item(item)
         render_errors: dict[tuple[tuple[str | int, ...], str], list[str]] = {}
         found: list[ItemFailure] = []
+        texts: dict[str, str] = {}  # an item for 50 accounts of one network renders once
         for account in item.accounts or list(self.network):
             network = self.network[account]
             try:
-                text = self.renderer.render(content, network, account)
+                text = self.renderer.render_shared(content, network, account, texts)
             except TemplateFileError:
                 raise
             except RenderError as error:

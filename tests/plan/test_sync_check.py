@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from planner.adapters.x_length import measure
 from planner.config.settings import load_config, parse_config
 from planner.content.files import item_from_mapping, queue_file_paths, read_queue_files
 from planner.errors import QueueFileError
+from planner.plan.render import Renderer, RenderInput
 from planner.plan.sync_check import ItemChecker
 
 REPO = Path(__file__).resolve().parents[2]
@@ -61,3 +63,54 @@ def test_length_is_measured_only_on_the_accounts_an_item_goes_to(
             ItemChecker(config).check([item])
     else:
         assert ItemChecker(config).failures(item) == []
+
+
+class CountingRenderer(Renderer):
+    """The real renderer, counting its renders."""
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.renders = 0
+
+    def render(self, item: RenderInput, network: str, account: str) -> str:
+        self.renders += 1
+        return super().render(item, network, account)
+
+
+def test_an_item_renders_once_a_network_and_is_measured_on_each_account() -> None:
+    # Two instances with their own limits: one text (the built-in help template names no
+    # account), measured against each account's own.
+    config = parse_config(
+        "\n".join(
+            f'[accounts.{name}]\nnetwork = "mastodon"\nslots = ["mon 09:00"]\n'
+            f'[accounts.{name}.options]\napi_base_url = "https://{name}.example"\n'
+            f"max_characters = {limit}\n"
+            for name, limit in (("big", 500), ("small", 100), ("other", 500))
+        ),
+        Path("planner.toml"),
+    )
+    item = item_from_mapping({"kind": "help", "text": "x" * 200}, config, "command line")
+    renderer = CountingRenderer(None)
+    failures = ItemChecker(config, renderer).failures(item)
+    assert renderer.renders == 1
+    assert [message.split(":")[0] for _, _, message in failures] == ['account "small" (mastodon)']
+
+
+def test_a_text_for_many_x_accounts_is_weighed_once() -> None:
+    config = parse_config(
+        "\n".join(
+            f'[accounts.{name}]\nnetwork = "x"\nslots = ["mon 09:00"]\n'
+            f'[accounts.{name}.credentials]\noauth2_access_token_env = "X_TOKEN"\n'
+            for name in ("one", "two", "three")
+        ),
+        Path("planner.toml"),
+    )
+    text = "A tip worth weighing once: https://brightline.example/tips/weighing " + "x" * 300
+    item = item_from_mapping({"kind": "help", "text": text}, config, "command line")
+    measure.cache_clear()
+    failures = ItemChecker(config).failures(item)
+    assert (measure.cache_info().misses, measure.cache_info().hits) == (1, 2)
+    # Each account is still told, with the weight.
+    assert [message.split(":")[0] for _, _, message in failures] == [
+        f'account "{name}" (x)' for name in ("one", "two", "three")
+    ]

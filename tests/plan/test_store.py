@@ -29,6 +29,7 @@ from planner.store.database import Database, open_database
 from planner.store.models import EmptySlot, Item, ItemStatus, Post, PostStatus
 
 from support.example_queue import synced_database
+from support.renderers import CountingRenderer
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # a Thursday; week 49 starts Mon 30 Nov
 WEEK = [(2026, 49)]
@@ -571,18 +572,6 @@ def test_a_kind_with_many_dated_items_is_read_whole_and_the_gives_stay_lazy(
         supply.close()
     assert "promo" not in kinds_later and {"share", "help"} <= kinds_later
     assert dated == 600
-
-
-class CountingRenderer(Renderer):
-    """The real renderer, counting its renders."""
-
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(*args, **kwargs)
-        self.renders = 0
-
-    def render(self, item: RenderInput, network: str, account: str) -> str:
-        self.renders += 1
-        return super().render(item, network, account)
 
 
 @pytest.mark.parametrize(

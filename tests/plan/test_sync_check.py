@@ -11,8 +11,9 @@ from planner.adapters.x_length import measure
 from planner.config.settings import load_config, parse_config
 from planner.content.files import item_from_mapping, queue_file_paths, read_queue_files
 from planner.errors import QueueFileError
-from planner.plan.render import Renderer, RenderInput
 from planner.plan.sync_check import ItemChecker
+
+from support.renderers import CountingRenderer
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = """\
@@ -63,18 +64,6 @@ def test_length_is_measured_only_on_the_accounts_an_item_goes_to(
             ItemChecker(config).check([item])
     else:
         assert ItemChecker(config).failures(item) == []
-
-
-class CountingRenderer(Renderer):
-    """The real renderer, counting its renders."""
-
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(*args, **kwargs)
-        self.renders = 0
-
-    def render(self, item: RenderInput, network: str, account: str) -> str:
-        self.renders += 1
-        return super().render(item, network, account)
 
 
 def test_an_item_renders_once_a_network_and_is_measured_on_each_account() -> None:

@@ -37,6 +37,11 @@ def quoted(value: str, limit: int = 80) -> str:
     return shown
 
 
+# Keys people write for another by the name of what it sets ("the ratio"), too far apart
+# in spelling for a close match to find.
+_SAID_FOR = {"ratio": "give_to_pitch", "tz": "timezone", "time_zone": "timezone"}
+
+
 def describe_errors(
     exc: ValidationError, known_keys: Iterable[str] = ()
 ) -> list[tuple[tuple[str | int, ...], str]]:
@@ -70,6 +75,8 @@ def _describe(error: Any, loc: tuple[str | int, ...], known_keys: Iterable[str])
                 "a [table] header goes into that table; top-level keys go above the first one)"
             )
         close = difflib.get_close_matches(key, sorted(known), n=1)
+        if not close and _SAID_FOR.get(key) in known:
+            close = [_SAID_FOR[key]]
         return f'unknown key "{key}"' + (f' (did you mean "{close[0]}"?)' if close else "")
     if kind == "missing":
         return "required key is missing"

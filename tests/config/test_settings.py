@@ -60,6 +60,19 @@ def test_unknown_top_level_key_is_named_with_line_and_suggestion() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ('[balance]\nratio = "4:1"\n',
+         'balance.ratio: unknown key "ratio" (did you mean "give_to_pitch"?)'),
+        ('tz = "UTC"\n', 'tz: unknown key "tz" (did you mean "timezone"?)'),
+    ],
+)  # fmt: skip
+def test_a_key_named_for_what_it_sets_is_told_the_real_key(text: str, problem: str) -> None:
+    (found,) = problems_for(text)
+    assert found.endswith(problem), found
+
+
 def test_a_top_level_key_written_below_a_table_is_told_where_it_belongs() -> None:
     (problem,) = problems_for('[database]\nurl = "sqlite:///p.db"\ntimezone = "UTC"\n')
     assert problem == (

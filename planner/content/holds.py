@@ -14,17 +14,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from planner.content.lookup import get_item
 from planner.errors import DomainError, NothingToDo
-from planner.store.models import Item, ItemAccountState, ItemStatus, PlanningState
+from planner.store.models import (
+    ITEM_ACCOUNT_STATES,
+    Item,
+    ItemAccountState,
+    ItemStatus,
+    PlanningState,
+)
 from planner.store.upsert import upsert
-
-_STATES = cast(Table, ItemAccountState.__table__)
 
 _FINAL = {ItemStatus.PUBLISHED, ItemStatus.ARCHIVED}
 
@@ -61,7 +64,7 @@ def _state_row(session: Session, item_id: str, account: str, now: datetime) -> I
     # PostgreSQL with a duplicate key.
     upsert(
         session.connection(),
-        _STATES,
+        ITEM_ACCOUNT_STATES,
         {"item_id": item_id, "account": account},
         {"updated_at": now},
         defaults={"manual_hold": False, "force": False},

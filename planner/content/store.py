@@ -23,17 +23,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, delete, insert, select, text, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from planner.content.files import QueueItem
 from planner.content.media_store import replace_media
 from planner.store.batches import chunks
-from planner.store.models import Item, ItemAccountState, ItemStatus
-
-_ITEMS = cast(Table, Item.__table__)
+from planner.store.models import ITEMS, Item, ItemAccountState, ItemStatus
 
 ProgressCallback = Callable[[int], None]
 # Called with the items a sync would insert or update, before it writes; raises to refuse.
@@ -121,7 +119,7 @@ def sync_items(
         if inserts:
             # Core executemany: the ORM's bulk insert would split rows whose None-valued
             # columns differ into separate statements, one per row in a mixed queue.
-            session.execute(insert(_ITEMS), inserts)
+            session.execute(insert(ITEMS), inserts)
         if updates:
             session.execute(update(Item), updates)
             _forget_verdicts(session, [row["id"] for row in updates])

@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Table, and_, exists, insert, or_, select, update
+from sqlalchemy import Connection, and_, exists, insert, or_, select, update
 
 from planner.config.settings import Config
 from planner.publish.claims import Claimed
 from planner.rule.balancer import WindowTracker
 from planner.store.idempotency import idempotency_key
 from planner.store.models import (
+    ITEM_ACCOUNT_STATES,
     KEEP_OWN_DOMAIN_FLAG,
     LIVE_STATUSES,
     Item,
@@ -89,7 +90,7 @@ def hold_at_publish_time(
     # and a claim never wait for each other in a circle.
     upsert(
         connection,
-        cast(Table, ItemAccountState.__table__),
+        ITEM_ACCOUNT_STATES,
         {"item_id": claim.item_id, "account": claim.account},
         {
             "state": PlanningState.HELD,

@@ -526,9 +526,10 @@ class Runner(Base):
     heartbeat_at: Mapped[datetime]
 
 
-# The tables as SQLAlchemy Core sees them. A plan's statements use these, not the mapped
-# classes' attributes: `planner plan` then never configures the ORM's mappers (9 ms in every
-# process) and its statements compile without the ORM's layer.
+# The tables as SQLAlchemy Core sees them, for statements that need no ORM objects (bulk
+# writes, column reads). A plan's statements all use these, not the mapped classes'
+# attributes: `planner plan` then never configures the ORM's mappers (9 ms in every process)
+# and its statements compile without the ORM's layer.
 ITEMS = type_cast(Table, Item.__table__)
 POSTS = type_cast(Table, Post.__table__)
 ITEM_ACCOUNT_STATES = type_cast(Table, ItemAccountState.__table__)

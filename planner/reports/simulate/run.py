@@ -56,8 +56,9 @@ from planner.reports.preview.model import Share
 from planner.rule.balancer import BalanceSettings
 from planner.store.database import Database, open_database, upgrade_database
 from planner.store.models import (
+    ITEMS,
+    POSTS,
     AccountState,
-    Item,
     ItemMedia,
     ItemStatus,
     Post,
@@ -69,8 +70,6 @@ MIN_LOOK_BACK = timedelta(days=30)
 STEPS_PER_POST = 10
 NOT_SENT = (PostStatus.PLANNED, PostStatus.RETRY, PostStatus.CLAIMED, PostStatus.UNKNOWN)
 
-_ITEMS = cast(Table, Item.__table__)
-_POSTS = cast(Table, Post.__table__)
 _STATES = cast(Table, AccountState.__table__)
 _MEDIA = cast(Table, ItemMedia.__table__)
 
@@ -254,30 +253,30 @@ def copy_state(
         for account, (start, end) in bounds.items():
             since = look_back(reader, config, account, start)
             in_range = or_(
-                and_(_POSTS.c.slot_at >= since, _POSTS.c.slot_at < end),
-                and_(_POSTS.c.published_at >= since, _POSTS.c.published_at < end),
+                and_(POSTS.c.slot_at >= since, POSTS.c.slot_at < end),
+                and_(POSTS.c.published_at >= since, POSTS.c.published_at < end),
             )
-            ranges.append(and_(_POSTS.c.account == account, in_range))
+            ranges.append(and_(POSTS.c.account == account, in_range))
         copied: set[str] = set()
         queued = (
-            select(_ITEMS)
-            .where(_ITEMS.c.status == ItemStatus.QUEUED)
+            select(ITEMS)
+            .where(ITEMS.c.status == ItemStatus.QUEUED)
             .execution_options(yield_per=BATCH)
         )
         for partition in reader.execute(queued).partitions():
             rows = [dict(row._mapping) for row in partition]
-            writer.execute(insert(_ITEMS), rows)
+            writer.execute(insert(ITEMS), rows)
             copied.update(row["id"] for row in rows)
         posts = (
-            [dict(row._mapping) for row in reader.execute(select(_POSTS).where(or_(*ranges)))]
+            [dict(row._mapping) for row in reader.execute(select(POSTS).where(or_(*ranges)))]
             if ranges
             else []
         )
         needed = sorted({post["item_id"] for post in posts} - copied)
         for start_at in range(0, len(needed), BATCH):
             chunk = needed[start_at : start_at + BATCH]
-            found = reader.execute(select(_ITEMS).where(_ITEMS.c.id.in_(chunk)))
-            writer.execute(insert(_ITEMS), [dict(row._mapping) for row in found])
+            found = reader.execute(select(ITEMS).where(ITEMS.c.id.in_(chunk)))
+            writer.execute(insert(ITEMS), [dict(row._mapping) for row in found])
         # The copied items' images, so that posts go out with them as they will for real.
         items = sorted(copied | set(needed))
         for start_at in range(0, len(items), BATCH):
@@ -287,7 +286,7 @@ def copy_state(
             if rows:
                 writer.execute(insert(_MEDIA), rows)
         for start_at in range(0, len(posts), BATCH):
-            writer.execute(insert(_POSTS), posts[start_at : start_at + BATCH])
+            writer.execute(insert(POSTS), posts[start_at : start_at + BATCH])
         states = reader.execute(select(_STATES).where(_STATES.c.account.in_(list(bounds))))
         rows = [dict(row._mapping) for row in states]
         if rows:
@@ -374,9 +373,9 @@ def _read_account(
     tz = config.account_timezone(account)
     with db.engine.connect() as connection:
         rows = connection.execute(
-            select(_POSTS)
-            .where(_POSTS.c.account == account, _POSTS.c.slot_at >= start, _POSTS.c.slot_at < end)
-            .order_by(_POSTS.c.slot_at, _POSTS.c.id)
+            select(POSTS)
+            .where(POSTS.c.account == account, POSTS.c.slot_at >= start, POSTS.c.slot_at < end)
+            .order_by(POSTS.c.slot_at, POSTS.c.id)
         ).all()
     # A held pitch's substitute is a new post on its slot (see recheck.claim_substitute).
     new_by_slot: dict[datetime, list[int]] = {}

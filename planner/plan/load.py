@@ -36,7 +36,7 @@ from planner.content.links import item_own_domain_link
 from planner.plan.feeds import Later
 from planner.plan.model import NO_ACCOUNTS, Candidate, PlanRules, Slot
 from planner.plan.own_domains import flags_current, mentions_own_domain
-from planner.plan.slots import SlotInstant, WeeklySlot, expand_week, iso_week_bounds
+from planner.plan.slots import WeeklySlot, expand_week, iso_week_bounds
 from planner.plan.survey import Exceptions, Survey
 from planner.store.batches import BATCH, chunks
 from planner.store.models import (
@@ -67,23 +67,31 @@ def week_slots(
     """Every slot of ``weeks`` after ``now``, and each account's planned range [start, end)."""
     slots: list[Slot] = []
     ranges: dict[str, tuple[datetime, datetime]] = {}
-    # Accounts often share a timezone and a schedule: expand each distinct week once.
-    expanded: dict[tuple[str, tuple[WeeklySlot, ...], int, int], list[SlotInstant]] = {}
+    # Accounts often share a timezone and a schedule: parse each distinct schedule and expand
+    # each distinct week once, keyed by the specs as written (50 accounts of one brand parsed
+    # and hashed their slots 50 times: a third of this function's time).
+    parsed: dict[tuple[str, ...], list[WeeklySlot]] = {}
+    expanded: dict[tuple[str, tuple[str, ...], int, int], list[tuple[datetime, str | None]]] = {}
+    bounds: dict[tuple[str, tuple[int, int]], tuple[datetime, datetime]] = {}
     for account in accounts:
         tz = config.account_timezone(account)
-        weekly = tuple(config.account_slots(account))
-        start = iso_week_bounds(*weeks[0], tz)[0]
-        end = iso_week_bounds(*weeks[-1], tz)[1]
+        specs = tuple(config.settings.accounts[account].slots)
+        if specs not in parsed:
+            parsed[specs] = config.account_slots(account)
+        for edge in (weeks[0], weeks[-1]):
+            if (tz.key, edge) not in bounds:
+                bounds[tz.key, edge] = iso_week_bounds(*edge, tz)
+        start, end = bounds[tz.key, weeks[0]][0], bounds[tz.key, weeks[-1]][1]
         ranges[account] = (max(start, now), end)
         for year, week in weeks:
-            key = (tz.key, weekly, year, week)
+            key = (tz.key, specs, year, week)
             if key not in expanded:
-                expanded[key] = expand_week(weekly, year, week, tz)
-            slots += [
-                Slot(account, instant.at, instant.slot.label)
-                for instant in expanded[key]
-                if instant.at > now
-            ]
+                expanded[key] = [
+                    (instant.at, instant.slot.label)
+                    for instant in expand_week(parsed[specs], year, week, tz)
+                    if instant.at > now
+                ]
+            slots += [Slot(account, at, label) for at, label in expanded[key]]
     return slots, ranges
 
 
@@ -120,6 +128,8 @@ def candidates(
     first_slot: datetime,
     horizon: datetime | None = None,
     fixed_items: Collection[str] = (),
+    *,
+    flags_refreshed: bool = False,
 ) -> Supply:
     """Every item the planner may place, in planning order (the database sorts them).
 
@@ -134,11 +144,14 @@ def candidates(
     of thousands. A plain pitch that may not go out before the horizon is not read at all:
     it can neither be placed nor be left out. ``fixed_items``: the items of the posts that
     stay (those still open are enough: no other is read lazily), for the plan's count of the
-    pitches it leaves out unread.
+    pitches it leaves out unread. ``flags_refreshed``: this transaction computed the
+    own-domain flags (:func:`~planner.plan.own_domains.refresh_flags`), so they are current
+    without reading their record again.
     """
     own_domains = [domain.lower() for domain in config.settings.own_domains]
     classes = {name: kind.class_ for name, kind in config.kinds.items()}
-    mentions_own = mentions_own_domain(session, own_domains)
+    current = flags_refreshed or flags_current(session, own_domains)
+    mentions_own = mentions_own_domain(session, own_domains, current=current)
     columns = (
         ITEMS.c.id, ITEMS.c.kind, ITEMS.c.url, cast(ITEMS.c.accounts, Text), ITEMS.c.not_before,
         ITEMS.c.not_after, ITEMS.c.evergreen, ITEMS.c.cooldown_days, ITEMS.c.max_reposts,
@@ -167,7 +180,7 @@ def candidates(
     if horizon is not None and len(by_hand) <= BATCH:
         # With the flags current, the gives to read now are in the partial indexes of dated
         # and marked items: the gives' counts wait until a stream asks (most plans never do).
-        indexed = gives if flags_current(session, own_domains) else []
+        indexed = gives if current else []
         survey = Survey(connection, not_done, gives + pitches, exceptions, gone, by_hand, indexed)
     # A kind with many items that must be read now (a plan over years, where every promo's
     # not_after falls inside it) is read whole; the others lazily, their exceptions by id.

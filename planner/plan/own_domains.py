@@ -73,14 +73,19 @@ def flags_current(session: Session, own_domains: Iterable[str]) -> bool:
     return not domains or recorded_domains(session) == domains
 
 
-def mentions_own_domain(session: Session, own_domains: Iterable[str]) -> ColumnElement[bool]:
+def mentions_own_domain(
+    session: Session, own_domains: Iterable[str], *, current: bool | None = None
+) -> ColumnElement[bool]:
     """The read side's test for "mentions one of ``own_domains``": the stored flag where the
     flags were computed for these domains (the text search on the rows not known yet), the
-    text search everywhere when they were computed for others (or never)."""
+    text search everywhere when they were computed for others (or never). ``current``: what
+    :func:`flags_current` said, when the caller asked already (the record is read once)."""
     domains = normalized(own_domains)
     if not domains:
         return false()
-    if recorded_domains(session) != domains:
+    if current is None:
+        current = recorded_domains(session) == domains
+    if not current:
         return mentions_text(domains)
     flag = ITEMS.c.mentions_own_domain
     return or_(flag.is_(True), and_(flag.is_(None), mentions_text(domains)))

@@ -134,7 +134,9 @@ def _plan_weeks(
     skipped: dict[ItemOn, str] = {}
     while True:
         # Read again on a second pass: the plain gives come from cursors the first one used.
-        supply = load_candidates(session, config, first, last, existing.open_item_ids)
+        supply = load_candidates(
+            session, config, first, last, existing.open_item_ids, flags_refreshed=not dry_run
+        )
         step(f"choosing {len(slots)} slots")
         try:
             result = plan(slots, fixed, supply.eager, rules, _skip_known(failures), supply.later)

@@ -14,7 +14,7 @@ import pytest
 from alembic import command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Table, bindparam, delete, inspect, select, text, update
+from sqlalchemy import Table, bindparam, delete, event, inspect, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from planner.config.settings import Config, load_config
@@ -125,6 +125,31 @@ def test_a_share_linking_to_an_own_domain_is_a_pitch_after_sync_and_flagged_by_t
     assert promos and {i for i, flag in known.items() if flag} == {SHARE, *promos}
     # The plan's own status writes keep the flags it computed: the next plan has none to redo.
     assert None not in known.values()
+
+
+def test_a_plan_reads_the_record_of_the_flags_domains_once(
+    workspace: Path, config: Config, db: Database
+) -> None:
+    """The plan's own refresh (which locks the record) makes the flags current: loading the
+    candidates trusts them without reading the record again. A dry run refreshes nothing
+    and reads it to decide."""
+    write_share(workspace, OWN_URL)
+    sync(db, config)
+    reads: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if "FROM own_domain_flags" in statement:
+            reads.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        assert treated_as(run_plan(db, config)) == "pitch"
+        assert len(reads) == 1, reads
+        reads.clear()
+        assert treated_as(run_plan(db, config, dry_run=True)) == "pitch"
+        assert len(reads) == 1, reads
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
 
 
 def test_an_edit_that_adds_or_removes_the_link_is_seen_by_the_next_plan(

@@ -26,6 +26,7 @@ from planner.store.models import (
     ItemAccountState,
     ItemStatus,
     PlanningState,
+    keep_own_domain_flag,
 )
 from planner.store.upsert import upsert
 
@@ -107,6 +108,7 @@ def hold_item(
     item.status = ItemStatus.HELD
     item.status_reason = "held by hand (planner hold)"
     item.updated_at = now
+    keep_own_domain_flag(item)
     for row in session.scalars(
         select(ItemAccountState).where(ItemAccountState.item_id == item_id).with_for_update()
     ):
@@ -157,6 +159,7 @@ def release_item(
         item.status = ItemStatus.QUEUED
     item.status_reason = "released by hand with --force (override)" if force else None
     item.updated_at = now
+    keep_own_domain_flag(item)
     return item
 
 
@@ -191,6 +194,7 @@ def _release_on(
             item.status = ItemStatus.QUEUED
             item.status_reason = None
         item.updated_at = now
+        keep_own_domain_flag(item)
     row = _state_row(session, item.id, account, now)
     row.manual_hold = False
     row.force = force

@@ -17,12 +17,20 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from planner.config.settings import Config
 from planner.content.etiquette import EtiquetteRules, Finding, lint_item
-from planner.store.models import ITEMS, Item, ItemStatus, Post, PostStatus
+from planner.store.bulk import execute_many
+from planner.store.models import (
+    ITEMS,
+    KEEP_OWN_DOMAIN_FLAG,
+    Item,
+    ItemStatus,
+    Post,
+    PostStatus,
+)
 
 ACTIVE = (
     ItemStatus.QUEUED,
@@ -106,16 +114,21 @@ def apply_lint(
             reason = REASON_PREFIX + "; ".join(finding.message for finding in found)
             if row.status != ItemStatus.FLAGGED or row.status_reason != reason:
                 report.flagged += row.status != ItemStatus.FLAGGED
-                flag.append(
-                    {"id": row.id, "status": ItemStatus.FLAGGED, "status_reason": reason,
-                     "updated_at": now}
-                )  # fmt: skip
+                flag.append({"key": row.id, "reason": reason})
                 if row.status == ItemStatus.PLANNED:
                     was_planned.append(row.id)
         elif row.status == ItemStatus.FLAGGED:
             clear.append(row.id)
+    # The status alone changes: the own-domain flag stays (the text it was computed from is
+    # the same), or the next plan would search these items' text again.
     if flag:
-        session.execute(update(Item), flag)  # by primary key, one executemany
+        set_flagged = (
+            update(ITEMS)
+            .where(ITEMS.c.id == bindparam("key"))
+            .values(status=ItemStatus.FLAGGED, status_reason=bindparam("reason"),
+                    updated_at=now, **KEEP_OWN_DOMAIN_FLAG)
+        )  # fmt: skip
+        execute_many(session.connection(), set_flagged, flag)
     for chunk in _chunks(was_planned):
         # Its planned posts go too: a runner must not publish what the lint holds back.
         session.execute(
@@ -125,7 +138,12 @@ def apply_lint(
         session.execute(
             update(Item)
             .where(Item.id.in_(chunk))
-            .values(status=ItemStatus.QUEUED, status_reason=None, updated_at=now)
+            .values(
+                status=ItemStatus.QUEUED,
+                status_reason=None,
+                updated_at=now,
+                **KEEP_OWN_DOMAIN_FLAG,
+            )
         )
     report.cleared = len(clear)
     report.unplanned = len(was_planned)

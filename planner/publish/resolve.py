@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from planner.errors import DomainError, PostNotFound
-from planner.store.models import Item, ItemStatus, Post, PostStatus
+from planner.store.models import Item, ItemStatus, Post, PostStatus, keep_own_domain_flag
 
 
 def resolve_post(
@@ -38,6 +38,7 @@ def resolve_post(
         if item is not None:
             item.status = ItemStatus.PUBLISHED
             item.last_published_at = now
+            keep_own_domain_flag(item)
     else:
         post.status = PostStatus.RETRY
         post.next_attempt_at = now

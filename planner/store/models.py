@@ -220,6 +220,12 @@ class Item(Base):
 KEEP_OWN_DOMAIN_FLAG = {"mentions_own_domain": Item.mentions_own_domain}
 
 
+def keep_own_domain_flag(item: Item) -> None:
+    """The same for a change made through the unit of work (a hold, a release, a resolve):
+    the flush writes the column as itself, so its ``onupdate`` does not reset it."""
+    item.mentions_own_domain = Item.mentions_own_domain
+
+
 def open_items_condition(table: str = "") -> str:
     """The items a plan may still place, by status: not published (unless evergreen), not
     archived or flagged. As SQL text, because SQLite uses a partial index only for a query

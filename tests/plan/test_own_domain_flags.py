@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from planner.config.settings import Config, load_config
 from planner.content.files import QueueItem, queue_file_paths, read_queue_files, source_name
+from planner.content.holds import hold_item, release_item
+from planner.content.lint_state import apply_lint
 from planner.content.store import add_item, sync_items
 from planner.plan.own_domains import (
     mentions_own_domain,
@@ -27,6 +29,7 @@ from planner.plan.own_domains import (
     refresh_flags,
 )
 from planner.plan.store import PlanOutcome, plan_weeks
+from planner.publish.resolve import resolve_post
 from planner.store.database import (
     Database,
     alembic_config,
@@ -35,7 +38,7 @@ from planner.store.database import (
     open_database,
     upgrade_database,
 )
-from planner.store.models import Base, Item, OwnDomainFlags
+from planner.store.models import Base, Item, ItemStatus, OwnDomainFlags, Post, PostStatus
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # a Thursday; week 49 starts Mon 30 Nov
 WEEK = [(2026, 49)]
@@ -345,6 +348,62 @@ def test_every_kind_of_item_write_leaves_the_flag_unknown(
     with db.transaction() as session:
         assert refresh_flags(session, ["brightline.example"], NOW) == 1
     assert flags(db) == {"help-edited": True}
+
+
+def test_holds_releases_the_lint_and_resolve_keep_a_known_flag(
+    workspace: Path, db: Database
+) -> None:
+    """A write of an item's status alone (by hand, by the etiquette lint, by `planner
+    resolve`) leaves its text as it was: the flag computed from that text stays known, and
+    the next plan has nothing to search again."""
+    path = workspace / "planner.toml"
+    path.write_text(path.read_text().replace('mode = "warn"', 'mode = "hold"'))
+    config = load_config(path)
+    assert config.settings.lint.mode == "hold"
+    own = help_item("help-own", f"Our notes: {OWN_URL}")
+    pushy = help_item("help-pushy", f"Please RT! {OWN_URL}")
+    with db.transaction() as session:
+        sync_items(session, [own, pushy], [], NOW)
+        refresh_flags(session, ["brightline.example"], NOW)
+    assert flags(db) == {"help-own": True, "help-pushy": True}
+
+    account = next(iter(config.settings.accounts))
+    steps: list[Callable[[Session], object]] = [
+        lambda s: hold_item(s, "help-own", NOW),
+        lambda s: release_item(s, "help-own", NOW),
+        lambda s: hold_item(s, "help-own", NOW),
+        lambda s: release_item(
+            s, "help-own", NOW, account=account, accounts=list(config.settings.accounts)
+        ),
+        lambda s: release_item(s, "help-own", NOW, force=True),
+        lambda s: apply_lint(s, config, NOW),  # flags help-pushy
+    ]
+    for step in steps:
+        with db.transaction() as session:
+            step(session)
+        assert flags(db) == {"help-own": True, "help-pushy": True}, step
+    with db.reading() as session:
+        assert session.get(Item, "help-pushy").status == ItemStatus.FLAGGED  # type: ignore[union-attr]
+
+    # The lint lets it go again once the mode is warn.
+    path.write_text(path.read_text().replace('mode = "hold"', 'mode = "warn"'))
+    with db.transaction() as session:
+        apply_lint(session, load_config(path), NOW)
+    with db.reading() as session:
+        assert session.get(Item, "help-pushy").status == ItemStatus.QUEUED  # type: ignore[union-attr]
+    assert flags(db) == {"help-own": True, "help-pushy": True}
+
+    # `planner resolve` of a post whose publishing is unknown.
+    with db.transaction() as session:
+        post = Post(item_id="help-own", account=account, slot_at=NOW, kind="help",
+                    is_pitch=True, text="t", status=PostStatus.UNKNOWN,
+                    idempotency_key="unknown-1", created_at=NOW, updated_at=NOW)  # fmt: skip
+        session.add(post)
+        session.flush()
+        post_id = post.id
+    with db.transaction() as session:
+        resolve_post(session, post_id, NOW, published_url="https://example.social/1")
+    assert flags(db) == {"help-own": True, "help-pushy": True}
 
 
 # --- whatever is written and planned, the flags pick what the text search picks --------------

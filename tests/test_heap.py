@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from planner.heap import older_objects_frozen
+from planner.heap import YOUNG_THRESHOLD, older_objects_frozen
 
 
 @pytest.fixture(autouse=True)
@@ -43,3 +43,15 @@ def test_a_freeze_made_by_the_caller_is_left_as_it_is() -> None:
     with older_objects_frozen():
         pass
     assert gc.get_freeze_count() == frozen
+
+
+def test_the_young_generation_is_collected_less_often_inside_and_as_before_after() -> None:
+    before = gc.get_threshold()
+    with older_objects_frozen():
+        young, *older = gc.get_threshold()
+        assert young == max(before[0], YOUNG_THRESHOLD)
+        assert tuple(older) == before[1:]
+    assert gc.get_threshold() == before
+    with pytest.raises(RuntimeError), older_objects_frozen():
+        raise RuntimeError("planning failed")
+    assert gc.get_threshold() == before

@@ -334,6 +334,24 @@ def timed_plan(url: str, config_path: Path, args: argparse.Namespace, sink: Any)
     })  # fmt: skip
 
 
+def add_queue_arguments(parser: argparse.ArgumentParser, weeks: int) -> None:
+    """The options naming the queue and the weeks a plan benchmark plans (shared with
+    bench/plan_instructions.py, which plans the same)."""
+    parser.add_argument("--accounts", type=int, default=50)
+    parser.add_argument("--weeks", type=int, default=weeks)
+    parser.add_argument("--items", type=int, default=200_000)
+    parser.add_argument(
+        "--history", type=int, default=0, help="weeks of published posts before the plan"
+    )
+
+
+def cached_queue(args: argparse.Namespace) -> Path | None:
+    """Where ``--cache`` keeps the written queue of these --accounts, --items and --history."""
+    if not args.cache:
+        return None
+    return Path(args.cache) / f"queue-{args.accounts}-{args.items}-{args.history}.db"
+
+
 def median(values: list[float]) -> float:
     ordered = sorted(values)
     middle = len(ordered) // 2
@@ -342,12 +360,7 @@ def median(values: list[float]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--accounts", type=int, default=50)
-    parser.add_argument("--weeks", type=int, default=52)
-    parser.add_argument("--items", type=int, default=200_000)
-    parser.add_argument(
-        "--history", type=int, default=0, help="weeks of published posts before the plan"
-    )
+    add_queue_arguments(parser, weeks=52)
     parser.add_argument("--profile", action="store_true", help="print a cProfile summary")
     parser.add_argument(
         "--cache",
@@ -380,11 +393,7 @@ def main() -> None:
         config_path = write_config(folder, args.accounts, args.pushy)
         config = load_config(config_path)
         started = time.perf_counter()
-        cached = (
-            args.cache / f"queue-{args.accounts}-{args.items}-{args.history}.db"
-            if args.cache
-            else None
-        )
+        cached = cached_queue(args)
         refresh_cache = cached is not None and not cached.exists()
         if cached is not None and cached.exists():
             shutil.copyfile(cached, folder / "planner.db")

@@ -32,7 +32,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from plan import fill_queue, flag_items, write_config
+from plan import add_queue_arguments, cached_queue, fill_queue, flag_items, write_config
 
 from planner.config.settings import load_config
 from planner.store.database import upgrade_database
@@ -121,12 +121,7 @@ def top(counts: Path, lines: int) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--accounts", type=int, default=50)
-    parser.add_argument("--weeks", type=int, default=1)
-    parser.add_argument("--items", type=int, default=200_000)
-    parser.add_argument(
-        "--history", type=int, default=0, help="weeks of published posts before the plan"
-    )
+    add_queue_arguments(parser, weeks=1)
     parser.add_argument(
         "--cache", type=Path, help="the folder of bench/plan.py's written queues, shared"
     )
@@ -138,11 +133,7 @@ def main() -> None:
         config_path = write_config(folder, args.accounts)
         config = load_config(config_path)
         database = folder / "planner.db"
-        cached = (
-            args.cache / f"queue-{args.accounts}-{args.items}-{args.history}.db"
-            if args.cache
-            else None
-        )
+        cached = cached_queue(args)
         if cached is not None and cached.exists():
             shutil.copyfile(cached, database)
             upgrade_database(config.database_url)

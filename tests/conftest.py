@@ -77,6 +77,16 @@ def postgres_url() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(autouse=True)
+def no_terminal_size_from_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands whose output is not a terminal draw their tables ``COLUMNS`` wide, else 100,
+    and the tests read them so: a ``COLUMNS`` or ``LINES`` set by whoever runs the suite (a
+    narrow terminal exporting it; pytest-xdist's workers set 80 and 24) must not change what
+    they read. A test about widths sets its own."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The same test on SQLite and on PostgreSQL."""

@@ -38,7 +38,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
 
-from planner.config.settings import load_config
+from planner.config.settings import Config, load_config
 from planner.plan.own_domains import refresh_flags
 from planner.plan.slots import weeks_from
 from planner.plan.store import plan_weeks
@@ -352,6 +352,49 @@ def cached_queue(args: argparse.Namespace) -> Path | None:
     return Path(args.cache) / f"queue-{args.accounts}-{args.items}-{args.history}.db"
 
 
+def prepare_queue(database: Path, config: Config, args: argparse.Namespace) -> None:
+    """The queue a plan benchmark plans, at ``database`` (``config``'s): written by a child
+    process, or copied from ``--cache`` and upgraded to the head; then its own-domain flags
+    computed, as the plan before this one left them. Untimed; says what it did. A queue
+    written (or upgraded) here goes to the cache with its flags."""
+    started = time.perf_counter()
+    cached = cached_queue(args)
+    refresh_cache = cached is not None and not cached.exists()
+    if cached is not None and cached.exists():
+        shutil.copyfile(cached, database)
+        print(f"queue of {args.items} items copied from {cached}")
+        upgrading = time.perf_counter()
+        before, after = upgrade_database(config.database_url)
+        refresh_cache = before != after
+        if before != after:
+            print(
+                f"upgraded the copy from {before} to {head_revision()} in "
+                f"{time.perf_counter() - upgrading:.2f} s (untimed)"
+            )
+    else:
+        # In a child process, so the peak memory a benchmark measures is the planner's alone.
+        child = multiprocessing.Process(
+            target=fill_queue,
+            args=(config.database_url, args.items, args.accounts, args.history),
+        )
+        child.start()
+        child.join()
+        print(f"queue of {args.items} items written in {time.perf_counter() - started:.1f} s")
+    # A queue that has been planned before knows which items mention an own domain (a
+    # plan computes the flags of new and changed items only): the plan measured is that
+    # weekly plan. bench/plan.py --repeat times the same weeks planned once more.
+    flagging = time.perf_counter()
+    child = multiprocessing.Process(
+        target=flag_items, args=(config.database_url, config.settings.own_domains)
+    )
+    child.start()
+    child.join()
+    print(f"own-domain flags computed in {time.perf_counter() - flagging:.2f} s (untimed)")
+    if cached is not None and refresh_cache:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(database, cached)
+
+
 def median(values: list[float]) -> float:
     ordered = sorted(values)
     middle = len(ordered) // 2
@@ -392,42 +435,7 @@ def main() -> None:
         folder = Path(tmp)
         config_path = write_config(folder, args.accounts, args.pushy)
         config = load_config(config_path)
-        started = time.perf_counter()
-        cached = cached_queue(args)
-        refresh_cache = cached is not None and not cached.exists()
-        if cached is not None and cached.exists():
-            shutil.copyfile(cached, folder / "planner.db")
-            print(f"queue of {args.items} items copied from {cached}")
-            upgrading = time.perf_counter()
-            before, after = upgrade_database(config.database_url)
-            refresh_cache = before != after
-            if before != after:
-                print(
-                    f"upgraded the copy from {before} to {head_revision()} in "
-                    f"{time.perf_counter() - upgrading:.2f} s (untimed)"
-                )
-        else:
-            # In a child process, so the peak memory measured below is the planner's alone.
-            child = multiprocessing.Process(
-                target=fill_queue,
-                args=(config.database_url, args.items, args.accounts, args.history),
-            )
-            child.start()
-            child.join()
-            print(f"queue of {args.items} items written in {time.perf_counter() - started:.1f} s")
-        # A queue that has been planned before knows which items mention an own domain (a
-        # plan computes the flags of new and changed items only): the plan timed below is
-        # that weekly plan. --repeat times the same weeks planned once more.
-        flagging = time.perf_counter()
-        child = multiprocessing.Process(
-            target=flag_items, args=(config.database_url, config.settings.own_domains)
-        )
-        child.start()
-        child.join()
-        print(f"own-domain flags computed in {time.perf_counter() - flagging:.2f} s (untimed)")
-        if cached is not None and refresh_cache:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(folder / "planner.db", cached)
+        prepare_queue(folder / "planner.db", config, args)
         shutil.copyfile(folder / "planner.db", folder / "pristine.db")
         runs: list[dict[str, Any]] = []
         for run in range(args.runs):

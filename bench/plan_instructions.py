@@ -23,7 +23,6 @@ instructions go between SQLite, the driver, the cycle collector and the interpre
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import re
 import shutil
@@ -32,17 +31,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-from plan import add_queue_arguments, cached_queue, fill_queue, flag_items, write_config
+from plan import NOW, add_queue_arguments, prepare_queue, write_config
 
 from planner.config.settings import load_config
-from planner.store.database import upgrade_database
 
 # The plan, between two calls that do nothing else and that callgrind can name: it zeroes
 # its counters at the first and writes them out at the second.
 CHILD = """
 import gc, os, sys
 from pathlib import Path
-from datetime import UTC, datetime
+from datetime import datetime
 from planner.config.settings import load_config
 from planner.plan.slots import weeks_from
 from planner.plan.store import plan_weeks
@@ -53,7 +51,7 @@ gc.collect()
 os.getppid()
 with db.transaction() as session:
     plan_weeks(session, config, weeks_from(2026, 49, int(sys.argv[3])),
-               datetime(2026, 11, 26, 12, 0, tzinfo=UTC))
+               datetime.fromisoformat(sys.argv[4]))
 os.getpgrp()
 db.dispose()
 """
@@ -71,8 +69,11 @@ def count(database: Path, config_path: Path, weeks: int, tree: Path | None, out:
         "--zero-before=os_getppid", "--dump-before=os_getpgrp",
         f"--callgrind-out-file={out}",
         sys.executable, "-c", CHILD, f"sqlite:///{database}", str(config_path), str(weeks),
+        NOW.isoformat(),  # bench/plan.py's clock: the same weeks, the same slots
     ]  # fmt: skip
-    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    # Run from the queue's folder: `python -c` puts the working folder first on the path,
+    # and run from a checkout it would import that checkout's planner, whatever --tree says.
+    done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=database.parent)
     planned = out.with_name(out.name + ".1")  # the first dump: zeroed before, written after
     if done.returncode or not planned.exists():
         sys.exit(f"plan_instructions: the plan failed under valgrind:\n{done.stderr[-3000:]}")
@@ -88,6 +89,8 @@ def summary(counts: Path) -> int:
 
 def top(counts: Path, lines: int) -> list[str]:
     """The costliest C functions of the plan, inclusive, with their share."""
+    if lines <= 0:
+        return []
     if shutil.which("callgrind_annotate") is None:
         return ["(callgrind_annotate not found: no breakdown)"]
     annotated = subprocess.run(
@@ -133,26 +136,7 @@ def main() -> None:
         config_path = write_config(folder, args.accounts)
         config = load_config(config_path)
         database = folder / "planner.db"
-        cached = cached_queue(args)
-        if cached is not None and cached.exists():
-            shutil.copyfile(cached, database)
-            upgrade_database(config.database_url)
-        else:
-            child = multiprocessing.Process(
-                target=fill_queue,
-                args=(config.database_url, args.items, args.accounts, args.history),
-            )
-            child.start()
-            child.join()
-            if cached is not None:
-                cached.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(database, cached)
-        # As bench/plan.py does: the flags computed by the plan before (untimed there too).
-        child = multiprocessing.Process(
-            target=flag_items, args=(config.database_url, config.settings.own_domains)
-        )
-        child.start()
-        child.join()
+        prepare_queue(database, config, args)
         counts = count(database, config_path, args.weeks, args.tree, folder / "callgrind.out")
         print(
             f"planner plan, {args.accounts} accounts x {args.weeks} week(s) from {args.items} "
